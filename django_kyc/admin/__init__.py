@@ -1,0 +1,7 @@
+"""Admin screens for compliance reviewers, one module per model group."""
+
+from __future__ import annotations
+
+from django_kyc.admin import aml, applicant, audit, document, verification, webhook
+
+__all__ = ["aml", "applicant", "audit", "document", "verification", "webhook"]

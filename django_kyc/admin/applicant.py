@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from django_kyc.admin.base import ReadOnlyInline
+from django_kyc.models import AmlCheck, Applicant, AuditEvent, Document, Verification
+
+
+class DocumentInline(ReadOnlyInline):
+    model = Document
+    fields = (
+        "type",
+        "number",
+        "issuing_country",
+        "expiry_date",
+        "status",
+        "reasons",
+        "files_links",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
+        return super().get_queryset(request).prefetch_related("files")
+
+    @admin.display(description=_("files"))
+    def files_links(self, obj: Document) -> str:
+        links = [
+            format_html(
+                '<a href="{}">{} ({})</a>',
+                reverse("admin:django_kyc_document_file", args=[f.pk]),
+                f.get_side_display(),
+                f.content_type,
+            )
+            for f in obj.files.all()
+        ]
+        return format_html(" · ".join(["{}"] * len(links)), *links) if links else "-"
+
+
+class VerificationInline(ReadOnlyInline):
+    model = Verification
+    fields = (
+        "backend",
+        "status",
+        "provider_status",
+        "reasons",
+        "attempts",
+        "last_error",
+        "created_at",
+        "decided_at",
+    )
+    readonly_fields = fields
+
+
+class AmlCheckInline(ReadOnlyInline):
+    model = AmlCheck
+    fields = ("backend", "check_type", "status", "screened_at", "created_at")
+    readonly_fields = fields
+
+
+class AuditInline(ReadOnlyInline):
+    """The timeline: who did what, when and why, provider events included."""
+
+    model = AuditEvent
+    verbose_name_plural = _("audit timeline")
+    fields = (
+        "created_at",
+        "object_type",
+        "action",
+        "from_status",
+        "to_status",
+        "actor_type",
+        "actor_label",
+        "source",
+        "reason_code",
+        "reason",
+    )
+    readonly_fields = fields
+    show_change_link = False
+    ordering = ["-created_at", "-id"]
+
+
+@admin.register(Applicant)
+class ApplicantAdmin(admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
+    list_display = ["reference", "full_name", "user", "status", "risk_level", "country", "created_at"]
+    list_filter = ["status", "risk_level", "created_at"]
+    search_fields = ["reference", "external_id", "email", "last_name", "user__username", "user__email"]
+    list_select_related = ["user"]
+    readonly_fields = ("id", "reference", "status", "verified_at", "created_at", "updated_at")
+    raw_id_fields = ["user"]
+    date_hierarchy = "created_at"
+    inlines = [DocumentInline, VerificationInline, AmlCheckInline, AuditInline]
+    fieldsets = [
+        (None, {"fields": ["id", "reference", "external_id", "user", "status", "risk_level", "verified_at"]}),
+        (_("Person"), {"fields": ["first_name", "middle_name", "last_name", "date_of_birth", "nationality"]}),
+        (
+            _("Contact and address"),
+            {"fields": ["email", "phone", "country", "address_line", "city", "postal_code"]},
+        ),
+        (_("Timestamps"), {"fields": ["created_at", "updated_at"]}),
+    ]

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from django_kyc.admin.base import ReadOnlyAdmin
+from django_kyc.models import AuditEvent
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "created_at",
+        "applicant",
+        "object_type",
+        "action",
+        "from_status",
+        "to_status",
+        "actor_type",
+        "actor_label",
+        "source",
+        "reason_code",
+    ]
+    list_filter = ["object_type", "action", "actor_type", "source", "created_at"]
+    search_fields = ["object_id", "applicant__reference", "actor_label", "reason_code"]
+    list_select_related = ["applicant"]
+    date_hierarchy = "created_at"

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import URLPattern, path
+
+from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline
+from django_kyc.models import Document, DocumentFile
+from django_kyc.services.transitions import Change, audit
+from django_kyc.status import Source
+
+
+class DocumentFileInline(ReadOnlyInline):
+    model = DocumentFile
+    fields = ("side", "content_type", "size", "sha256", "created_at")
+    readonly_fields = fields
+    show_change_link = False
+
+
+@admin.register(Document)
+class DocumentAdmin(ReadOnlyAdmin):
+    list_display = ["id", "applicant", "type", "issuing_country", "status", "created_at"]
+    list_filter = ["type", "status", "created_at"]
+    search_fields = ["applicant__reference", "provider_document_id"]
+    list_select_related = ["applicant"]
+    inlines = [DocumentFileInline]
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [
+            path(
+                "file/<uuid:file_id>/",
+                self.admin_site.admin_view(self.file_view),
+                name="django_kyc_document_file",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def file_view(self, request: HttpRequest, file_id: Any) -> FileResponse:
+        """Stream a document file to a reviewer who may view documents; every access is audited."""
+        if not request.user.has_perm("django_kyc.view_document"):
+            raise PermissionDenied
+        row = get_object_or_404(DocumentFile.objects.select_related("document"), pk=file_id)
+        audit(
+            Change.by_user(request.user, Source.ADMIN),
+            obj=row.document,
+            applicant_id=row.document.applicant_id,
+            action="file_viewed",
+            data={"file": str(row.pk)},
+        )
+        response = FileResponse(row.file.open("rb"), content_type=row.content_type)
+        response["Content-Disposition"] = f'inline; filename="document-{row.pk}"'
+        response["Cache-Control"] = "private, no-store"
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "sandbox"
+        return response

@@ -1,0 +1,55 @@
+"""Who sees what: a user sees only their own applicant; staff need the model permissions.
+
+Querysets are filtered (so other people's objects are a 404, not a 403 that confirms they exist) and
+object permissions check writes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+
+from django_kyc.models import Applicant
+
+
+def can_view_all(user: Any) -> bool:
+    return bool(user.is_authenticated and user.has_perm("django_kyc.view_applicant"))
+
+
+def can_change_all(user: Any) -> bool:
+    return bool(user.is_authenticated and user.has_perm("django_kyc.change_applicant"))
+
+
+def visible_applicants(user: Any) -> QuerySet[Applicant]:
+    queryset = Applicant.objects.all()
+    if can_view_all(user):
+        return queryset
+    return queryset.filter(user_id=user.pk)
+
+
+def owns(user: Any, applicant: Applicant) -> bool:
+    return applicant.user_id is not None and applicant.user_id == user.pk
+
+
+class IsOwnerOrStaff(BasePermission):
+    """Reads follow the queryset filter; writes need ownership or the change permission."""
+
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
+        applicant: Applicant = obj if isinstance(obj, Applicant) else obj.applicant
+        if request.method in SAFE_METHODS:
+            return owns(request.user, applicant) or can_view_all(request.user)
+        return owns(request.user, applicant) or can_change_all(request.user)
+
+
+class CanScreen(BasePermission):
+    """Starting an AML screening is the site's decision, not the applicant's."""
+
+    message = "You do not have permission to start AML screenings."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return bool(request.user.is_authenticated and request.user.has_perm("django_kyc.add_amlcheck"))

@@ -1,0 +1,87 @@
+"""DRF policies the API sets on itself: exception handler, throttles, pagination, authentication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.module_loading import import_string
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from django_kyc.conf import kyc_settings
+from django_kyc.exceptions import (
+    InvalidTransition,
+    KycConfigurationError,
+    ProviderError,
+    UnsupportedFeature,
+    VerificationConflict,
+)
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state."
+    default_code = "conflict"
+
+
+class ProviderUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The identity provider is not reachable; try again later."
+    default_code = "provider_unavailable"
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Map domain errors to clear 4xx responses; everything else goes to DRF's handler."""
+    mapped: APIException | None = None
+    if isinstance(exc, VerificationConflict | InvalidTransition):
+        mapped = Conflict(str(exc))
+    elif isinstance(exc, UnsupportedFeature | KycConfigurationError):
+        mapped = APIException(str(exc))
+        mapped.status_code = status.HTTP_400_BAD_REQUEST
+    elif isinstance(exc, ProviderError):
+        mapped = ProviderUnavailable() if exc.transient else Conflict(exc.message)
+    elif isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
+        return Response(detail, status=status.HTTP_400_BAD_REQUEST)
+    elif isinstance(exc, PermissionDenied):
+        return Response({"detail": str(exc) or "Permission denied."}, status=status.HTTP_403_FORBIDDEN)
+    return drf_exception_handler(mapped or exc, context)
+
+
+class WriteThrottle(ScopedRateThrottle):
+    """Rate-limits unsafe methods per user, with rates from ``DJANGO_KYC["API_THROTTLE_RATES"]``."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        return super().allow_request(request, view)
+
+    def get_rate(self) -> str | None:
+        rates = dict(kyc_settings.API_THROTTLE_RATES)
+        return rates.get(self.scope) if self.scope else None
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def get_page_size(self, request: Request) -> int | None:
+        self.page_size = int(kyc_settings.API_PAGE_SIZE)
+        return super().get_page_size(request)
+
+
+def authentication_classes() -> list[type]:
+    """``DJANGO_KYC["API_AUTHENTICATION_CLASSES"]``, or the project's DRF default when unset."""
+    configured: Any = kyc_settings.API_AUTHENTICATION_CLASSES
+    if configured is None:
+        configured = api_settings.DEFAULT_AUTHENTICATION_CLASSES
+    return [import_string(path) if isinstance(path, str) else path for path in configured]

@@ -1,0 +1,215 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.files.base import File
+from django.db import transaction
+from rest_framework import serializers
+
+from django_kyc.api.uploads import CheckedUpload, check_upload
+from django_kyc.backends.registry import is_configured
+from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, DocumentFile, Verification
+from django_kyc.models.document import DocumentSide, DocumentType
+from django_kyc.services import transitions
+from django_kyc.services.transitions import Change
+from django_kyc.status import ApplicantStatus, Source
+
+
+class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
+    class Meta:
+        model = Applicant
+        fields = [
+            "id",
+            "reference",
+            "external_id",
+            "first_name",
+            "middle_name",
+            "last_name",
+            "date_of_birth",
+            "nationality",
+            "email",
+            "phone",
+            "country",
+            "address_line",
+            "city",
+            "postal_code",
+            "status",
+            "risk_level",
+            "verified_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "id",
+            "reference",
+            "external_id",
+            "status",
+            "risk_level",
+            "verified_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    EDITABLE_STATUSES = (ApplicantStatus.UNVERIFIED, ApplicantStatus.ACTION_REQUIRED)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if self.instance is not None and self.instance.status not in self.EDITABLE_STATUSES:
+            raise serializers.ValidationError(
+                f"Personal data cannot be changed while the applicant is {self.instance.get_status_display()}."
+            )
+        for field in ("nationality", "country"):
+            if attrs.get(field):
+                value = attrs[field].upper()
+                if len(value) != 2 or not value.isalpha():
+                    raise serializers.ValidationError({field: "Use a two-letter ISO 3166-1 country code."})
+                attrs[field] = value
+        return attrs
+
+
+class DocumentFileSerializer(serializers.ModelSerializer[DocumentFile]):
+    class Meta:
+        model = DocumentFile
+        fields = ["id", "side", "content_type", "size", "sha256", "created_at"]
+        read_only_fields = fields
+
+
+class DocumentSerializer(serializers.ModelSerializer[Document]):
+    files = DocumentFileSerializer(many=True, read_only=True)
+    file = serializers.FileField(
+        write_only=True, help_text="Front side, or the only page (JPEG, PNG, WebP or PDF)."
+    )
+    back_file = serializers.FileField(write_only=True, required=False, help_text="Back side, if any.")
+
+    class Meta:
+        model = Document
+        fields = [
+            "id",
+            "type",
+            "number",
+            "issuing_country",
+            "issue_date",
+            "expiry_date",
+            "status",
+            "reasons",
+            "files",
+            "file",
+            "back_file",
+            "created_at",
+        ]
+        read_only_fields = ["id", "status", "reasons", "files", "created_at"]
+
+    def validate_file(self, value: File) -> CheckedUpload:
+        return check_upload(value)  # type: ignore[arg-type]
+
+    def validate_back_file(self, value: File) -> CheckedUpload:
+        return check_upload(value)  # type: ignore[arg-type]
+
+    def validate_issuing_country(self, value: str) -> str:
+        if value and (len(value) != 2 or not value.isalpha()):
+            raise serializers.ValidationError("Use a two-letter ISO 3166-1 country code.")
+        return value.upper()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        issue, expiry = attrs.get("issue_date"), attrs.get("expiry_date")
+        if issue and expiry and expiry <= issue:
+            raise serializers.ValidationError(
+                {"expiry_date": "The expiry date must be after the issue date."}
+            )
+        if "back_file" in attrs and attrs.get("type") == DocumentType.SELFIE:
+            raise serializers.ValidationError({"back_file": "A selfie has no back side."})
+        return attrs
+
+    def create(self, validated_data: dict[str, Any]) -> Document:
+        front: CheckedUpload = validated_data.pop("file")
+        back: CheckedUpload | None = validated_data.pop("back_file", None)
+        applicant: Applicant = self.context["applicant"]
+        request = self.context["request"]
+        with transaction.atomic():
+            document = Document.objects.create(applicant=applicant, **validated_data)
+            for side, upload in (
+                (DocumentSide.FRONT if back else DocumentSide.SINGLE, front),
+                (DocumentSide.BACK, back),
+            ):
+                if upload is None:
+                    continue
+                row = DocumentFile(
+                    document=document,
+                    side=side,
+                    sha256=upload.sha256,
+                    content_type=upload.content_type,
+                    size=upload.size,
+                )
+                row.file.save(upload.storage_name, upload.file, save=False)
+                row.save()
+            transitions.audit(
+                Change.by_user(request.user, Source.API),
+                obj=document,
+                applicant_id=applicant.pk,
+                action="uploaded",
+                to_status=document.status,
+            )
+        return document
+
+
+class VerificationSerializer(serializers.ModelSerializer[Verification]):
+    backend = serializers.CharField(
+        required=False, help_text="Backend alias; the default backend if omitted."
+    )
+
+    class Meta:
+        model = Verification
+        fields = [
+            "id",
+            "applicant",
+            "backend",
+            "status",
+            "reasons",
+            "client_link",
+            "client_token",
+            "client_token_expires_at",
+            "attempts",
+            "submitted_at",
+            "decided_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [f for f in fields if f != "backend"]
+
+    def validate_backend(self, value: str) -> str:
+        if not is_configured(value):
+            raise serializers.ValidationError(f"Unknown backend {value!r}.")
+        return value
+
+
+class ClientTokenSerializer(serializers.Serializer[Verification]):
+    token = serializers.CharField(source="client_token", read_only=True)
+    link = serializers.CharField(source="client_link", read_only=True)
+    expires_at = serializers.DateTimeField(source="client_token_expires_at", read_only=True)
+
+
+class AmlHitSerializer(serializers.ModelSerializer[AmlHit]):
+    class Meta:
+        model = AmlHit
+        fields = ["id", "entity_id", "caption", "score", "topics", "datasets", "status"]
+        read_only_fields = fields
+
+
+class AmlCheckSerializer(serializers.ModelSerializer[AmlCheck]):
+    hits = AmlHitSerializer(many=True, read_only=True)
+    backend = serializers.CharField(required=False)
+
+    class Meta:
+        model = AmlCheck
+        fields = ["id", "applicant", "backend", "check_type", "status", "hits", "screened_at", "created_at"]
+        read_only_fields = ["id", "applicant", "status", "hits", "screened_at", "created_at"]
+
+    def validate_backend(self, value: str) -> str:
+        if not is_configured(value):
+            raise serializers.ValidationError(f"Unknown backend {value!r}.")
+        return value
+
+
+class ErrorSerializer(serializers.Serializer[Any]):
+    """The shape of every error: ``detail`` for general errors, or a field name mapping to messages."""
+
+    detail = serializers.CharField()

@@ -1,0 +1,172 @@
+"""The backend contract and the plain values backends return.
+
+Backends translate between one provider's API and the normalised vocabulary in :mod:`django_kyc.status`.
+They return frozen dataclasses, never model instances, and never change statuses themselves: the services
+apply what they return through the transition service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django_kyc.exceptions import KycConfigurationError, UnsupportedFeature
+
+if TYPE_CHECKING:
+    from django_kyc.models import AmlCheck, Applicant, Verification
+
+
+@dataclass(frozen=True)
+class ClientToken:
+    """What a frontend needs to open the provider's hosted flow or SDK."""
+
+    token: str = ""
+    link: str = ""
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DocumentResult:
+    """The provider's finding on one of our documents (matched by our id or the provider's)."""
+
+    status: str
+    document_id: str = ""
+    provider_document_id: str = ""
+    reasons: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class ProviderState:
+    """A verification's state as the provider reports it, already normalised."""
+
+    status: str
+    provider_status: str
+    reasons: Sequence[str] = ()
+    occurred_at: datetime | None = None
+    documents: Sequence[DocumentResult] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The result of :meth:`KycBackend.start_verification`."""
+
+    state: ProviderState
+    provider_applicant_id: str = ""
+    provider_verification_id: str = ""
+    client: ClientToken | None = None
+
+
+@dataclass(frozen=True)
+class InboundWebhook:
+    """A webhook delivery as the backend sees it: the raw bytes, never a parsed body."""
+
+    body: bytes
+    headers: Mapping[str, str]
+    remote_addr: str = ""
+
+    def header(self, name: str) -> str:
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return ""
+
+
+@dataclass(frozen=True)
+class ProviderEvent:
+    """One event parsed from an authenticated delivery.
+
+    ``event_id`` must be stable across redeliveries of the same event; it is the de-duplication key.
+    ``state`` may be ``None`` when the provider only notifies and the current state has to be fetched.
+    """
+
+    event_id: str
+    event_type: str
+    provider_ref: str = ""
+    our_ref: str = ""
+    occurred_at: datetime | None = None
+    state: ProviderState | None = None
+
+
+@dataclass(frozen=True)
+class AmlHitResult:
+    entity_id: str
+    caption: str
+    score: float | None = None
+    topics: Sequence[str] = ()
+    datasets: Sequence[str] = ()
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AmlResult:
+    status: str
+    provider_status: str = ""
+    provider_check_id: str = ""
+    hits: Sequence[AmlHitResult] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+class KycBackend:
+    """Base class every provider backend implements.
+
+    ``required_options`` are checked by the system checks and at construction, with errors naming the
+    exact key. Methods a provider cannot support raise :class:`UnsupportedFeature`.
+    """
+
+    provider: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    required_options: ClassVar[tuple[str, ...]] = ()
+    #: Options whose values are secrets: never logged, never shown in admin.
+    secret_options: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
+        self.alias = alias
+        self.options = dict(options)
+        missing = self.missing_options(self.options)
+        if missing:
+            raise KycConfigurationError(
+                f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"]["{missing[0]}"] is required by {type(self).__name__}.'
+            )
+
+    @classmethod
+    def missing_options(cls, options: Mapping[str, Any]) -> list[str]:
+        return [name for name in cls.required_options if not options.get(name)]
+
+    def supports(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def _unsupported(self, feature: str) -> UnsupportedFeature:
+        return UnsupportedFeature(self.provider or self.alias, feature)
+
+    # --- verifications -------------------------------------------------------------------------------
+    def start_verification(self, verification: Verification) -> Submission:
+        """Create the provider session. Must be idempotent: it is called again after a crash."""
+        raise self._unsupported("start_verification")
+
+    def fetch_verification(self, verification: Verification) -> ProviderState:
+        """The provider's current state, for polling and fetch-on-notify."""
+        raise self._unsupported("fetch_verification")
+
+    def issue_client_token(self, verification: Verification) -> ClientToken:
+        """A fresh hosted-flow link or SDK token for an existing provider session."""
+        raise self._unsupported("issue_client_token")
+
+    # --- webhooks ------------------------------------------------------------------------------------
+    def authenticate_webhook(self, webhook: InboundWebhook) -> None:
+        """Raise :class:`WebhookAuthenticationError` unless the raw bytes are provably the provider's."""
+        raise self._unsupported("webhooks")
+
+    def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
+        """Turn an authenticated delivery into events; raise :class:`WebhookPayloadError` if malformed."""
+        raise self._unsupported("webhooks")
+
+    # --- AML and data protection ---------------------------------------------------------------------
+    def screen(self, aml_check: AmlCheck) -> AmlResult:
+        raise self._unsupported("AML screening")
+
+    def delete_applicant(self, applicant: Applicant) -> None:
+        raise self._unsupported("applicant deletion")

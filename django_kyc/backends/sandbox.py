@@ -1,0 +1,386 @@
+"""The built-in sandbox provider: no network, deterministic outcomes, real signed webhooks.
+
+It behaves like a hosted KYC provider so the whole pipeline runs in development and tests: submissions get
+provider ids, decisions arrive later as HMAC-signed webhooks that go through the same authentication,
+inbox, de-duplication and processing as any real provider's, and the state can be polled.
+
+Outcomes are chosen by the applicant's last name (case-insensitive, "contains"):
+
+==================  =====================================================================================
+last name contains  outcome
+==================  =====================================================================================
+``decline``         declined (documents rejected, reason ``DOCUMENT_TAMPERED``)
+``review``          review: waits for a reviewer in admin
+``resubmit``        resubmission requested (document reason ``DOCUMENT_UNREADABLE``)
+``error``           the submission is rejected with a permanent provider error (HTTP 400)
+``flaky``           the first two submission attempts fail with HTTP 503, then it is approved
+``silent``          approved, but no webhook is sent: only polling finds the decision
+``pep``/``sanction`` AML screening returns a potential match (verification itself is approved)
+anything else       approved
+==================  =====================================================================================
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.core import signing as django_signing
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
+
+from django_kyc.backends.base import (
+    AmlHitResult,
+    AmlResult,
+    ClientToken,
+    DocumentResult,
+    InboundWebhook,
+    KycBackend,
+    ProviderEvent,
+    ProviderState,
+    Submission,
+)
+from django_kyc.backends.signing import as_secret_list, check_timestamp, parse_signature_header, verify_hmac
+from django_kyc.exceptions import (
+    PermanentProviderError,
+    TransientProviderError,
+    WebhookPayloadError,
+    WebhookSignatureMissing,
+)
+from django_kyc.status import AmlStatus, DocumentStatus, VerificationStatus
+
+if TYPE_CHECKING:
+    from django_kyc.models import AmlCheck, Applicant, Verification
+
+logger = logging.getLogger("django_kyc.sandbox")
+
+SIGNATURE_HEADER = "X-Sandbox-Signature"
+TOKEN_SALT = "django_kyc.sandbox.capture"
+
+
+def _short_hash(*parts: str) -> str:
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
+class SandboxBackend(KycBackend):
+    """Options: ``HOSTED_FLOW`` (bool), ``DECISION_DELAY`` (seconds, default 2), ``WEBHOOK_SECRET`` (one or a
+    list; default derived from ``SECRET_KEY``), ``WEBHOOK_URL`` (POST decisions over HTTP instead of in
+    process), ``TOLERANCE`` (seconds, default 300), ``CLIENT_TOKEN_TTL`` (seconds, default 3600),
+    ``PUBLIC_BASE_URL`` (prefix for hosted-flow links)."""
+
+    provider = "sandbox"
+    capabilities = frozenset({"document_upload", "hosted_flow", "polling", "aml", "webhooks", "delete"})
+    secret_options = ("WEBHOOK_SECRET",)
+
+    #: The sandbox's own raw status vocabulary, mapped like any provider's. Unknown values go to review.
+    STATUS_MAP: ClassVar[Mapping[str, str]] = {
+        "awaiting_input": VerificationStatus.AWAITING_USER,
+        "processing": VerificationStatus.PROCESSING,
+        "needs_review": VerificationStatus.REVIEW,
+        "resubmission_requested": VerificationStatus.RESUBMISSION_REQUESTED,
+        "approved": VerificationStatus.APPROVED,
+        "declined": VerificationStatus.DECLINED,
+        "expired": VerificationStatus.EXPIRED,
+    }
+    UNKNOWN_STATUS = VerificationStatus.REVIEW
+
+    #: last-name keyword -> (raw decision status, verification reasons, document status, document reasons)
+    OUTCOMES: ClassVar[Sequence[tuple[str, str, tuple[str, ...], str, tuple[str, ...]]]] = (
+        ("decline", "declined", ("DOCUMENT_TAMPERED",), DocumentStatus.REJECTED, ("DOCUMENT_TAMPERED",)),
+        ("review", "needs_review", (), DocumentStatus.ACCEPTED, ()),
+        (
+            "resubmit",
+            "resubmission_requested",
+            ("DOCUMENT_UNREADABLE",),
+            DocumentStatus.RESUBMISSION_REQUESTED,
+            ("DOCUMENT_UNREADABLE",),
+        ),
+    )
+    DEFAULT_OUTCOME = ("", "approved", (), DocumentStatus.ACCEPTED, ())
+
+    # --- options -------------------------------------------------------------------------------------
+    @property
+    def secrets(self) -> list[bytes]:
+        configured = as_secret_list(self.options.get("WEBHOOK_SECRET"))
+        if configured:
+            return configured
+        return [
+            salted_hmac("django_kyc.sandbox.webhook", self.alias, settings.SECRET_KEY).hexdigest().encode()
+        ]
+
+    @property
+    def decision_delay(self) -> float:
+        return float(self.options.get("DECISION_DELAY", 2))
+
+    def map_status(self, raw: str) -> str:
+        return self.STATUS_MAP.get(raw, self.UNKNOWN_STATUS)
+
+    # --- outcome rules -------------------------------------------------------------------------------
+    @staticmethod
+    def _keyword(applicant: Applicant) -> str:
+        return (applicant.last_name or "").lower()
+
+    def outcome_for(
+        self, applicant: Applicant, chosen: str = ""
+    ) -> tuple[str, str, tuple[str, ...], str, tuple[str, ...]]:
+        if chosen:
+            for outcome in (*self.OUTCOMES, self.DEFAULT_OUTCOME):
+                if outcome[1] == chosen:
+                    return outcome
+        name = self._keyword(applicant)
+        for outcome in self.OUTCOMES:
+            if outcome[0] in name:
+                return outcome
+        return self.DEFAULT_OUTCOME
+
+    def decided_state(
+        self, verification: Verification, chosen: str = "", when: datetime | None = None
+    ) -> ProviderState:
+        _, raw, reasons, doc_status, doc_reasons = self.outcome_for(verification.applicant, chosen)
+        documents = [
+            DocumentResult(status=doc_status, document_id=str(pk), reasons=doc_reasons)
+            for pk in verification.applicant.documents.exclude(status=DocumentStatus.PURGED).values_list(
+                "pk", flat=True
+            )
+        ]
+        return ProviderState(
+            status=self.map_status(raw),
+            provider_status=raw,
+            reasons=reasons,
+            occurred_at=when or timezone.now(),
+            documents=documents,
+            data={"sandbox": {"rule": self._keyword(verification.applicant) or "default"}},
+        )
+
+    # --- contract ------------------------------------------------------------------------------------
+    def provider_ids(self, verification: Verification) -> tuple[str, str]:
+        """Derived from our ids, so a repeated submission finds the same provider applicant."""
+        return (
+            f"sbx_app_{_short_hash(verification.applicant.reference)}",
+            f"sbx_ver_{_short_hash(str(verification.pk))}",
+        )
+
+    def start_verification(self, verification: Verification) -> Submission:
+        name = self._keyword(verification.applicant)
+        if "error" in name:
+            raise PermanentProviderError(
+                "applicant rejected by the sandbox 'error' rule", provider=self.provider, status_code=400
+            )
+        if "flaky" in name and verification.attempts <= 2:
+            raise TransientProviderError("simulated outage", provider=self.provider, status_code=503)
+        applicant_id, verification_id = self.provider_ids(verification)
+        if self.options.get("HOSTED_FLOW"):
+            return Submission(
+                state=ProviderState(
+                    status=VerificationStatus.AWAITING_USER, provider_status="awaiting_input"
+                ),
+                provider_applicant_id=applicant_id,
+                provider_verification_id=verification_id,
+                client=self.issue_client_token(verification),
+            )
+        if "silent" not in name:
+            self.schedule_decision(verification)
+        return Submission(
+            state=ProviderState(status=VerificationStatus.PROCESSING, provider_status="processing"),
+            provider_applicant_id=applicant_id,
+            provider_verification_id=verification_id,
+        )
+
+    def schedule_decision(self, verification: Verification, chosen: str = "") -> None:
+        from django_kyc.queue import enqueue_on_commit
+
+        enqueue_on_commit("deliver_sandbox_decision", self.alias, str(verification.pk), chosen)
+
+    def fetch_verification(self, verification: Verification) -> ProviderState:
+        if verification.status == VerificationStatus.AWAITING_USER:
+            return ProviderState(status=VerificationStatus.AWAITING_USER, provider_status="awaiting_input")
+        submitted = verification.submitted_at or verification.created_at
+        if timezone.now() < submitted + timedelta(seconds=self.decision_delay):
+            return ProviderState(status=VerificationStatus.PROCESSING, provider_status="processing")
+        return self.decided_state(verification, when=submitted + timedelta(seconds=self.decision_delay))
+
+    def issue_client_token(self, verification: Verification) -> ClientToken:
+        ttl = int(self.options.get("CLIENT_TOKEN_TTL", 3600))
+        token = django_signing.dumps({"v": str(verification.pk), "a": self.alias}, salt=TOKEN_SALT)
+        try:
+            path = reverse("django_kyc:sandbox-capture", kwargs={"token": token})
+        except NoReverseMatch:
+            path = ""
+        base = str(self.options.get("PUBLIC_BASE_URL", "")).rstrip("/")
+        return ClientToken(
+            token=token, link=f"{base}{path}", expires_at=timezone.now() + timedelta(seconds=ttl)
+        )
+
+    def screen(self, aml_check: AmlCheck) -> AmlResult:
+        name = self._keyword(aml_check.applicant)
+        hits = []
+        if "pep" in name:
+            hits.append(
+                AmlHitResult(
+                    entity_id="sbx-pep-1",
+                    caption="Sandbox Politically Exposed Person",
+                    score=0.91,
+                    topics=("role.pep",),
+                    datasets=("sandbox_peps",),
+                )
+            )
+        if "sanction" in name:
+            hits.append(
+                AmlHitResult(
+                    entity_id="sbx-sanction-1",
+                    caption="Sandbox Sanctioned Person",
+                    score=0.97,
+                    topics=("sanction",),
+                    datasets=("sandbox_sanctions",),
+                )
+            )
+        return AmlResult(
+            status=AmlStatus.POTENTIAL_MATCH if hits else AmlStatus.CLEAR,
+            provider_status="match" if hits else "no_match",
+            provider_check_id=f"sbx_aml_{_short_hash(str(aml_check.pk))}",
+            hits=hits,
+        )
+
+    def delete_applicant(self, applicant: Applicant) -> None:
+        logger.info("sandbox: applicant %s deleted at the provider", applicant.pk)
+
+    # --- webhooks ------------------------------------------------------------------------------------
+    def sign(self, body: bytes, timestamp: int | None = None, secret: bytes | None = None) -> str:
+        """The signature header value for ``body``: ``t=<unix>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>``."""
+        from django_kyc.backends.signing import hmac_hex
+
+        stamp = int(time.time()) if timestamp is None else timestamp
+        key = secret or self.secrets[0]
+        return f"t={stamp},v1={hmac_hex(key, f'{stamp}.'.encode() + body)}"
+
+    def authenticate_webhook(self, webhook: InboundWebhook) -> None:
+        header = webhook.header(SIGNATURE_HEADER)
+        if not header:
+            raise WebhookSignatureMissing(f"{SIGNATURE_HEADER} header missing")
+        parts = parse_signature_header(header)
+        timestamp = (parts.get("t") or [""])[0]
+        signatures = parts.get("v1") or [""]
+        check_timestamp(timestamp, float(self.options.get("TOLERANCE", 300)))
+        message = f"{timestamp}.".encode() + webhook.body
+        last_error: Exception | None = None
+        for signature in signatures:
+            try:
+                verify_hmac(secrets=self.secrets, message=message, signature=signature)
+                return
+            except WebhookSignatureMissing:
+                raise
+            except Exception as exc:
+                last_error = exc
+        assert last_error is not None
+        raise last_error
+
+    def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
+        try:
+            payload = json.loads(webhook.body)
+            event_id = str(payload["event_id"])
+            raw_status = str(payload["status"])
+            occurred_at = datetime.fromisoformat(str(payload["occurred_at"]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WebhookPayloadError(f"malformed sandbox event: {type(exc).__name__}") from exc
+        if timezone.is_naive(occurred_at):
+            occurred_at = occurred_at.replace(tzinfo=dt_timezone.utc)
+        documents = [
+            DocumentResult(
+                status=str(doc["status"]), document_id=str(doc["id"]), reasons=tuple(doc.get("reasons", ()))
+            )
+            for doc in payload.get("documents", [])
+            if isinstance(doc, dict) and "id" in doc and "status" in doc
+        ]
+        state = ProviderState(
+            status=self.map_status(raw_status),
+            provider_status=raw_status,
+            reasons=tuple(str(r) for r in payload.get("reasons", [])),
+            occurred_at=occurred_at,
+            documents=documents,
+            data={"sandbox": payload.get("data", {})},
+        )
+        return [
+            ProviderEvent(
+                event_id=event_id,
+                event_type=str(payload.get("type", "verification.updated")),
+                provider_ref=str(payload.get("verification_id", "")),
+                our_ref=str(payload.get("reference", "")),
+                occurred_at=occurred_at,
+                state=state,
+            )
+        ]
+
+    def build_event(self, verification: Verification, state: ProviderState) -> bytes:
+        """The JSON body the sandbox "provider" sends for a state change."""
+        _, provider_ref = self.provider_ids(verification)
+        occurred = state.occurred_at or timezone.now()
+        payload: dict[str, Any] = {
+            "event_id": f"sbx_evt_{_short_hash(str(verification.pk), state.provider_status)}",
+            "type": "verification.updated",
+            "verification_id": provider_ref,
+            "reference": str(verification.pk),
+            "status": state.provider_status,
+            "reasons": list(state.reasons),
+            "documents": [
+                {"id": doc.document_id, "status": doc.status, "reasons": list(doc.reasons)}
+                for doc in state.documents
+            ],
+            "occurred_at": occurred.isoformat(),
+            "data": dict(state.data).get("sandbox", {}),
+        }
+        return json.dumps(payload, separators=(",", ":")).encode()
+
+    def deliver(self, body: bytes) -> None:
+        """Send a signed event: over HTTP to ``WEBHOOK_URL`` if set, else in process through the same inbox."""
+        headers = {"Content-Type": "application/json", SIGNATURE_HEADER: self.sign(body)}
+        url = self.options.get("WEBHOOK_URL")
+        if url:
+            from django_kyc.backends.http import ProviderHttpClient
+
+            ProviderHttpClient(provider=self.provider, base_url=str(url)).post(
+                str(url), data=body, headers=headers
+            )
+            return
+        from django_kyc.services.webhooks import receive
+
+        receive(self.alias, InboundWebhook(body=body, headers=headers))
+
+
+def deliver_decision(alias: str, verification_id: str, chosen: str = "") -> None:
+    """Task body standing in for the provider's back office: wait, decide, send signed webhooks."""
+    from django_kyc.backends.registry import get_backend
+    from django_kyc.models import Verification
+
+    backend = get_backend(alias)
+    if not isinstance(backend, SandboxBackend):
+        raise TypeError(f"backend {alias!r} is not a sandbox backend")
+    verification = Verification.objects.select_related("applicant").filter(pk=verification_id).first()
+    if verification is None:
+        return
+    if verification.status in (VerificationStatus.PENDING, VerificationStatus.AWAITING_USER):
+        backend.deliver(
+            backend.build_event(
+                verification,
+                ProviderState(
+                    status=VerificationStatus.PROCESSING,
+                    provider_status="processing",
+                    occurred_at=timezone.now(),
+                ),
+            )
+        )
+    if backend.decision_delay > 0:
+        time.sleep(min(backend.decision_delay, 60.0))
+    backend.deliver(backend.build_event(verification, backend.decided_state(verification, chosen)))
+
+
+def load_capture_token(token: str, max_age: int) -> dict[str, str]:
+    data: dict[str, str] = django_signing.loads(token, salt=TOKEN_SALT, max_age=max_age)
+    return data

@@ -1,0 +1,89 @@
+"""Webhook signature helpers shared by every backend.
+
+All comparisons are constant-time and run over the raw request bytes. Secrets come as a list so a
+provider secret can be rotated without dropping deliveries signed with the previous one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from collections.abc import Iterable, Sequence
+
+from django_kyc.exceptions import WebhookAuthenticationError, WebhookSignatureMissing
+
+DEFAULT_TOLERANCE_SECONDS = 300
+
+
+def as_secret_list(value: str | bytes | Sequence[str | bytes] | None) -> list[bytes]:
+    """Accept one secret or a list of them (newest first) and return them as bytes."""
+    if value is None:
+        return []
+    items: Iterable[str | bytes] = [value] if isinstance(value, str | bytes) else value
+    return [item.encode() if isinstance(item, str) else bytes(item) for item in items if item]
+
+
+def hmac_digest(secret: bytes, message: bytes, algorithm: str = "sha256") -> bytes:
+    return hmac.new(secret, message, getattr(hashlib, algorithm)).digest()
+
+
+def hmac_hex(secret: bytes, message: bytes, algorithm: str = "sha256") -> str:
+    return hmac_digest(secret, message, algorithm).hex()
+
+
+def hmac_base64(secret: bytes, message: bytes, algorithm: str = "sha256") -> str:
+    return base64.b64encode(hmac_digest(secret, message, algorithm)).decode("ascii")
+
+
+def constant_time_equals(expected: str | bytes, given: str | bytes) -> bool:
+    left = expected.encode() if isinstance(expected, str) else expected
+    right = given.encode() if isinstance(given, str) else given
+    return hmac.compare_digest(left, right)
+
+
+def verify_hmac(
+    *,
+    secrets: Sequence[bytes],
+    message: bytes,
+    signature: str,
+    algorithm: str = "sha256",
+    encoding: str = "hex",
+) -> None:
+    """Raise unless ``signature`` is the HMAC of ``message`` under one of ``secrets``."""
+    if not signature:
+        raise WebhookSignatureMissing("signature header missing")
+    if not secrets:
+        raise WebhookAuthenticationError("no webhook secret configured")
+    encode = hmac_hex if encoding == "hex" else hmac_base64
+    candidate = signature.strip()
+    if encoding == "hex":
+        candidate = candidate.lower()
+    matched = False
+    for secret in secrets:
+        # evaluate every secret so timing does not reveal which one matched
+        matched |= constant_time_equals(encode(secret, message, algorithm), candidate)
+    if not matched:
+        raise WebhookAuthenticationError("signature mismatch")
+
+
+def check_timestamp(timestamp: str | int | float, tolerance: float = DEFAULT_TOLERANCE_SECONDS) -> int:
+    """Parse a signed Unix timestamp and reject it when it is outside the tolerance window."""
+    try:
+        value = int(float(timestamp))
+    except (TypeError, ValueError) as exc:
+        raise WebhookAuthenticationError("signature timestamp is not a number") from exc
+    if abs(time.time() - value) > tolerance:
+        raise WebhookAuthenticationError("signature timestamp outside the tolerance window")
+    return value
+
+
+def parse_signature_header(header: str, separator: str = ",") -> dict[str, list[str]]:
+    """Parse ``t=123,v1=abc,v1=def`` into ``{"t": ["123"], "v1": ["abc", "def"]}``."""
+    parts: dict[str, list[str]] = {}
+    for item in header.split(separator):
+        key, sep, value = item.strip().partition("=")
+        if sep:
+            parts.setdefault(key.strip(), []).append(value.strip())
+    return parts

@@ -1,0 +1,95 @@
+"""System checks: misconfiguration is reported at startup, naming the exact key."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from django_kyc.backends.registry import get_backend_class
+from django_kyc.conf import kyc_settings
+from django_kyc.exceptions import KycConfigurationError
+
+
+@register(Tags.compatibility)
+def check_backends(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    messages: list[CheckMessage] = []
+    backends = kyc_settings.BACKENDS
+    if not isinstance(backends, Mapping) or not backends:
+        return [
+            Error('DJANGO_KYC["BACKENDS"] must be a non-empty dict of alias -> config.', id="django_kyc.E001")
+        ]
+    default = kyc_settings.DEFAULT_BACKEND
+    if default not in backends:
+        messages.append(
+            Error(
+                f'DJANGO_KYC["DEFAULT_BACKEND"] = {default!r} is not a key of DJANGO_KYC["BACKENDS"].',
+                hint=f"Configured aliases: {', '.join(map(repr, backends))}.",
+                id="django_kyc.E002",
+            )
+        )
+    for alias, config in backends.items():
+        if not isinstance(config, Mapping):
+            messages.append(Error(f'DJANGO_KYC["BACKENDS"]["{alias}"] must be a dict.', id="django_kyc.E003"))
+            continue
+        try:
+            cls = get_backend_class(alias)
+        except KycConfigurationError as exc:
+            messages.append(Error(str(exc), id="django_kyc.E004"))
+            continue
+        options = config.get("OPTIONS") or {}
+        for name in cls.missing_options(options):
+            messages.append(
+                Error(
+                    f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"]["{name}"] is required by {cls.__name__}.',
+                    id="django_kyc.E005",
+                )
+            )
+        if cls.provider == "sandbox" and not settings.DEBUG:
+            messages.append(
+                Warning(
+                    f'DJANGO_KYC["BACKENDS"]["{alias}"] is the sandbox backend, which approves by rule, '
+                    "while DEBUG is False.",
+                    hint="Use a real provider backend in production.",
+                    id="django_kyc.W001",
+                )
+            )
+    return messages
+
+
+@register(Tags.compatibility)
+def check_q_cluster(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """django-q2 re-delivers a task still running after ``retry`` seconds: duplicate provider submissions."""
+    q_cluster = getattr(settings, "Q_CLUSTER", None)
+    if not isinstance(q_cluster, Mapping):
+        return [Warning("Q_CLUSTER is not set; django_kyc needs a django-q2 cluster.", id="django_kyc.W002")]
+    timeout = q_cluster.get("timeout")
+    retry = q_cluster.get("retry", 60)
+    if timeout is None:
+        return [
+            Error(
+                'Q_CLUSTER["timeout"] is not set, so a long task can outlive Q_CLUSTER["retry"] and run twice.',
+                hint='Set Q_CLUSTER["timeout"] below Q_CLUSTER["retry"], e.g. timeout=60, retry=90.',
+                id="django_kyc.E010",
+            )
+        ]
+    if retry <= timeout:
+        return [
+            Error(
+                f'Q_CLUSTER["retry"] ({retry}) must be greater than Q_CLUSTER["timeout"] ({timeout}); '
+                "otherwise django-q2 re-delivers running tasks.",
+                id="django_kyc.E011",
+            )
+        ]
+    read_timeout = float(kyc_settings.HTTP_CONNECT_TIMEOUT) + float(kyc_settings.HTTP_READ_TIMEOUT)
+    if read_timeout >= timeout:
+        return [
+            Warning(
+                f'DJANGO_KYC["HTTP_CONNECT_TIMEOUT"] + ["HTTP_READ_TIMEOUT"] ({read_timeout:g}s) is not below '
+                f'Q_CLUSTER["timeout"] ({timeout}s); a slow provider call would be killed mid-flight.',
+                id="django_kyc.W003",
+            )
+        ]
+    return []

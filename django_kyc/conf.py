@@ -1,0 +1,81 @@
+"""One lazy settings object over ``settings.DJANGO_KYC``.
+
+Every read goes through :data:`kyc_settings`, which looks the value up on each access, so
+``override_settings(DJANGO_KYC=...)`` works in tests and nothing is read at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+
+DEFAULTS: dict[str, Any] = {
+    # Which backend new verifications use, and every configured backend by alias.
+    "DEFAULT_BACKEND": "sandbox",
+    "BACKENDS": {
+        "sandbox": {"CLASS": "django_kyc.backends.sandbox.SandboxBackend", "OPTIONS": {}},
+    },
+    # Provider calls made by submission and polling tasks.
+    "MAX_ATTEMPTS": 6,
+    "RETRY_BASE_SECONDS": 2.0,
+    "RETRY_MAX_SECONDS": 900.0,
+    "HTTP_CONNECT_TIMEOUT": 5.0,
+    "HTTP_READ_TIMEOUT": 30.0,
+    # Webhook processing.
+    "WEBHOOK_MAX_BYTES": 1024 * 1024,
+    "WEBHOOK_MAX_ATTEMPTS": 8,
+    "WEBHOOK_HEADER_ALLOWLIST": ["content-type", "user-agent", "x-request-id"],
+    # Polling of verifications whose webhook never came.
+    "POLL_AFTER_SECONDS": 15 * 60,
+    "POLL_INTERVAL_SECONDS": 15 * 60,
+    "POLL_BATCH_SIZE": 100,
+    # django-q2 schedules: the sweeper re-enqueues due retries and polls stale verifications.
+    "INSTALL_SCHEDULES_ON_MIGRATE": True,
+    "SWEEP_EVERY_MINUTES": 1,
+    # Uploads.
+    "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
+    "ALLOWED_UPLOAD_TYPES": ["image/jpeg", "image/png", "image/webp", "application/pdf"],
+    "DOCUMENT_STORAGE": "django_kyc.storage.default_document_storage",
+    "DOCUMENT_STORAGE_LOCATION": None,  # None: <BASE_DIR or cwd>/private/kyc-documents
+    # API.
+    "API_AUTHENTICATION_CLASSES": None,  # None: the project's REST_FRAMEWORK default
+    "API_PAGE_SIZE": 25,
+    "API_THROTTLE_RATES": {"kyc_write": "60/hour", "kyc_upload": "30/hour"},
+    # Reviewer reason codes added to the built-in catalogue: {"CODE": "Label"}.
+    "REASON_CODES": {},
+}
+
+
+class KycSettings:
+    """Attribute access to ``DJANGO_KYC`` merged over :data:`DEFAULTS`, read on every access."""
+
+    def _user_settings(self) -> Mapping[str, Any]:
+        value = getattr(settings, "DJANGO_KYC", {})
+        return value if isinstance(value, Mapping) else {}
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Unknown DJANGO_KYC setting {name!r}")
+        return self._user_settings().get(name, DEFAULTS[name])
+
+    def backend_config(self, alias: str) -> Mapping[str, Any] | None:
+        backends = self.BACKENDS
+        return backends.get(alias) if isinstance(backends, Mapping) else None
+
+    @property
+    def backend_aliases(self) -> list[str]:
+        return list(self.BACKENDS) if isinstance(self.BACKENDS, Mapping) else []
+
+    @property
+    def poll_after(self) -> timedelta:
+        return timedelta(seconds=float(self.POLL_AFTER_SECONDS))
+
+    @property
+    def poll_interval(self) -> timedelta:
+        return timedelta(seconds=float(self.POLL_INTERVAL_SECONDS))
+
+
+kyc_settings = KycSettings()

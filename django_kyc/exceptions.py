@@ -1,0 +1,100 @@
+"""The exception tree.
+
+Provider failures are split into *transient* (worth retrying: timeouts, connection errors, 429, 5xx) and
+*permanent* (the provider said no; retrying cannot help) so the task layer can decide without inspecting
+HTTP details. Messages never carry request bodies or personal data.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+
+
+class KycError(Exception):
+    """Base class of every runtime error raised by django_kyc."""
+
+
+class KycConfigurationError(ImproperlyConfigured):
+    """A ``DJANGO_KYC`` setting is missing or wrong; the message names the exact key."""
+
+
+class UnsupportedFeature(KycError):
+    """The selected backend cannot do what was asked (for example AML screening)."""
+
+    def __init__(self, provider: str, feature: str) -> None:
+        super().__init__(f"The {provider!r} backend does not support {feature}.")
+        self.provider = provider
+        self.feature = feature
+
+
+class ProviderError(KycError):
+    """A provider call failed. ``status_code`` is the HTTP status when there was a response."""
+
+    transient: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str = "",
+        status_code: int | None = None,
+        retry_after: float | None = None,
+        code: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.provider = provider
+        self.status_code = status_code
+        self.retry_after = retry_after
+        self.code = code
+
+    def __str__(self) -> str:
+        prefix = f"{self.provider}: " if self.provider else ""
+        status = f" (HTTP {self.status_code})" if self.status_code else ""
+        return f"{prefix}{self.message}{status}"
+
+
+class TransientProviderError(ProviderError):
+    """Timeouts, connection failures, rate limits and 5xx: retried with backoff."""
+
+    transient = True
+
+
+class PermanentProviderError(ProviderError):
+    """The provider rejected the request (4xx other than 429): never retried, ends in ``error``."""
+
+
+class WebhookError(KycError):
+    """Base for problems with an inbound webhook delivery."""
+
+    status_code = 400
+
+
+class WebhookAuthenticationError(WebhookError, SuspiciousOperation):
+    """The delivery is not provably from the provider: bad, missing, stale or replayed signature."""
+
+    status_code = 403
+
+
+class WebhookSignatureMissing(WebhookAuthenticationError):
+    """No signature header at all; answered 401 so misconfigured senders are easy to tell apart."""
+
+    status_code = 401
+
+
+class WebhookPayloadError(WebhookError):
+    """The delivery was authentic but its body cannot be understood (answered 400)."""
+
+
+class InvalidTransition(KycError):
+    """A status move that the transition table does not allow."""
+
+    def __init__(self, obj_label: str, from_status: str, to_status: str, detail: str = "") -> None:
+        message = f"{obj_label} cannot move from {from_status!r} to {to_status!r}"
+        super().__init__(f"{message}: {detail}" if detail else message)
+        self.from_status = from_status
+        self.to_status = to_status
+
+
+class VerificationConflict(KycError):
+    """The applicant already has a verification in progress."""

@@ -1,0 +1,23 @@
+"""Models, one module per group; import from here."""
+
+from __future__ import annotations
+
+from django_kyc.models.aml import AmlCheck, AmlHit
+from django_kyc.models.applicant import Applicant
+from django_kyc.models.audit import AuditEvent
+from django_kyc.models.document import Document, DocumentFile
+from django_kyc.models.verification import ReviewQueueItem, Verification
+from django_kyc.models.webhook import WebhookEvent, WebhookState
+
+__all__ = [
+    "AmlCheck",
+    "AmlHit",
+    "Applicant",
+    "AuditEvent",
+    "Document",
+    "DocumentFile",
+    "ReviewQueueItem",
+    "Verification",
+    "WebhookEvent",
+    "WebhookState",
+]

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from django_kyc.status import ApplicantStatus, RiskLevel
+
+
+def new_reference() -> str:
+    """Our reference for an applicant, sent to providers instead of a database id or any PII."""
+    return f"kyc_{secrets.token_hex(10)}"
+
+
+class Applicant(models.Model):
+    """A person being verified. ``status`` is an aggregate kept by the transition service."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,  # KYC records outlive accounts: record-keeping rules require it
+        null=True,
+        blank=True,
+        related_name="kyc_applicant",
+    )
+    reference = models.CharField(
+        _("reference"), max_length=64, unique=True, default=new_reference, editable=False
+    )
+    external_id = models.CharField(
+        _("external id"), max_length=128, blank=True, db_index=True, help_text=_("The site's own id, if any.")
+    )
+
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    middle_name = models.CharField(_("middle name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    nationality = models.CharField(
+        _("nationality"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2")
+    )
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    country = models.CharField(_("country of residence"), max_length=2, blank=True)
+    address_line = models.CharField(_("address"), max_length=255, blank=True)
+    city = models.CharField(_("city"), max_length=128, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=32, blank=True)
+
+    status = models.CharField(
+        _("status"),
+        max_length=32,
+        choices=ApplicantStatus.choices,
+        default=ApplicantStatus.UNVERIFIED,
+        editable=False,
+    )
+    risk_level = models.CharField(
+        _("risk level"), max_length=16, choices=RiskLevel.choices, default=RiskLevel.LOW
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("applicant")
+        verbose_name_plural = _("applicants")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="kyc_applicant_status_idx"),
+            models.Index(fields=["risk_level", "status"], name="kyc_applicant_risk_idx"),
+        ]
+        permissions = [
+            ("review_applicant", _("Can approve, decline or request resubmission")),
+            ("view_applicant_pii", _("Can view applicants' personal data")),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.middle_name, self.last_name) if part)

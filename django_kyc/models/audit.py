@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from django_kyc.status import Actor, Source
+
+
+class AuditEvent(models.Model):
+    """Append-only history: every status change, decision and document access.
+
+    Rows are never updated or deleted by the application; :meth:`save` refuses updates and the admin is
+    read-only.
+    """
+
+    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    applicant = models.ForeignKey(
+        "django_kyc.Applicant", on_delete=models.CASCADE, related_name="audit_events", null=True, blank=True
+    )
+    object_type = models.CharField(_("object type"), max_length=32)
+    object_id = models.CharField(_("object id"), max_length=64)
+    action = models.CharField(_("action"), max_length=32, default="status_change")
+    from_status = models.CharField(_("from"), max_length=32, blank=True)
+    to_status = models.CharField(_("to"), max_length=32, blank=True)
+    actor_type = models.CharField(_("actor type"), max_length=16, choices=Actor.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(_("actor"), max_length=128, blank=True)
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices)
+    reason_code = models.CharField(_("reason code"), max_length=64, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    webhook_event = models.ForeignKey(
+        "django_kyc.WebhookEvent", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["applicant", "-created_at"], name="kyc_audit_applicant_idx"),
+            models.Index(fields=["object_type", "object_id"], name="kyc_audit_object_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.from_status}→{self.to_status}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("Audit events are append-only.")

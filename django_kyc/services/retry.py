@@ -1,0 +1,31 @@
+"""Exponential backoff with jitter, shared by submissions, webhook processing and AML checks."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from django_kyc.conf import kyc_settings
+
+
+def backoff_delay(attempt: int, *, base: float | None = None, cap: float | None = None) -> float:
+    """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+    "Equal jitter": half the exponential step is fixed and half is random, so delays spread out across a
+    fleet yet never shrink from one attempt to the next (attempt n waits between d/2 and d, attempt n+1
+    between d and 2d, with d = base * 2**(n-1)), until ``cap`` is reached.
+    """
+    base = float(kyc_settings.RETRY_BASE_SECONDS if base is None else base)
+    cap = float(kyc_settings.RETRY_MAX_SECONDS if cap is None else cap)
+    step = min(cap, base * (2 ** max(0, attempt - 1)))
+    return step / 2 + random.uniform(0, step / 2)  # noqa: S311 - jitter, not cryptography
+
+
+def next_attempt_at(attempt: int, retry_after: float | None = None, now: datetime | None = None) -> datetime:
+    """When to try again; a provider's ``Retry-After`` wins when it asks for longer."""
+    delay = backoff_delay(attempt)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, float(kyc_settings.RETRY_MAX_SECONDS)))
+    return (now or timezone.now()) + timedelta(seconds=delay)

@@ -1,0 +1,201 @@
+"""Starting verifications and submitting them to their backend.
+
+Submission runs in a django-q2 task in three short steps so no database lock is held during the provider
+call: (1) claim the attempt and commit it, (2) call the backend, (3) record the result. A crash between (2)
+and (3) leaves the verification pending with a lease; the sweeper retries it, and the backend's
+idempotency (it is keyed by our verification id) prevents a second provider applicant.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from django_kyc.backends import get_backend
+from django_kyc.backends.base import ClientToken, Submission
+from django_kyc.conf import kyc_settings
+from django_kyc.exceptions import (
+    KycConfigurationError,
+    PermanentProviderError,
+    ProviderError,
+    UnsupportedFeature,
+    VerificationConflict,
+)
+from django_kyc.models import Applicant, Document, Verification
+from django_kyc.queue import enqueue_on_commit
+from django_kyc.services import transitions
+from django_kyc.services.retry import next_attempt_at
+from django_kyc.services.transitions import Change
+from django_kyc.status import VERIFICATION_ACTIVE, DocumentStatus, Source, VerificationStatus
+
+logger = logging.getLogger("django_kyc.submission")
+
+
+def start_verification(applicant: Applicant, change: Change, backend: str | None = None) -> Verification:
+    """Create a pending verification and queue its submission. One active verification per applicant."""
+    alias = backend or kyc_settings.DEFAULT_BACKEND
+    get_backend(alias)  # fail now, with the bad key named, rather than in a worker
+    with transaction.atomic():
+        locked = Applicant.objects.select_for_update().get(pk=applicant.pk)
+        if locked.verifications.filter(status__in=VERIFICATION_ACTIVE).exists():
+            raise VerificationConflict("This applicant already has a verification in progress.")
+        verification = Verification.objects.create(applicant=locked, backend=alias)
+        transitions.audit(
+            change, obj=verification, applicant_id=locked.pk, action="created", to_status=verification.status
+        )
+        transitions.refresh_applicant(locked.pk, change)
+        enqueue_on_commit("submit_verification", str(verification.pk))
+    return verification
+
+
+def _lease() -> timedelta:
+    """How long a claimed attempt is protected from the sweeper: longer than any provider call can take."""
+    return timedelta(
+        seconds=float(kyc_settings.HTTP_CONNECT_TIMEOUT) + float(kyc_settings.HTTP_READ_TIMEOUT) + 60
+    )
+
+
+def _claim_attempt(verification_id: Any) -> Verification | None:
+    with transaction.atomic():
+        verification = transitions.lock_verification(verification_id)
+        now = timezone.now()
+        if verification.status != VerificationStatus.PENDING:
+            return None
+        if verification.next_attempt_at and verification.next_attempt_at > now:
+            return None
+        verification.attempts += 1
+        verification.next_attempt_at = now + _lease()
+        verification.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
+        return verification
+
+
+def submit_verification(verification_id: Any) -> None:
+    """Task body: submit a pending verification; safe to run twice, concurrently or after a crash."""
+    verification = _claim_attempt(verification_id)
+    if verification is None:
+        return
+    change = Change.provider(verification.backend, Source.TASK)
+    try:
+        submission = get_backend(verification.backend).start_verification(verification)
+    except (PermanentProviderError, KycConfigurationError, UnsupportedFeature) as exc:
+        fail(verification.pk, str(exc), change)
+        return
+    except ProviderError as exc:
+        schedule_retry(verification.pk, exc, change)
+        return
+    except Exception as exc:
+        # An unexpected failure is retried like an outage and ends visibly in ``error`` if it persists.
+        logger.exception("submission of verification %s failed unexpectedly", verification.pk)
+        schedule_retry(verification.pk, ProviderError(f"unexpected error: {type(exc).__name__}"), change)
+        return
+    record_submission(verification.pk, submission, change)
+
+
+def record_submission(verification_id: Any, submission: Submission, change: Change) -> None:
+    with transaction.atomic():
+        verification = transitions.lock_verification(verification_id)
+        updates: dict[str, Any] = {
+            "provider_applicant_id": submission.provider_applicant_id or verification.provider_applicant_id,
+            "provider_verification_id": submission.provider_verification_id
+            or verification.provider_verification_id,
+            "submitted_at": verification.submitted_at or timezone.now(),
+            "next_attempt_at": None,
+            "last_error": "",
+        }
+        if submission.client:
+            updates.update(_client_fields(submission.client))
+        Verification.objects.filter(pk=verification.pk).update(**updates, updated_at=timezone.now())
+        for document in Document.objects.filter(
+            applicant_id=verification.applicant_id, status=DocumentStatus.UPLOADED
+        ):
+            transitions.transition_document(document, DocumentStatus.SUBMITTED, change)
+        # If a webhook overtook us and already moved it, its status stands; we only recorded the references.
+        if verification.status == VerificationStatus.PENDING:
+            transitions.apply_provider_state(verification.pk, submission.state, change)
+
+
+def _client_fields(client: ClientToken) -> dict[str, Any]:
+    return {
+        "client_token": client.token,
+        "client_link": client.link,
+        "client_token_expires_at": client.expires_at,
+    }
+
+
+def schedule_retry(verification_id: Any, error: ProviderError, change: Change) -> None:
+    """Back off and let the sweeper retry, or give up in ``error`` once the attempts are spent."""
+    with transaction.atomic():
+        verification = transitions.lock_verification(verification_id)
+        if verification.status != VerificationStatus.PENDING:
+            return
+        if verification.attempts >= int(kyc_settings.MAX_ATTEMPTS):
+            message = f"gave up after {verification.attempts} attempts: {error}"
+            transitions.transition_verification(
+                verification.pk,
+                VerificationStatus.ERROR,
+                _with_reason(change, message),
+                updates={"last_error": message, "next_attempt_at": None},
+            )
+            return
+        verification.next_attempt_at = next_attempt_at(verification.attempts, error.retry_after)
+        verification.last_error = str(error)
+        verification.save(update_fields=["next_attempt_at", "last_error", "updated_at"])
+        logger.info(
+            "verification %s attempt %s failed (%s); retry at %s",
+            verification.pk,
+            verification.attempts,
+            error,
+            verification.next_attempt_at.isoformat(),
+        )
+
+
+def fail(verification_id: Any, message: str, change: Change) -> None:
+    """A permanent failure: ``error`` with the provider's message, no retry."""
+    transitions.transition_verification(
+        verification_id,
+        VerificationStatus.ERROR,
+        _with_reason(change, message),
+        updates={"last_error": message, "next_attempt_at": None},
+    )
+
+
+def _with_reason(change: Change, reason: str) -> Change:
+    return Change(
+        actor_type=change.actor_type,
+        source=change.source,
+        user=change.user,
+        label=change.label,
+        reason=reason,
+    )
+
+
+def retry_verification(verification_id: Any, change: Change) -> Verification:
+    """Put a verification in ``error`` back in the queue with a fresh attempt budget."""
+    with transaction.atomic():
+        verification = transitions.transition_verification(
+            verification_id,
+            VerificationStatus.PENDING,
+            change,
+            updates={"attempts": 0, "next_attempt_at": None, "last_error": ""},
+        )
+        enqueue_on_commit("submit_verification", str(verification.pk))
+    return verification
+
+
+def refresh_client_token(verification: Verification) -> Verification:
+    """Issue a new hosted-flow link or SDK token when the current one is missing or expired."""
+    expires = verification.client_token_expires_at
+    if (verification.client_token or verification.client_link) and (
+        expires is None or expires > timezone.now()
+    ):
+        return verification
+    client = get_backend(verification.backend).issue_client_token(verification)
+    Verification.objects.filter(pk=verification.pk).update(
+        **_client_fields(client), updated_at=timezone.now()
+    )
+    verification.refresh_from_db()
+    return verification

@@ -1,0 +1,411 @@
+"""The only code that changes a status.
+
+Every change locks the row, checks the move against the tables in :mod:`django_kyc.status`, writes an
+append-only :class:`~django_kyc.models.AuditEvent`, refreshes the applicant aggregate and sends signals
+after commit. Provider events go through :func:`apply_provider_state`, which also enforces ordering:
+events older than the last applied one are ignored and a terminal decision is never regressed.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from django_kyc import signals
+from django_kyc.backends.base import DocumentResult, ProviderState
+from django_kyc.exceptions import InvalidTransition
+from django_kyc.models import AmlCheck, Applicant, AuditEvent, Document, Verification, WebhookEvent
+from django_kyc.models.verification import DecisionSource
+from django_kyc.status import (
+    AML_TRANSITIONS,
+    APPLICANT_STATUS_FOR_VERIFICATION,
+    DOCUMENT_TRANSITIONS,
+    VERIFICATION_DECISIONS,
+    VERIFICATION_RANK,
+    VERIFICATION_TERMINAL,
+    Actor,
+    ApplicantStatus,
+    Source,
+    VerificationStatus,
+    verification_move,
+)
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+logger = logging.getLogger("django_kyc.transitions")
+
+
+@dataclass(frozen=True)
+class Change:
+    """Who is making a change, through which door, and why. Recorded on every audit row it causes."""
+
+    actor_type: str
+    source: str
+    user: AbstractBaseUser | AnonymousUser | None = None
+    label: str = ""
+    reason: str = ""
+    reason_code: str = ""
+    webhook_event: WebhookEvent | None = None
+
+    @classmethod
+    def system(cls, source: str = Source.SYSTEM, reason: str = "") -> Change:
+        return cls(actor_type=Actor.SYSTEM, source=source, label="django_kyc", reason=reason)
+
+    @classmethod
+    def provider(cls, backend: str, source: str, webhook_event: WebhookEvent | None = None) -> Change:
+        return cls(actor_type=Actor.PROVIDER, source=source, label=backend, webhook_event=webhook_event)
+
+    @classmethod
+    def by_user(
+        cls,
+        user: AbstractBaseUser | AnonymousUser | None,
+        source: str,
+        reason: str = "",
+        reason_code: str = "",
+    ) -> Change:
+        label = user.get_username() if user is not None and user.is_authenticated else ""
+        return cls(
+            actor_type=Actor.USER,
+            source=source,
+            user=user,
+            label=label,
+            reason=reason,
+            reason_code=reason_code,
+        )
+
+    @property
+    def decision_source(self) -> str:
+        sources: dict[str, str] = {
+            Actor.USER: DecisionSource.REVIEWER,
+            Actor.PROVIDER: DecisionSource.PROVIDER,
+        }
+        return sources.get(self.actor_type, DecisionSource.SYSTEM)
+
+
+class Outcome(enum.Enum):
+    APPLIED = "applied"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+    TERMINAL = "terminal"
+    FORBIDDEN = "forbidden"
+
+
+def audit(
+    change: Change,
+    *,
+    obj: Applicant | Document | Verification | AmlCheck,
+    applicant_id: Any,
+    action: str = "status_change",
+    from_status: str = "",
+    to_status: str = "",
+    data: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append an audit row. Public so other services (document downloads, decisions) record the same way."""
+    user = change.user if change.user is not None and change.user.is_authenticated else None
+    return AuditEvent.objects.create(
+        applicant_id=applicant_id,
+        object_type=type(obj)._meta.model_name or "",
+        object_id=str(obj.pk),
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        actor_type=change.actor_type,
+        actor=user,  # type: ignore[misc]  # the site's AUTH_USER_MODEL
+        actor_label=change.label[:128],
+        source=change.source,
+        reason_code=change.reason_code,
+        reason=change.reason,
+        webhook_event=change.webhook_event,
+        data=dict(data or {}),
+    )
+
+
+def _send_after_commit(signal: Any, sender: type, **kwargs: Any) -> None:
+    send: Callable[[], Any] = lambda: signal.send(sender=sender, **kwargs)  # noqa: E731
+    transaction.on_commit(send)
+
+
+def lock_verification(verification_id: Any) -> Verification:
+    return Verification.objects.select_for_update().get(pk=verification_id)
+
+
+# --- verifications -----------------------------------------------------------------------------------
+
+
+def _move_verification(
+    verification: Verification,
+    to_status: str,
+    change: Change,
+    *,
+    reasons: Sequence[str] | None = None,
+    updates: Mapping[str, Any] | None = None,
+) -> None:
+    """Apply an already-validated move to a locked verification."""
+    from_status = verification.status
+    fields = {"status", "updated_at"}
+    verification.status = to_status
+    if reasons is not None:
+        verification.reasons = list(reasons)
+        fields.add("reasons")
+    for name, value in (updates or {}).items():
+        setattr(verification, name, value)
+        fields.add(name)
+    if to_status in VERIFICATION_DECISIONS or (
+        from_status in VERIFICATION_DECISIONS and to_status != from_status
+    ):
+        verification.decided_at = timezone.now() if to_status in VERIFICATION_DECISIONS else None
+        verification.decision_source = change.decision_source if to_status in VERIFICATION_DECISIONS else ""
+        fields |= {"decided_at", "decision_source"}
+    verification.save(update_fields=sorted(fields))
+    audit(
+        change,
+        obj=verification,
+        applicant_id=verification.applicant_id,
+        from_status=from_status,
+        to_status=to_status,
+        data={"provider_status": verification.provider_status} if verification.provider_status else None,
+    )
+    _send_after_commit(
+        signals.verification_status_changed,
+        Verification,
+        verification=verification,
+        from_status=from_status,
+        to_status=to_status,
+        actor_type=change.actor_type,
+        source=change.source,
+    )
+    if to_status in VERIFICATION_TERMINAL:
+        _send_after_commit(
+            signals.verification_completed, Verification, verification=verification, status=to_status
+        )
+    refresh_applicant(verification.applicant_id, change)
+
+
+def transition_verification(
+    verification_id: Any,
+    to_status: str,
+    change: Change,
+    *,
+    reasons: Sequence[str] | None = None,
+    updates: Mapping[str, Any] | None = None,
+) -> Verification:
+    """Move a verification, or raise :class:`InvalidTransition`.
+
+    Leaving a terminal decision (revoke, overturn, reopen) is a named override: only a person may do it,
+    and only with a reason.
+    """
+    with transaction.atomic():
+        verification = lock_verification(verification_id)
+        move = verification_move(verification.status, to_status)
+        if move is None:
+            raise InvalidTransition("Verification", verification.status, to_status)
+        if move != "normal" and (
+            change.actor_type != Actor.USER or not (change.reason or change.reason_code)
+        ):
+            raise InvalidTransition(
+                "Verification",
+                verification.status,
+                to_status,
+                f"the {move} override needs a person and a reason",
+            )
+        _move_verification(verification, to_status, change, reasons=reasons, updates=updates)
+        return verification
+
+
+def apply_provider_state(
+    verification_id: Any,
+    state: ProviderState,
+    change: Change,
+    *,
+    updates: Mapping[str, Any] | None = None,
+) -> Outcome:
+    """Apply what a provider reported, unless it is older than what has already been applied."""
+    with transaction.atomic():
+        verification = lock_verification(verification_id)
+        last = verification.last_event_at
+        occurred = state.occurred_at
+        if occurred and last and occurred < last:
+            return Outcome.STALE
+        current, target = verification.status, state.status
+        provider_fields: dict[str, Any] = dict(updates or {})
+        provider_fields["provider_status"] = state.provider_status[:128]
+        if state.data:
+            provider_fields["provider_data"] = {**verification.provider_data, **dict(state.data)}
+        if occurred and (last is None or occurred > last):
+            provider_fields["last_event_at"] = occurred
+
+        if target == current:
+            for name, value in provider_fields.items():
+                setattr(verification, name, value)
+            if state.reasons:
+                verification.reasons = list(state.reasons)
+            verification.save(update_fields=[*provider_fields, "reasons", "updated_at"])
+            _apply_documents(verification, state.documents, change)
+            return Outcome.UNCHANGED
+        if current in VERIFICATION_TERMINAL:
+            return Outcome.TERMINAL
+        untimed = occurred is None or last is None or occurred == last
+        if untimed and VERIFICATION_RANK[target] < VERIFICATION_RANK[current]:
+            return Outcome.STALE
+        if verification_move(current, target) != "normal":
+            logger.warning(
+                "ignored provider move %s -> %s for verification %s", current, target, verification.pk
+            )
+            return Outcome.FORBIDDEN
+        _move_verification(verification, target, change, reasons=list(state.reasons), updates=provider_fields)
+        _apply_documents(verification, state.documents, change)
+        return Outcome.APPLIED
+
+
+# --- documents ---------------------------------------------------------------------------------------
+
+
+def transition_document(
+    document: Document, to_status: str, change: Change, reasons: Sequence[str] = ()
+) -> bool:
+    """Move a document (the caller holds the verification or applicant lock). Returns whether it moved."""
+    from_status = document.status
+    if to_status == from_status:
+        if reasons and list(reasons) != document.reasons:
+            document.reasons = list(reasons)
+            document.save(update_fields=["reasons", "updated_at"])
+        return False
+    if to_status not in DOCUMENT_TRANSITIONS.get(from_status, frozenset()):
+        raise InvalidTransition("Document", from_status, to_status)
+    document.status = to_status
+    document.reasons = list(reasons)
+    document.save(update_fields=["status", "reasons", "updated_at"])
+    audit(
+        change, obj=document, applicant_id=document.applicant_id, from_status=from_status, to_status=to_status
+    )
+    _send_after_commit(
+        signals.document_status_changed,
+        Document,
+        document=document,
+        from_status=from_status,
+        to_status=to_status,
+    )
+    return True
+
+
+def _apply_documents(verification: Verification, results: Sequence[DocumentResult], change: Change) -> None:
+    for result in results:
+        lookup = Q()
+        if result.document_id:
+            lookup |= Q(pk=result.document_id)
+        if result.provider_document_id:
+            lookup |= Q(provider_document_id=result.provider_document_id)
+        if not lookup:
+            continue
+        document = Document.objects.filter(lookup, applicant_id=verification.applicant_id).first()
+        if document is None:
+            logger.warning("provider reported on unknown document for verification %s", verification.pk)
+            continue
+        if result.status not in DOCUMENT_TRANSITIONS.get(document.status, frozenset()) | {document.status}:
+            logger.warning("ignored document move %s -> %s", document.status, result.status)
+            continue
+        transition_document(document, result.status, change, result.reasons)
+
+
+# --- applicant aggregate -----------------------------------------------------------------------------
+
+
+def derive_applicant_status(applicant: Applicant) -> str:
+    """The aggregate from the newest verification that still says something (not cancelled or expired)."""
+    statuses = (
+        Verification.objects.filter(applicant=applicant)
+        .exclude(status__in=[VerificationStatus.CANCELLED, VerificationStatus.EXPIRED])
+        .order_by("-created_at")
+        .values_list("status", flat=True)[:1]
+    )
+    latest = next(iter(statuses), None)
+    if latest is None:
+        return ApplicantStatus.UNVERIFIED
+    return APPLICANT_STATUS_FOR_VERIFICATION[latest]
+
+
+def refresh_applicant(applicant_id: Any, change: Change) -> Applicant:
+    """Recompute the aggregate; a suspended applicant stays suspended until a person lifts it."""
+    with transaction.atomic():
+        applicant = Applicant.objects.select_for_update().get(pk=applicant_id)
+        if applicant.status == ApplicantStatus.SUSPENDED:
+            return applicant
+        new_status = derive_applicant_status(applicant)
+        if new_status == applicant.status:
+            return applicant
+        old_status = applicant.status
+        applicant.status = new_status
+        if new_status == ApplicantStatus.VERIFIED:
+            applicant.verified_at = timezone.now()
+        applicant.save(update_fields=["status", "verified_at", "updated_at"])
+        audit(change, obj=applicant, applicant_id=applicant.pk, from_status=old_status, to_status=new_status)
+        _send_after_commit(
+            signals.applicant_status_changed,
+            Applicant,
+            applicant=applicant,
+            from_status=old_status,
+            to_status=new_status,
+        )
+        return applicant
+
+
+def set_applicant_status(applicant_id: Any, to_status: str, change: Change) -> Applicant:
+    """Suspend or lift a suspension: a person's decision, with a reason."""
+    if change.actor_type != Actor.USER or not (change.reason or change.reason_code):
+        raise InvalidTransition("Applicant", "", to_status, "suspension changes need a person and a reason")
+    with transaction.atomic():
+        applicant = Applicant.objects.select_for_update().get(pk=applicant_id)
+        old_status = applicant.status
+        if to_status == ApplicantStatus.SUSPENDED:
+            applicant.status = ApplicantStatus.SUSPENDED
+        elif old_status == ApplicantStatus.SUSPENDED:
+            applicant.status = derive_applicant_status(applicant)
+        else:
+            raise InvalidTransition("Applicant", old_status, to_status, "the aggregate is derived")
+        applicant.save(update_fields=["status", "updated_at"])
+        audit(
+            change,
+            obj=applicant,
+            applicant_id=applicant.pk,
+            from_status=old_status,
+            to_status=applicant.status,
+        )
+        return applicant
+
+
+# --- AML checks --------------------------------------------------------------------------------------
+
+
+def transition_aml_check(
+    check_id: Any, to_status: str, change: Change, updates: Mapping[str, Any] | None = None
+) -> AmlCheck:
+    with transaction.atomic():
+        check = AmlCheck.objects.select_for_update().get(pk=check_id)
+        from_status = check.status
+        if to_status not in AML_TRANSITIONS.get(from_status, frozenset()):
+            raise InvalidTransition("AML check", from_status, to_status)
+        check.status = to_status
+        fields = {"status", "updated_at"}
+        for name, value in (updates or {}).items():
+            setattr(check, name, value)
+            fields.add(name)
+        check.save(update_fields=sorted(fields))
+        audit(
+            change, obj=check, applicant_id=check.applicant_id, from_status=from_status, to_status=to_status
+        )
+        _send_after_commit(
+            signals.aml_check_status_changed,
+            AmlCheck,
+            aml_check=check,
+            from_status=from_status,
+            to_status=to_status,
+        )
+        return check

@@ -1,0 +1,20 @@
+"""Signals the site can listen to. All are sent after the transaction that caused them commits."""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+#: kwargs: verification, from_status, to_status, actor_type, source
+verification_status_changed = Signal()
+#: kwargs: verification, status (a terminal status: approved, declined, expired, cancelled)
+verification_completed = Signal()
+#: kwargs: applicant, from_status, to_status
+applicant_status_changed = Signal()
+#: kwargs: document, from_status, to_status
+document_status_changed = Signal()
+#: kwargs: aml_check, from_status, to_status
+aml_check_status_changed = Signal()
+#: kwargs: backend (alias), reason (short text, never the body)
+webhook_rejected = Signal()
+#: kwargs: event (a WebhookEvent that ran out of attempts)
+webhook_failed = Signal()

@@ -1,0 +1,38 @@
+"""django-q2 entry points. Thin on purpose: each takes ids as strings and calls one service.
+
+All of them are safe to run twice, so a broker re-delivery or a sweeper re-enqueue never duplicates work.
+"""
+
+from __future__ import annotations
+
+from django_kyc.services import aml, polling, submission, sweeper, webhooks
+
+
+def submit_verification(verification_id: str) -> None:
+    submission.submit_verification(verification_id)
+
+
+def process_webhook_event(event_id: str) -> None:
+    webhooks.process(event_id)
+
+
+def poll_verification(verification_id: str) -> None:
+    polling.poll_verification(verification_id)
+
+
+def run_aml_check(check_id: str) -> None:
+    aml.run_check(check_id)
+
+
+def sweep() -> str:
+    report = sweeper.sweep()
+    return (
+        f"submissions={report.submissions} webhook_events={report.webhook_events} "
+        f"aml_checks={report.aml_checks} polls={report.polls}"
+    )
+
+
+def deliver_sandbox_decision(alias: str, verification_id: str, outcome: str = "") -> None:
+    from django_kyc.backends.sandbox import deliver_decision
+
+    deliver_decision(alias, verification_id, outcome)

@@ -1,0 +1,50 @@
+"""The webhook endpoint: ``webhooks/<alias>/``.
+
+A plain Django view (not DRF) so nothing parses the body before the signature is checked on the raw bytes.
+It answers fast: authentication, one insert per event and an on-commit enqueue; processing is a task.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from django_kyc.backends.base import InboundWebhook
+from django_kyc.backends.registry import is_configured
+from django_kyc.conf import kyc_settings
+from django_kyc.exceptions import WebhookError
+from django_kyc.services import webhooks
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"detail": message}, status=status)
+
+
+@method_decorator([csrf_exempt, login_not_required, transaction.non_atomic_requests], name="dispatch")
+class WebhookView(View):
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, alias: str) -> HttpResponse:
+        if not is_configured(alias):
+            return _error(404, "Unknown webhook endpoint.")
+        limit = int(kyc_settings.WEBHOOK_MAX_BYTES)
+        declared = request.META.get("CONTENT_LENGTH") or "0"
+        if not declared.isdigit() or int(declared) > limit:
+            return _error(413, f"Body larger than {limit} bytes.")
+        body = request.read(limit + 1)
+        if len(body) > limit:
+            return _error(413, f"Body larger than {limit} bytes.")
+        if not body:
+            return _error(400, "Empty body.")
+        webhook = InboundWebhook(
+            body=body, headers=dict(request.headers), remote_addr=request.META.get("REMOTE_ADDR", "")
+        )
+        try:
+            receipt = webhooks.receive(alias, webhook)
+        except WebhookError as exc:
+            return _error(exc.status_code, str(exc))
+        return JsonResponse({"stored": receipt.stored, "duplicates": receipt.duplicates})

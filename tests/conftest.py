@@ -1,0 +1,140 @@
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from django_kyc.backends import registry
+from django_kyc.models import Applicant, Document, DocumentFile
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_service(name: str, available: bool, detail: str = "") -> None:
+    """Skip locally when a real service is missing, but fail in CI, where it must be there."""
+    if available:
+        return
+    message = f"{name} is not available{': ' + detail if detail else ''}"
+    if IN_CI:
+        pytest.fail(f"{message} (CI=true: services are required, not optional)")
+    pytest.skip(message)
+
+
+def make_png(width: int = 2, height: int = 2) -> bytes:
+    """A real, minimal PNG, so content sniffing sees a genuine image."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_backends() -> Iterator[None]:
+    registry.clear_cache()
+    yield
+    registry.clear_cache()
+
+
+@pytest.fixture
+def png() -> Callable[..., SimpleUploadedFile]:
+    def build(name: str = "front.png", content_type: str = "image/png") -> SimpleUploadedFile:
+        return SimpleUploadedFile(name, make_png(), content_type=content_type)
+
+    return build
+
+
+def _user(username: str, *perms: str, staff: bool = False) -> User:
+    user = User.objects.create_user(username=username, password="pw", is_staff=staff)
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return User.objects.get(pk=user.pk)  # drop the permission cache
+
+
+@pytest.fixture
+def user(db: Any) -> User:
+    return _user("alice")
+
+
+@pytest.fixture
+def other_user(db: Any) -> User:
+    return _user("mallory")
+
+
+@pytest.fixture
+def staff_viewer(db: Any) -> User:
+    return _user("viewer", "django_kyc.view_applicant", staff=True)
+
+
+@pytest.fixture
+def reviewer(db: Any) -> User:
+    return _user(
+        "reviewer",
+        "django_kyc.view_applicant",
+        "django_kyc.review_applicant",
+        "django_kyc.view_verification",
+        "django_kyc.view_reviewqueueitem",
+        "django_kyc.view_document",
+        "django_kyc.view_webhookevent",
+        "django_kyc.change_webhookevent",
+        staff=True,
+    )
+
+
+@pytest.fixture
+def client_for() -> Callable[[User | None], APIClient]:
+    def build(user: User | None) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return build
+
+
+@pytest.fixture
+def make_applicant(db: Any) -> Callable[..., Applicant]:
+    def build(
+        user: User | None = None, last_name: str = "Smith", with_document: bool = True, **fields: Any
+    ) -> Applicant:
+        applicant = Applicant.objects.create(
+            user=user, first_name="Jane", last_name=last_name, nationality="GB", **fields
+        )
+        if with_document:
+            document = Document.objects.create(
+                applicant=applicant, type="passport", number="X1234567", issuing_country="GB"
+            )
+            row = DocumentFile(
+                document=document, side="single", sha256="0" * 64, content_type="image/png", size=10
+            )
+            row.file.save("p.png", io.BytesIO(make_png()), save=False)
+            row.save()
+        return applicant
+
+    return build

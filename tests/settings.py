@@ -1,0 +1,118 @@
+"""Settings for the test suite.
+
+``DATABASE_URL`` selects the database (SQLite file by default; PostgreSQL in CI). A real ``qcluster``
+subprocess started by the pipeline tests reads the same module with ``KYC_TEST_DB_NAME`` pointing at the
+test database and ``KYC_Q_*`` choosing the broker, because django-q2 reads ``Q_CLUSTER`` once at import.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import environ
+
+env = environ.Env()
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = "django-kyc-tests-not-secret"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+USE_TZ = True
+ROOT_URLCONF = "tests.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_q",
+    "django_kyc",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+STATIC_URL = "/static/"
+
+_sqlite_file = BASE_DIR / ".test-db.sqlite3"
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '.db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # a file, not :memory:, so a qcluster subprocess can share the test database
+    DATABASES["default"]["TEST"] = {"NAME": str(_sqlite_file)}
+    DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+if os.environ.get("KYC_TEST_DB_NAME"):
+    DATABASES["default"]["NAME"] = os.environ["KYC_TEST_DB_NAME"]
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+Q_CLUSTER: dict[str, object] = {
+    "name": os.environ.get("KYC_Q_NAME", "kyc-tests"),
+    "workers": 2,
+    "timeout": 40,
+    "retry": 60,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "poll": 0.1,
+    "sync": os.environ.get("KYC_Q_SYNC", "1") == "1",
+    "save_limit": 100,
+    "orm": "default",
+}
+if os.environ.get("KYC_Q_BROKER") == "redis":
+    del Q_CLUSTER["orm"]
+    Q_CLUSTER["redis"] = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
+
+_storage = Path(os.environ.get("KYC_TEST_STORAGE") or tempfile.mkdtemp(prefix="kyc-test-docs-"))
+os.environ.setdefault("KYC_TEST_STORAGE", str(_storage))
+
+DJANGO_KYC = {
+    "DEFAULT_BACKEND": "sandbox",
+    "BACKENDS": {
+        "sandbox": {
+            "CLASS": "django_kyc.backends.sandbox.SandboxBackend",
+            "OPTIONS": {"DECISION_DELAY": 0, "WEBHOOK_SECRET": ["sandbox-test-secret", "sandbox-old-secret"]},
+        },
+        "hosted": {
+            "CLASS": "django_kyc.backends.sandbox.SandboxBackend",
+            "OPTIONS": {"DECISION_DELAY": 0, "HOSTED_FLOW": True, "WEBHOOK_SECRET": "hosted-test-secret"},
+        },
+    },
+    "DOCUMENT_STORAGE_LOCATION": str(_storage),
+    "RETRY_BASE_SECONDS": 2,
+    "HTTP_READ_TIMEOUT": 10,
+    "API_THROTTLE_RATES": {"kyc_write": "1000/hour", "kyc_upload": "1000/hour"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django_kyc": {"handlers": ["console"], "level": os.environ.get("KYC_LOG_LEVEL", "WARNING")}},
+}
+SILENCED_SYSTEM_CHECKS = ["django_kyc.W001"]  # the suite uses the sandbox on purpose
