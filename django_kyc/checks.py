@@ -18,9 +18,7 @@ def check_backends(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
     messages: list[CheckMessage] = []
     backends = kyc_settings.BACKENDS
     if not isinstance(backends, Mapping) or not backends:
-        return [
-            Error('DJANGO_KYC["BACKENDS"] must be a non-empty dict of alias -> config.', id="django_kyc.E001")
-        ]
+        return [Error('DJANGO_KYC["BACKENDS"] must be a non-empty dict of alias -> config.', id="django_kyc.E001")]
     default = kyc_settings.DEFAULT_BACKEND
     if default not in backends:
         messages.append(
@@ -40,6 +38,11 @@ def check_backends(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
             messages.append(Error(str(exc), id="django_kyc.E004"))
             continue
         options = config.get("OPTIONS") or {}
+        if not isinstance(options, Mapping):
+            messages.append(
+                Error(f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"] must be a dict.', id="django_kyc.E006")
+            )
+            continue
         for name in cls.missing_options(options):
             messages.append(
                 Error(

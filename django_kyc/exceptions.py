@@ -90,7 +90,9 @@ class InvalidTransition(KycError):
     """A status move that the transition table does not allow."""
 
     def __init__(self, obj_label: str, from_status: str, to_status: str, detail: str = "") -> None:
-        message = f"{obj_label} cannot move from {from_status!r} to {to_status!r}"
+        # str() first: statuses are often enum members, whose repr ("VerificationStatus.ERROR") means nothing
+        # to the reviewer who reads this message in admin
+        message = f"{obj_label} cannot move from {str(from_status)!r} to {str(to_status)!r}"
         super().__init__(f"{message}: {detail}" if detail else message)
         self.from_status = from_status
         self.to_status = to_status

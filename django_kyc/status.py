@@ -98,9 +98,11 @@ VERIFICATION_TRANSITIONS: Mapping[str, frozenset[str]] = {
     V.PENDING: frozenset({V.AWAITING_USER, V.PROCESSING, V.CANCELLED, V.ERROR} | _PROVIDER_OUTCOMES),
     V.AWAITING_USER: frozenset({V.PROCESSING, V.EXPIRED, V.CANCELLED, V.ERROR} | _PROVIDER_OUTCOMES),
     V.PROCESSING: frozenset({V.EXPIRED, V.CANCELLED, V.ERROR} | _PROVIDER_OUTCOMES),
-    V.REVIEW: frozenset({V.CANCELLED, V.ERROR} | _PROVIDER_OUTCOMES),
+    # No status lists itself: a "move" to the same status would audit and signal a change that never happened
+    # (a reviewer asking twice for resubmission would notify the user twice).
+    V.REVIEW: frozenset({V.CANCELLED, V.ERROR} | _PROVIDER_OUTCOMES - {V.REVIEW}),
     V.RESUBMISSION_REQUESTED: frozenset(
-        {V.AWAITING_USER, V.PROCESSING, V.EXPIRED, V.CANCELLED} | _PROVIDER_OUTCOMES
+        {V.AWAITING_USER, V.PROCESSING, V.EXPIRED, V.CANCELLED} | _PROVIDER_OUTCOMES - {V.RESUBMISSION_REQUESTED}
     ),
     # ``error`` is technical, never a decision: a retry puts the verification back in the queue.
     V.ERROR: frozenset({V.PENDING, V.AWAITING_USER, V.PROCESSING, V.CANCELLED} | _PROVIDER_OUTCOMES),
@@ -139,9 +141,7 @@ VERIFICATION_RANK: Mapping[str, int] = {
 }
 
 DOCUMENT_TRANSITIONS: Mapping[str, frozenset[str]] = {
-    D.UPLOADED: frozenset(
-        {D.SUBMITTED, D.ACCEPTED, D.REJECTED, D.RESUBMISSION_REQUESTED, D.EXPIRED, D.PURGED}
-    ),
+    D.UPLOADED: frozenset({D.SUBMITTED, D.ACCEPTED, D.REJECTED, D.RESUBMISSION_REQUESTED, D.EXPIRED, D.PURGED}),
     D.SUBMITTED: frozenset({D.ACCEPTED, D.REJECTED, D.RESUBMISSION_REQUESTED, D.EXPIRED, D.PURGED}),
     D.RESUBMISSION_REQUESTED: frozenset({D.SUBMITTED, D.ACCEPTED, D.REJECTED, D.EXPIRED, D.PURGED}),
     D.ACCEPTED: frozenset({D.REJECTED, D.EXPIRED, D.PURGED}),

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_kyc.backends.base import InboundWebhook
 from django_kyc.backends.registry import is_configured
 from django_kyc.conf import kyc_settings
-from django_kyc.exceptions import WebhookError
+from django_kyc.exceptions import UnsupportedFeature, WebhookError
 from django_kyc.services import webhooks
 
 
@@ -47,4 +47,8 @@ class WebhookView(View):
             receipt = webhooks.receive(alias, webhook)
         except WebhookError as exc:
             return _error(exc.status_code, str(exc))
+        except UnsupportedFeature:
+            # a configured backend without webhooks (polling only): no endpoint, rather than a 500 that
+            # anyone on the internet could trigger
+            return _error(404, "Unknown webhook endpoint.")
         return JsonResponse({"stored": receipt.stored, "duplicates": receipt.duplicates})

@@ -32,24 +32,17 @@ def make_png(width: int = 2, height: int = 2) -> bytes:
     """A real, minimal PNG, so content sniffing sees a genuine image."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data))
-            + kind
-            + data
-            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-        )
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
     raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw))
-        + chunk(b"IEND", b"")
-    )
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
-PDF_BYTES = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF_BYTES = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -71,9 +64,7 @@ def _user(username: str, *perms: str, staff: bool = False) -> User:
     user = User.objects.create_user(username=username, password="pw", is_staff=staff)
     for perm in perms:
         app_label, codename = perm.split(".")
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     return User.objects.get(pk=user.pk)  # drop the permission cache
 
 
@@ -130,11 +121,26 @@ def make_applicant(db: Any) -> Callable[..., Applicant]:
             document = Document.objects.create(
                 applicant=applicant, type="passport", number="X1234567", issuing_country="GB"
             )
-            row = DocumentFile(
-                document=document, side="single", sha256="0" * 64, content_type="image/png", size=10
-            )
+            row = DocumentFile(document=document, side="single", sha256="0" * 64, content_type="image/png", size=10)
             row.file.save("p.png", io.BytesIO(make_png()), save=False)
             row.save()
         return applicant
 
     return build
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-packaging",
+        action="store_true",
+        help="build the wheel and install it into an empty virtualenv (slow; .ci/run turns it on)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-packaging"):
+        return
+    skip = pytest.mark.skip(reason="packaging check runs with --run-packaging (.ci/run)")
+    for item in items:
+        if "packaging" in item.keywords:
+            item.add_marker(skip)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -7,7 +9,14 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from django_kyc.admin.base import ReadOnlyInline
+from django_kyc.admin.base import (
+    APPLICANT_PII_FIELDS,
+    DOCUMENT_PII_FIELDS,
+    HIDDEN,
+    ReadOnlyInline,
+    can_view_pii,
+    without,
+)
 from django_kyc.models import AmlCheck, Applicant, AuditEvent, Document, Verification
 
 
@@ -27,6 +36,10 @@ class DocumentInline(ReadOnlyInline):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
         return super().get_queryset(request).prefetch_related("files")
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        fields = super().get_fields(request, obj)
+        return list(fields) if can_view_pii(request) else without(fields, DOCUMENT_PII_FIELDS)
 
     @admin.display(description=_("files"))
     def files_links(self, obj: Document) -> str:
@@ -91,7 +104,7 @@ class ApplicantAdmin(admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
     list_filter = ["status", "risk_level", "created_at"]
     search_fields = ["reference", "external_id", "email", "last_name", "user__username", "user__email"]
     list_select_related = ["user"]
-    readonly_fields = ("id", "reference", "status", "verified_at", "created_at", "updated_at")
+    readonly_fields = ("id", "reference", "status", "verified_at", "created_at", "updated_at", "personal_data")
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
     inlines = [DocumentInline, VerificationInline, AmlCheckInline, AuditInline]
@@ -104,3 +117,41 @@ class ApplicantAdmin(admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
         ),
         (_("Timestamps"), {"fields": ["created_at", "updated_at"]}),
     ]
+
+    # Personal data is shown only to reviewers with ``view_applicant_pii``. Without it the fields are left out
+    # of the form (so they can be neither read nor overwritten blind) and of the search, which would otherwise
+    # answer "is there an applicant called ...?".
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = super().get_fieldsets(request, obj)
+        if can_view_pii(request):
+            return fieldsets
+        masked, placed = [], False
+        for name, options in fieldsets:
+            fields = list(options["fields"])
+            kept = without(fields, APPLICANT_PII_FIELDS)
+            if len(kept) < len(fields) and not placed:
+                kept.insert(0, "personal_data")
+                placed = True
+            masked.append((name, {**options, "fields": kept}))
+        return masked
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        columns = super().get_list_display(request)
+        if can_view_pii(request):
+            return list(columns)
+        return ["masked_name" if column == "full_name" else column for column in columns]
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        fields = super().get_search_fields(request)
+        if can_view_pii(request):
+            return list(fields)
+        return [name for name in fields if name.rsplit("__", 1)[-1] not in (*APPLICANT_PII_FIELDS, "email")]
+
+    @admin.display(description=_("personal data"))
+    def personal_data(self, obj: Applicant) -> str:
+        return str(_("Hidden: viewing personal data needs the permission “Can view applicants' personal data”."))
+
+    @admin.display(description=_("name"))
+    def masked_name(self, obj: Applicant) -> str:
+        return HIDDEN if obj.full_name else "-"

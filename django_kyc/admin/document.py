@@ -4,11 +4,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path
 
-from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline
+from django_kyc.admin.base import DOCUMENT_PII_FIELDS, ReadOnlyAdmin, ReadOnlyInline, can_view_pii, without
 from django_kyc.models import Document, DocumentFile
 from django_kyc.services.transitions import Change, audit
 from django_kyc.status import Source
@@ -29,6 +29,11 @@ class DocumentAdmin(ReadOnlyAdmin):
     list_select_related = ["applicant"]
     inlines = [DocumentFileInline]
 
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        """The document number identifies the person: only for reviewers who may see personal data."""
+        fields = super().get_fields(request, obj)
+        return list(fields) if can_view_pii(request) else without(fields, DOCUMENT_PII_FIELDS)
+
     def get_urls(self) -> list[URLPattern]:
         custom = [
             path(
@@ -44,6 +49,11 @@ class DocumentAdmin(ReadOnlyAdmin):
         if not request.user.has_perm("django_kyc.view_document"):
             raise PermissionDenied
         row = get_object_or_404(DocumentFile.objects.select_related("document"), pk=file_id)
+        try:
+            handle = row.file.open("rb")
+        except FileNotFoundError as exc:
+            # gone from storage (purged, or lost): a 404, and no audit row claiming someone saw it
+            raise Http404("The file is no longer stored.") from exc
         audit(
             Change.by_user(request.user, Source.ADMIN),
             obj=row.document,
@@ -51,7 +61,7 @@ class DocumentAdmin(ReadOnlyAdmin):
             action="file_viewed",
             data={"file": str(row.pk)},
         )
-        response = FileResponse(row.file.open("rb"), content_type=row.content_type)
+        response = FileResponse(handle, content_type=row.content_type)
         response["Content-Disposition"] = f'inline; filename="document-{row.pk}"'
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"

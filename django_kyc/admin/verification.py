@@ -126,6 +126,9 @@ class VerificationAdmin(ReadOnlyAdmin):
         return super().change_view(request, object_id, form_url, extra)
 
     def decide_one(self, request: HttpRequest, object_id: Any, decision: str) -> HttpResponse:
+        """The decision page of one verification; the reviewer must be able to see what they decide on."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
         queryset = self.get_queryset(request).filter(pk=object_id)
         get_object_or_404(queryset)
         response = self.decide(request, queryset, decision, single=True)
@@ -156,9 +159,7 @@ class VerificationAdmin(ReadOnlyAdmin):
                 except (KycError, ValidationError) as exc:
                     failed.append(f"{verification.pk}: {exc}")
             if done:
-                self.message_user(
-                    request, f"{DECISION_LABELS[decision]}: {done} verification(s).", messages.SUCCESS
-                )
+                self.message_user(request, f"{DECISION_LABELS[decision]}: {done} verification(s).", messages.SUCCESS)
             for failure in failed:
                 self.message_user(request, failure, messages.ERROR)
             return None
@@ -192,11 +193,7 @@ class ReviewQueueAdmin(VerificationAdmin):
     ordering = ["updated_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Verification]:
-        return (
-            super()
-            .get_queryset(request)
-            .filter(status__in=[VerificationStatus.REVIEW, VerificationStatus.ERROR])
-        )
+        return super().get_queryset(request).filter(status__in=[VerificationStatus.REVIEW, VerificationStatus.ERROR])
 
     @admin.display(description=_("risk"), ordering="applicant__risk_level")
     def risk(self, obj: Verification) -> str:

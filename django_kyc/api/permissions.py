@@ -34,6 +34,18 @@ def owns(user: Any, applicant: Applicant) -> bool:
     return applicant.user_id is not None and applicant.user_id == user.pk
 
 
+def may_act_for(user: Any, applicant: Applicant) -> bool:
+    """The owner, or staff who may change applicants: who may write, and who may hold hosted-flow
+    credentials (a client token lets its bearer complete the provider's flow as the applicant)."""
+    return owns(user, applicant) or can_change_all(user)
+
+
+def may_see_pii(user: Any, applicant: Applicant) -> bool:
+    """The applicant's own data, or staff trusted with personal data (``view_applicant_pii``), as in the
+    admin: ``view_applicant`` alone shows references and statuses, not who the person is."""
+    return owns(user, applicant) or bool(user.is_authenticated and user.has_perm("django_kyc.view_applicant_pii"))
+
+
 class IsOwnerOrStaff(BasePermission):
     """Reads follow the queryset filter; writes need ownership or the change permission."""
 
@@ -41,15 +53,19 @@ class IsOwnerOrStaff(BasePermission):
         applicant: Applicant = obj if isinstance(obj, Applicant) else obj.applicant
         if request.method in SAFE_METHODS:
             return owns(request.user, applicant) or can_view_all(request.user)
-        return owns(request.user, applicant) or can_change_all(request.user)
+        return may_act_for(request.user, applicant)
 
 
 class CanScreen(BasePermission):
-    """Starting an AML screening is the site's decision, not the applicant's."""
+    """Starting an AML screening is the site's decision, not the applicant's.
+
+    Checked on the applicant, after the queryset filter has found it, so someone else's applicant stays a
+    404 instead of a 403 that would be answered before anyone looked.
+    """
 
     message = "You do not have permission to start AML screenings."
 
-    def has_permission(self, request: Request, view: Any) -> bool:
+    def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         if request.method in SAFE_METHODS:
             return True
         return bool(request.user.is_authenticated and request.user.has_perm("django_kyc.add_amlcheck"))

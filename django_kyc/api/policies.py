@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -17,7 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from django_kyc.conf import kyc_settings
+from django_kyc.conf import DEFAULTS, kyc_settings
 from django_kyc.exceptions import (
     InvalidTransition,
     KycConfigurationError,
@@ -25,6 +26,8 @@ from django_kyc.exceptions import (
     UnsupportedFeature,
     VerificationConflict,
 )
+
+logger = logging.getLogger("django_kyc.api")
 
 
 class Conflict(APIException):
@@ -39,14 +42,24 @@ class ProviderUnavailable(APIException):
     default_code = "provider_unavailable"
 
 
+class NotConfigured(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Identity verification is not available right now; try again later."
+    default_code = "not_configured"
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map domain errors to clear 4xx responses; everything else goes to DRF's handler."""
     mapped: APIException | None = None
     if isinstance(exc, VerificationConflict | InvalidTransition):
         mapped = Conflict(str(exc))
-    elif isinstance(exc, UnsupportedFeature | KycConfigurationError):
+    elif isinstance(exc, UnsupportedFeature):
         mapped = APIException(str(exc))
         mapped.status_code = status.HTTP_400_BAD_REQUEST
+    elif isinstance(exc, KycConfigurationError):
+        # The site's mistake, not the client's: log it with the key it names, answer without internals.
+        logger.error("django-kyc is misconfigured: %s", exc, exc_info=exc)
+        mapped = NotConfigured()
     elif isinstance(exc, ProviderError):
         mapped = ProviderUnavailable() if exc.transient else Conflict(exc.message)
     elif isinstance(exc, DjangoValidationError):
@@ -66,7 +79,11 @@ class WriteThrottle(ScopedRateThrottle):
         return super().allow_request(request, view)
 
     def get_rate(self) -> str | None:
-        rates = dict(kyc_settings.API_THROTTLE_RATES)
+        """The configured rate; a scope the host left out keeps its default rather than going unthrottled.
+
+        ``None`` set explicitly for a scope turns its throttle off.
+        """
+        rates = {**DEFAULTS["API_THROTTLE_RATES"], **dict(kyc_settings.API_THROTTLE_RATES)}
         return rates.get(self.scope) if self.scope else None
 
 

@@ -27,8 +27,9 @@ SCHEMA_SETTINGS = {
     "DESCRIPTION": "Identity verification for the signed-in user: applicant, documents, verifications.",
     "VERSION": __version__,
     "COMPONENT_SPLIT_REQUEST": True,
-    "SERVE_INCLUDE_SCHEMA": False,
 }
+# drf-spectacular refuses ``SERVE_*`` keys in ``custom_settings`` (a 500 on every request). None is needed:
+# the schema view is not among the generated patterns, so it never describes itself.
 
 
 class KycSchemaView(SpectacularAPIView):
@@ -50,12 +51,7 @@ def docs(request: HttpRequest) -> HttpResponse:
 def _sidecar_root() -> Path:
     import drf_spectacular_sidecar
 
-    return (
-        Path(drf_spectacular_sidecar.__file__).parent
-        / "static"
-        / "drf_spectacular_sidecar"
-        / "swagger-ui-dist"
-    )
+    return Path(drf_spectacular_sidecar.__file__).parent / "static" / "drf_spectacular_sidecar" / "swagger-ui-dist"
 
 
 ASSETS = {"swagger-ui.css", "swagger-ui-bundle.js", "swagger-ui-standalone-preset.js", "favicon-32x32.png"}

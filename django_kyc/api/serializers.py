@@ -6,6 +6,7 @@ from django.core.files.base import File
 from django.db import transaction
 from rest_framework import serializers
 
+from django_kyc.api.permissions import may_act_for, may_see_pii
 from django_kyc.api.uploads import CheckedUpload, check_upload
 from django_kyc.backends.registry import is_configured
 from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, DocumentFile, Verification
@@ -13,6 +14,31 @@ from django_kyc.models.document import DocumentSide, DocumentType
 from django_kyc.services import transitions
 from django_kyc.services.transitions import Change
 from django_kyc.status import ApplicantStatus, Source
+
+
+def country_code(value: str) -> str:
+    """An ISO 3166-1 alpha-2 code, upper-cased; blank stays blank.
+
+    ASCII only: ``str.isalpha`` also accepts letters such as "Ä" or "ß" (which upper-cases to two letters),
+    and no provider knows such a code.
+    """
+    if not value:
+        return value
+    if len(value) != 2 or not (value.isascii() and value.isalpha()):
+        raise serializers.ValidationError("Use a two-letter ISO 3166-1 country code.")
+    return value.upper()
+
+
+def masked(
+    data: dict[str, Any], fields: tuple[str, ...], context: dict[str, Any], applicant: Applicant
+) -> dict[str, Any]:
+    """Blank out ``fields`` unless the request's user may see the applicant's personal data."""
+    request = context.get("request")
+    if request is not None and may_see_pii(request.user, applicant):
+        return data
+    for name in fields:
+        data[name] = None if name == "date_of_birth" else ""
+    return data
 
 
 class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
@@ -51,19 +77,41 @@ class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
         ]
 
     EDITABLE_STATUSES = (ApplicantStatus.UNVERIFIED, ApplicantStatus.ACTION_REQUIRED)
+    #: Identify the person; blank (``null`` for dates) for staff without ``view_applicant_pii``.
+    PII_FIELDS = (
+        "first_name",
+        "middle_name",
+        "last_name",
+        "date_of_birth",
+        "email",
+        "phone",
+        "address_line",
+        "city",
+        "postal_code",
+    )
+
+    def to_representation(self, instance: Applicant) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        return masked(data, self.PII_FIELDS, self.context, instance)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None and self.instance.status not in self.EDITABLE_STATUSES:
             raise serializers.ValidationError(
                 f"Personal data cannot be changed while the applicant is {self.instance.get_status_display()}."
             )
-        for field in ("nationality", "country"):
-            if attrs.get(field):
-                value = attrs[field].upper()
-                if len(value) != 2 or not value.isalpha():
-                    raise serializers.ValidationError({field: "Use a two-letter ISO 3166-1 country code."})
-                attrs[field] = value
+        request = self.context.get("request")
+        if self.instance is not None and request is not None and not may_see_pii(request.user, self.instance):
+            # as in the admin: who may not read personal data may not overwrite it blind either
+            hidden = sorted(set(attrs) & set(self.PII_FIELDS))
+            if hidden:
+                raise serializers.ValidationError(dict.fromkeys(hidden, "You may not change personal data."))
         return attrs
+
+    def validate_nationality(self, value: str) -> str:
+        return country_code(value)
+
+    def validate_country(self, value: str) -> str:
+        return country_code(value)
 
 
 class DocumentFileSerializer(serializers.ModelSerializer[DocumentFile]):
@@ -75,9 +123,7 @@ class DocumentFileSerializer(serializers.ModelSerializer[DocumentFile]):
 
 class DocumentSerializer(serializers.ModelSerializer[Document]):
     files = DocumentFileSerializer(many=True, read_only=True)
-    file = serializers.FileField(
-        write_only=True, help_text="Front side, or the only page (JPEG, PNG, WebP or PDF)."
-    )
+    file = serializers.FileField(write_only=True, help_text="Front side, or the only page (JPEG, PNG, WebP or PDF).")
     back_file = serializers.FileField(write_only=True, required=False, help_text="Back side, if any.")
 
     class Meta:
@@ -98,6 +144,10 @@ class DocumentSerializer(serializers.ModelSerializer[Document]):
         ]
         read_only_fields = ["id", "status", "reasons", "files", "created_at"]
 
+    def to_representation(self, instance: Document) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        return masked(data, ("number",), self.context, instance.applicant)
+
     def validate_file(self, value: File) -> CheckedUpload:
         return check_upload(value)  # type: ignore[arg-type]
 
@@ -105,16 +155,12 @@ class DocumentSerializer(serializers.ModelSerializer[Document]):
         return check_upload(value)  # type: ignore[arg-type]
 
     def validate_issuing_country(self, value: str) -> str:
-        if value and (len(value) != 2 or not value.isalpha()):
-            raise serializers.ValidationError("Use a two-letter ISO 3166-1 country code.")
-        return value.upper()
+        return country_code(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         issue, expiry = attrs.get("issue_date"), attrs.get("expiry_date")
         if issue and expiry and expiry <= issue:
-            raise serializers.ValidationError(
-                {"expiry_date": "The expiry date must be after the issue date."}
-            )
+            raise serializers.ValidationError({"expiry_date": "The expiry date must be after the issue date."})
         if "back_file" in attrs and attrs.get("type") == DocumentType.SELFIE:
             raise serializers.ValidationError({"back_file": "A selfie has no back side."})
         return attrs
@@ -152,9 +198,7 @@ class DocumentSerializer(serializers.ModelSerializer[Document]):
 
 
 class VerificationSerializer(serializers.ModelSerializer[Verification]):
-    backend = serializers.CharField(
-        required=False, help_text="Backend alias; the default backend if omitted."
-    )
+    backend = serializers.CharField(required=False, help_text="Backend alias; the default backend if omitted.")
 
     class Meta:
         model = Verification
@@ -175,10 +219,22 @@ class VerificationSerializer(serializers.ModelSerializer[Verification]):
         ]
         read_only_fields = [f for f in fields if f != "backend"]
 
+    #: Bearer credentials for the provider's hosted flow: only for who may act for the applicant.
+    CREDENTIAL_FIELDS = ("client_link", "client_token")
+
     def validate_backend(self, value: str) -> str:
         if not is_configured(value):
             raise serializers.ValidationError(f"Unknown backend {value!r}.")
         return value
+
+    def to_representation(self, instance: Verification) -> dict[str, Any]:
+        """Staff who may only read (``view_applicant``) get the verification without its client token."""
+        data: dict[str, Any] = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not may_act_for(request.user, instance.applicant):
+            for name in self.CREDENTIAL_FIELDS:
+                data[name] = ""
+        return data
 
 
 class ClientTokenSerializer(serializers.Serializer[Verification]):

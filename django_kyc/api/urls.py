@@ -43,7 +43,5 @@ urlpatterns = [
         views.VerificationViewSet.as_view({"post": "client_token"}),
         name="verification-client-token",
     ),
-    path(
-        "aml-checks/<uuid:pk>/", views.AmlCheckViewSet.as_view({"get": "retrieve"}), name="aml-check-detail"
-    ),
+    path("aml-checks/<uuid:pk>/", views.AmlCheckViewSet.as_view({"get": "retrieve"}), name="aml-check-detail"),
 ]

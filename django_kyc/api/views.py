@@ -1,11 +1,14 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema_view
+from drf_spectacular.utils import extend_schema as spectacular_extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -26,7 +29,7 @@ from django_kyc.api.serializers import (
 )
 from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, DocumentFile, Verification
 from django_kyc.services import aml, submission
-from django_kyc.services.transitions import Change
+from django_kyc.services.transitions import Change, audit
 from django_kyc.status import Source
 
 ERRORS = {
@@ -37,6 +40,26 @@ ERRORS = {
     429: OpenApiResponse(ErrorSerializer, description="Too many write requests."),
 }
 READ_ERRORS = {code: ERRORS[code] for code in (401, 403, 404)}
+CONFLICT = OpenApiResponse(ErrorSerializer, description="Conflicts with the current state.")
+
+
+def extend_schema(**kwargs: Any) -> Callable[[Any], Any]:
+    """drf-spectacular's ``extend_schema``, always based on drf-spectacular's ``AutoSchema``.
+
+    A method annotation otherwise subclasses the host's ``REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"]``, which is
+    DRF's own ``AutoSchema`` unless the host configured drf-spectacular globally, and the schema view then
+    fails with a ``TypeError``. Seeding the method's schema makes the API document itself in any project.
+    """
+    decorate = spectacular_extend_schema(**kwargs)
+
+    def decorator(method: Any) -> Any:
+        context = getattr(method, "kwargs", None)
+        if context is None:
+            context = method.kwargs = {}
+        context.setdefault("schema", AutoSchema)
+        return decorate(method)
+
+    return decorator
 
 
 def with_errors(responses: Any, *codes: int) -> dict[Any, Any]:
@@ -67,7 +90,7 @@ class KycViewSet(viewsets.GenericViewSet[Any]):
 @extend_schema_view(
     list=extend_schema(responses=with_errors(ApplicantSerializer(many=True), 401, 403, 404)),
     retrieve=extend_schema(responses=with_errors(ApplicantSerializer, 401, 403, 404)),
-    create=extend_schema(responses={201: ApplicantSerializer, 409: ERRORS[400], **ERRORS}),
+    create=extend_schema(responses={201: ApplicantSerializer, 409: CONFLICT, **ERRORS}),
     partial_update=extend_schema(responses=with_errors(ApplicantSerializer, 400, 401, 403, 404, 429)),
     update=extend_schema(responses=with_errors(ApplicantSerializer, 400, 401, 403, 404, 429)),
     me=extend_schema(responses=with_errors(ApplicantSerializer, 401, 403, 404)),
@@ -88,11 +111,14 @@ class ApplicantViewSet(
 
     def perform_create(self, serializer: BaseSerializer[Applicant]) -> None:
         user = self.request.user
+        conflict = "You already have an applicant; update it instead."
         if Applicant.objects.filter(user_id=user.pk or 0).exists():
-            raise policies.Conflict("You already have an applicant; update it instead.")
-        applicant = serializer.save(user=user)
-        from django_kyc.services.transitions import audit
-
+            raise policies.Conflict(conflict)
+        try:
+            with transaction.atomic():
+                applicant = serializer.save(user=user)
+        except IntegrityError as exc:  # a concurrent request created it after the check above
+            raise policies.Conflict(conflict) from exc
         audit(
             Change.by_user(user, Source.API),
             obj=applicant,
@@ -133,6 +159,7 @@ class ApplicantDocumentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, A
     def get_queryset(self) -> QuerySet[Document]:
         return (
             Document.objects.filter(applicant=self.get_applicant())
+            .select_related("applicant")  # the serializer checks who may see the document number
             .prefetch_related(Prefetch("files", queryset=DocumentFile.objects.order_by("side")))
             .order_by("-created_at")
         )
@@ -146,7 +173,7 @@ class ApplicantDocumentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, A
 
 @extend_schema_view(
     list=extend_schema(responses=with_errors(VerificationSerializer(many=True), 401, 403, 404)),
-    create=extend_schema(responses={201: VerificationSerializer, 409: ERRORS[400], **ERRORS}),
+    create=extend_schema(responses={201: VerificationSerializer, 409: CONFLICT, **ERRORS}),
 )
 class ApplicantVerificationViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ApplicantChildViewSet):
     """Verifications of one applicant; creating one queues its submission to the provider."""
@@ -154,7 +181,11 @@ class ApplicantVerificationViewSet(mixins.ListModelMixin, mixins.CreateModelMixi
     serializer_class = VerificationSerializer
 
     def get_queryset(self) -> QuerySet[Verification]:
-        return Verification.objects.filter(applicant=self.get_applicant()).order_by("-created_at")
+        return (
+            Verification.objects.filter(applicant=self.get_applicant())
+            .select_related("applicant")  # the serializer checks who may see the client token
+            .order_by("-created_at")
+        )
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         applicant = self.get_applicant()
@@ -180,7 +211,7 @@ class VerificationViewSet(mixins.RetrieveModelMixin, KycViewSet):
             return queryset
         return queryset.filter(applicant__user_id=self.request.user.pk or 0)
 
-    @extend_schema(request=None, responses={200: ClientTokenSerializer, 409: ERRORS[400], **ERRORS})
+    @extend_schema(request=None, responses={200: ClientTokenSerializer, 409: CONFLICT, **ERRORS})
     @action(detail=True, methods=["post"], url_path="client-token")
     def client_token(self, request: Request, pk: str | None = None) -> Response:
         """The hosted-flow link / SDK token, reissued when it has expired."""

@@ -95,9 +95,7 @@ class ProviderHttpClient:
             logger.warning("%s %s %s connection failed", self.provider, method, log_path)
             raise TransientProviderError("connection failed", provider=self.provider) from exc
         elapsed_ms = (time.monotonic() - started) * 1000
-        logger.info(
-            "%s %s %s -> %s in %.0f ms", self.provider, method, log_path, response.status_code, elapsed_ms
-        )
+        logger.info("%s %s %s -> %s in %.0f ms", self.provider, method, log_path, response.status_code, elapsed_ms)
         if response.status_code < 400:
             return response
         message = self.error_message(response)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.signals import setting_changed
@@ -45,7 +46,10 @@ def get_backend(alias: str | None = None) -> KycBackend:
         if backend is None:
             cls = get_backend_class(alias)
             config = kyc_settings.backend_config(alias) or {}
-            backend = cls(alias, config.get("OPTIONS") or {})
+            options = config.get("OPTIONS") or {}
+            if not isinstance(options, Mapping):
+                raise KycConfigurationError(f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"] must be a dict.')
+            backend = cls(alias, options)
             _cache[alias] = backend
         return backend
 

@@ -63,7 +63,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("django_kyc.sandbox")
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
-TOKEN_SALT = "django_kyc.sandbox.capture"
+TOKEN_SALT = "django_kyc.sandbox.capture"  # noqa: S105 - a signing salt (a namespace), not a secret
 
 
 def _short_hash(*parts: str) -> str:
@@ -112,9 +112,7 @@ class SandboxBackend(KycBackend):
         configured = as_secret_list(self.options.get("WEBHOOK_SECRET"))
         if configured:
             return configured
-        return [
-            salted_hmac("django_kyc.sandbox.webhook", self.alias, settings.SECRET_KEY).hexdigest().encode()
-        ]
+        return [salted_hmac("django_kyc.sandbox.webhook", self.alias, settings.SECRET_KEY).hexdigest().encode()]
 
     @property
     def decision_delay(self) -> float:
@@ -179,9 +177,7 @@ class SandboxBackend(KycBackend):
         applicant_id, verification_id = self.provider_ids(verification)
         if self.options.get("HOSTED_FLOW"):
             return Submission(
-                state=ProviderState(
-                    status=VerificationStatus.AWAITING_USER, provider_status="awaiting_input"
-                ),
+                state=ProviderState(status=VerificationStatus.AWAITING_USER, provider_status="awaiting_input"),
                 provider_applicant_id=applicant_id,
                 provider_verification_id=verification_id,
                 client=self.issue_client_token(verification),
@@ -215,9 +211,7 @@ class SandboxBackend(KycBackend):
         except NoReverseMatch:
             path = ""
         base = str(self.options.get("PUBLIC_BASE_URL", "")).rstrip("/")
-        return ClientToken(
-            token=token, link=f"{base}{path}", expires_at=timezone.now() + timedelta(seconds=ttl)
-        )
+        return ClientToken(token=token, link=f"{base}{path}", expires_at=timezone.now() + timedelta(seconds=ttl))
 
     def screen(self, aml_check: AmlCheck) -> AmlResult:
         name = self._keyword(aml_check.applicant)
@@ -293,9 +287,7 @@ class SandboxBackend(KycBackend):
         if timezone.is_naive(occurred_at):
             occurred_at = occurred_at.replace(tzinfo=dt_timezone.utc)
         documents = [
-            DocumentResult(
-                status=str(doc["status"]), document_id=str(doc["id"]), reasons=tuple(doc.get("reasons", ()))
-            )
+            DocumentResult(status=str(doc["status"]), document_id=str(doc["id"]), reasons=tuple(doc.get("reasons", ())))
             for doc in payload.get("documents", [])
             if isinstance(doc, dict) and "id" in doc and "status" in doc
         ]
@@ -330,8 +322,7 @@ class SandboxBackend(KycBackend):
             "status": state.provider_status,
             "reasons": list(state.reasons),
             "documents": [
-                {"id": doc.document_id, "status": doc.status, "reasons": list(doc.reasons)}
-                for doc in state.documents
+                {"id": doc.document_id, "status": doc.status, "reasons": list(doc.reasons)} for doc in state.documents
             ],
             "occurred_at": occurred.isoformat(),
             "data": dict(state.data).get("sandbox", {}),
@@ -345,9 +336,7 @@ class SandboxBackend(KycBackend):
         if url:
             from django_kyc.backends.http import ProviderHttpClient
 
-            ProviderHttpClient(provider=self.provider, base_url=str(url)).post(
-                str(url), data=body, headers=headers
-            )
+            ProviderHttpClient(provider=self.provider, base_url=str(url)).post(str(url), data=body, headers=headers)
             return
         from django_kyc.services.webhooks import receive
 

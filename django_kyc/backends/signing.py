@@ -72,7 +72,7 @@ def check_timestamp(timestamp: str | int | float, tolerance: float = DEFAULT_TOL
     """Parse a signed Unix timestamp and reject it when it is outside the tolerance window."""
     try:
         value = int(float(timestamp))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, OverflowError) as exc:  # "inf" and "1e400" overflow: still just bad input
         raise WebhookAuthenticationError("signature timestamp is not a number") from exc
     if abs(time.time() - value) > tolerance:
         raise WebhookAuthenticationError("signature timestamp outside the tolerance window")

@@ -21,9 +21,7 @@ class AmlCheck(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     applicant = models.ForeignKey("django_kyc.Applicant", on_delete=models.CASCADE, related_name="aml_checks")
     backend = models.CharField(_("backend alias"), max_length=64)
-    check_type = models.CharField(
-        _("check type"), max_length=16, choices=AmlCheckType.choices, default="initial"
-    )
+    check_type = models.CharField(_("check type"), max_length=16, choices=AmlCheckType.choices, default="initial")
     status = models.CharField(
         _("status"), max_length=32, choices=AmlStatus.choices, default=AmlStatus.PENDING, editable=False
     )
@@ -61,9 +59,7 @@ class AmlHit(models.Model):
     topics = models.JSONField(_("topics"), default=list, blank=True, help_text=_("sanction, pep, crime ..."))
     datasets = models.JSONField(_("datasets"), default=list, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
-    status = models.CharField(
-        _("status"), max_length=16, choices=AmlHitStatus.choices, default=AmlHitStatus.OPEN
-    )
+    status = models.CharField(_("status"), max_length=16, choices=AmlHitStatus.choices, default=AmlHitStatus.OPEN)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -74,9 +70,7 @@ class AmlHit(models.Model):
         verbose_name = _("AML hit")
         verbose_name_plural = _("AML hits")
         ordering = ["-score"]
-        constraints = [
-            models.UniqueConstraint(fields=["aml_check", "entity_id"], name="kyc_amlhit_unique_entity")
-        ]
+        constraints = [models.UniqueConstraint(fields=["aml_check", "entity_id"], name="kyc_amlhit_unique_entity")]
 
     def __str__(self) -> str:
         return self.caption

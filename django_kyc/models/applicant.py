@@ -26,9 +26,7 @@ class Applicant(models.Model):
         blank=True,
         related_name="kyc_applicant",
     )
-    reference = models.CharField(
-        _("reference"), max_length=64, unique=True, default=new_reference, editable=False
-    )
+    reference = models.CharField(_("reference"), max_length=64, unique=True, default=new_reference, editable=False)
     external_id = models.CharField(
         _("external id"), max_length=128, blank=True, db_index=True, help_text=_("The site's own id, if any.")
     )
@@ -37,9 +35,7 @@ class Applicant(models.Model):
     middle_name = models.CharField(_("middle name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
-    nationality = models.CharField(
-        _("nationality"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2")
-    )
+    nationality = models.CharField(_("nationality"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2"))
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     country = models.CharField(_("country of residence"), max_length=2, blank=True)
@@ -54,9 +50,7 @@ class Applicant(models.Model):
         default=ApplicantStatus.UNVERIFIED,
         editable=False,
     )
-    risk_level = models.CharField(
-        _("risk level"), max_length=16, choices=RiskLevel.choices, default=RiskLevel.LOW
-    )
+    risk_level = models.CharField(_("risk level"), max_length=16, choices=RiskLevel.choices, default=RiskLevel.LOW)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)

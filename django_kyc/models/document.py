@@ -44,9 +44,7 @@ class Document(models.Model):
         editable=False,
     )
     reasons = models.JSONField(_("reasons"), default=list, blank=True, editable=False)
-    provider_document_id = models.CharField(
-        _("provider document id"), max_length=128, blank=True, editable=False
-    )
+    provider_document_id = models.CharField(_("provider document id"), max_length=128, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -23,9 +23,7 @@ class Verification(models.Model):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    applicant = models.ForeignKey(
-        "django_kyc.Applicant", on_delete=models.CASCADE, related_name="verifications"
-    )
+    applicant = models.ForeignKey("django_kyc.Applicant", on_delete=models.CASCADE, related_name="verifications")
     backend = models.CharField(_("backend alias"), max_length=64)
     status = models.CharField(
         _("status"),
@@ -36,9 +34,7 @@ class Verification(models.Model):
     )
     provider_status = models.CharField(_("provider status"), max_length=128, blank=True, editable=False)
     reasons = models.JSONField(_("reasons"), default=list, blank=True, editable=False)
-    provider_applicant_id = models.CharField(
-        _("provider applicant id"), max_length=128, blank=True, editable=False
-    )
+    provider_applicant_id = models.CharField(_("provider applicant id"), max_length=128, blank=True, editable=False)
     provider_verification_id = models.CharField(
         _("provider verification id"), max_length=128, blank=True, editable=False
     )

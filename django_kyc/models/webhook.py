@@ -29,9 +29,7 @@ class WebhookEvent(models.Model):
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     headers = models.JSONField(_("headers (allow-listed)"), default=dict, blank=True)
     body = models.TextField(_("body"), blank=True)
-    state = models.CharField(
-        _("state"), max_length=16, choices=WebhookState.choices, default=WebhookState.RECEIVED
-    )
+    state = models.CharField(_("state"), max_length=16, choices=WebhookState.choices, default=WebhookState.RECEIVED)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
@@ -49,9 +47,7 @@ class WebhookEvent(models.Model):
         verbose_name = _("webhook event")
         verbose_name_plural = _("webhook events")
         ordering = ["-received_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["backend", "event_id"], name="kyc_webhook_unique_event")
-        ]
+        constraints = [models.UniqueConstraint(fields=["backend", "event_id"], name="kyc_webhook_unique_event")]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="kyc_webhook_state_idx"),
             models.Index(fields=["backend", "-received_at"], name="kyc_webhook_backend_idx"),

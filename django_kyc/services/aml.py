@@ -19,7 +19,7 @@ from django_kyc.exceptions import (
 from django_kyc.models import AmlCheck, AmlHit, Applicant
 from django_kyc.queue import enqueue_on_commit
 from django_kyc.services import transitions
-from django_kyc.services.retry import next_attempt_at
+from django_kyc.services.retry import next_attempt_at, provider_call_lease
 from django_kyc.services.transitions import Change
 from django_kyc.status import AmlStatus, Source
 
@@ -34,9 +34,7 @@ def start_check(
         raise UnsupportedFeature(alias, "AML screening")
     with transaction.atomic():
         check = AmlCheck.objects.create(applicant=applicant, backend=alias, check_type=check_type)
-        transitions.audit(
-            change, obj=check, applicant_id=applicant.pk, action="created", to_status=check.status
-        )
+        transitions.audit(change, obj=check, applicant_id=applicant.pk, action="created", to_status=check.status)
         enqueue_on_commit("run_aml_check", str(check.pk))
     return check
 
@@ -50,17 +48,21 @@ def run_check(check_id: Any) -> None:
         if check.next_attempt_at and check.next_attempt_at > timezone.now():
             return
         check.attempts += 1
-        check.save(update_fields=["attempts", "updated_at"])
+        # a lease, as for submissions: the sweeper must not start a second screening while this one runs
+        check.next_attempt_at = timezone.now() + provider_call_lease()
+        check.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
     change = Change.provider(check.backend, Source.TASK)
     try:
         result = get_backend(check.backend).screen(check)
     except (PermanentProviderError, KycConfigurationError, UnsupportedFeature) as exc:
-        transitions.transition_aml_check(check.pk, AmlStatus.ERROR, change, updates={"last_error": str(exc)})
+        transitions.transition_aml_check(
+            check.pk, AmlStatus.ERROR, change, updates={"last_error": str(exc), "next_attempt_at": None}
+        )
         return
     except ProviderError as exc:
         if check.attempts >= int(kyc_settings.MAX_ATTEMPTS):
             transitions.transition_aml_check(
-                check.pk, AmlStatus.ERROR, change, updates={"last_error": str(exc)}
+                check.pk, AmlStatus.ERROR, change, updates={"last_error": str(exc), "next_attempt_at": None}
             )
         else:
             AmlCheck.objects.filter(pk=check.pk).update(

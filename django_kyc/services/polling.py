@@ -31,6 +31,4 @@ def poll_verification(verification_id: Any) -> Outcome | None:
     except KycError as exc:
         logger.warning("polling verification %s failed: %s", verification.pk, exc)
         return None
-    return transitions.apply_provider_state(
-        verification.pk, state, Change.provider(verification.backend, Source.POLL)
-    )
+    return transitions.apply_provider_state(verification.pk, state, Change.provider(verification.backend, Source.POLL))

@@ -29,3 +29,12 @@ def next_attempt_at(attempt: int, retry_after: float | None = None, now: datetim
     if retry_after is not None:
         delay = max(delay, min(retry_after, float(kyc_settings.RETRY_MAX_SECONDS)))
     return (now or timezone.now()) + timedelta(seconds=delay)
+
+
+def provider_call_lease() -> timedelta:
+    """How long a claimed attempt is protected from the sweeper: longer than any provider call can take.
+
+    The claim sets ``next_attempt_at`` this far ahead before the provider is called, so a re-enqueue while the
+    call is in flight finds nothing due, and work whose worker died is picked up again once it runs out.
+    """
+    return timedelta(seconds=float(kyc_settings.HTTP_CONNECT_TIMEOUT) + float(kyc_settings.HTTP_READ_TIMEOUT) + 60)

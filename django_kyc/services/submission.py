@@ -9,7 +9,6 @@ idempotency (it is keyed by our verification id) prevents a second provider appl
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -28,7 +27,7 @@ from django_kyc.exceptions import (
 from django_kyc.models import Applicant, Document, Verification
 from django_kyc.queue import enqueue_on_commit
 from django_kyc.services import transitions
-from django_kyc.services.retry import next_attempt_at
+from django_kyc.services.retry import next_attempt_at, provider_call_lease
 from django_kyc.services.transitions import Change
 from django_kyc.status import VERIFICATION_ACTIVE, DocumentStatus, Source, VerificationStatus
 
@@ -52,13 +51,6 @@ def start_verification(applicant: Applicant, change: Change, backend: str | None
     return verification
 
 
-def _lease() -> timedelta:
-    """How long a claimed attempt is protected from the sweeper: longer than any provider call can take."""
-    return timedelta(
-        seconds=float(kyc_settings.HTTP_CONNECT_TIMEOUT) + float(kyc_settings.HTTP_READ_TIMEOUT) + 60
-    )
-
-
 def _claim_attempt(verification_id: Any) -> Verification | None:
     with transaction.atomic():
         verification = transitions.lock_verification(verification_id)
@@ -68,7 +60,7 @@ def _claim_attempt(verification_id: Any) -> Verification | None:
         if verification.next_attempt_at and verification.next_attempt_at > now:
             return None
         verification.attempts += 1
-        verification.next_attempt_at = now + _lease()
+        verification.next_attempt_at = now + provider_call_lease()
         verification.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
         return verification
 
@@ -100,8 +92,7 @@ def record_submission(verification_id: Any, submission: Submission, change: Chan
         verification = transitions.lock_verification(verification_id)
         updates: dict[str, Any] = {
             "provider_applicant_id": submission.provider_applicant_id or verification.provider_applicant_id,
-            "provider_verification_id": submission.provider_verification_id
-            or verification.provider_verification_id,
+            "provider_verification_id": submission.provider_verification_id or verification.provider_verification_id,
             "submitted_at": verification.submitted_at or timezone.now(),
             "next_attempt_at": None,
             "last_error": "",
@@ -109,9 +100,7 @@ def record_submission(verification_id: Any, submission: Submission, change: Chan
         if submission.client:
             updates.update(_client_fields(submission.client))
         Verification.objects.filter(pk=verification.pk).update(**updates, updated_at=timezone.now())
-        for document in Document.objects.filter(
-            applicant_id=verification.applicant_id, status=DocumentStatus.UPLOADED
-        ):
+        for document in Document.objects.filter(applicant_id=verification.applicant_id, status=DocumentStatus.UPLOADED):
             transitions.transition_document(document, DocumentStatus.SUBMITTED, change)
         # If a webhook overtook us and already moved it, its status stands; we only recorded the references.
         if verification.status == VerificationStatus.PENDING:
@@ -154,13 +143,22 @@ def schedule_retry(verification_id: Any, error: ProviderError, change: Change) -
 
 
 def fail(verification_id: Any, message: str, change: Change) -> None:
-    """A permanent failure: ``error`` with the provider's message, no retry."""
-    transitions.transition_verification(
-        verification_id,
-        VerificationStatus.ERROR,
-        _with_reason(change, message),
-        updates={"last_error": message, "next_attempt_at": None},
-    )
+    """A permanent failure: ``error`` with the provider's message, no retry.
+
+    Like :func:`schedule_retry`, it only acts on a verification still pending: one cancelled while the
+    provider call was in flight keeps its status (``cancelled -> error`` is not a move, and the task would
+    otherwise fail on it).
+    """
+    with transaction.atomic():
+        verification = transitions.lock_verification(verification_id)
+        if verification.status != VerificationStatus.PENDING:
+            return
+        transitions.transition_verification(
+            verification.pk,
+            VerificationStatus.ERROR,
+            _with_reason(change, message),
+            updates={"last_error": message, "next_attempt_at": None},
+        )
 
 
 def _with_reason(change: Change, reason: str) -> Change:
@@ -189,13 +187,9 @@ def retry_verification(verification_id: Any, change: Change) -> Verification:
 def refresh_client_token(verification: Verification) -> Verification:
     """Issue a new hosted-flow link or SDK token when the current one is missing or expired."""
     expires = verification.client_token_expires_at
-    if (verification.client_token or verification.client_link) and (
-        expires is None or expires > timezone.now()
-    ):
+    if (verification.client_token or verification.client_link) and (expires is None or expires > timezone.now()):
         return verification
     client = get_backend(verification.backend).issue_client_token(verification)
-    Verification.objects.filter(pk=verification.pk).update(
-        **_client_fields(client), updated_at=timezone.now()
-    )
+    Verification.objects.filter(pk=verification.pk).update(**_client_fields(client), updated_at=timezone.now())
     verification.refresh_from_db()
     return verification

@@ -39,9 +39,7 @@ def _due() -> Q:
 def sweep(limit: int = 500) -> SweepReport:
     now = timezone.now()
     submissions = list(
-        Verification.objects.filter(_due(), status=VerificationStatus.PENDING).values_list("pk", flat=True)[
-            :limit
-        ]
+        Verification.objects.filter(_due(), status=VerificationStatus.PENDING).values_list("pk", flat=True)[:limit]
     )
     for pk in submissions:
         enqueue("submit_verification", str(pk))
@@ -56,9 +54,7 @@ def sweep(limit: int = 500) -> SweepReport:
     for pk in events:
         enqueue("process_webhook_event", str(pk))
 
-    checks = list(
-        AmlCheck.objects.filter(_due(), status=AmlStatus.PENDING).values_list("pk", flat=True)[:limit]
-    )
+    checks = list(AmlCheck.objects.filter(_due(), status=AmlStatus.PENDING).values_list("pk", flat=True)[:limit])
     for pk in checks:
         enqueue("run_aml_check", str(pk))
 

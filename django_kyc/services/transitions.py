@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -158,9 +159,7 @@ def _move_verification(
     for name, value in (updates or {}).items():
         setattr(verification, name, value)
         fields.add(name)
-    if to_status in VERIFICATION_DECISIONS or (
-        from_status in VERIFICATION_DECISIONS and to_status != from_status
-    ):
+    if to_status in VERIFICATION_DECISIONS or (from_status in VERIFICATION_DECISIONS and to_status != from_status):
         verification.decided_at = timezone.now() if to_status in VERIFICATION_DECISIONS else None
         verification.decision_source = change.decision_source if to_status in VERIFICATION_DECISIONS else ""
         fields |= {"decided_at", "decision_source"}
@@ -183,9 +182,7 @@ def _move_verification(
         source=change.source,
     )
     if to_status in VERIFICATION_TERMINAL:
-        _send_after_commit(
-            signals.verification_completed, Verification, verification=verification, status=to_status
-        )
+        _send_after_commit(signals.verification_completed, Verification, verification=verification, status=to_status)
     refresh_applicant(verification.applicant_id, change)
 
 
@@ -207,9 +204,7 @@ def transition_verification(
         move = verification_move(verification.status, to_status)
         if move is None:
             raise InvalidTransition("Verification", verification.status, to_status)
-        if move != "normal" and (
-            change.actor_type != Actor.USER or not (change.reason or change.reason_code)
-        ):
+        if move != "normal" and (change.actor_type != Actor.USER or not (change.reason or change.reason_code)):
             raise InvalidTransition(
                 "Verification",
                 verification.status,
@@ -253,12 +248,16 @@ def apply_provider_state(
         if current in VERIFICATION_TERMINAL:
             return Outcome.TERMINAL
         untimed = occurred is None or last is None or occurred == last
+        repeated = bool(state.provider_status) and provider_fields["provider_status"] == verification.provider_status
+        if untimed and repeated and current != VerificationStatus.PENDING:
+            # The state we last applied, seen again (every poll and every fetch-on-notify re-reads it). It is
+            # no news: the status differs only because a person moved it since, and that decision stands.
+            # (A pending verification is being submitted afresh; its submission's result is always news.)
+            return Outcome.STALE
         if untimed and VERIFICATION_RANK[target] < VERIFICATION_RANK[current]:
             return Outcome.STALE
         if verification_move(current, target) != "normal":
-            logger.warning(
-                "ignored provider move %s -> %s for verification %s", current, target, verification.pk
-            )
+            logger.warning("ignored provider move %s -> %s for verification %s", current, target, verification.pk)
             return Outcome.FORBIDDEN
         _move_verification(verification, target, change, reasons=list(state.reasons), updates=provider_fields)
         _apply_documents(verification, state.documents, change)
@@ -268,9 +267,7 @@ def apply_provider_state(
 # --- documents ---------------------------------------------------------------------------------------
 
 
-def transition_document(
-    document: Document, to_status: str, change: Change, reasons: Sequence[str] = ()
-) -> bool:
+def transition_document(document: Document, to_status: str, change: Change, reasons: Sequence[str] = ()) -> bool:
     """Move a document (the caller holds the verification or applicant lock). Returns whether it moved."""
     from_status = document.status
     if to_status == from_status:
@@ -283,9 +280,7 @@ def transition_document(
     document.status = to_status
     document.reasons = list(reasons)
     document.save(update_fields=["status", "reasons", "updated_at"])
-    audit(
-        change, obj=document, applicant_id=document.applicant_id, from_status=from_status, to_status=to_status
-    )
+    audit(change, obj=document, applicant_id=document.applicant_id, from_status=from_status, to_status=to_status)
     _send_after_commit(
         signals.document_status_changed,
         Document,
@@ -296,11 +291,20 @@ def transition_document(
     return True
 
 
+def _our_document_id(value: str) -> uuid.UUID | None:
+    """Our document id, if ``value`` is one. Providers fill this in; a bad value must not fail the event."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 def _apply_documents(verification: Verification, results: Sequence[DocumentResult], change: Change) -> None:
     for result in results:
         lookup = Q()
-        if result.document_id:
-            lookup |= Q(pk=result.document_id)
+        document_id = _our_document_id(result.document_id) if result.document_id else None
+        if document_id:
+            lookup |= Q(pk=document_id)
         if result.provider_document_id:
             lookup |= Q(provider_document_id=result.provider_document_id)
         if not lookup:
@@ -398,9 +402,7 @@ def transition_aml_check(
             setattr(check, name, value)
             fields.add(name)
         check.save(update_fields=sorted(fields))
-        audit(
-            change, obj=check, applicant_id=check.applicant_id, from_status=from_status, to_status=to_status
-        )
+        audit(change, obj=check, applicant_id=check.applicant_id, from_status=from_status, to_status=to_status)
         _send_after_commit(
             signals.aml_check_status_changed,
             AmlCheck,

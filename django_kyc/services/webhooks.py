@@ -97,9 +97,7 @@ def _find_verification(alias: str, event: ProviderEvent) -> Verification:
         found = queryset.filter(pk=our_id).first()
         if found:
             return found
-    raise VerificationNotFound(
-        f"no verification for provider reference {event.provider_ref or event.our_ref!r}"
-    )
+    raise VerificationNotFound(f"no verification for provider reference {event.provider_ref or event.our_ref!r}")
 
 
 def _as_uuid(value: str) -> str | None:
@@ -130,9 +128,7 @@ def process(event_pk: Any) -> None:
             change = Change.provider(row.backend, Source.WEBHOOK, webhook_event=row)
             outcome = transitions.apply_provider_state(verification.pk, state, change)
             row.state = (
-                WebhookState.PROCESSED
-                if outcome in (Outcome.APPLIED, Outcome.UNCHANGED)
-                else WebhookState.IGNORED
+                WebhookState.PROCESSED if outcome in (Outcome.APPLIED, Outcome.UNCHANGED) else WebhookState.IGNORED
             )
             row.note = outcome.value
             row.verification = verification
@@ -165,8 +161,12 @@ def _record_failure(event_pk: Any, error: Exception, *, final: bool) -> None:
         row.save()
 
 
-def reprocess(event_pks: list[Any]) -> int:
-    """Requeue failed or waiting events now (admin action and management command). Returns the count."""
+def reprocess(event_pks: list[Any], *, enqueue: bool = True) -> int:
+    """Requeue failed or waiting events now (admin action and management command). Returns the count.
+
+    ``enqueue=False`` only resets them, for a caller that processes them itself: queueing as well would have a
+    worker race that caller for each event (and call the provider twice where the state must be fetched).
+    """
     count = 0
     with transaction.atomic():
         for row in WebhookEvent.objects.select_for_update().filter(pk__in=event_pks):
@@ -177,6 +177,7 @@ def reprocess(event_pks: list[Any]) -> int:
             row.next_attempt_at = None
             row.attempts = 0
             row.save(update_fields=["state", "next_attempt_at", "attempts"])
-            enqueue_on_commit("process_webhook_event", str(row.pk))
+            if enqueue:
+                enqueue_on_commit("process_webhook_event", str(row.pk))
             count += 1
     return count

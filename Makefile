@@ -1,0 +1,61 @@
+# Every target creates the virtualenv it needs; `make demo` and `make test` work from a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+PYTEST_ARGS ?=
+
+.PHONY: help venv demo demo-data test test-sqlite test-postgres lint typecheck format build check-migrations clean
+
+help:
+	@echo "make demo           run the example site with qcluster (SQLite, ORM broker, sandbox provider)"
+	@echo "make test           the whole test suite (SQLite; includes the real qcluster and Redis broker tests)"
+	@echo "make test-postgres  the whole suite on PostgreSQL ($(POSTGRES_URL)), including concurrency tests"
+	@echo "make lint           ruff, mypy and the migrations check"
+	@echo "make build          build the sdist and wheel into dist/"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo-data: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py kyc_demo
+
+demo: demo-data
+	./scripts/demo.sh
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-sqlite: test
+
+test-postgres: $(STAMP)
+	DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP) check-migrations
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy django_kyc
+
+typecheck: $(STAMP)
+	$(BIN)/mypy django_kyc
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+check-migrations: $(STAMP)
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django makemigrations django_kyc --check --dry-run
+
+build: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+
+clean:
+	rm -rf $(VENV) dist build .demo .pytest_cache .mypy_cache .ruff_cache tests/.test-db.sqlite3

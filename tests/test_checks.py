@@ -1,0 +1,161 @@
+"""System checks: each misconfiguration is reported with its own id, naming the exact key."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, ClassVar
+
+import pytest
+from django.conf import settings
+from django.core.checks import Error, Warning
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+from django.test import override_settings
+
+from django_kyc.backends.base import KycBackend
+from django_kyc.checks import check_backends, check_q_cluster
+from tests.core_helpers import kyc_settings_with
+
+SANDBOX = {"CLASS": "django_kyc.backends.sandbox.SandboxBackend", "OPTIONS": {}}
+
+
+class TokenBackend(KycBackend):
+    provider = "token"
+    required_options: ClassVar[tuple[str, ...]] = ("API_TOKEN", "FORM_ID")
+
+
+def backend_messages(debug: bool = True, **changes: Any) -> list[Any]:
+    with override_settings(DEBUG=debug, DJANGO_KYC=kyc_settings_with(**changes)):
+        return check_backends()
+
+
+def q_messages(q_cluster: Any, **kyc: Any) -> list[Any]:
+    with override_settings(Q_CLUSTER=q_cluster, DJANGO_KYC=kyc_settings_with(**kyc)):
+        return check_q_cluster()
+
+
+def ids(messages: list[Any]) -> list[str]:
+    return [message.id for message in messages]
+
+
+# --- backends ---------------------------------------------------------------------------------------------
+
+
+def test_the_suite_settings_pass() -> None:
+    assert backend_messages() == []
+    assert check_q_cluster() == []
+
+
+def test_sandbox_in_production_is_a_warning_per_alias() -> None:
+    messages = backend_messages(debug=False)
+    assert ids(messages) == ["django_kyc.W001", "django_kyc.W001"]
+    assert all(isinstance(message, Warning) for message in messages)
+    assert 'DJANGO_KYC["BACKENDS"]["sandbox"]' in messages[0].msg
+    assert 'DJANGO_KYC["BACKENDS"]["hosted"]' in messages[1].msg
+
+
+@pytest.mark.parametrize("backends", [{}, [], "sandbox", None])
+def test_backends_must_be_a_non_empty_dict(backends: Any) -> None:
+    messages = backend_messages(BACKENDS=backends)
+    assert ids(messages) == ["django_kyc.E001"]
+    assert 'DJANGO_KYC["BACKENDS"]' in messages[0].msg
+
+
+def test_default_backend_must_be_configured() -> None:
+    messages = backend_messages(DEFAULT_BACKEND="kycaid")
+    assert ids(messages) == ["django_kyc.E002"]
+    assert isinstance(messages[0], Error)
+    assert messages[0].msg == ("""DJANGO_KYC["DEFAULT_BACKEND"] = 'kycaid' is not a key of DJANGO_KYC["BACKENDS"].""")
+    assert messages[0].hint == "Configured aliases: 'sandbox', 'hosted'."
+
+
+def test_backend_config_must_be_a_dict() -> None:
+    messages = backend_messages(BACKENDS={"sandbox": SANDBOX, "other": "django_kyc.backends.sandbox.SandboxBackend"})
+    assert ids(messages) == ["django_kyc.E003"]
+    assert messages[0].msg == 'DJANGO_KYC["BACKENDS"]["other"] must be a dict.'
+
+
+@pytest.mark.parametrize(
+    ("config", "fragment"),
+    [
+        ({"CLASS": "django_kyc.backends.kycaid.KycaidBackend"}, "cannot be imported"),
+        ({"CLASS": "django_kyc.models.Applicant"}, "is not a KycBackend subclass"),
+        ({"OPTIONS": {}}, "must be a dotted path"),
+    ],
+)
+def test_bad_class_names_the_key(config: dict[str, Any], fragment: str) -> None:
+    messages = backend_messages(BACKENDS={"sandbox": SANDBOX, "kycaid": config})
+    assert ids(messages) == ["django_kyc.E004"]
+    assert messages[0].msg.startswith('DJANGO_KYC["BACKENDS"]["kycaid"]["CLASS"]')
+    assert fragment in messages[0].msg
+
+
+def test_missing_required_options_are_each_named() -> None:
+    config = {"CLASS": f"{__name__}.TokenBackend", "OPTIONS": {"FORM_ID": ""}}
+    messages = backend_messages(BACKENDS={"sandbox": SANDBOX, "kycaid": config})
+    assert ids(messages) == ["django_kyc.E005", "django_kyc.E005"]
+    assert [message.msg for message in messages] == [
+        'DJANGO_KYC["BACKENDS"]["kycaid"]["OPTIONS"]["API_TOKEN"] is required by TokenBackend.',
+        'DJANGO_KYC["BACKENDS"]["kycaid"]["OPTIONS"]["FORM_ID"] is required by TokenBackend.',
+    ]
+
+
+def test_missing_options_block_is_reported_like_missing_keys() -> None:
+    messages = backend_messages(BACKENDS={"sandbox": SANDBOX, "kycaid": {"CLASS": f"{__name__}.TokenBackend"}})
+    assert ids(messages) == ["django_kyc.E005", "django_kyc.E005"]
+
+
+def test_options_must_be_a_dict() -> None:
+    """A list of option names instead of a dict is reported, not a crash of ``manage.py check``."""
+    config = {"CLASS": f"{__name__}.TokenBackend", "OPTIONS": ["API_TOKEN", "FORM_ID"]}
+    messages = backend_messages(BACKENDS={"sandbox": SANDBOX, "kycaid": config})
+    assert ids(messages) == ["django_kyc.E006"]
+    assert messages[0].msg == 'DJANGO_KYC["BACKENDS"]["kycaid"]["OPTIONS"] must be a dict.'
+
+
+def test_complete_configuration_passes() -> None:
+    config = {"CLASS": f"{__name__}.TokenBackend", "OPTIONS": {"API_TOKEN": "t", "FORM_ID": "f"}}
+    assert backend_messages(BACKENDS={"sandbox": SANDBOX, "kycaid": config}) == []
+
+
+def test_manage_py_check_reports_the_key() -> None:
+    """The checks are registered: ``manage.py check`` fails on a bad configuration and names the key."""
+    with (
+        override_settings(DJANGO_KYC=kyc_settings_with(DEFAULT_BACKEND="kycaid")),
+        pytest.raises(SystemCheckError, match=r"""DJANGO_KYC\["DEFAULT_BACKEND"\] = 'kycaid'"""),
+    ):
+        call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
+    call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+# --- Q_CLUSTER ----------------------------------------------------------------------------------------------
+
+
+def test_missing_q_cluster_is_a_warning() -> None:
+    with override_settings():
+        del settings.Q_CLUSTER
+        messages = check_q_cluster()
+    assert ids(messages) == ["django_kyc.W002"]
+
+
+def test_missing_timeout_is_an_error() -> None:
+    messages = q_messages({"name": "x", "retry": 90})
+    assert ids(messages) == ["django_kyc.E010"]
+    assert 'Q_CLUSTER["timeout"]' in messages[0].msg
+
+
+@pytest.mark.parametrize(
+    ("q_cluster", "retry"),
+    [({"timeout": 60, "retry": 60}, 60), ({"timeout": 90, "retry": 30}, 30), ({"timeout": 90}, 60)],
+)
+def test_retry_must_exceed_timeout(q_cluster: dict[str, Any], retry: int) -> None:
+    messages = q_messages(q_cluster)
+    assert ids(messages) == ["django_kyc.E011"]
+    assert messages[0].msg.startswith(f'Q_CLUSTER["retry"] ({retry}) must be greater than Q_CLUSTER["timeout"]')
+
+
+def test_provider_timeouts_must_fit_in_the_task_timeout() -> None:
+    messages = q_messages({"timeout": 30, "retry": 60}, HTTP_CONNECT_TIMEOUT=5, HTTP_READ_TIMEOUT=25)
+    assert ids(messages) == ["django_kyc.W003"]
+    assert 'DJANGO_KYC["HTTP_CONNECT_TIMEOUT"]' in messages[0].msg
+    assert q_messages({"timeout": 31, "retry": 60}, HTTP_CONNECT_TIMEOUT=5, HTTP_READ_TIMEOUT=25) == []

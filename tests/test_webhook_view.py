@@ -1,0 +1,434 @@
+"""The webhook endpoint, end to end: signed POSTs through Django's test client into the inbox and processing.
+
+Signatures are computed here with the sandbox's documented recipe (``tests.core_helpers.sandbox_signature``),
+never by the code under test.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.test import Client, override_settings
+from django.utils import timezone
+
+from django_kyc import signals
+from django_kyc.backends.base import InboundWebhook, KycBackend, ProviderEvent
+from django_kyc.backends.sandbox import SandboxBackend
+from django_kyc.models import Applicant, AuditEvent, Document, Verification, WebhookEvent, WebhookState
+from django_kyc.services import review, sweeper
+from django_kyc.status import DocumentStatus, VerificationStatus
+from tests.core_helpers import (
+    SANDBOX_OLD_SECRET,
+    kyc_settings_with,
+    make_verification,
+    sandbox_event,
+    sandbox_signature,
+    suite_backends,
+)
+
+V = VerificationStatus
+URL = "/kyc/webhooks/sandbox/"
+pytestmark = pytest.mark.django_db
+
+
+class NoWebhooksBackend(KycBackend):
+    """A provider without webhooks (polling only)."""
+
+    provider = "pollonly"
+
+
+class NotifyOnlySandbox(SandboxBackend):
+    """A provider whose webhooks only say "something changed": the state is fetched from its API."""
+
+    def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
+        return [replace(event, state=None) for event in super().parse_webhook(webhook)]
+
+
+@pytest.fixture
+def verification(make_applicant: Any) -> Verification:
+    applicant: Applicant = make_applicant()
+    return make_verification(
+        applicant, V.PROCESSING, provider_verification_id="sbx_ver_abc", provider_status="processing"
+    )
+
+
+@pytest.fixture
+def rejections() -> Iterator[list[dict[str, Any]]]:
+    received: list[dict[str, Any]] = []
+
+    def handler(sender: Any, **kwargs: Any) -> None:
+        kwargs.pop("signal", None)
+        received.append(kwargs)
+
+    signals.webhook_rejected.connect(handler, weak=False)
+    yield received
+    signals.webhook_rejected.disconnect(handler)
+
+
+def post(
+    body: bytes,
+    signature: str | None = None,
+    *,
+    url: str = URL,
+    client: Client | None = None,
+    sign: bool = True,
+) -> Any:
+    headers: dict[str, str] = {}
+    if sign:
+        headers["X-Sandbox-Signature"] = signature or sandbox_signature(body)
+    return (client or Client()).post(url, data=body, content_type="application/json", headers=headers)
+
+
+def deliver(capture: Any, body: bytes, **kwargs: Any) -> Any:
+    """POST and run what the view queued on commit (processing), as a worker would."""
+    with capture(execute=True):
+        return post(body, **kwargs)
+
+
+def now() -> Any:
+    return timezone.now()
+
+
+# --- authentication and request checks --------------------------------------------------------------------
+
+
+def test_good_signature_is_stored_and_processed(
+    verification: Verification, django_capture_on_commit_callbacks: Any
+) -> None:
+    document = Document.objects.get(applicant=verification.applicant)
+    body = sandbox_event(
+        verification,
+        "approved",
+        now(),
+        event_id="evt_1",
+        documents=[{"id": str(document.pk), "status": "accepted"}],
+    )
+
+    response = deliver(django_capture_on_commit_callbacks, body)
+
+    assert response.status_code == 200
+    assert response.json() == {"stored": 1, "duplicates": 0}
+    event = WebhookEvent.objects.get()
+    assert (event.backend, event.event_id, event.provider_ref) == ("sandbox", "evt_1", "sbx_ver_abc")
+    assert event.state == WebhookState.PROCESSED
+    assert event.verification_id == verification.pk
+    assert event.attempts == 1
+    assert event.body == body.decode()
+    assert event.headers == {"content-type": "application/json"}  # only allow-listed headers are kept
+    verification.refresh_from_db()
+    assert verification.status == V.APPROVED
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.ACCEPTED
+    row = AuditEvent.objects.get(object_type="verification")
+    assert row.webhook_event_id == event.pk
+
+
+def test_bad_signature_is_403_and_nothing_is_stored(
+    verification: Verification, rejections: list[dict[str, Any]]
+) -> None:
+    body = sandbox_event(verification, "approved", now())
+    response = post(body, sandbox_signature(body, secret="not-the-secret"))
+    assert response.status_code == 403
+    assert not WebhookEvent.objects.exists()
+    assert rejections == [{"backend": "sandbox", "reason": "signature mismatch"}]
+    verification.refresh_from_db()
+    assert verification.status == V.PROCESSING
+
+
+def test_tampered_body_is_403(verification: Verification) -> None:
+    body = sandbox_event(verification, "declined", now())
+    signature = sandbox_signature(body)
+    response = post(body.replace(b"declined", b"approved"), signature)
+    assert response.status_code == 403
+    assert not WebhookEvent.objects.exists()
+
+
+def test_missing_signature_header_is_401(verification: Verification) -> None:
+    response = post(sandbox_event(verification, "approved", now()), sign=False)
+    assert response.status_code == 401
+    assert "X-Sandbox-Signature" in response.json()["detail"]
+    assert not WebhookEvent.objects.exists()
+
+
+def test_signature_without_digest_is_401(verification: Verification) -> None:
+    response = post(sandbox_event(verification, "approved", now()), f"t={int(time.time())}")
+    assert response.status_code == 401
+
+
+def test_rotated_secret_is_accepted(verification: Verification, django_capture_on_commit_callbacks: Any) -> None:
+    body = sandbox_event(verification, "approved", now())
+    response = deliver(django_capture_on_commit_callbacks, body, signature=sandbox_signature(body, SANDBOX_OLD_SECRET))
+    assert response.status_code == 200
+    verification.refresh_from_db()
+    assert verification.status == V.APPROVED
+
+
+def test_any_matching_signature_in_the_header_is_accepted(verification: Verification) -> None:
+    body = sandbox_event(verification, "approved", now())
+    good = sandbox_signature(body)
+    stamp, digest = good.split(",")
+    response = post(body, f"{stamp},v1={'0' * 64},{digest}")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("skew", [-301, 301])
+def test_timestamp_outside_tolerance_is_rejected(verification: Verification, skew: int) -> None:
+    body = sandbox_event(verification, "approved", now())
+    response = post(body, sandbox_signature(body, timestamp=int(time.time()) + skew))
+    assert response.status_code == 403
+    assert "tolerance" in response.json()["detail"]
+    assert not WebhookEvent.objects.exists()
+
+
+def test_timestamp_inside_tolerance_is_accepted(verification: Verification) -> None:
+    body = sandbox_event(verification, "approved", now())
+    assert post(body, sandbox_signature(body, timestamp=int(time.time()) - 290)).status_code == 200
+
+
+@pytest.mark.parametrize("stamp", ["soon", "", "nan", "inf", "-inf", "1e400"])
+def test_unusable_timestamp_is_403_not_a_server_error(verification: Verification, stamp: str) -> None:
+    body = sandbox_event(verification, "approved", now())
+    response = post(body, f"t={stamp},v1={'a' * 64}")
+    assert response.status_code == 403
+    assert not WebhookEvent.objects.exists()
+
+
+def test_malformed_json_is_400(rejections: list[dict[str, Any]]) -> None:
+    body = b'{"event_id": "evt_1", "status": '
+    response = post(body)
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+    assert rejections[0]["reason"].startswith("malformed sandbox event")
+
+
+def test_missing_fields_are_400() -> None:
+    response = post(json.dumps({"event_id": "evt_1", "status": "approved"}).encode())
+    assert response.status_code == 400
+
+
+def test_empty_body_is_400() -> None:
+    assert post(b"").status_code == 400
+
+
+def test_unknown_alias_is_404(verification: Verification) -> None:
+    body = sandbox_event(verification, "approved", now())
+    response = post(body, url="/kyc/webhooks/nosuch/")
+    assert response.status_code == 404
+    assert not WebhookEvent.objects.exists()
+
+
+def test_backend_without_webhooks_is_404_not_a_server_error() -> None:
+    backends = {"pollonly": {"CLASS": f"{__name__}.NoWebhooksBackend"}}
+    with override_settings(DJANGO_KYC=kyc_settings_with(BACKENDS=backends, DEFAULT_BACKEND="pollonly")):
+        response = post(b'{"event_id": "x"}', url="/kyc/webhooks/pollonly/")
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete", "patch"])
+def test_only_post_is_allowed(method: str) -> None:
+    response = getattr(Client(), method)(URL)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+
+
+def test_oversized_body_is_413(verification: Verification) -> None:
+    body = sandbox_event(verification, "approved", now())
+    with override_settings(DJANGO_KYC=kyc_settings_with(WEBHOOK_MAX_BYTES=len(body) - 1)):
+        response = post(body)
+    assert response.status_code == 413
+    assert not WebhookEvent.objects.exists()
+    with override_settings(DJANGO_KYC=kyc_settings_with(WEBHOOK_MAX_BYTES=len(body))):
+        assert post(body).status_code == 200
+
+
+def test_csrf_enforcing_client_still_reaches_the_view(verification: Verification) -> None:
+    body = sandbox_event(verification, "approved", now())
+    response = post(body, client=Client(enforce_csrf_checks=True))
+    assert response.status_code == 200
+    assert WebhookEvent.objects.count() == 1
+
+
+# --- de-duplication and ordering -------------------------------------------------------------------------
+
+
+def test_duplicate_delivery_is_one_event_and_one_change(
+    verification: Verification, django_capture_on_commit_callbacks: Any
+) -> None:
+    body = sandbox_event(verification, "approved", now(), event_id="evt_dup")
+    first = deliver(django_capture_on_commit_callbacks, body)
+    second = deliver(django_capture_on_commit_callbacks, body)
+
+    assert first.json() == {"stored": 1, "duplicates": 0}
+    assert second.status_code == 200
+    assert second.json() == {"stored": 0, "duplicates": 1}
+    assert WebhookEvent.objects.count() == 1
+    assert AuditEvent.objects.filter(object_type="verification").count() == 1
+
+
+def test_out_of_order_delivery_keeps_the_decision(
+    verification: Verification, django_capture_on_commit_callbacks: Any
+) -> None:
+    decided_at = now()
+    decision = sandbox_event(verification, "approved", decided_at, event_id="evt_decision")
+    earlier = sandbox_event(verification, "needs_review", decided_at - timedelta(seconds=30), event_id="evt_early")
+
+    deliver(django_capture_on_commit_callbacks, decision)
+    deliver(django_capture_on_commit_callbacks, earlier)
+
+    verification.refresh_from_db()
+    assert verification.status == V.APPROVED
+    assert verification.last_event_at == decided_at
+    states = dict(WebhookEvent.objects.values_list("event_id", "state"))
+    assert states == {"evt_decision": WebhookState.PROCESSED, "evt_early": WebhookState.IGNORED}
+    assert WebhookEvent.objects.get(event_id="evt_early").note == "stale"
+    moves = list(AuditEvent.objects.filter(object_type="verification").values_list("from_status", "to_status"))
+    assert moves == [(V.PROCESSING, V.APPROVED)]
+
+
+def test_newer_event_cannot_regress_a_terminal_decision(
+    verification: Verification, django_capture_on_commit_callbacks: Any
+) -> None:
+    decided_at = now()
+    deliver(django_capture_on_commit_callbacks, sandbox_event(verification, "approved", decided_at))
+    deliver(
+        django_capture_on_commit_callbacks,
+        sandbox_event(verification, "declined", decided_at + timedelta(seconds=10), event_id="evt_late"),
+    )
+
+    verification.refresh_from_db()
+    assert verification.status == V.APPROVED
+    late = WebhookEvent.objects.get(event_id="evt_late")
+    assert (late.state, late.note) == (WebhookState.IGNORED, "terminal")
+
+
+def test_unknown_provider_status_goes_to_review(
+    verification: Verification, django_capture_on_commit_callbacks: Any
+) -> None:
+    deliver(django_capture_on_commit_callbacks, sandbox_event(verification, "on_hold_compliance", now()))
+    verification.refresh_from_db()
+    assert (verification.status, verification.provider_status) == (V.REVIEW, "on_hold_compliance")
+
+
+# --- processing failures and reprocessing ---------------------------------------------------------------
+
+
+def test_event_for_unknown_verification_retries_then_fails_then_reprocesses(
+    make_applicant: Any, django_capture_on_commit_callbacks: Any, time_machine: Any
+) -> None:
+    time_machine.move_to(timezone.now(), tick=False)
+    our_id = uuid.uuid4()
+    body = sandbox_event(None, "approved", now(), event_id="evt_early_bird", reference=str(our_id))
+
+    with override_settings(DJANGO_KYC=kyc_settings_with(WEBHOOK_MAX_ATTEMPTS=3)):
+        assert deliver(django_capture_on_commit_callbacks, body).status_code == 200
+        event = WebhookEvent.objects.get()
+        assert event.state == WebhookState.RETRY_WAIT
+        assert event.attempts == 1
+        assert event.last_error == f"VerificationNotFound: no verification for provider reference {str(our_id)!r}"
+        assert event.next_attempt_at is not None
+        assert event.next_attempt_at > timezone.now()
+        assert sweeper.sweep().webhook_events == 0  # not due yet
+
+        for attempt in (2, 3):
+            time_machine.move_to(event.next_attempt_at, tick=False)
+            assert sweeper.sweep().webhook_events == 1
+            event.refresh_from_db()
+            assert event.attempts == attempt
+        assert event.state == WebhookState.FAILED
+        assert event.next_attempt_at is None
+        time_machine.move_to(timezone.now() + timedelta(days=1), tick=False)
+        assert sweeper.sweep().webhook_events == 0  # failed stays failed until a person asks
+
+    # the submission commits at last; an operator reprocesses the failed event
+    applicant = make_applicant()
+    Verification.objects.create(id=our_id, applicant=applicant, backend="sandbox", status=V.PROCESSING)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("kyc_reprocess_webhooks", stdout=io.StringIO())
+
+    event.refresh_from_db()
+    assert event.state == WebhookState.PROCESSED
+    assert event.verification_id == our_id
+    assert Verification.objects.get(pk=our_id).status == V.APPROVED
+
+
+def test_failed_signal_is_sent_once_attempts_run_out(
+    django_capture_on_commit_callbacks: Any, time_machine: Any
+) -> None:
+    time_machine.move_to(timezone.now(), tick=False)
+    failed: list[Any] = []
+
+    def handler(sender: Any, event: WebhookEvent, **kwargs: Any) -> None:
+        failed.append(event.event_id)
+
+    signals.webhook_failed.connect(handler, weak=False)
+    try:
+        body = sandbox_event(None, "approved", now(), event_id="evt_orphan", reference=str(uuid.uuid4()))
+        with override_settings(DJANGO_KYC=kyc_settings_with(WEBHOOK_MAX_ATTEMPTS=1)):
+            deliver(django_capture_on_commit_callbacks, body)
+    finally:
+        signals.webhook_failed.disconnect(handler)
+    assert failed == ["evt_orphan"]
+    assert WebhookEvent.objects.get().state == WebhookState.FAILED
+
+
+def test_fetch_on_notify_does_not_undo_a_reviewers_request(
+    make_applicant: Any, reviewer: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Each notification makes us fetch the provider's current state; when that state is the one we already
+    applied, it is no news and must not revert what a reviewer decided since."""
+    backends = suite_backends(
+        notify={
+            "CLASS": f"{__name__}.NotifyOnlySandbox",
+            "OPTIONS": {"WEBHOOK_SECRET": "notify-secret", "DECISION_DELAY": 0},
+        },
+    )
+    applicant = make_applicant(last_name="Review")
+    verification = make_verification(
+        applicant, V.PROCESSING, backend="notify", provider_verification_id="sbx_ver_n", submitted_at=now()
+    )
+
+    def notify(event_id: str) -> None:
+        body = sandbox_event(verification, "changed", now(), event_id=event_id)
+        response = deliver(
+            django_capture_on_commit_callbacks,
+            body,
+            url="/kyc/webhooks/notify/",
+            signature=sandbox_signature(body, "notify-secret"),
+        )
+        assert response.status_code == 200
+
+    with override_settings(DJANGO_KYC=kyc_settings_with(BACKENDS=backends)):
+        notify("evt_n1")
+        verification.refresh_from_db()
+        assert (verification.status, verification.provider_status) == (V.REVIEW, "needs_review")
+
+        review.decide(verification.pk, "request_resubmission", user=reviewer, reason_code="DOCUMENT_UNREADABLE")
+        notify("evt_n2")
+
+    verification.refresh_from_db()
+    assert verification.status == V.RESUBMISSION_REQUESTED
+    second = WebhookEvent.objects.get(event_id="evt_n2")
+    assert (second.state, second.note) == (WebhookState.IGNORED, "stale")
+
+
+def test_stored_event_whose_enqueue_was_lost_is_swept(verification: Verification, time_machine: Any) -> None:
+    """The on-commit enqueue never ran (broker down, process killed): the sweeper processes it after the grace."""
+    time_machine.move_to(timezone.now(), tick=False)
+    assert post(sandbox_event(verification, "approved", now())).status_code == 200  # callbacks not run
+    assert WebhookEvent.objects.get().state == WebhookState.RECEIVED
+    assert sweeper.sweep().webhook_events == 0
+
+    time_machine.move_to(timezone.now() + sweeper.GRACE, tick=False)
+    assert sweeper.sweep().webhook_events == 1
+    assert WebhookEvent.objects.get().state == WebhookState.PROCESSED
+    verification.refresh_from_db()
+    assert verification.status == V.APPROVED
