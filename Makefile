@@ -58,4 +58,4 @@ build: $(STAMP)
 	$(BIN)/python -m build --outdir dist .
 
 clean:
-	rm -rf $(VENV) dist build .demo .pytest_cache .mypy_cache .ruff_cache tests/.test-db.sqlite3
+	rm -rf $(VENV) dist build .demo .pytest_cache .mypy_cache .ruff_cache

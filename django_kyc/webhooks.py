@@ -33,7 +33,9 @@ class WebhookView(View):
             return _error(404, "Unknown webhook endpoint.")
         limit = int(kyc_settings.WEBHOOK_MAX_BYTES)
         declared = request.META.get("CONTENT_LENGTH") or "0"
-        if not declared.isdigit() or int(declared) > limit:
+        if not declared.isdigit():
+            return _error(400, "Invalid Content-Length.")
+        if int(declared) > limit:
             return _error(413, f"Body larger than {limit} bytes.")
         body = request.read(limit + 1)
         if len(body) > limit:

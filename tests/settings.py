@@ -57,7 +57,9 @@ TEMPLATES = [
 ]
 STATIC_URL = "/static/"
 
-_sqlite_file = BASE_DIR / ".test-db.sqlite3"
+# one file per test run (a qcluster subprocess is handed the name through KYC_TEST_DB_NAME), so runs in
+# parallel never share a database
+_sqlite_file = Path(tempfile.gettempdir()) / f"django-kyc-test-{os.getpid()}.sqlite3"
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '.db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # a file, not :memory:, so a qcluster subprocess can share the test database

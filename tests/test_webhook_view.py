@@ -432,3 +432,25 @@ def test_stored_event_whose_enqueue_was_lost_is_swept(verification: Verification
     assert WebhookEvent.objects.get().state == WebhookState.PROCESSED
     verification.refresh_from_db()
     assert verification.status == V.APPROVED
+
+
+def test_authentic_body_with_wrongly_typed_fields_is_a_400(verification: Verification) -> None:
+    payload = json.loads(sandbox_event(verification, "approved", now()))
+    payload["reasons"] = "not-a-list"
+    body = json.dumps(payload).encode()
+    response = post(body)
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_non_numeric_content_length_is_a_400(verification: Verification) -> None:
+    body = sandbox_event(verification, "approved", now())
+    response = Client().post(
+        URL,
+        data=body,
+        content_type="application/json",
+        CONTENT_LENGTH="12abc",
+        headers={"X-Sandbox-Signature": sandbox_signature(body)},
+    )
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0

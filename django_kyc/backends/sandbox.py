@@ -282,22 +282,31 @@ class SandboxBackend(KycBackend):
             event_id = str(payload["event_id"])
             raw_status = str(payload["status"])
             occurred_at = datetime.fromisoformat(str(payload["occurred_at"]))
+            reasons = payload.get("reasons", [])
+            raw_documents = payload.get("documents", [])
+            data = payload.get("data", {})
+            if not (isinstance(reasons, list) and isinstance(raw_documents, list) and isinstance(data, dict)):
+                raise TypeError("reasons and documents must be lists, data an object")
+            documents = [
+                DocumentResult(
+                    status=str(doc["status"]),
+                    document_id=str(doc["id"]),
+                    reasons=tuple(str(r) for r in doc.get("reasons", ())),
+                )
+                for doc in raw_documents
+                if isinstance(doc, dict) and "id" in doc and "status" in doc
+            ]
         except (ValueError, KeyError, TypeError) as exc:
             raise WebhookPayloadError(f"malformed sandbox event: {type(exc).__name__}") from exc
         if timezone.is_naive(occurred_at):
             occurred_at = occurred_at.replace(tzinfo=dt_timezone.utc)
-        documents = [
-            DocumentResult(status=str(doc["status"]), document_id=str(doc["id"]), reasons=tuple(doc.get("reasons", ())))
-            for doc in payload.get("documents", [])
-            if isinstance(doc, dict) and "id" in doc and "status" in doc
-        ]
         state = ProviderState(
             status=self.map_status(raw_status),
             provider_status=raw_status,
-            reasons=tuple(str(r) for r in payload.get("reasons", [])),
+            reasons=tuple(str(r) for r in reasons),
             occurred_at=occurred_at,
             documents=documents,
-            data={"sandbox": payload.get("data", {})},
+            data={"sandbox": data},
         )
         return [
             ProviderEvent(

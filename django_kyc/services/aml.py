@@ -59,7 +59,11 @@ def run_check(check_id: Any) -> None:
             check.pk, AmlStatus.ERROR, change, updates={"last_error": str(exc), "next_attempt_at": None}
         )
         return
-    except ProviderError as exc:
+    except Exception as exc:
+        # Outages and unexpected failures alike back off and end visibly in ``error`` if they persist.
+        if not isinstance(exc, ProviderError):
+            logger.exception("AML check %s failed unexpectedly", check.pk)
+            exc = ProviderError(f"unexpected error: {type(exc).__name__}")
         if check.attempts >= int(kyc_settings.MAX_ATTEMPTS):
             transitions.transition_aml_check(
                 check.pk, AmlStatus.ERROR, change, updates={"last_error": str(exc), "next_attempt_at": None}

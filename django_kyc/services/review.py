@@ -47,6 +47,8 @@ def decide(
     if decision not in DECISIONS:
         raise ValidationError({"decision": f"Unknown decision {decision!r}."})
     _check(user, reason_code)
+    if Verification.objects.filter(pk=verification_id, applicant__user_id=user.pk or 0).exists():
+        raise PermissionDenied("Reviewers cannot decide on their own verification.")
     change = Change.by_user(user, source, reason=comment, reason_code=reason_code)
     return transitions.transition_verification(verification_id, DECISIONS[decision], change)
 

@@ -103,8 +103,19 @@ def record_submission(verification_id: Any, submission: Submission, change: Chan
         for document in Document.objects.filter(applicant_id=verification.applicant_id, status=DocumentStatus.UPLOADED):
             transitions.transition_document(document, DocumentStatus.SUBMITTED, change)
         # If a webhook overtook us and already moved it, its status stands; we only recorded the references.
-        if verification.status == VerificationStatus.PENDING:
-            transitions.apply_provider_state(verification.pk, submission.state, change)
+        if verification.status != VerificationStatus.PENDING:
+            return
+        transitions.apply_provider_state(verification.pk, submission.state, change)
+        if transitions.lock_verification(verification.pk).status == VerificationStatus.PENDING:
+            # The backend answered with a state we cannot move to from pending; left alone, the sweeper
+            # would resubmit it every minute forever. Make it visible instead.
+            message = f"backend returned an unusable state {submission.state.provider_status!r} for a new submission"
+            transitions.transition_verification(
+                verification.pk,
+                VerificationStatus.ERROR,
+                _with_reason(change, message),
+                updates={"last_error": message},
+            )
 
 
 def _client_fields(client: ClientToken) -> dict[str, Any]:

@@ -169,3 +169,16 @@ def test_crashed_screening_is_picked_up_after_its_lease(make_applicant: Any, tim
         assert sweeper.sweep().aml_checks == 1
     check.refresh_from_db()
     assert (check.status, check.attempts) == (AmlStatus.CLEAR, 2)
+
+
+def test_unexpected_failure_backs_off_like_an_outage(make_applicant: Any) -> None:
+    def screen(check: AmlCheck) -> AmlResult:
+        raise KeyError("hits")
+
+    with screening(screen):
+        check = start(make_applicant(), backend="screening")
+        aml.run_check(check.pk)
+    check.refresh_from_db()
+    assert (check.status, check.attempts) == (AmlStatus.PENDING, 1)
+    assert check.last_error == "unexpected error: KeyError"
+    assert check.next_attempt_at is not None

@@ -623,3 +623,21 @@ def test_backends_without_polling_are_not_polled(
     time_machine.move_to(timezone.now() + timedelta(hours=1), tick=False)
     assert sweeper.sweep().polls == 0
     assert provider.calls == 0
+
+
+class UnusableStateBackend(ScriptedBackend):
+    """Answers a new submission with a state that cannot follow ``pending`` (a backend bug)."""
+
+    def start_verification(self, verification: Verification) -> Submission:
+        return Submission(state=ProviderState(status=V.EXPIRED, provider_status="stale_session"))
+
+
+def test_an_unusable_submission_state_ends_in_error_instead_of_looping(applicant: Applicant) -> None:
+    backends = suite_backends(unusable={"CLASS": f"{__name__}.UnusableStateBackend"})
+    with override_settings(DJANGO_KYC=kyc_settings_with(BACKENDS=backends)):
+        verification = start(applicant, backend="unusable")
+        submission.submit_verification(verification.pk)
+    verification.refresh_from_db()
+    assert verification.status == V.ERROR
+    assert "stale_session" in verification.last_error
+    assert sweeper.sweep().submissions == 0
