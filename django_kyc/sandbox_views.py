@@ -29,14 +29,16 @@ class SandboxCaptureView(View):
 
     def _load(self, token: str) -> tuple[SandboxBackend, Verification]:
         try:
-            data = load_capture_token(token, max_age=24 * 3600)
+            data = load_capture_token(token, max_age=None)
+            if not is_configured(data["a"]):
+                raise Http404("Unknown backend.")
+            backend = get_backend(data["a"])
+            if not isinstance(backend, SandboxBackend):
+                raise Http404("Not a sandbox backend.")
+            # the link lives exactly as long as the expiry the API reported for it
+            load_capture_token(token, max_age=backend.client_token_ttl)
         except signing.BadSignature as exc:
             raise Http404("Link invalid or expired.") from exc
-        if not is_configured(data["a"]):
-            raise Http404("Unknown backend.")
-        backend = get_backend(data["a"])
-        if not isinstance(backend, SandboxBackend):
-            raise Http404("Not a sandbox backend.")
         verification = Verification.objects.select_related("applicant").filter(pk=data["v"]).first()
         if verification is None:
             raise Http404("Unknown verification.")

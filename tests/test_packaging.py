@@ -80,9 +80,15 @@ def test_wheel_installs_into_an_empty_virtualenv_and_migrates(wheel: Path, tmp_p
     )
     run("check")
     assert "Applying django_kyc.0001_initial... OK" in run("migrate", "--noinput").stdout
-    schedules = run("shell", "-c", "from django_q.models import Schedule; print(list(Schedule.objects.values('name')))")
+    schedules = run(
+        "shell", "-v", "0", "-c", "from django_q.models import Schedule; print(list(Schedule.objects.values('name')))"
+    )
     assert "django_kyc.sweep" in schedules.stdout
     schema = run(
-        "shell", "-c", "from django.test import Client; print(Client().get('/kyc/api/schema/?format=json').status_code)"
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.test import Client; print(Client().get('/kyc/api/schema/?format=json').status_code)",
     )
     assert schema.stdout.strip() == "200"

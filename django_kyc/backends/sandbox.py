@@ -115,6 +115,10 @@ class SandboxBackend(KycBackend):
         return [salted_hmac("django_kyc.sandbox.webhook", self.alias, settings.SECRET_KEY).hexdigest().encode()]
 
     @property
+    def client_token_ttl(self) -> int:
+        return int(self.options.get("CLIENT_TOKEN_TTL", 3600))
+
+    @property
     def decision_delay(self) -> float:
         return float(self.options.get("DECISION_DELAY", 2))
 
@@ -204,7 +208,7 @@ class SandboxBackend(KycBackend):
         return self.decided_state(verification, when=submitted + timedelta(seconds=self.decision_delay))
 
     def issue_client_token(self, verification: Verification) -> ClientToken:
-        ttl = int(self.options.get("CLIENT_TOKEN_TTL", 3600))
+        ttl = self.client_token_ttl
         token = django_signing.dumps({"v": str(verification.pk), "a": self.alias}, salt=TOKEN_SALT)
         try:
             path = reverse("django_kyc:sandbox-capture", kwargs={"token": token})
@@ -375,10 +379,11 @@ def deliver_decision(alias: str, verification_id: str, chosen: str = "") -> None
             )
         )
     if backend.decision_delay > 0:
-        time.sleep(min(backend.decision_delay, 60.0))
+        # capped well below any sensible Q_CLUSTER["timeout"] so the task is never killed mid-sleep
+        time.sleep(min(backend.decision_delay, 30.0))
     backend.deliver(backend.build_event(verification, backend.decided_state(verification, chosen)))
 
 
-def load_capture_token(token: str, max_age: int) -> dict[str, str]:
+def load_capture_token(token: str, max_age: int | None) -> dict[str, str]:
     data: dict[str, str] = django_signing.loads(token, salt=TOKEN_SALT, max_age=max_age)
     return data

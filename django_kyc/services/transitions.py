@@ -323,17 +323,25 @@ def _apply_documents(verification: Verification, results: Sequence[DocumentResul
 
 
 def derive_applicant_status(applicant: Applicant) -> str:
-    """The aggregate from the newest verification that still says something (not cancelled or expired)."""
-    statuses = (
+    """The aggregate from the newest verification that still says something (not cancelled or expired).
+
+    A re-verification that is merely under way does not take "verified" away: sites gate features on it,
+    and only an outcome of the new verification (review, decline, resubmission) changes it.
+    """
+    statuses = list(
         Verification.objects.filter(applicant=applicant)
         .exclude(status__in=[VerificationStatus.CANCELLED, VerificationStatus.EXPIRED])
         .order_by("-created_at")
-        .values_list("status", flat=True)[:1]
+        .values_list("status", flat=True)
     )
-    latest = next(iter(statuses), None)
-    if latest is None:
+    if not statuses:
         return ApplicantStatus.UNVERIFIED
-    return APPLICANT_STATUS_FOR_VERIFICATION[latest]
+    derived = APPLICANT_STATUS_FOR_VERIFICATION[statuses[0]]
+    if derived == ApplicantStatus.IN_PROGRESS:
+        earlier_outcome = next((s for s in statuses[1:] if s in VERIFICATION_DECISIONS), None)
+        if earlier_outcome == VerificationStatus.APPROVED:
+            return ApplicantStatus.VERIFIED
+    return derived
 
 
 def refresh_applicant(applicant_id: Any, change: Change) -> Applicant:

@@ -641,11 +641,38 @@ def test_suspension_needs_a_person_and_a_reason(applicant: Applicant, reviewer: 
 def test_aggregate_skips_cancelled_and_expired_verifications(applicant: Applicant) -> None:
     older = make_verification(applicant, V.PROCESSING)
     transitions.transition_verification(older.pk, V.APPROVED, provider_change())
-    newer = make_verification(applicant, V.PENDING)
-    transitions.transition_verification(newer.pk, V.PROCESSING, provider_change())
+    newer = make_verification(applicant, V.PROCESSING)
+    transitions.transition_verification(newer.pk, V.REVIEW, provider_change())
     applicant.refresh_from_db()
-    assert applicant.status == ApplicantStatus.IN_PROGRESS
+    assert applicant.status == ApplicantStatus.REVIEW
 
     transitions.transition_verification(newer.pk, V.CANCELLED, Change.system())
     applicant.refresh_from_db()
     assert applicant.status == ApplicantStatus.VERIFIED
+
+
+@pytest.mark.parametrize(
+    ("new_status", "aggregate"),
+    [
+        (VerificationStatus.PENDING, ApplicantStatus.VERIFIED),
+        (VerificationStatus.PROCESSING, ApplicantStatus.VERIFIED),
+        (VerificationStatus.ERROR, ApplicantStatus.VERIFIED),
+        (VerificationStatus.REVIEW, ApplicantStatus.REVIEW),
+        (VerificationStatus.DECLINED, ApplicantStatus.REJECTED),
+        (VerificationStatus.RESUBMISSION_REQUESTED, ApplicantStatus.ACTION_REQUIRED),
+    ],
+)
+def test_reverification_under_way_keeps_an_earlier_approval(
+    make_applicant: Any, new_status: str, aggregate: str
+) -> None:
+    applicant = make_applicant()
+    make_verification(applicant, VerificationStatus.APPROVED)
+    make_verification(applicant, new_status)
+    assert transitions.derive_applicant_status(applicant) == aggregate
+
+
+def test_in_progress_after_a_decline_is_in_progress(make_applicant: Any) -> None:
+    applicant = make_applicant()
+    make_verification(applicant, VerificationStatus.DECLINED)
+    make_verification(applicant, VerificationStatus.PROCESSING)
+    assert transitions.derive_applicant_status(applicant) == ApplicantStatus.IN_PROGRESS

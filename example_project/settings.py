@@ -1,0 +1,178 @@
+"""Settings of the demo site.
+
+Everything that differs between machines comes from the environment (or an optional ``.env`` file at the
+repository root; see ``.env.example`` for every variable). The defaults need nothing installed: SQLite
+and django-q2's ORM broker, with all runtime state under ``.demo/`` (git-ignored), so ``make demo`` works
+from a fresh clone. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+#: Runtime state of the demo: database, uploaded documents, collected static files.
+STATE_DIR = BASE_DIR / ".demo"
+# SQLite cannot create its file in a missing directory, and this runs before any command does.
+STATE_DIR.mkdir(exist_ok=True)
+
+env = environ.Env()
+if (BASE_DIR / ".env").is_file():
+    environ.Env.read_env(BASE_DIR / ".env")
+
+INSECURE_KEY = "django-insecure-demo-key-for-the-example-project-only"
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default=INSECURE_KEY)
+if not DEBUG and SECRET_KEY == INSECURE_KEY:
+    raise ImproperlyConfigured("Set SECRET_KEY when DEBUG is off; the built-in key is public.")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_q",
+    "django_kyc",
+    "example_project.onboarding",
+]
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+ROOT_URLCONF = "example_project.urls"
+WSGI_APPLICATION = "example_project.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- database ------------------------------------------------------------------------------------------
+DATABASES: dict[str, dict[str, Any]] = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{STATE_DIR / 'db.sqlite3'}")
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # runserver and the qcluster workers (separate processes) write to the same file. WAL lets readers
+    # and the writer work at once, IMMEDIATE takes the write lock when a transaction starts (so it waits
+    # for the busy timeout instead of failing on a lock upgrade), and 30 s covers a slow writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = 60
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- auth ----------------------------------------------------------------------------------------------
+LOGIN_URL = "onboarding:login"
+LOGIN_REDIRECT_URL = "onboarding:index"
+LOGOUT_REDIRECT_URL = "onboarding:login"
+AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []  # the demo accounts use "admin" and "demo"
+
+# --- i18n, static --------------------------------------------------------------------------------------
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = STATE_DIR / "static"
+
+# --- uploads -------------------------------------------------------------------------------------------
+# A KYC upload is one or two images; django_kyc enforces the per-file size limit (MAX_UPLOAD_BYTES).
+DATA_UPLOAD_MAX_NUMBER_FILES = 5
+
+# --- django REST framework -----------------------------------------------------------------------------
+# The onboarding page calls the API from the same origin, so the session cookie (with the CSRF header)
+# is the only authentication the demo needs.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+}
+
+# --- django-q2 -----------------------------------------------------------------------------------------
+# timeout < retry so a running task is never handed out twice; max_attempts=1 + ack_failures because
+# django_kyc keeps its own retry state (attempts, next_attempt_at) and its sweeper re-enqueues due work.
+Q_CLUSTER: dict[str, Any] = {
+    "name": "django_kyc_demo",
+    "workers": 2,
+    "timeout": 60,
+    "retry": 90,
+    "max_attempts": 1,
+    "ack_failures": True,
+    "catch_up": False,
+    "orm": "default",
+    "poll": 0.5,
+}
+REDIS_URL = env.str("REDIS_URL", default="")
+if REDIS_URL:
+    del Q_CLUSTER["orm"], Q_CLUSTER["poll"]
+    Q_CLUSTER["redis"] = REDIS_URL
+
+# --- django-kyc ----------------------------------------------------------------------------------------
+SANDBOX_CLASS = "django_kyc.backends.sandbox.SandboxBackend"
+
+
+def sandbox_options(alias: str, **extra: Any) -> dict[str, Any]:
+    """Options shared by both sandbox aliases; each alias still signs and is addressed separately."""
+    options: dict[str, Any] = {
+        "DECISION_DELAY": env.float("SANDBOX_DECISION_DELAY", default=3.0),
+        "PUBLIC_BASE_URL": env.str("SANDBOX_PUBLIC_BASE_URL", default=""),
+        **extra,
+    }
+    secrets = env.list("SANDBOX_WEBHOOK_SECRETS", default=[])
+    if secrets:
+        options["WEBHOOK_SECRET"] = secrets  # newest first; older ones keep verifying during a rotation
+    webhook_base = env.str("SANDBOX_WEBHOOK_BASE_URL", default="").rstrip("/")
+    if webhook_base:
+        # Deliver decisions over real HTTP to this site's webhook endpoint instead of in process.
+        options["WEBHOOK_URL"] = f"{webhook_base}/kyc/webhooks/{alias}/"
+    return options
+
+
+DJANGO_KYC: dict[str, Any] = {
+    "DEFAULT_BACKEND": "sandbox",
+    "BACKENDS": {
+        "sandbox": {"CLASS": SANDBOX_CLASS, "OPTIONS": sandbox_options("sandbox")},
+        "sandbox_hosted": {
+            "CLASS": SANDBOX_CLASS,
+            "OPTIONS": sandbox_options("sandbox_hosted", HOSTED_FLOW=True),
+        },
+    },
+    # Identity documents never go under MEDIA_ROOT: only the permission-checked admin view serves them.
+    "DOCUMENT_STORAGE_LOCATION": str(STATE_DIR / "private" / "kyc-documents"),
+}
+
+# --- logging -------------------------------------------------------------------------------------------
+# django_kyc's loggers at INFO show the pipeline (retries, webhooks) in the runserver and qcluster output.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"short": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "short"}},
+    "loggers": {
+        "django_kyc": {"handlers": ["console"], "level": env.str("KYC_LOG_LEVEL", default="INFO")},
+    },
+}

@@ -1,0 +1,16 @@
+"""URLs of the demo site: the onboarding page at ``/``, the admin, and django_kyc under ``kyc/``."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "django-kyc demo"
+admin.site.site_title = "django-kyc demo"
+admin.site.index_title = "Compliance back office"
+
+urlpatterns = [
+    path("", include("example_project.onboarding.urls")),
+    path("admin/", admin.site.urls),
+    path("kyc/", include("django_kyc.urls")),
+]
