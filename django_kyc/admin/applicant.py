@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from django_kyc.admin.audit import TIMELINE_COLUMNS
 from django_kyc.admin.base import (
     APPLICANT_PII_FIELDS,
     DOCUMENT_PII_FIELDS,
@@ -81,18 +82,7 @@ class AuditInline(ReadOnlyInline):
 
     model = AuditEvent
     verbose_name_plural = _("audit timeline")
-    fields = (
-        "created_at",
-        "object_type",
-        "action",
-        "from_status",
-        "to_status",
-        "actor_type",
-        "actor_label",
-        "source",
-        "reason_code",
-        "reason",
-    )
+    fields = (*TIMELINE_COLUMNS, "reason")
     readonly_fields = fields
     show_change_link = False
     ordering = ["-created_at", "-id"]

@@ -5,21 +5,23 @@ from django.contrib import admin
 from django_kyc.admin.base import ReadOnlyAdmin
 from django_kyc.models import AuditEvent
 
+#: What a reviewer reads on a timeline row: when, what moved, who moved it, through which door, and why.
+TIMELINE_COLUMNS = (
+    "created_at",
+    "object_type",
+    "action",
+    "from_status",
+    "to_status",
+    "actor_type",
+    "actor_label",
+    "source",
+    "reason_code",
+)
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = [
-        "created_at",
-        "applicant",
-        "object_type",
-        "action",
-        "from_status",
-        "to_status",
-        "actor_type",
-        "actor_label",
-        "source",
-        "reason_code",
-    ]
+    list_display = (TIMELINE_COLUMNS[0], "applicant", *TIMELINE_COLUMNS[1:])
     list_filter = ["object_type", "action", "actor_type", "source", "created_at"]
     search_fields = ["object_id", "applicant__reference", "actor_label", "reason_code"]
     list_select_related = ["applicant"]

@@ -7,27 +7,16 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-#: Who may see applicants' personal data. Reviewers without it work from references, statuses and documents.
-PII_PERMISSION = "django_kyc.view_applicant_pii"
-#: Applicant fields that identify a person; masked for reviewers without :data:`PII_PERMISSION`.
-APPLICANT_PII_FIELDS = (
-    "first_name",
-    "middle_name",
-    "last_name",
-    "date_of_birth",
-    "email",
-    "phone",
-    "address_line",
-    "city",
-    "postal_code",
-)
-#: Document fields that identify a person.
-DOCUMENT_PII_FIELDS = ("number",)
+from django_kyc import pii
+from django_kyc.pii import APPLICANT_PII_FIELDS, DOCUMENT_PII_FIELDS
+
+__all__ = ["APPLICANT_PII_FIELDS", "DOCUMENT_PII_FIELDS", "HIDDEN", "can_view_pii"]
+
 HIDDEN = "•••"
 
 
 def can_view_pii(request: HttpRequest) -> bool:
-    return bool(request.user.has_perm(PII_PERMISSION))
+    return pii.can_view_pii(request.user)
 
 
 def without(fields: Any, hidden: tuple[str, ...]) -> list[Any]:

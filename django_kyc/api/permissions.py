@@ -13,6 +13,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from django_kyc.models import Applicant
+from django_kyc.pii import can_view_pii
 
 
 def can_view_all(user: Any) -> bool:
@@ -43,7 +44,7 @@ def may_act_for(user: Any, applicant: Applicant) -> bool:
 def may_see_pii(user: Any, applicant: Applicant) -> bool:
     """The applicant's own data, or staff trusted with personal data (``view_applicant_pii``), as in the
     admin: ``view_applicant`` alone shows references and statuses, not who the person is."""
-    return owns(user, applicant) or bool(user.is_authenticated and user.has_perm("django_kyc.view_applicant_pii"))
+    return owns(user, applicant) or can_view_pii(user)
 
 
 class IsOwnerOrStaff(BasePermission):

@@ -11,6 +11,7 @@ from django_kyc.api.uploads import CheckedUpload, check_upload
 from django_kyc.backends.registry import is_configured
 from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, DocumentFile, Verification
 from django_kyc.models.document import DocumentSide, DocumentType
+from django_kyc.pii import APPLICANT_PII_FIELDS, DOCUMENT_PII_FIELDS
 from django_kyc.services import transitions
 from django_kyc.services.transitions import Change
 from django_kyc.status import ApplicantStatus, Source
@@ -78,17 +79,7 @@ class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
 
     EDITABLE_STATUSES = (ApplicantStatus.UNVERIFIED, ApplicantStatus.ACTION_REQUIRED)
     #: Identify the person; blank (``null`` for dates) for staff without ``view_applicant_pii``.
-    PII_FIELDS = (
-        "first_name",
-        "middle_name",
-        "last_name",
-        "date_of_birth",
-        "email",
-        "phone",
-        "address_line",
-        "city",
-        "postal_code",
-    )
+    PII_FIELDS = APPLICANT_PII_FIELDS
 
     def to_representation(self, instance: Applicant) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(instance)
@@ -146,7 +137,7 @@ class DocumentSerializer(serializers.ModelSerializer[Document]):
 
     def to_representation(self, instance: Document) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(instance)
-        return masked(data, ("number",), self.context, instance.applicant)
+        return masked(data, DOCUMENT_PII_FIELDS, self.context, instance.applicant)
 
     def validate_file(self, value: File) -> CheckedUpload:
         return check_upload(value)  # type: ignore[arg-type]
