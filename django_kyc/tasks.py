@@ -5,7 +5,7 @@ All of them are safe to run twice, so a broker re-delivery or a sweeper re-enque
 
 from __future__ import annotations
 
-from django_kyc.services import aml, polling, submission, sweeper, webhooks
+from django_kyc.services import aml, polling, review, submission, sweeper, webhooks
 
 
 def submit_verification(verification_id: str) -> None:
@@ -18,6 +18,10 @@ def process_webhook_event(event_id: str) -> None:
 
 def poll_verification(verification_id: str) -> None:
     polling.poll_verification(verification_id)
+
+
+def push_decision(verification_id: str) -> None:
+    review.push_decision(verification_id)
 
 
 def run_aml_check(check_id: str) -> None:

@@ -144,3 +144,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "packaging" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize the backend contract's status-table test from each provider's STATUS_TABLE."""
+    if "status_row" in metafunc.fixturenames and metafunc.cls is not None:
+        rows = metafunc.cls.STATUS_TABLE
+        metafunc.parametrize("status_row", rows, ids=[f"{outcome}->{status}" for outcome, status in rows])

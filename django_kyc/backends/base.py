@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django_kyc.backends.http import ErrorMessage, ProviderHttpClient, default_error_message
 from django_kyc.exceptions import KycConfigurationError, UnsupportedFeature
 
 if TYPE_CHECKING:
@@ -29,12 +30,18 @@ class ClientToken:
 
 @dataclass(frozen=True)
 class DocumentResult:
-    """The provider's finding on one of our documents (matched by our id or the provider's)."""
+    """The provider's finding on one of our documents (matched by our id or the provider's).
+
+    ``fields`` lets a provider that reads the document itself (an NFC chip, a hosted capture) supply it:
+    when no document matches, one is created from them (``type``, ``number``, ``issuing_country``,
+    ``issue_date``, ``expiry_date``).
+    """
 
     status: str
     document_id: str = ""
     provider_document_id: str = ""
     reasons: Sequence[str] = ()
+    fields: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,18 @@ class ProviderState:
     occurred_at: datetime | None = None
     documents: Sequence[DocumentResult] = ()
     data: Mapping[str, Any] = field(default_factory=dict)
+    #: Person data the provider established (e.g. read from a passport chip). Filled into blank applicant
+    #: fields only; differences from what the applicant typed are kept in ``provider_data`` for reviewers.
+    applicant_data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a provider wants failed calls retried; ``None`` means the ``DJANGO_KYC`` default."""
+
+    max_attempts: int | None = None
+    base_seconds: float | None = None
+    max_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +141,8 @@ class KycBackend:
     required_options: ClassVar[tuple[str, ...]] = ()
     #: Options whose values are secrets: never logged, never shown in admin.
     secret_options: ClassVar[tuple[str, ...]] = ()
+    #: The provider's own retry guidance, when it publishes one.
+    retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
 
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         self.alias = alias
@@ -138,6 +159,63 @@ class KycBackend:
 
     def supports(self, capability: str) -> bool:
         return capability in self.capabilities
+
+    # --- HTTP ----------------------------------------------------------------------------------------
+    #: The provider's recommended (connect, read) timeouts, if it publishes them.
+    default_timeout: ClassVar[tuple[float, float] | None] = None
+
+    def http_client(
+        self,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        error_message: ErrorMessage = default_error_message,
+    ) -> ProviderHttpClient:
+        """The shared HTTP client for this alias. Timeouts: ``OPTIONS["CONNECT_TIMEOUT"]`` /
+        ``["READ_TIMEOUT"]``, else the provider's guidance, else ``DJANGO_KYC``'s HTTP timeouts."""
+        timeout = self.default_timeout
+        if "READ_TIMEOUT" in self.options or "CONNECT_TIMEOUT" in self.options:
+            connect, read = timeout or (None, None)
+            timeout = (
+                float(self.options.get("CONNECT_TIMEOUT", connect or 5.0)),
+                float(self.options.get("READ_TIMEOUT", read or 30.0)),
+            )
+        return ProviderHttpClient(
+            provider=self.provider or self.alias,
+            base_url=base_url,
+            headers=headers,
+            auth=auth,
+            timeout=timeout,
+            error_message=error_message,
+        )
+
+    # --- checkpoints ---------------------------------------------------------------------------------
+    def remember(self, verification: Verification, **fields: Any) -> None:
+        """Commit provider ids the moment the provider hands them out.
+
+        A submission may take several calls (create applicant, upload files, create verification). If the
+        worker dies half-way, the retry finds what was already created on the verification and reuses it
+        instead of creating a second provider applicant. ``provider_data`` values are merged, not replaced.
+        """
+        from django_kyc.models import Verification as VerificationModel
+
+        allowed = {"provider_applicant_id", "provider_verification_id", "provider_data"}
+        unknown = set(fields) - allowed
+        if unknown:
+            raise ValueError(f"remember() cannot store {sorted(unknown)}")
+        if "provider_data" in fields:
+            fields["provider_data"] = {**verification.provider_data, **fields["provider_data"]}
+        for name, value in fields.items():
+            setattr(verification, name, value)
+        VerificationModel.objects.filter(pk=verification.pk).update(**fields)
+
+    def remember_document(self, document: Any, provider_document_id: str) -> None:
+        """Commit the provider's id for one of our documents as soon as it exists (see :meth:`remember`)."""
+        from django_kyc.models import Document
+
+        document.provider_document_id = provider_document_id
+        Document.objects.filter(pk=document.pk).update(provider_document_id=provider_document_id)
 
     def _unsupported(self, feature: str) -> UnsupportedFeature:
         return UnsupportedFeature(self.provider or self.alias, feature)
@@ -170,3 +248,7 @@ class KycBackend:
 
     def delete_applicant(self, applicant: Applicant) -> None:
         raise self._unsupported("applicant deletion")
+
+    def push_decision(self, verification: Verification, status: str, reason: str = "") -> None:
+        """Tell the provider about a reviewer's decision (capability ``push_decision``)."""
+        raise self._unsupported("pushing reviewer decisions")

@@ -87,3 +87,57 @@ def parse_signature_header(header: str, separator: str = ",") -> dict[str, list[
         if sep:
             parts.setdefault(key.strip(), []).append(value.strip())
     return parts
+
+
+# --- sealed references (for providers that do not sign their webhooks) ---------------------------------
+
+
+def derive_key(secret: str | bytes, purpose: str) -> bytes:
+    """A 32-byte key for one purpose, derived with HKDF so one setting can serve several uses safely."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    material = secret.encode() if isinstance(secret, str) else secret
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(material)
+
+
+def seal(key: bytes, payload: dict[str, str], associated: bytes = b"") -> str:
+    """Encrypt and authenticate ``payload`` (AES-256-GCM) into a URL-safe token.
+
+    Used as the opaque ``reference`` given to providers whose callbacks are unsigned: a callback is only
+    believed if its reference opens with our key, so a forged one cannot name a verification.
+    """
+    import json
+    import os
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    nonce = os.urandom(12)
+    plaintext = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    token = nonce + AESGCM(key).encrypt(nonce, plaintext, associated)
+    return base64.urlsafe_b64encode(token).decode("ascii").rstrip("=")
+
+
+def open_sealed(keys: Sequence[bytes], token: str, associated: bytes = b"") -> dict[str, str]:
+    """Open a token made by :func:`seal` with any of ``keys``; raise :class:`WebhookAuthenticationError`."""
+    import binascii
+    import json
+
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise WebhookAuthenticationError("reference is not a sealed token") from exc
+    if len(raw) < 12 + 16:
+        raise WebhookAuthenticationError("reference is not a sealed token")
+    for key in keys:
+        try:
+            plaintext = AESGCM(key).decrypt(raw[:12], raw[12:], associated)
+        except InvalidTag:
+            continue
+        data = json.loads(plaintext)
+        if isinstance(data, dict):
+            return {str(k): str(v) for k, v in data.items()}
+    raise WebhookAuthenticationError("reference does not open with our key")

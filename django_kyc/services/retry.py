@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
+from django_kyc.backends.base import RetryPolicy
 from django_kyc.conf import kyc_settings
 
 
@@ -23,12 +24,26 @@ def backoff_delay(attempt: int, *, base: float | None = None, cap: float | None 
     return step / 2 + random.uniform(0, step / 2)  # noqa: S311 - jitter, not cryptography
 
 
-def next_attempt_at(attempt: int, retry_after: float | None = None, now: datetime | None = None) -> datetime:
+def next_attempt_at(
+    attempt: int,
+    retry_after: float | None = None,
+    now: datetime | None = None,
+    policy: RetryPolicy | None = None,
+) -> datetime:
     """When to try again; a provider's ``Retry-After`` wins when it asks for longer."""
-    delay = backoff_delay(attempt)
+    policy = policy or RetryPolicy()
+    cap = float(kyc_settings.RETRY_MAX_SECONDS if policy.max_seconds is None else policy.max_seconds)
+    delay = backoff_delay(attempt, base=policy.base_seconds, cap=cap)
     if retry_after is not None:
-        delay = max(delay, min(retry_after, float(kyc_settings.RETRY_MAX_SECONDS)))
+        delay = max(delay, min(retry_after, cap))
     return (now or timezone.now()) + timedelta(seconds=delay)
+
+
+def max_attempts(policy: RetryPolicy | None = None) -> int:
+    """The attempt budget: the provider's published guidance, else ``DJANGO_KYC["MAX_ATTEMPTS"]``."""
+    if policy is not None and policy.max_attempts is not None:
+        return policy.max_attempts
+    return int(kyc_settings.MAX_ATTEMPTS)
 
 
 def provider_call_lease() -> timedelta:

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from django_kyc.backends import get_backend
-from django_kyc.backends.base import ClientToken, Submission
+from django_kyc.backends.base import ClientToken, RetryPolicy, Submission
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import (
     KycConfigurationError,
@@ -27,7 +27,7 @@ from django_kyc.exceptions import (
 from django_kyc.models import Applicant, Document, Verification
 from django_kyc.queue import enqueue_on_commit
 from django_kyc.services import transitions
-from django_kyc.services.retry import next_attempt_at, provider_call_lease
+from django_kyc.services.retry import max_attempts, next_attempt_at, provider_call_lease
 from django_kyc.services.transitions import Change
 from django_kyc.status import VERIFICATION_ACTIVE, DocumentStatus, Source, VerificationStatus
 
@@ -132,7 +132,8 @@ def schedule_retry(verification_id: Any, error: ProviderError, change: Change) -
         verification = transitions.lock_verification(verification_id)
         if verification.status != VerificationStatus.PENDING:
             return
-        if verification.attempts >= int(kyc_settings.MAX_ATTEMPTS):
+        policy = _policy(verification.backend)
+        if verification.attempts >= max_attempts(policy):
             message = f"gave up after {verification.attempts} attempts: {error}"
             transitions.transition_verification(
                 verification.pk,
@@ -141,7 +142,7 @@ def schedule_retry(verification_id: Any, error: ProviderError, change: Change) -
                 updates={"last_error": message, "next_attempt_at": None},
             )
             return
-        verification.next_attempt_at = next_attempt_at(verification.attempts, error.retry_after)
+        verification.next_attempt_at = next_attempt_at(verification.attempts, error.retry_after, policy=policy)
         verification.last_error = str(error)
         verification.save(update_fields=["next_attempt_at", "last_error", "updated_at"])
         logger.info(
@@ -151,6 +152,13 @@ def schedule_retry(verification_id: Any, error: ProviderError, change: Change) -
             error,
             verification.next_attempt_at.isoformat(),
         )
+
+
+def _policy(alias: str) -> RetryPolicy:
+    try:
+        return get_backend(alias).retry_policy
+    except KycConfigurationError:
+        return RetryPolicy()
 
 
 def fail(verification_id: Any, message: str, change: Change) -> None:

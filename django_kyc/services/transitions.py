@@ -244,6 +244,7 @@ def apply_provider_state(
                 verification.reasons = list(state.reasons)
             verification.save(update_fields=[*provider_fields, "reasons", "updated_at"])
             _apply_documents(verification, state.documents, change)
+            _apply_applicant_data(verification, state.applicant_data)
             return Outcome.UNCHANGED
         if current in VERIFICATION_TERMINAL:
             return Outcome.TERMINAL
@@ -261,6 +262,7 @@ def apply_provider_state(
             return Outcome.FORBIDDEN
         _move_verification(verification, target, change, reasons=list(state.reasons), updates=provider_fields)
         _apply_documents(verification, state.documents, change)
+        _apply_applicant_data(verification, state.applicant_data)
         return Outcome.APPLIED
 
 
@@ -310,13 +312,59 @@ def _apply_documents(verification: Verification, results: Sequence[DocumentResul
         if not lookup:
             continue
         document = Document.objects.filter(lookup, applicant_id=verification.applicant_id).first()
+        if document is None and result.fields:
+            document = _document_from_provider(verification, result, change)
         if document is None:
             logger.warning("provider reported on unknown document for verification %s", verification.pk)
             continue
+        if result.provider_document_id and document.provider_document_id != result.provider_document_id:
+            document.provider_document_id = result.provider_document_id[:128]
+            document.save(update_fields=["provider_document_id", "updated_at"])
         if result.status not in DOCUMENT_TRANSITIONS.get(document.status, frozenset()) | {document.status}:
             logger.warning("ignored document move %s -> %s", document.status, result.status)
             continue
         transition_document(document, result.status, change, result.reasons)
+
+
+#: Document fields a provider may supply when it reads the document itself.
+PROVIDER_DOCUMENT_FIELDS = ("type", "number", "issuing_country", "issue_date", "expiry_date")
+
+
+def _document_from_provider(verification: Verification, result: DocumentResult, change: Change) -> Document:
+    fields = {name: value for name, value in result.fields.items() if name in PROVIDER_DOCUMENT_FIELDS and value}
+    fields.setdefault("type", "other")
+    document = Document.objects.create(
+        applicant_id=verification.applicant_id, provider_document_id=result.provider_document_id[:128], **fields
+    )
+    audit(change, obj=document, applicant_id=verification.applicant_id, action="created", to_status=document.status)
+    return document
+
+
+#: Applicant fields a provider may fill in from what it verified (only where the applicant left them blank).
+PROVIDER_APPLICANT_FIELDS = ("first_name", "middle_name", "last_name", "date_of_birth", "nationality", "country")
+
+
+def _apply_applicant_data(verification: Verification, data: Mapping[str, Any]) -> None:
+    """Fill blanks; keep differences for reviewers rather than silently overwriting what the person typed."""
+    if not data:
+        return
+    applicant = Applicant.objects.select_for_update().get(pk=verification.applicant_id)
+    filled, mismatches = [], {}
+    for name in PROVIDER_APPLICANT_FIELDS:
+        value = data.get(name)
+        if value in (None, ""):
+            continue
+        current = getattr(applicant, name)
+        if current in (None, ""):
+            setattr(applicant, name, value)
+            filled.append(name)
+        elif str(current).strip().lower() != str(value).strip().lower():
+            mismatches[name] = {"applicant": str(current), "provider": str(value)}
+    if filled:
+        applicant.save(update_fields=[*filled, "updated_at"])
+    if mismatches:
+        verification.provider_data = {**verification.provider_data, "applicant_mismatches": mismatches}
+        verification.save(update_fields=["provider_data", "updated_at"])
 
 
 # --- applicant aggregate -----------------------------------------------------------------------------

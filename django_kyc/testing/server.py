@@ -1,0 +1,267 @@
+"""The shared machinery of the fake provider servers."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import re
+import socket
+import struct
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+logger = logging.getLogger("django_kyc.testing")
+
+
+@dataclass
+class FakeRequest:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Mapping[str, str]
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)
+
+    def header(self, name: str) -> str:
+        lowered = name.lower()
+        return next((value for key, value in self.headers.items() if key.lower() == lowered), "")
+
+    def json(self) -> Any:
+        """The body as JSON, or ``None`` when it is not JSON (handlers answer with the provider's error)."""
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            return None
+
+
+@dataclass
+class FakeResponse:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> bytes:
+        if self.body is None:
+            return b""
+        if isinstance(self.body, bytes):
+            return self.body
+        return json.dumps(self.body).encode()
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What the server does instead of answering: an HTTP status, a stall past the client's timeout, or a
+    connection reset."""
+
+    kind: str = "status"  # "status" | "timeout" | "reset"
+    status: int = 503
+    message: str = "injected failure"
+    retry_after: float | None = None
+
+
+Route = tuple[str, "re.Pattern[str]", str]
+
+
+class FakeProviderServer:
+    """Real HTTP on 127.0.0.1. Subclasses declare ``routes`` and implement the provider's behaviour.
+
+    ``routes`` lists ``(method, path regex, handler name)``; named groups become ``request.params``.
+    """
+
+    provider: ClassVar[str] = ""
+    routes: ClassVar[list[tuple[str, str, str]]] = []
+    #: How long a ``timeout`` fault stalls; longer than the client's read timeout in tests.
+    timeout_seconds: float = 2.0
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.host = host
+        self.port = port
+        self.lock = threading.RLock()
+        self.calls: list[tuple[str, str]] = []
+        self.faults: deque[Fault] = deque()
+        self.auto_outcome: str | None = None
+        self.auto_delay = 3.0
+        self._compiled: list[Route] = [(m, re.compile(f"^{p}$"), h) for m, p, h in self.routes]
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -----------------------------------------------------------------------------------
+    @property
+    def base_url(self) -> str:
+        assert self._httpd is not None, "start() the server first"
+        return f"http://{self.host}:{self._httpd.server_address[1]}"
+
+    def start(self) -> FakeProviderServer:
+        self._httpd = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"fake-{self.provider}", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+
+    def __enter__(self) -> FakeProviderServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- faults --------------------------------------------------------------------------------------
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        kind: str = "status",
+        status: int = 503,
+        message: str = "injected failure",
+        retry_after: float | None = None,
+    ) -> None:
+        """Make the next ``count`` API calls fail the given way (control calls are never affected)."""
+        with self.lock:
+            self.faults.extend(Fault(kind, status, message, retry_after) for _ in range(count))
+
+    # --- provider behaviour (subclasses) -------------------------------------------------------------
+    def authenticate(self, request: FakeRequest) -> FakeResponse | None:
+        """Return the provider's answer to a request without valid credentials, or ``None`` if valid."""
+        return None
+
+    def error(self, status: int, message: str, **extra: Any) -> FakeResponse:
+        """An error in the provider's own format."""
+        return FakeResponse(status, {"message": message, **extra})
+
+    def decide(self, ref: str, outcome: str) -> None:
+        """Set the outcome of verification ``ref`` as the provider's back office would."""
+        raise NotImplementedError
+
+    def webhook_for(self, ref: str, outcome: str | None = None, **kwargs: Any) -> tuple[bytes, dict[str, str]]:
+        """The signed delivery the provider sends for ``ref`` (body, headers)."""
+        raise NotImplementedError
+
+    def callback_url(self, ref: str) -> str:
+        """Where the provider sends webhooks for ``ref`` (as given by the client at creation)."""
+        raise NotImplementedError
+
+    def applicant_count(self) -> int:
+        """How many applicants (or sessions / applications) exist at the provider."""
+        raise NotImplementedError
+
+    # --- webhooks ------------------------------------------------------------------------------------
+    def deliver(self, ref: str, outcome: str | None = None, url: str | None = None) -> int:
+        """POST the signed webhook for ``ref`` to its callback URL; returns the HTTP status received."""
+        body, headers = self.webhook_for(ref, outcome)
+        return post(url or self.callback_url(ref), body, headers)
+
+    def schedule_auto_decision(self, ref: str) -> None:
+        """In ``--auto-decide`` mode, decide ``ref`` after ``auto_delay`` and deliver the webhook."""
+        if not self.auto_outcome:
+            return
+        outcome = self.auto_outcome
+
+        def run() -> None:
+            try:
+                self.decide(ref, outcome)
+                status = self.deliver(ref)
+                logger.warning("%s: decided %s as %s; webhook answered %s", self.provider, ref, outcome, status)
+            except Exception:
+                logger.exception("%s: auto decision for %s failed", self.provider, ref)
+
+        timer = threading.Timer(self.auto_delay, run)
+        timer.daemon = True
+        timer.start()
+
+    # --- dispatch ------------------------------------------------------------------------------------
+    def handle(self, request: FakeRequest) -> FakeResponse | Fault:
+        with self.lock:
+            self.calls.append((request.method, request.path))
+            fault = self.faults.popleft() if self.faults else None
+        if fault is not None:
+            if fault.kind == "status":
+                response = self.error(fault.status, fault.message)
+                if fault.retry_after is not None:
+                    response.headers["Retry-After"] = str(int(fault.retry_after))
+                return response
+            return fault
+        denied = self.authenticate(request)
+        if denied is not None:
+            return denied
+        for method, pattern, handler in self._compiled:
+            match = pattern.match(request.path)
+            if match and method == request.method:
+                request.params = match.groupdict()
+                with self.lock:
+                    result: FakeResponse = getattr(self, handler)(request)
+                return result
+        return self.error(404, f"no route for {request.method} {request.path}")
+
+
+def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float = 10.0) -> int:
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - our own test URL
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def _handler_for(server: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            split = urlsplit(self.path)
+            request = FakeRequest(
+                method=self.command,
+                path=split.path,
+                query=parse_qs(split.query),
+                headers=dict(self.headers.items()),
+                body=body,
+            )
+            result = server.handle(request)
+            if isinstance(result, Fault):
+                if result.kind == "timeout":
+                    time.sleep(server.timeout_seconds)
+                # a reset: close with SO_LINGER 0 so the client sees ECONNRESET, not a clean close
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.close_connection = True
+                return
+            payload = result.encoded()
+            self.send_response(result.status)
+            headers = {"Content-Type": "application/json", **result.headers}
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+
+    return Handler
+
+
+def load_server(provider: str) -> type[FakeProviderServer]:
+    """The fake server class of ``django_kyc.testing.<provider>`` (its ``SERVER`` attribute)."""
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", provider):
+        raise ValueError(f"not a provider name: {provider!r}")
+    module = importlib.import_module(f"django_kyc.testing.{provider}")
+    server: type[FakeProviderServer] = module.SERVER
+    return server
+
+
