@@ -129,7 +129,7 @@ VERIFICATION_ACTIVE = frozenset({V.PENDING, V.AWAITING_USER, V.PROCESSING, V.REV
 #: pipeline wins, so a late ``processing`` can never demote a ``review`` that arrived first.
 VERIFICATION_RANK: Mapping[str, int] = {
     V.PENDING: 0,
-    V.ERROR: 0,
+    V.ERROR: 3,  # a provider-reported failure can end any stage; only our own retry leaves it
     V.AWAITING_USER: 1,
     V.PROCESSING: 2,
     V.REVIEW: 3,

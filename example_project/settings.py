@@ -165,6 +165,50 @@ DJANGO_KYC: dict[str, Any] = {
     "DOCUMENT_STORAGE_LOCATION": str(STATE_DIR / "private" / "kyc-documents"),
 }
 
+# --- real provider backends, switched on by their credentials ------------------------------------------
+# Each block adds an alias when its credentials are set; KYC_DEFAULT_BACKEND picks the default. Point the
+# BASE_URLs at a fake server (python -m django_kyc.testing <provider> --port N) to run the demo offline.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+
+def webhook_url(alias: str) -> str:
+    return f"{SITE_URL}/kyc/webhooks/{alias}/"
+
+
+if env.str("KYCAID_API_TOKEN", default=""):
+    DJANGO_KYC["BACKENDS"]["kycaid"] = {
+        "CLASS": "django_kyc.backends.kycaid.KycaidBackend",
+        "OPTIONS": {
+            "API_TOKEN": env.str("KYCAID_API_TOKEN"),
+            "FORM_ID": env.str("KYCAID_FORM_ID", default="demo-form"),
+            "BASE_URL": env.str("KYCAID_BASE_URL", default="https://api.kycaid.com/"),
+            "CALLBACK_URL": webhook_url("kycaid"),
+        },
+    }
+if env.str("PROVIDE_TOKEN", default=""):
+    DJANGO_KYC["BACKENDS"]["provide"] = {
+        "CLASS": "django_kyc.backends.provide.ProvideBackend",
+        "OPTIONS": {
+            "TOKEN": env.str("PROVIDE_TOKEN"),
+            "BASE_URL": env.str("PROVIDE_BASE_URL", default="https://ident.provide.services/api/v1/"),
+            "PROVIDER": env.str("PROVIDE_PROVIDER", default="vouched"),
+            "WEBHOOK_URL": webhook_url("provide"),
+            "WEBHOOK_SECRET": env.list("PROVIDE_WEBHOOK_SECRET", default=[]),
+            "PUSH_DECISIONS": env.bool("PROVIDE_PUSH_DECISIONS", default=True),
+        },
+    }
+if env.str("PASSPORTREADER_PUBLIC_KEY", default=""):
+    DJANGO_KYC["BACKENDS"]["passportreader"] = {
+        "CLASS": "django_kyc.backends.passportreader.PassportReaderBackend",
+        "OPTIONS": {
+            "PUBLIC_KEY": env.str("PASSPORTREADER_PUBLIC_KEY"),
+            "SECRET": env.str("PASSPORTREADER_SECRET", default=""),
+            "BASE_URL": env.str("PASSPORTREADER_BASE_URL", default="https://passportreader.app/api/v1/"),
+            "CALLBACK_URL": webhook_url("passportreader"),
+        },
+    }
+DJANGO_KYC["DEFAULT_BACKEND"] = env.str("KYC_DEFAULT_BACKEND", default="sandbox")
+
 # --- logging -------------------------------------------------------------------------------------------
 # django_kyc's loggers at INFO show the pipeline (retries, webhooks) in the runserver and qcluster output.
 LOGGING = {

@@ -103,7 +103,9 @@ class FakeProviderServer:
     def start(self) -> FakeProviderServer:
         self._httpd = ThreadingHTTPServer((self.host, self.port), _handler_for(self))
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"fake-{self.provider}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"fake-{self.provider}", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -263,5 +265,3 @@ def load_server(provider: str) -> type[FakeProviderServer]:
     module = importlib.import_module(f"django_kyc.testing.{provider}")
     server: type[FakeProviderServer] = module.SERVER
     return server
-
-

@@ -8,6 +8,7 @@ tasks run the real services (django-q2 in sync mode).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -114,7 +115,7 @@ class BackendContract:
     @pytest.fixture
     def applicant(self, make_applicant: Any, user: Any) -> Applicant:
         return make_applicant(
-            user=user, first_name="Jane", last_name="Smith", date_of_birth="1990-02-03", email="jane@example.com"
+            user=user, last_name="Smith", date_of_birth=datetime.date(1990, 2, 3), email="jane@example.com"
         )
 
     def start(self, applicant: Applicant) -> Verification:

@@ -1,0 +1,234 @@
+"""Provide KYC applications: a gateway that dispatches to Vouched or IdentityMind.
+
+One application per verification: ``POST /kyc_applications`` with normalised ``params`` built from our
+applicant and documents (photos as base64), then Provide submits it to the chosen provider asynchronously
+and reports status changes by webhook. Webhooks are signed (``X-Request-Signature: t=<unix>,s=<hex
+HMAC-SHA256("<t>." + body)>``) but carry only an id and a status, so the application detail is always
+fetched before anything is applied. Reviewer decisions can be pushed back with ``PUT`` (``PUSH_DECISIONS``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from datetime import timezone as dt_timezone
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import requests
+
+from django_kyc.backends.base import InboundWebhook, KycBackend, ProviderEvent, ProviderState, Submission
+from django_kyc.backends.http import ProviderHttpClient
+from django_kyc.backends.signing import as_secret_list, check_timestamp, parse_signature_header, verify_hmac
+from django_kyc.exceptions import PermanentProviderError, WebhookPayloadError, WebhookSignatureMissing
+from django_kyc.models.document import DocumentSide, DocumentType
+from django_kyc.status import VerificationStatus
+
+if TYPE_CHECKING:
+    from django_kyc.models import Document, Verification
+
+V = VerificationStatus
+SIGNATURE_HEADER = "X-Request-Signature"
+
+
+def provide_error_message(response: requests.Response) -> str:
+    """Provide renders errors as ``{"errors": [{"message": ...}]}``."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return response.reason or "error"
+    errors = payload.get("errors") if isinstance(payload, Mapping) else None
+    if isinstance(errors, list) and errors:
+        messages = [str(item.get("message", "")) for item in errors if isinstance(item, Mapping)]
+        return "; ".join(message for message in messages if message)[:500] or "error"
+    return response.reason or "error"
+
+
+class ProvideBackend(KycBackend):
+    """Options: ``TOKEN`` (bearer JWT, required), ``BASE_URL`` (default
+    ``https://ident.provide.services/api/v1/``), ``PROVIDER`` (``vouched`` or ``identitymind``), ``TYPE``
+    (``kyc``/``kyb``), ``USER_ID`` (when the token is an application token acting for a user),
+    ``WEBHOOK_URL`` (our webhook view's absolute URL), ``WEBHOOK_SECRET`` (one or a list, newest first),
+    ``TOLERANCE`` (seconds, default 300), ``PUSH_DECISIONS`` (send reviewer decisions to Provide)."""
+
+    provider = "provide"
+    capabilities = frozenset({"document_upload", "polling", "webhooks", "push_decision"})
+    required_options = ("TOKEN",)
+    secret_options = ("TOKEN", "WEBHOOK_SECRET")
+    DEFAULT_BASE_URL = "https://ident.provide.services/api/v1/"
+
+    #: Provide's application statuses (providers.md §4.3). ``pending`` means Provide is still handing the
+    #: application to the provider, which for us is already "with the provider": processing.
+    STATUS_MAP: ClassVar[Mapping[str, str]] = {
+        "pending": V.PROCESSING,
+        "submitted": V.PROCESSING,
+        "review": V.REVIEW,
+        "remediate": V.RESUBMISSION_REQUESTED,
+        "accepted": V.APPROVED,
+        "rejected": V.DECLINED,
+        "failed": V.ERROR,
+    }
+    #: Unknown statuses are kept raw and put in front of a person, never guessed.
+    UNKNOWN_STATUS = V.REVIEW
+    #: Our decisions as Provide statuses, for ``PUSH_DECISIONS``.
+    DECISION_MAP: ClassVar[Mapping[str, str]] = {
+        V.APPROVED: "accepted",
+        V.DECLINED: "rejected",
+        V.RESUBMISSION_REQUESTED: "remediate",
+    }
+
+    @cached_property
+    def client(self) -> ProviderHttpClient:
+        """One client (one connection pool) per backend instance; the registry caches instances per alias."""
+        return self.http_client(
+            str(self.options.get("BASE_URL") or self.DEFAULT_BASE_URL),
+            headers={"Authorization": f"bearer {self.options['TOKEN']}"},
+            error_message=provide_error_message,
+        )
+
+    def map_status(self, raw: str) -> str:
+        return self.STATUS_MAP.get(raw, self.UNKNOWN_STATUS)
+
+    def state_from(self, application: Mapping[str, Any]) -> ProviderState:
+        raw = str(application.get("status") or "")
+        description = application.get("description")
+        return ProviderState(
+            status=self.map_status(raw),
+            provider_status=raw,
+            reasons=[str(description)] if description else [],
+            data={
+                "provide": {
+                    key: application.get(key)
+                    for key in ("id", "identifier", "provider", "type", "status", "description")
+                },
+                # the provider's own view, kept raw for reviewers
+                "provider_representation": application.get("provider_representation"),
+            },
+        )
+
+    # --- submission ----------------------------------------------------------------------------------
+    def params_for(self, verification: Verification) -> dict[str, Any]:
+        """Provide's normalised params (the Vouched mapping is done by Provide itself)."""
+        applicant = verification.applicant
+        params: dict[str, Any] = {
+            "type": "id-verification",
+            "first_name": applicant.first_name,
+            "last_name": applicant.last_name,
+            "date_of_birth": applicant.date_of_birth.isoformat() if applicant.date_of_birth else "",
+            "id_photo": "",
+            "id_photo_back": "",
+            "selfie": "",
+        }
+        if self.options.get("WEBHOOK_URL"):
+            params["webhook_url"] = str(self.options["WEBHOOK_URL"])
+        for document in applicant.documents.exclude(status="purged").prefetch_related("files"):
+            for key, content in self._photos(document):
+                params.setdefault(key, "")
+                if not params[key]:
+                    params[key] = content
+        return params
+
+    @staticmethod
+    def _photos(document: Document) -> list[tuple[str, str]]:
+        photos = []
+        for row in document.files.all():
+            if not row.content_type.startswith("image/"):
+                continue
+            with row.file.open("rb") as handle:
+                encoded = base64.b64encode(handle.read()).decode("ascii")
+            if document.type == DocumentType.SELFIE:
+                photos.append(("selfie", encoded))
+            elif row.side == DocumentSide.BACK:
+                photos.append(("id_photo_back", encoded))
+            else:
+                photos.append(("id_photo", encoded))
+        return photos
+
+    def start_verification(self, verification: Verification) -> Submission:
+        existing = verification.provider_verification_id
+        if existing:
+            # a retry after a crash: the application exists; resubmit only if Provide's hand-off failed
+            application = self.client.get(f"kyc_applications/{existing}").json()
+            if application.get("status") == "failed":
+                self.client.put(f"kyc_applications/{existing}", json={"params": self.params_for(verification)})
+                application = self.client.get(f"kyc_applications/{existing}").json()
+        else:
+            body: dict[str, Any] = {
+                "provider": str(self.options.get("PROVIDER", "vouched")),
+                "type": str(self.options.get("TYPE", "kyc")),
+                "params": self.params_for(verification),
+            }
+            if self.options.get("USER_ID"):
+                body["user_id"] = str(self.options["USER_ID"])
+            application = self.client.post("kyc_applications", json=body).json()
+            if not isinstance(application, Mapping) or not application.get("id"):
+                raise PermanentProviderError("Provide returned no application id", provider=self.provider)
+            self.remember(verification, provider_verification_id=str(application["id"]))
+        return Submission(
+            state=self.state_from(application),
+            provider_applicant_id=str(application.get("identifier") or ""),
+            provider_verification_id=str(application["id"]),
+        )
+
+    def fetch_verification(self, verification: Verification) -> ProviderState:
+        application = self.client.get(f"kyc_applications/{verification.provider_verification_id}").json()
+        return self.state_from(application)
+
+    def list_applications(self, status: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """One page of applications and the total from ``X-Total-Results-Count``."""
+        response = self.client.get("kyc_applications", params={"status": status} if status else None)
+        total = int(response.headers.get("X-Total-Results-Count") or 0)
+        return list(response.json()), total
+
+    def push_decision(self, verification: Verification, status: str, reason: str = "") -> None:
+        target = self.DECISION_MAP.get(status)
+        if target is None:
+            return
+        self.client.put(f"kyc_applications/{verification.provider_verification_id}", json={"status": target})
+
+    # --- webhooks ------------------------------------------------------------------------------------
+    @property
+    def secrets(self) -> list[bytes]:
+        return as_secret_list(self.options.get("WEBHOOK_SECRET"))
+
+    def sign(self, body: bytes, timestamp: int, secret: bytes | None = None) -> str:
+        """``t=<unix>,s=<hex HMAC-SHA256(secret, "<t>." + body)>``, as Provide's ident service signs."""
+        from django_kyc.backends.signing import hmac_hex
+
+        key = secret or self.secrets[0]
+        return f"t={timestamp},s={hmac_hex(key, f'{timestamp}.'.encode() + body)}"
+
+    def authenticate_webhook(self, webhook: InboundWebhook) -> None:
+        header = webhook.header(SIGNATURE_HEADER)
+        if not header:
+            raise WebhookSignatureMissing(f"{SIGNATURE_HEADER} header missing")
+        parts = parse_signature_header(header)
+        timestamp = (parts.get("t") or [""])[0]
+        check_timestamp(timestamp, float(self.options.get("TOLERANCE", 300)))
+        verify_hmac(
+            secrets=self.secrets,
+            message=f"{timestamp}.".encode() + webhook.body,
+            signature=(parts.get("s") or [""])[0],
+        )
+
+    def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
+        try:
+            payload = json.loads(webhook.body)
+            application_id = str(payload["kyc_application_id"])
+            status = str(payload["status"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise WebhookPayloadError(f"malformed Provide webhook: {type(exc).__name__}") from exc
+        timestamp = (parse_signature_header(webhook.header(SIGNATURE_HEADER)).get("t") or [""])[0]
+        occurred_at = datetime.fromtimestamp(int(timestamp), tz=dt_timezone.utc) if timestamp.isdigit() else None
+        return [
+            ProviderEvent(
+                # Provide re-signs redeliveries, so the timestamp is not part of the identity
+                event_id=f"{application_id}:{status}",
+                event_type=f"kyc_application.{status}",
+                provider_ref=application_id,
+                occurred_at=occurred_at,
+                state=None,  # only an id and a status: fetch the application before applying anything
+            )
+        ]
