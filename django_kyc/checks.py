@@ -95,4 +95,27 @@ def check_q_cluster(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage
                 id="django_kyc.W003",
             )
         ]
-    return []
+    return _provider_timeouts_within(float(timeout))
+
+
+def _provider_timeouts_within(timeout: float) -> list[CheckMessage]:
+    """A provider's own (longer) timeouts, e.g. PassportReader's 60 s, must also fit in the task timeout."""
+    messages: list[CheckMessage] = []
+    for alias in kyc_settings.backend_aliases:
+        try:
+            cls = get_backend_class(alias)
+        except KycConfigurationError:
+            continue  # reported by check_backends
+        options = (kyc_settings.backend_config(alias) or {}).get("OPTIONS") or {}
+        connect, read = cls.default_timeout or (0.0, 0.0)
+        total = float(options.get("CONNECT_TIMEOUT", connect)) + float(options.get("READ_TIMEOUT", read))
+        if total >= timeout:
+            messages.append(
+                Warning(
+                    f'DJANGO_KYC["BACKENDS"]["{alias}"] allows {total:g}s per provider call, not below '
+                    f'Q_CLUSTER["timeout"] ({timeout:g}s); a slow call would be killed mid-flight.',
+                    hint=f'Raise Q_CLUSTER["timeout"] (and "retry") or set OPTIONS["READ_TIMEOUT"] for "{alias}".',
+                    id="django_kyc.W004",
+                )
+            )
+    return messages

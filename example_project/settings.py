@@ -118,8 +118,9 @@ REST_FRAMEWORK = {
 Q_CLUSTER: dict[str, Any] = {
     "name": "django_kyc_demo",
     "workers": 2,
-    "timeout": 60,
-    "retry": 90,
+    # above the slowest provider call (PassportReader asks for 60 s reads; system check django_kyc.W004)
+    "timeout": 150,
+    "retry": 180,
     "max_attempts": 1,
     "ack_failures": True,
     "catch_up": False,

@@ -78,7 +78,7 @@ def test_backend_config_must_be_a_dict() -> None:
 @pytest.mark.parametrize(
     ("config", "fragment"),
     [
-        ({"CLASS": "django_kyc.backends.kycaid.KycaidBackend"}, "cannot be imported"),
+        ({"CLASS": "django_kyc.backends.no_such_provider.Backend"}, "cannot be imported"),
         ({"CLASS": "django_kyc.models.Applicant"}, "is not a KycBackend subclass"),
         ({"OPTIONS": {}}, "must be a dotted path"),
     ],
@@ -159,3 +159,21 @@ def test_provider_timeouts_must_fit_in_the_task_timeout() -> None:
     assert ids(messages) == ["django_kyc.W003"]
     assert 'DJANGO_KYC["HTTP_CONNECT_TIMEOUT"]' in messages[0].msg
     assert q_messages({"timeout": 31, "retry": 60}, HTTP_CONNECT_TIMEOUT=5, HTTP_READ_TIMEOUT=25) == []
+
+
+class SlowProviderBackend(KycBackend):
+    provider = "slow"
+    default_timeout = (10.0, 60.0)
+
+
+@pytest.mark.parametrize(("options", "warned"), [({}, True), ({"READ_TIMEOUT": 20}, False)])
+def test_a_backends_own_timeouts_must_fit_in_the_task_timeout(options: dict[str, Any], warned: bool) -> None:
+    backends = {
+        **settings.DJANGO_KYC["BACKENDS"],
+        "slow": {"CLASS": f"{__name__}.SlowProviderBackend", "OPTIONS": options},
+    }
+    with override_settings(DJANGO_KYC=kyc_settings_with(BACKENDS=backends)):
+        messages = check_q_cluster()
+    assert [m.id for m in messages] == (["django_kyc.W004"] if warned else [])
+    if warned:
+        assert 'DJANGO_KYC["BACKENDS"]["slow"]' in messages[0].msg

@@ -49,7 +49,7 @@ def run_check(check_id: Any) -> None:
             return
         check.attempts += 1
         # a lease, as for submissions: the sweeper must not start a second screening while this one runs
-        check.next_attempt_at = timezone.now() + provider_call_lease()
+        check.next_attempt_at = timezone.now() + provider_call_lease(check.backend)
         check.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
     change = Change.provider(check.backend, Source.TASK)
     try:

@@ -46,10 +46,22 @@ def max_attempts(policy: RetryPolicy | None = None) -> int:
     return int(kyc_settings.MAX_ATTEMPTS)
 
 
-def provider_call_lease() -> timedelta:
+def provider_call_lease(alias: str | None = None) -> timedelta:
     """How long a claimed attempt is protected from the sweeper: longer than any provider call can take.
 
     The claim sets ``next_attempt_at`` this far ahead before the provider is called, so a re-enqueue while the
     call is in flight finds nothing due, and work whose worker died is picked up again once it runs out.
     """
-    return timedelta(seconds=float(kyc_settings.HTTP_CONNECT_TIMEOUT) + float(kyc_settings.HTTP_READ_TIMEOUT) + 60)
+    seconds = float(kyc_settings.HTTP_CONNECT_TIMEOUT) + float(kyc_settings.HTTP_READ_TIMEOUT)
+    if alias:
+        from django_kyc.backends.registry import get_backend
+        from django_kyc.exceptions import KycConfigurationError
+
+        try:
+            backend = get_backend(alias)
+        except KycConfigurationError:
+            backend = None
+        if backend is not None and backend.default_timeout:
+            # a provider that asks for long timeouts (PassportReader: 60 s) may need two calls per attempt
+            seconds = max(seconds, 2 * sum(backend.default_timeout))
+    return timedelta(seconds=seconds + 60)

@@ -60,7 +60,7 @@ def _claim_attempt(verification_id: Any) -> Verification | None:
         if verification.next_attempt_at and verification.next_attempt_at > now:
             return None
         verification.attempts += 1
-        verification.next_attempt_at = now + provider_call_lease()
+        verification.next_attempt_at = now + provider_call_lease(verification.backend)
         verification.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
         return verification
 
@@ -204,9 +204,11 @@ def retry_verification(verification_id: Any, change: Change) -> Verification:
 
 
 def refresh_client_token(verification: Verification) -> Verification:
-    """Issue a new hosted-flow link or SDK token when the current one is missing or expired."""
+    """Issue a new hosted-flow link or SDK token when the current one is missing or expired, or when the
+    provider asked for a resubmission (the old link points at a session that is over)."""
     expires = verification.client_token_expires_at
-    if (verification.client_token or verification.client_link) and (expires is None or expires > timezone.now()):
+    current = (verification.client_token or verification.client_link) and (expires is None or expires > timezone.now())
+    if current and verification.status != VerificationStatus.RESUBMISSION_REQUESTED:
         return verification
     client = get_backend(verification.backend).issue_client_token(verification)
     Verification.objects.filter(pk=verification.pk).update(**_client_fields(client), updated_at=timezone.now())

@@ -641,3 +641,31 @@ def test_an_unusable_submission_state_ends_in_error_instead_of_looping(applicant
     assert verification.status == V.ERROR
     assert "stale_session" in verification.last_error
     assert sweeper.sweep().submissions == 0
+
+
+def test_client_token_is_reissued_after_a_resubmission_request(applicant: Applicant) -> None:
+    later = timezone.now() + timedelta(hours=1)
+    verification = make_verification(
+        applicant,
+        V.RESUBMISSION_REQUESTED,
+        backend="hosted",
+        client_token="old",
+        client_link="/old/",
+        client_token_expires_at=later,
+    )
+    refreshed = submission.refresh_client_token(verification)
+    assert refreshed.client_token not in ("", "old")
+    assert "/kyc/sandbox/capture/" in refreshed.client_link
+
+
+def test_a_current_client_token_is_kept(applicant: Applicant) -> None:
+    later = timezone.now() + timedelta(hours=1)
+    verification = make_verification(
+        applicant,
+        V.AWAITING_USER,
+        backend="hosted",
+        client_token="current",
+        client_link="/current/",
+        client_token_expires_at=later,
+    )
+    assert submission.refresh_client_token(verification).client_token == "current"
