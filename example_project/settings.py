@@ -184,6 +184,10 @@ if env.str("KYCAID_API_TOKEN", default=""):
             "FORM_ID": env.str("KYCAID_FORM_ID", default="demo-form"),
             "BASE_URL": env.str("KYCAID_BASE_URL", default="https://api.kycaid.com/"),
             "CALLBACK_URL": webhook_url("kycaid"),
+            "MODE": env.str("KYCAID_MODE", default="api"),  # or "form" for KYCAID's hosted form
+            "REDIRECT_URL": env.str("KYCAID_REDIRECT_URL", default=f"{SITE_URL}/"),
+            "WEBHOOK_TOKENS": env.list("KYCAID_WEBHOOK_TOKENS", default=[]),
+            "DECLINE_POLICY": env.str("KYCAID_DECLINE_POLICY", default="resubmit_quality"),
         },
     }
 if env.str("PROVIDE_TOKEN", default=""):
@@ -206,6 +210,8 @@ if env.str("PASSPORTREADER_PUBLIC_KEY", default=""):
             "SECRET": env.str("PASSPORTREADER_SECRET", default=""),
             "BASE_URL": env.str("PASSPORTREADER_BASE_URL", default="https://passportreader.app/api/v1/"),
             "CALLBACK_URL": webhook_url("passportreader"),
+            "REDIRECT_URL": env.str("PASSPORTREADER_REDIRECT_URL", default=f"{SITE_URL}/"),
+            "FACE_VERIFICATION": env.bool("PASSPORTREADER_FACE_VERIFICATION", default=True),
         },
     }
 DJANGO_KYC["DEFAULT_BACKEND"] = env.str("KYC_DEFAULT_BACKEND", default="sandbox")

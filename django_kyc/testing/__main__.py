@@ -1,6 +1,6 @@
 """Run a fake provider server from the command line (for the demo or manual testing).
 
-    python -m django_kyc.testing kycaid --port 8101 --option API_TOKEN=test-token \
+    python -m django_kyc.testing kycaid --port 8101 --option api_token=test-token \
         --auto-decide approved --delay 3
 """
 

@@ -1,0 +1,664 @@
+"""KYCAID against its fake server: the shared contract in both integration modes, plus what only KYCAID has."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from datetime import date
+from typing import Any
+
+import pytest
+import requests
+from django.test import Client
+
+from django_kyc.backends import get_backend
+from django_kyc.backends.base import InboundWebhook
+from django_kyc.backends.kycaid import KycaidBackend, kycaid_error_message, reason_codes
+from django_kyc.exceptions import (
+    KycConfigurationError,
+    UnsupportedFeature,
+    WebhookAuthenticationError,
+)
+from django_kyc.models import Applicant, Document, DocumentFile, Verification, WebhookEvent
+from django_kyc.services import polling, submission
+from django_kyc.status import DocumentStatus, VerificationStatus
+from django_kyc.testing import FakeProviderServer
+from django_kyc.testing.kycaid import FakeKycaid, FakeRequest, sign
+from tests.backends.contract import ALIAS, BackendContract
+from tests.conftest import make_png
+
+V = VerificationStatus
+D = DocumentStatus
+TOKEN = "kycaid-contract-token"
+NEW_TOKEN = "kycaid-rotated-token"
+FORM_ID = "58bed87600dd9944f02ba0c9cd8b32d6bd4c"
+CALLBACK = f"http://testserver/kyc/webhooks/{ALIAS}/"
+BACKEND = "django_kyc.backends.kycaid.KycaidBackend"
+
+# providers.md §2.4, from https://docs.kycaid.com/callbacks/callback-integrity-verification
+VECTOR_TOKEN = "28c6f7cc0345a04eee0b535039b1c5a62547"
+VECTOR_BODY = (
+    b'{"request_id":"61a7dbcc012d9042e909cf006e7b412d6ba5","type":"VERIFICATION_STATUS_CHANGED",'
+    b'"applicant_id":"4141cc1b18dba048470b2961cb4592f480fe","verification_id":"2cf795e713be1040e50b202164ee17bfdfbe",'
+    b'"form_id":"58bed87600dd9944f02ba0c9cd8b32d6bd4c","verification_status":"pending"}'
+)
+VECTOR_SIGNATURE = (
+    "f7681b097b77928fc031d614709976796057c306cf77fdd449bb414937bd8767"
+    "8d908d7efaa65e9b1dd65b9eeea2121ea75bd9007f44fe8fcd7c9ac6cdeeef0e"
+)
+
+
+def nameless_applicant(make_applicant: Any, **fields: Any) -> Applicant:
+    """An applicant who has typed no name yet (the hosted form will ask)."""
+    applicant: Applicant = make_applicant(last_name="", **fields)
+    Applicant.objects.filter(pk=applicant.pk).update(first_name="")
+    applicant.refresh_from_db()
+    return applicant
+
+
+class KycaidHooks(BackendContract):
+    """The contract's hooks for KYCAID; the two integration modes differ only in their options."""
+
+    backend_class = BACKEND
+    server_class = FakeKycaid
+    UNKNOWN_OUTCOME = "on_hold"
+    PROGRESS_OUTCOME = "pending"
+    APPROVED_OUTCOME = "approved"
+    SIGNED = True
+    SIGNATURE_HEADER = "x-data-integrity"
+    TIMESTAMPED = False  # KYCAID signs no timestamp; request_id de-duplicates replays
+    PERMANENT_STATUS = 422
+    EXTRA_OPTIONS: dict[str, Any] = {}
+
+    def server_kwargs(self) -> dict[str, Any]:
+        return {"api_token": TOKEN, "form_id": FORM_ID, "callback_url": CALLBACK}
+
+    def backend_options(self, server: FakeProviderServer) -> dict[str, Any]:
+        return {
+            "API_TOKEN": TOKEN,
+            "BASE_URL": server.base_url,
+            "FORM_ID": FORM_ID,
+            "CALLBACK_URL": CALLBACK,
+            **self.EXTRA_OPTIONS,
+        }
+
+    def wrong_credentials(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {**options, "API_TOKEN": "not-the-kycaid-token"}
+
+    def rotated(self, options: dict[str, Any], server: FakeProviderServer) -> dict[str, Any]:
+        """A new token is in use for API calls; callbacks are still signed with the previous one."""
+        assert isinstance(server, FakeKycaid)
+        server.extra_tokens.append(NEW_TOKEN)
+        return {**options, "API_TOKEN": NEW_TOKEN, "WEBHOOK_TOKENS": [server.api_token]}
+
+    def deliver(self, capture: Any, server: FakeKycaid, ref: str) -> Any:
+        return self.post(capture, *server.webhook_for(ref))
+
+
+class TestKycaidContract(KycaidHooks):
+    """API mode, with ``DECLINE_POLICY = "resubmit_quality"`` so both decline outcomes are rows."""
+
+    STATUS_TABLE = [
+        ("pending", V.PROCESSING),
+        ("approved", V.APPROVED),
+        ("declined", V.DECLINED),
+        ("declined_quality", V.RESUBMISSION_REQUESTED),
+        ("undecided", V.REVIEW),
+        ("on_hold", V.REVIEW),
+    ]
+    EXTRA_OPTIONS = {"DECLINE_POLICY": "resubmit_quality"}
+
+    # --- signatures ------------------------------------------------------------------------------------
+    def test_vendor_test_vector(self) -> None:
+        assert KycaidBackend.sign(VECTOR_BODY, VECTOR_TOKEN) == VECTOR_SIGNATURE
+        assert sign(VECTOR_BODY, VECTOR_TOKEN) == VECTOR_SIGNATURE  # the fake signs independently
+        backend = KycaidBackend("vector", {"API_TOKEN": VECTOR_TOKEN, "FORM_ID": FORM_ID})
+        backend.authenticate_webhook(InboundWebhook(body=VECTOR_BODY, headers={"X-Data-Integrity": VECTOR_SIGNATURE}))
+        backend.authenticate_webhook(
+            InboundWebhook(body=VECTOR_BODY, headers={"x-data-integrity": VECTOR_SIGNATURE.upper()})
+        )
+        with pytest.raises(WebhookAuthenticationError):
+            backend.authenticate_webhook(
+                InboundWebhook(body=VECTOR_BODY + b"\n", headers={"x-data-integrity": VECTOR_SIGNATURE})
+            )
+        [event] = backend.parse_webhook(InboundWebhook(body=VECTOR_BODY, headers={}))
+        assert (event.event_id, event.provider_ref, event.occurred_at) == (
+            "61a7dbcc012d9042e909cf006e7b412d6ba5",
+            "2cf795e713be1040e50b202164ee17bfdfbe",
+            None,
+        )
+        assert event.state is not None
+        assert event.state.status == V.PROCESSING
+
+    @pytest.mark.django_db
+    def test_the_old_token_alone_is_refused_after_rotation(
+        self,
+        server: FakeKycaid,
+        options: dict[str, Any],
+        applicant: Applicant,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        server.extra_tokens.append(NEW_TOKEN)
+        with self.configured({**options, "API_TOKEN": NEW_TOKEN}):
+            verification = self.start(applicant)
+            submission.submit_verification(verification.pk)
+            verification.refresh_from_db()
+            server.decide(self.ref(verification), "approved")
+            assert self.deliver(django_capture_on_commit_callbacks, server, self.ref(verification)).status_code == 403
+
+    # --- submission ------------------------------------------------------------------------------------
+    @pytest.mark.django_db
+    def test_submission_sends_kycaid_request_shapes(
+        self, server: FakeKycaid, backend: None, applicant: Applicant
+    ) -> None:
+        id_card = Document.objects.create(
+            applicant=applicant, type="id_card", number="ID-778", issue_date="2020-11-04", expiry_date="2030-11-04"
+        )
+        for side in ("back", "front"):
+            row = DocumentFile(document=id_card, side=side, sha256="1" * 64, content_type="image/png", size=10)
+            row.file.save(f"{side}.png", io.BytesIO(make_png()), save=False)
+            row.save()
+        applicant.nationality, applicant.country, applicant.phone = "gb", "de", "+441234567890"
+        applicant.save()
+        verification = self.start(applicant)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert verification.status == V.PROCESSING, verification.last_error
+
+        [person] = server.applicants.values()
+        assert person["type"] == "PERSON"
+        assert (person["first_name"], person["last_name"], person["dob"]) == ("Jane", "Smith", "1990-02-03")
+        assert (person["nationality"], person["residence_country"]) == ("GB", "DE")
+        assert (person["email"], person["phone"]) == ("jane@example.com", "+441234567890")
+        assert person["external_applicant_id"] == applicant.reference
+        assert person["middle_name"] is None  # blanks are left out, not sent empty
+        assert verification.provider_applicant_id == person["applicant_id"]
+
+        assert len(server.files) == 3
+        assert all(f["content_type"] == "image/png" and f["size"] > 0 for f in server.files.values())
+        assert {f["filename"] for f in server.files.values()} == {"single.png", "front.png", "back.png"}
+        by_type = {doc["type"]: doc for doc in server.documents.values()}
+        assert set(by_type) == {"PASSPORT", "GOVERNMENT_ID"}
+        passport, card = by_type["PASSPORT"], by_type["GOVERNMENT_ID"]
+        assert passport["document_number"] == "X1234567"
+        assert passport["back_side_id"] is None
+        assert server.files[passport["front_side_id"]]["filename"] == "single.png"
+        assert server.files[card["front_side_id"]]["filename"] == "front.png"
+        assert server.files[card["back_side_id"]]["filename"] == "back.png"
+        assert (card["issue_date"], card["expiry_date"]) == ("2020-11-04", "2030-11-04")
+        for document in Document.objects.filter(applicant=applicant):
+            assert server.documents[document.provider_document_id]["applicant_id"] == person["applicant_id"]
+            assert document.status == D.SUBMITTED
+
+        [kycaid_verification] = server.verifications.values()
+        assert kycaid_verification["verification_id"] == verification.provider_verification_id
+        assert len(verification.provider_verification_id) == 36
+        assert (kycaid_verification["applicant_id"], kycaid_verification["form_id"]) == (
+            person["applicant_id"],
+            FORM_ID,
+        )
+        assert kycaid_verification["callback_url"] == CALLBACK
+        assert set(verification.provider_data["kycaid_files"].values()) == set(server.files)
+        assert set(verification.provider_data["kycaid_documents"].values()) == set(server.documents)
+
+    @pytest.mark.django_db
+    def test_a_failure_after_documents_reuses_every_kycaid_object(
+        self, server: FakeKycaid, backend: None, applicant: Applicant, time_machine: Any
+    ) -> None:
+        from django.utils import timezone
+
+        time_machine.move_to(timezone.now(), tick=False)
+        real = server.create_verification
+        server.create_verification = lambda request: server.error(503, "maintenance")  # type: ignore[method-assign]
+        verification = self.start(applicant)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert (verification.status, len(server.files), len(server.documents)) == (V.PENDING, 1, 1)
+        assert "maintenance" in verification.last_error
+
+        server.create_verification = real  # type: ignore[method-assign]
+        time_machine.move_to(verification.next_attempt_at, tick=False)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert verification.status == V.PROCESSING
+        assert (server.applicant_count(), len(server.files), len(server.documents), len(server.verifications)) == (
+            1,
+            1,
+            1,
+            1,
+        )
+        assert [m for m, p in server.calls].count("POST") == 5  # applicant, file, document, 503, verification
+
+    @pytest.mark.django_db
+    def test_validation_error_is_stored_as_a_readable_message(
+        self, server: FakeKycaid, backend: None, make_applicant: Any
+    ) -> None:
+        nameless = nameless_applicant(make_applicant)
+        verification = self.start(nameless)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert verification.status == V.ERROR
+        assert "first_name: First name is required" in verification.last_error
+        assert "last_name: Last name is required" in verification.last_error
+        assert "HTTP 422" in verification.last_error
+
+    def test_error_message_hook_reads_kycaid_formats(self) -> None:
+        def response(status: int, body: Any) -> requests.Response:
+            built = requests.Response()
+            built.status_code, built._content, built.reason = status, json.dumps(body).encode(), "Reason"
+            return built
+
+        validation = {"type": "validation", "errors": [{"parameter": "dob", "message": "Date of birth is invalid"}]}
+        assert kycaid_error_message(response(422, validation)) == "validation error: dob: Date of birth is invalid"
+        assert kycaid_error_message(response(403, {"type": "unauthorized", "message": "Denied"})) == "Denied"
+        assert kycaid_error_message(response(500, "oops")) == "Reason"
+
+    @pytest.mark.django_db
+    def test_secrets_and_personal_data_are_never_logged(
+        self, server: FakeKycaid, options: dict[str, Any], applicant: Applicant, make_applicant: Any
+    ) -> None:
+        records: list[logging.LogRecord] = []
+        handler = logging.Handler(logging.DEBUG)
+        handler.emit = records.append  # type: ignore[method-assign]
+        logger = logging.getLogger("django_kyc")
+        logger.addHandler(handler)
+        previous = logger.level
+        logger.setLevel(logging.DEBUG)
+        try:
+            with self.configured(options):
+                verification = self.start(applicant)
+                submission.submit_verification(verification.pk)
+                verification.refresh_from_db()
+                get_backend(ALIAS).fetch_verification(verification)
+            with self.configured(self.wrong_credentials(options)):
+                other = make_applicant(email="jane@example.com", date_of_birth="1990-02-03")
+                submission.submit_verification(self.start(other).pk)
+        finally:
+            logger.removeHandler(handler)
+            logger.setLevel(previous)
+        assert records  # the http client did log the calls
+        for record in records:
+            text = record.getMessage()
+            for secret in (TOKEN, "not-the-kycaid-token", "Jane", "Smith", "jane@example.com", "1990-02-03"):
+                assert secret not in text, text
+
+    @pytest.mark.django_db
+    def test_reverification_reuses_the_kycaid_applicant(
+        self,
+        server: FakeKycaid,
+        submitted: Verification,
+        applicant: Applicant,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        server.decide(self.ref(submitted), "declined")
+        assert self.deliver(django_capture_on_commit_callbacks, server, self.ref(submitted)).status_code == 200
+        applicant.first_name = "Janet"
+        applicant.save()
+        second = self.start(applicant)
+        submission.submit_verification(second.pk)
+        second.refresh_from_db()
+        assert second.status == V.PROCESSING, second.last_error
+        assert second.provider_applicant_id == submitted.provider_applicant_id
+        assert server.applicant_count() == 1
+        assert server.applicants[second.provider_applicant_id]["first_name"] == "Janet"  # PATCHed
+        assert ("PATCH", f"/applicants/{second.provider_applicant_id}") in server.calls
+        assert len(server.documents) == 1  # the passport is already there (and was rejected): not re-sent
+        assert len(server.verifications) == 2
+
+    # --- callbacks -------------------------------------------------------------------------------------
+    @pytest.mark.django_db
+    def test_per_check_results_and_document_decisions_are_kept(
+        self, server: FakeKycaid, submitted: Verification, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        server.decide(self.ref(submitted), "declined", reasons=["FAKE_DOCUMENT", "EDITED_DOCUMENT"])
+        assert self.deliver(django_capture_on_commit_callbacks, server, self.ref(submitted)).status_code == 200
+        submitted.refresh_from_db()
+        assert submitted.status == V.DECLINED
+        assert submitted.provider_status == "completed (verified=false)"
+        assert submitted.reasons == ["FAKE_DOCUMENT", "EDITED_DOCUMENT"]
+        kycaid = submitted.provider_data["kycaid"]
+        assert kycaid["verifications"]["profile"] == {"verified": True, "comment": "", "decline_reasons": []}
+        assert kycaid["verifications"]["document"]["verified"] is False
+        assert kycaid["verifications"]["document"]["decline_reasons"] == ["FAKE_DOCUMENT", "EDITED_DOCUMENT"]
+        assert kycaid["profile_status"] == "valid"
+        assert "Jane" not in json.dumps(submitted.provider_data)  # person data is not copied into provider_data
+        [document] = Document.objects.filter(applicant=submitted.applicant)
+        assert (document.status, document.reasons) == (D.REJECTED, ["FAKE_DOCUMENT", "EDITED_DOCUMENT"])
+
+    @pytest.mark.django_db
+    def test_quality_decline_requests_resubmission_of_the_document(
+        self, server: FakeKycaid, submitted: Verification, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        server.decide(self.ref(submitted), "declined_quality", reasons=["BAD_QUALITY", "NO_SELFIE"])
+        assert self.deliver(django_capture_on_commit_callbacks, server, self.ref(submitted)).status_code == 200
+        submitted.refresh_from_db()
+        assert (submitted.status, submitted.reasons) == (V.RESUBMISSION_REQUESTED, ["BAD_QUALITY", "NO_SELFIE"])
+        [document] = Document.objects.filter(applicant=submitted.applicant)
+        assert (document.status, document.reasons) == (D.RESUBMISSION_REQUESTED, ["BAD_QUALITY", "NO_SELFIE"])
+        # the person resubmits and KYCAID approves: the decision lands
+        server.decide(self.ref(submitted), "approved")
+        assert self.deliver(django_capture_on_commit_callbacks, server, self.ref(submitted)).status_code == 200
+        submitted.refresh_from_db()
+        assert submitted.status == V.APPROVED
+
+    @pytest.mark.django_db
+    def test_a_decline_mixing_quality_and_other_reasons_is_a_decline(
+        self, server: FakeKycaid, submitted: Verification, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        server.decide(self.ref(submitted), "declined", reasons=["BAD_QUALITY", "FAKE_DOCUMENT"])
+        assert self.deliver(django_capture_on_commit_callbacks, server, self.ref(submitted)).status_code == 200
+        submitted.refresh_from_db()
+        assert submitted.status == V.DECLINED
+
+    def test_decline_policy_table(self) -> None:
+        strict = KycaidBackend("strict", {"API_TOKEN": "t", "FORM_ID": "f"})
+        lenient = KycaidBackend("lenient", {"API_TOKEN": "t", "FORM_ID": "f", "DECLINE_POLICY": "resubmit_quality"})
+        custom = KycaidBackend(
+            "custom",
+            {"API_TOKEN": "t", "FORM_ID": "f", "DECLINE_POLICY": "resubmit_quality", "QUALITY_REASONS": ["WRONG_DOB"]},
+        )
+        quality = ["BAD_QUALITY", "DOCUMENT_INCOMPLETE", "NO_SELFIE", "DOCUMENT_DAMAGED"]
+        assert strict.apply_decline_policy(V.DECLINED, quality, None) == V.DECLINED
+        assert lenient.apply_decline_policy(V.DECLINED, quality, None) == V.RESUBMISSION_REQUESTED
+        assert lenient.apply_decline_policy(V.DECLINED, quality, 2) == V.RESUBMISSION_REQUESTED
+        assert lenient.apply_decline_policy(V.DECLINED, quality, 0) == V.DECLINED
+        assert lenient.apply_decline_policy(V.DECLINED, [], None) == V.DECLINED
+        assert lenient.apply_decline_policy(V.DECLINED, ["BAD_QUALITY", "FRAUDULENT"], None) == V.DECLINED
+        assert lenient.apply_decline_policy(V.APPROVED, quality, None) == V.APPROVED
+        assert custom.apply_decline_policy(V.DECLINED, ["WRONG_DOB"], None) == V.RESUBMISSION_REQUESTED
+
+    def test_status_table_and_unknown_values(self) -> None:
+        backend = KycaidBackend("table", {"API_TOKEN": "t", "FORM_ID": "f"})
+        assert backend.map_status("unused", None) == V.AWAITING_USER
+        assert backend.map_status("pending", None) == V.PROCESSING
+        assert backend.map_status("completed", True) == V.APPROVED
+        assert backend.map_status("completed", False) == V.DECLINED
+        assert backend.map_status("completed", None) == V.REVIEW
+        for raw in ("on_hold", "", "COMPLETED?", "approved"):
+            assert backend.map_status(raw, True) == V.REVIEW  # never silently approved
+        assert reason_codes(["bad_quality"], [7, 8, 99, True]) == ["BAD_QUALITY", "FAKE_DOCUMENT", "REASON_99"]
+
+    @pytest.mark.django_db
+    def test_unknown_callback_type_fetches_the_verification(
+        self, server: FakeKycaid, submitted: Verification, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        server.decide(self.ref(submitted), "approved")
+        body = json.dumps(
+            {"type": "APPLICANT_UPDATED", "request_id": "a" * 36, "verification_id": self.ref(submitted)}
+        ).encode()
+        headers = {"x-data-integrity": sign(body, TOKEN)}
+        assert self.post(django_capture_on_commit_callbacks, body, headers).status_code == 200
+        submitted.refresh_from_db()
+        assert submitted.status == V.APPROVED
+        assert ("GET", f"/verifications/{self.ref(submitted)}") in server.calls
+        [document] = Document.objects.filter(applicant=submitted.applicant)
+        assert document.status == D.ACCEPTED
+
+    @pytest.mark.django_db
+    def test_callback_without_verification_is_acknowledged_and_ignored(self, backend: None) -> None:
+        body = json.dumps({"type": "APPLICANT_CREATED", "request_id": "b" * 36}).encode()
+        response = Client().post(
+            f"/kyc/webhooks/{ALIAS}/",
+            data=body,
+            content_type="application/json",
+            headers={"x-data-integrity": sign(body, TOKEN)},
+        )
+        assert response.status_code == 200
+        assert not WebhookEvent.objects.exists()
+
+    # --- polling ---------------------------------------------------------------------------------------
+    @pytest.mark.django_db
+    def test_polling_reads_the_verification_and_the_applicants_documents(
+        self, server: FakeKycaid, submitted: Verification
+    ) -> None:
+        state = get_backend(ALIAS).fetch_verification(submitted)
+        assert (state.status, state.provider_status) == (V.PROCESSING, "pending")
+        server.decide(self.ref(submitted), "approved")
+        polling.poll_verification(submitted.pk)
+        submitted.refresh_from_db()
+        assert submitted.status == V.APPROVED
+        assert submitted.provider_data["kycaid"]["verifications"]["document"]["verified"] is True
+        [document] = Document.objects.filter(applicant=submitted.applicant)
+        assert document.status == D.ACCEPTED
+        assert ("GET", f"/applicants/{submitted.provider_applicant_id}") in server.calls
+
+    # --- documents CRUD --------------------------------------------------------------------------------
+    @pytest.mark.django_db
+    def test_documents_get_update_delete(self, server: FakeKycaid, submitted: Verification) -> None:
+        backend = get_backend(ALIAS)
+        assert isinstance(backend, KycaidBackend)
+        [document] = Document.objects.filter(applicant=submitted.applicant)
+        provider_id = document.provider_document_id
+
+        result = backend.get_document(document)
+        assert (result.status, result.document_id, result.provider_document_id) == (
+            D.SUBMITTED,
+            str(document.pk),
+            provider_id,
+        )
+        assert result.fields["type"] == "passport"
+        assert result.fields["number"] == "X1234567"
+
+        server.documents[provider_id].update(status="invalid", decline_reasons=[], decline_reasons_ids=[7, 26])
+        synced = backend.sync_document(document)
+        assert (synced.status, synced.reasons) == (D.REJECTED, ["BAD_QUALITY", "DOCUMENT_INCOMPLETE"])
+        server.documents[provider_id].update(status="valid", decline_reasons=[], decline_reasons_ids=None)
+        assert backend.sync_document(synced).status == D.ACCEPTED
+
+        document.number, document.expiry_date = "X7654321", date(2031, 1, 31)
+        document.save()
+        assert backend.update_document(document, issuing_authority="HMPO") == provider_id
+        stored = server.documents[provider_id]
+        assert (stored["document_number"], stored["expiry_date"], stored["issuing_authority"]) == (
+            "X7654321",
+            "2031-01-31",
+            "HMPO",
+        )
+        assert stored["type"] == "PASSPORT"
+        assert ("PATCH", f"/documents/{provider_id}") in server.calls
+
+        backend.delete_document(document)
+        assert provider_id not in server.documents
+        document.refresh_from_db()
+        assert document.provider_document_id == ""
+        with pytest.raises(Exception, match="never sent to KYCAID"):
+            backend.get_document(document)
+
+    @pytest.mark.django_db
+    def test_document_types_can_be_overridden_or_skipped(
+        self, server: FakeKycaid, options: dict[str, Any], applicant: Applicant
+    ) -> None:
+        Document.objects.create(applicant=applicant, type="other")
+        Document.objects.create(applicant=applicant, type="residence_permit")
+        with self.configured({**options, "DOCUMENT_TYPES": {"residence_permit": "PASSPORT"}}):
+            verification = self.start(applicant)
+            submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert verification.status == V.PROCESSING, verification.last_error
+        assert sorted(doc["type"] for doc in server.documents.values()) == ["PASSPORT", "PASSPORT"]
+        other = Document.objects.get(applicant=applicant, type="other")
+        assert verification.provider_data["kycaid_skipped_documents"] == [str(other.pk)]
+
+    # --- configuration ---------------------------------------------------------------------------------
+    @pytest.mark.parametrize(
+        ("options", "key"),
+        [
+            ({"API_TOKEN": ["a", "b"], "FORM_ID": "f"}, "API_TOKEN"),
+            ({"API_TOKEN": "t", "FORM_ID": "f", "MODE": "websdk"}, "MODE"),
+            ({"API_TOKEN": "t", "FORM_ID": "f", "DECLINE_POLICY": "maybe"}, "DECLINE_POLICY"),
+            ({"API_TOKEN": "t", "FORM_ID": "f", "CALLBACK_URL": "/kyc/webhooks/kycaid/"}, "CALLBACK_URL"),
+            ({"API_TOKEN": "t"}, "FORM_ID"),
+            ({"FORM_ID": "f"}, "API_TOKEN"),
+        ],
+    )
+    def test_misconfiguration_names_the_key(self, options: dict[str, Any], key: str) -> None:
+        with pytest.raises(KycConfigurationError, match=f'\\["{key}"\\]'):
+            KycaidBackend("bad", options)
+
+    def test_capabilities_follow_the_mode(self) -> None:
+        api = KycaidBackend("api", {"API_TOKEN": "t", "FORM_ID": "f"})
+        form = KycaidBackend("form", {"API_TOKEN": "t", "FORM_ID": "f", "MODE": "form"})
+        assert api.supports("document_upload")
+        assert not api.supports("hosted_flow")
+        assert form.supports("hosted_flow")
+        assert not form.supports("document_upload")
+        for backend in (api, form):
+            assert backend.supports("polling")
+            assert backend.supports("webhooks")
+            assert not backend.supports("aml")
+            assert not backend.supports("delete")
+        assert set(KycaidBackend.secret_options) == {"API_TOKEN", "WEBHOOK_TOKENS"}
+
+    @pytest.mark.django_db
+    def test_api_mode_has_no_client_link(self, submitted: Verification) -> None:
+        with pytest.raises(UnsupportedFeature):
+            get_backend(ALIAS).issue_client_token(submitted)
+
+
+class TestKycaidFormContract(KycaidHooks):
+    """Hosted-form mode with the default ``DECLINE_POLICY = "decline"``."""
+
+    SUBMITTED_STATUS = V.AWAITING_USER
+    STATUS_TABLE = [
+        ("unused", V.AWAITING_USER),
+        ("pending", V.PROCESSING),
+        ("approved", V.APPROVED),
+        ("declined", V.DECLINED),
+        ("declined_quality", V.DECLINED),
+        ("undecided", V.REVIEW),
+        ("on_hold", V.REVIEW),
+    ]
+    EXTRA_OPTIONS = {"MODE": "form", "REDIRECT_URL": "https://example.com/kyc/done"}
+
+    @pytest.mark.django_db
+    def test_form_mode_returns_the_one_time_link(self, server: FakeKycaid, submitted: Verification) -> None:
+        [form] = server.forms.values()
+        kycaid = server.verifications[submitted.provider_verification_id]
+        assert form["verification_id"] == submitted.provider_verification_id  # read from "verificaiton_id"
+        assert submitted.client_link == f"{server.base_url}/hosted/{kycaid['form_token']}"
+        assert submitted.client_token == kycaid["form_token"]
+        assert form["redirect_url"] == "https://example.com/kyc/done"
+        assert submitted.provider_status == "unused"
+        assert server.applicants[submitted.provider_applicant_id]["first_name"] == "Jane"  # the form is pre-filled
+        assert not server.documents
+        assert not server.files
+
+        page = requests.get(submitted.client_link, timeout=5)
+        assert page.status_code == 200
+        assert "<form" in page.text
+        server.default_callback_url = ""
+        for key in list(server.verifications):
+            server.verifications[key]["callback_url"] = ""
+        done = requests.post(submitted.client_link, allow_redirects=False, timeout=5)
+        assert (done.status_code, done.headers["Location"]) == (303, "https://example.com/kyc/done")
+        assert server.verifications[submitted.provider_verification_id]["status"] == "pending"
+        assert requests.get(submitted.client_link, timeout=5).status_code == 410  # one-time
+
+    @pytest.mark.django_db
+    def test_correct_spelling_of_verification_id_is_accepted_too(
+        self, server: FakeKycaid, backend: None, applicant: Applicant
+    ) -> None:
+        server.form_verification_key = "verification_id"
+        verification = self.start(applicant)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert verification.status == V.AWAITING_USER, verification.last_error
+        assert verification.provider_verification_id in server.verifications
+
+    @pytest.mark.django_db
+    def test_a_new_link_can_be_issued(self, server: FakeKycaid, submitted: Verification) -> None:
+        token = get_backend(ALIAS).issue_client_token(submitted)
+        submitted.refresh_from_db()
+        assert token.link != ""
+        assert token.link.endswith(token.token)
+        assert submitted.provider_verification_id in server.verifications
+        assert len(server.forms) == 2
+        assert server.applicant_count() == 1
+
+    @pytest.mark.django_db
+    def test_nameless_applicant_is_created_by_the_form(
+        self, server: FakeKycaid, backend: None, make_applicant: Any
+    ) -> None:
+        nameless = nameless_applicant(make_applicant)
+        verification = self.start(nameless)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert verification.status == V.AWAITING_USER, verification.last_error
+        assert verification.provider_applicant_id == ""
+        assert ("POST", "/applicants") not in server.calls
+        [kycaid] = server.applicants.values()
+        assert kycaid["external_applicant_id"] == nameless.reference
+
+    @pytest.mark.django_db
+    @pytest.mark.parametrize(("attempts", "expected"), [(2, V.RESUBMISSION_REQUESTED), (1, V.DECLINED)])
+    def test_quality_decline_depends_on_attempts_left(
+        self,
+        server: FakeKycaid,
+        options: dict[str, Any],
+        applicant: Applicant,
+        attempts: int,
+        expected: str,
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        server.verification_attempts = attempts
+        with self.configured({**options, "DECLINE_POLICY": "resubmit_quality"}):
+            verification = self.start(applicant)
+            submission.submit_verification(verification.pk)
+            verification.refresh_from_db()
+            assert verification.provider_data["kycaid_attempts_left"] == attempts
+            ref = self.ref(verification)
+            server.decide(ref, "pending")  # the person submits the form: one attempt used
+            assert self.deliver(django_capture_on_commit_callbacks, server, ref).status_code == 200
+            verification.refresh_from_db()
+            assert (verification.status, verification.provider_data["kycaid_attempts_left"]) == (
+                V.PROCESSING,
+                attempts - 1,
+            )
+            server.decide(ref, "declined_quality")
+            assert self.deliver(django_capture_on_commit_callbacks, server, ref).status_code == 200
+        verification.refresh_from_db()
+        assert verification.status == expected
+        assert verification.reasons == ["BAD_QUALITY"]
+        assert ("GET", f"/verifications/{ref}") in server.calls  # completed carries no attempts: fetched
+
+    @pytest.mark.django_db
+    def test_person_data_from_the_form_fills_blanks(
+        self, server: FakeKycaid, backend: None, make_applicant: Any, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        nameless = nameless_applicant(make_applicant, with_document=False)
+        verification = self.start(nameless)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        ref = self.ref(verification)
+        kycaid = server.applicants[server.verifications[ref]["applicant_id"]]
+        kycaid.update(first_name="Josh", last_name="Coffey", dob="1985-04-01")
+        request = FakeRequest(
+            method="POST",
+            path="/documents",
+            query={},
+            headers={},
+            body=json.dumps(
+                {"applicant_id": kycaid["applicant_id"], "type": "PASSPORT", "document_number": "P99"}
+            ).encode(),
+        )
+        assert server.create_document(request).status == 200
+        server.decide(ref, "approved")
+        assert self.deliver(django_capture_on_commit_callbacks, server, ref).status_code == 200
+        nameless.refresh_from_db()
+        assert (nameless.first_name, nameless.last_name, str(nameless.date_of_birth)) == (
+            "Josh",
+            "Coffey",
+            "1985-04-01",
+        )
+        [document] = Document.objects.filter(applicant=nameless)
+        assert (document.type, document.number, document.status) == ("passport", "P99", D.ACCEPTED)
+
+
+def test_fake_and_backend_agree_on_signatures_for_any_body() -> None:
+    backend = KycaidBackend("sig", {"API_TOKEN": "tok-1", "FORM_ID": "f", "WEBHOOK_TOKENS": ["tok-0"]})
+    body = '{"name": "Zoë"}'.encode()
+    for token in ("tok-1", "tok-0"):
+        backend.authenticate_webhook(InboundWebhook(body=body, headers={"x-data-integrity": sign(body, token)}))
+    with pytest.raises(WebhookAuthenticationError):
+        backend.authenticate_webhook(InboundWebhook(body=body, headers={"x-data-integrity": sign(body, "tok-2")}))
