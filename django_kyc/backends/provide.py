@@ -21,7 +21,7 @@ import requests
 
 from django_kyc.backends.base import InboundWebhook, KycBackend, ProviderEvent, ProviderState, Submission
 from django_kyc.backends.http import ProviderHttpClient
-from django_kyc.backends.signing import as_secret_list, check_timestamp, parse_signature_header, verify_hmac
+from django_kyc.backends.signing import as_secret_list, parse_signature_header, sign_timestamped, verify_timestamped
 from django_kyc.exceptions import PermanentProviderError, WebhookPayloadError, WebhookSignatureMissing
 from django_kyc.models.document import DocumentSide, DocumentType
 from django_kyc.status import VerificationStatus
@@ -195,22 +195,14 @@ class ProvideBackend(KycBackend):
 
     def sign(self, body: bytes, timestamp: int, secret: bytes | None = None) -> str:
         """``t=<unix>,s=<hex HMAC-SHA256(secret, "<t>." + body)>``, as Provide's ident service signs."""
-        from django_kyc.backends.signing import hmac_hex
-
-        key = secret or self.secrets[0]
-        return f"t={timestamp},s={hmac_hex(key, f'{timestamp}.'.encode() + body)}"
+        return sign_timestamped(secret or self.secrets[0], body, timestamp, "s")
 
     def authenticate_webhook(self, webhook: InboundWebhook) -> None:
         header = webhook.header(SIGNATURE_HEADER)
         if not header:
             raise WebhookSignatureMissing(f"{SIGNATURE_HEADER} header missing")
-        parts = parse_signature_header(header)
-        timestamp = (parts.get("t") or [""])[0]
-        check_timestamp(timestamp, float(self.options.get("TOLERANCE", 300)))
-        verify_hmac(
-            secrets=self.secrets,
-            message=f"{timestamp}.".encode() + webhook.body,
-            signature=(parts.get("s") or [""])[0],
+        verify_timestamped(
+            header, webhook.body, self.secrets, tolerance=float(self.options.get("TOLERANCE", 300)), signature_key="s"
         )
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:

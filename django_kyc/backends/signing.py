@@ -89,6 +89,45 @@ def parse_signature_header(header: str, separator: str = ",") -> dict[str, list[
     return parts
 
 
+# --- timestamped signature headers ----------------------------------------------------------------------
+# ``t=<unix>,<key>=<hex HMAC-SHA256(secret, "<t>." + body)>``: the sandbox signs this way (key ``v1``) and
+# so does Provide (key ``s``). Signing the timestamp with the body is what makes a replay window possible.
+
+
+def sign_timestamped(secret: bytes, body: bytes, timestamp: int, signature_key: str = "v1") -> str:
+    return f"t={timestamp},{signature_key}={hmac_hex(secret, f'{timestamp}.'.encode() + body)}"
+
+
+def verify_timestamped(
+    header: str,
+    body: bytes,
+    secrets: Sequence[bytes],
+    *,
+    tolerance: float = DEFAULT_TOLERANCE_SECONDS,
+    signature_key: str = "v1",
+) -> int:
+    """Check a :func:`sign_timestamped` header over the raw body; returns the signed timestamp.
+
+    Several signatures under the same key are allowed (a sender mid-rotation may send one per secret).
+    """
+    if not header:
+        raise WebhookSignatureMissing("signature header missing")
+    parts = parse_signature_header(header)
+    timestamp = check_timestamp((parts.get("t") or [""])[0], tolerance)
+    message = f"{timestamp}.".encode() + body
+    failure: WebhookAuthenticationError | None = None
+    for signature in parts.get(signature_key) or [""]:
+        try:
+            verify_hmac(secrets=secrets, message=message, signature=signature)
+            return timestamp
+        except WebhookSignatureMissing:
+            raise
+        except WebhookAuthenticationError as exc:
+            failure = exc
+    assert failure is not None
+    raise failure
+
+
 # --- sealed references (for providers that do not sign their webhooks) ---------------------------------
 
 

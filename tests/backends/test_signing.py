@@ -158,3 +158,17 @@ def test_parse_signature_header() -> None:
     }
     assert signing.parse_signature_header("") == {}
     assert signing.parse_signature_header("t=1;s=2", separator=";") == {"t": ["1"], "s": ["2"]}
+
+
+def test_timestamped_signature_round_trip_rotation_and_multiple_signatures() -> None:
+    from django_kyc.backends.signing import sign_timestamped, verify_timestamped
+
+    now = int(time.time())
+    header = sign_timestamped(b"old", b"{}", now, "s")
+    assert verify_timestamped(header, b"{}", [b"new", b"old"], signature_key="s") == now
+    with pytest.raises(WebhookAuthenticationError):
+        verify_timestamped(header, b"{} ", [b"new", b"old"], signature_key="s")
+    first = sign_timestamped(b"x", b"{}", now).split("v1=")[1]
+    second = sign_timestamped(b"k", b"{}", now).split("v1=")[1]
+    both = f"t={now},v1={first},v1={second}"
+    assert verify_timestamped(both, b"{}", [b"k"]) == now
