@@ -7,7 +7,7 @@ apply what they return through the transition service.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -122,11 +122,17 @@ class AmlHitResult:
 
 @dataclass(frozen=True)
 class AmlResult:
+    """A screening's outcome. ``status`` is ``clear``, ``potential_match`` (hits for a reviewer) or, when the
+    provider is still working, ``running`` (the check is polled until it settles)."""
+
     status: str
     provider_status: str = ""
     provider_check_id: str = ""
     hits: Sequence[AmlHitResult] = ()
     data: Mapping[str, Any] = field(default_factory=dict)
+    score: float | None = None
+    risk_level: str = ""
+    monitored: bool = False
 
 
 class KycBackend:
@@ -245,6 +251,20 @@ class KycBackend:
     # --- AML and data protection ---------------------------------------------------------------------
     def screen(self, aml_check: AmlCheck) -> AmlResult:
         raise self._unsupported("AML screening")
+
+    def fetch_aml(self, aml_check: AmlCheck) -> AmlResult:
+        """The current result of a screening still ``running`` at the provider."""
+        raise self._unsupported("fetching AML results")
+
+    def aml_report(self, aml_check: AmlCheck) -> tuple[bytes, str]:
+        """The provider's report document for reviewers, as (content, content type) (capability
+        ``aml_report``); fetched on demand, never stored."""
+        raise self._unsupported("AML reports")
+
+    def reconcile(self, since: datetime | None = None) -> Iterator[ProviderEvent]:
+        """Walk the provider's list of verifications (every page) and yield their current states as events
+        with ``state`` set (capability ``reconcile``); ``kyc_reconcile`` applies them."""
+        raise self._unsupported("reconciliation")
 
     def delete_applicant(self, applicant: Applicant) -> None:
         raise self._unsupported("applicant deletion")

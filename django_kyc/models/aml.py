@@ -15,13 +15,27 @@ class AmlCheckType(models.TextChoices):
     MANUAL = "manual", _("Manual")
 
 
+class AmlSubject(models.TextChoices):
+    APPLICANT = "applicant", _("Applicant (person screening)")
+    WALLET = "wallet", _("Crypto wallet address")
+    TRANSACTION = "transaction", _("Crypto transaction")
+
+
 class AmlCheck(models.Model):
-    """One screening of an applicant against sanctions, PEP and adverse-media lists."""
+    """One screening: of the applicant against sanctions, PEP and adverse-media lists, or of a crypto wallet
+    address or transaction the applicant uses (``subject``)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     applicant = models.ForeignKey("django_kyc.Applicant", on_delete=models.CASCADE, related_name="aml_checks")
     backend = models.CharField(_("backend alias"), max_length=64)
     check_type = models.CharField(_("check type"), max_length=16, choices=AmlCheckType.choices, default="initial")
+    subject = models.CharField(_("subject"), max_length=16, choices=AmlSubject.choices, default=AmlSubject.APPLICANT)
+    blockchain = models.CharField(_("blockchain"), max_length=32, blank=True)
+    address = models.CharField(_("wallet address"), max_length=128, blank=True)
+    tx_hash = models.CharField(_("transaction hash"), max_length=128, blank=True)
+    score = models.FloatField(_("risk score"), null=True, blank=True, editable=False)
+    risk_level = models.CharField(_("provider risk level"), max_length=32, blank=True, editable=False)
+    monitored = models.BooleanField(_("ongoing monitoring"), default=False, editable=False)
     status = models.CharField(
         _("status"), max_length=32, choices=AmlStatus.choices, default=AmlStatus.PENDING, editable=False
     )
@@ -65,6 +79,7 @@ class AmlHit(models.Model):
     )
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolution_reason = models.TextField(_("resolution reason"), blank=True)
+    resolution_code = models.CharField(_("resolution reason code"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("AML hit")
