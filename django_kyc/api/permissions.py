@@ -58,7 +58,8 @@ class IsOwnerOrStaff(BasePermission):
 
 
 class CanScreen(BasePermission):
-    """Starting an AML screening is the site's decision, not the applicant's.
+    """An AML screening may be started by the applicant themself (their own person, wallet or transaction;
+    the result tells them nothing a sanctions list would not) or by staff with ``add_amlcheck``.
 
     Checked on the applicant, after the queryset filter has found it, so someone else's applicant stays a
     404 instead of a 403 that would be answered before anyone looked.
@@ -69,4 +70,7 @@ class CanScreen(BasePermission):
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         if request.method in SAFE_METHODS:
             return True
-        return bool(request.user.is_authenticated and request.user.has_perm("django_kyc.add_amlcheck"))
+        applicant: Applicant = obj if isinstance(obj, Applicant) else obj.applicant
+        return owns(request.user, applicant) or bool(
+            request.user.is_authenticated and request.user.has_perm("django_kyc.add_amlcheck")
+        )

@@ -247,13 +247,56 @@ class AmlCheckSerializer(serializers.ModelSerializer[AmlCheck]):
 
     class Meta:
         model = AmlCheck
-        fields = ["id", "applicant", "backend", "check_type", "status", "hits", "screened_at", "created_at"]
-        read_only_fields = ["id", "applicant", "status", "hits", "screened_at", "created_at"]
+        fields = [
+            "id",
+            "applicant",
+            "backend",
+            "check_type",
+            "subject",
+            "blockchain",
+            "address",
+            "tx_hash",
+            "status",
+            "score",
+            "risk_level",
+            "monitored",
+            "hits",
+            "screened_at",
+            "created_at",
+        ]
+        read_only_fields = [
+            "id",
+            "applicant",
+            "status",
+            "score",
+            "risk_level",
+            "monitored",
+            "hits",
+            "screened_at",
+            "created_at",
+        ]
 
     def validate_backend(self, value: str) -> str:
         if not is_configured(value):
             raise serializers.ValidationError(f"Unknown backend {value!r}.")
         return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """The subject rules live in the AML service; surface its field errors as ordinary 400s."""
+        from django.core.exceptions import ValidationError as DjangoValidationError
+
+        from django_kyc.services.aml import validate_subject
+
+        try:
+            validate_subject(
+                attrs.get("subject", "applicant"),
+                attrs.get("blockchain", ""),
+                attrs.get("address", ""),
+                attrs.get("tx_hash", ""),
+            )
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+        return attrs
 
 
 class ErrorSerializer(serializers.Serializer[Any]):

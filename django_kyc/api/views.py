@@ -246,6 +246,10 @@ class ApplicantAmlCheckViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, A
             Change.by_user(request.user, Source.API),
             backend=serializer.validated_data.get("backend"),
             check_type=serializer.validated_data.get("check_type", "manual"),
+            subject=serializer.validated_data.get("subject", "applicant"),
+            blockchain=serializer.validated_data.get("blockchain", ""),
+            address=serializer.validated_data.get("address", ""),
+            tx_hash=serializer.validated_data.get("tx_hash", ""),
         )
         return Response(self.get_serializer(check).data, status=status.HTTP_201_CREATED)
 

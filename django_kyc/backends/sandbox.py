@@ -77,7 +77,7 @@ class SandboxBackend(KycBackend):
     ``PUBLIC_BASE_URL`` (prefix for hosted-flow links)."""
 
     provider = "sandbox"
-    capabilities = frozenset({"document_upload", "hosted_flow", "polling", "aml", "webhooks", "delete"})
+    capabilities = frozenset({"document_upload", "hosted_flow", "polling", "aml", "crypto_aml", "webhooks", "delete"})
     secret_options = ("WEBHOOK_SECRET",)
 
     #: The sandbox's own raw status vocabulary, mapped like any provider's. Unknown values go to review.
@@ -218,6 +218,8 @@ class SandboxBackend(KycBackend):
         return ClientToken(token=token, link=f"{base}{path}", expires_at=timezone.now() + timedelta(seconds=ttl))
 
     def screen(self, aml_check: AmlCheck) -> AmlResult:
+        if aml_check.subject != "applicant":
+            return self._screen_crypto(aml_check)
         name = self._keyword(aml_check.applicant)
         hits = []
         if "pep" in name:
@@ -245,6 +247,42 @@ class SandboxBackend(KycBackend):
             provider_status="match" if hits else "no_match",
             provider_check_id=f"sbx_aml_{_short_hash(str(aml_check.pk))}",
             hits=hits,
+        )
+
+    def _screen_crypto(self, aml_check: AmlCheck) -> AmlResult:
+        """Wallets and transactions: ``bad`` in the address or hash is a sanctioned counterparty, ``mix`` a
+        mixer (medium risk); anything else is clear."""
+        subject = (aml_check.address or aml_check.tx_hash).lower()
+        hits = []
+        if "bad" in subject:
+            hits.append(
+                AmlHitResult(
+                    entity_id="sbx-wallet-sanctioned",
+                    caption="Sandbox sanctioned exchange",
+                    score=0.95,
+                    topics=("sanction",),
+                    datasets=("sandbox_wallets",),
+                )
+            )
+        if "mix" in subject:
+            hits.append(
+                AmlHitResult(
+                    entity_id="sbx-wallet-mixer",
+                    caption="Sandbox coin mixer",
+                    score=0.6,
+                    topics=("mixer",),
+                    datasets=("sandbox_wallets",),
+                )
+            )
+        score = max((hit.score or 0.0 for hit in hits), default=0.05)
+        return AmlResult(
+            status=AmlStatus.POTENTIAL_MATCH if hits else AmlStatus.CLEAR,
+            provider_status="risky" if hits else "clean",
+            provider_check_id=f"sbx_caml_{_short_hash(str(aml_check.pk))}",
+            hits=hits,
+            score=score,
+            risk_level="high" if score >= 0.9 else "medium" if hits else "low",
+            data={"sandbox": {"blockchain": aml_check.blockchain, "sources_of_funds": [], "uses_of_funds": []}},
         )
 
     def delete_applicant(self, applicant: Applicant) -> None:

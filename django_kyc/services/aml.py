@@ -1,14 +1,23 @@
-"""AML screening: create a check, run it through its backend, record hits."""
+"""AML screening: start a check (on the applicant, a wallet or a transaction), run it through its backend,
+record hits, and let reviewers resolve them.
+
+A check the provider is still working on is ``running`` and polled by the sweeper through
+``backend.fetch_aml``. Resolving the last open hit settles the check: ``confirmed_match`` if any hit was a
+true positive (the applicant is then suspended), else ``false_positive``. Every step is audited.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import re
+from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from django_kyc.backends import get_backend
+from django_kyc.backends.base import AmlResult
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import (
     KycConfigurationError,
@@ -17,33 +26,92 @@ from django_kyc.exceptions import (
     UnsupportedFeature,
 )
 from django_kyc.models import AmlCheck, AmlHit, Applicant
+from django_kyc.models.aml import AmlSubject
 from django_kyc.queue import enqueue_on_commit
+from django_kyc.reasons import reason_codes
 from django_kyc.services import transitions
 from django_kyc.services.retry import next_attempt_at, provider_call_lease
 from django_kyc.services.transitions import Change
-from django_kyc.status import AmlStatus, Source
+from django_kyc.status import AmlHitStatus, AmlStatus, ApplicantStatus, Source
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 logger = logging.getLogger("django_kyc.aml")
 
+TX_HASH = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+#: Which backend capability each subject needs.
+CAPABILITY: dict[str, str] = {
+    AmlSubject.APPLICANT: "aml",
+    AmlSubject.WALLET: "crypto_aml",
+    AmlSubject.TRANSACTION: "crypto_aml",
+}
+REVIEW_PERMISSION = "django_kyc.review_applicant"
+
+
+def validate_subject(subject: str, blockchain: str = "", address: str = "", tx_hash: str = "") -> None:
+    """Reject an impossible subject before anything is stored or sent: a wallet check needs a chain and an
+    address, a transaction check a chain and a 64-hex hash, and a person check neither."""
+    errors: dict[str, str] = {}
+    if subject not in CAPABILITY:
+        errors["subject"] = f"Unknown subject {subject!r}."
+    elif subject == AmlSubject.APPLICANT:
+        for name, value in (("blockchain", blockchain), ("address", address), ("tx_hash", tx_hash)):
+            if value:
+                errors[name] = "Only wallet and transaction checks take this field."
+    else:
+        if not blockchain:
+            errors["blockchain"] = "Required for wallet and transaction checks."
+        if subject == AmlSubject.WALLET:
+            if not address:
+                errors["address"] = "Required for a wallet check."
+            if tx_hash:
+                errors["tx_hash"] = "A wallet check takes an address, not a transaction hash."
+        else:
+            if not TX_HASH.match(tx_hash or ""):
+                errors["tx_hash"] = "A transaction hash is 64 hexadecimal characters (optionally 0x-prefixed)."
+            if address:
+                errors["address"] = "A transaction check takes a hash, not an address."
+    if errors:
+        raise ValidationError(errors)
+
 
 def start_check(
-    applicant: Applicant, change: Change, backend: str | None = None, check_type: str = "initial"
+    applicant: Applicant,
+    change: Change,
+    backend: str | None = None,
+    check_type: str = "initial",
+    *,
+    subject: str = AmlSubject.APPLICANT,
+    blockchain: str = "",
+    address: str = "",
+    tx_hash: str = "",
 ) -> AmlCheck:
     alias = backend or kyc_settings.DEFAULT_BACKEND
-    if not get_backend(alias).supports("aml"):
-        raise UnsupportedFeature(alias, "AML screening")
+    validate_subject(subject, blockchain, address, tx_hash)
+    if not get_backend(alias).supports(CAPABILITY[subject]):
+        raise UnsupportedFeature(alias, f"AML screening of a {subject}")
     with transaction.atomic():
-        check = AmlCheck.objects.create(applicant=applicant, backend=alias, check_type=check_type)
+        check = AmlCheck.objects.create(
+            applicant=applicant,
+            backend=alias,
+            check_type=check_type,
+            subject=subject,
+            blockchain=blockchain,
+            address=address,
+            tx_hash=tx_hash,
+        )
         transitions.audit(change, obj=check, applicant_id=applicant.pk, action="created", to_status=check.status)
         enqueue_on_commit("run_aml_check", str(check.pk))
     return check
 
 
 def run_check(check_id: Any) -> None:
-    """Task body: screen once; transient failures back off, permanent ones end in ``error``."""
+    """Task body: screen a pending check, or poll a running one. Transient failures back off, permanent
+    ones end in ``error``; a second run while one is in flight does nothing (the lease)."""
     with transaction.atomic():
         check = AmlCheck.objects.select_for_update().get(pk=check_id)
-        if check.status != AmlStatus.PENDING:
+        if check.status not in (AmlStatus.PENDING, AmlStatus.RUNNING):
             return
         if check.next_attempt_at and check.next_attempt_at > timezone.now():
             return
@@ -52,8 +120,9 @@ def run_check(check_id: Any) -> None:
         check.next_attempt_at = timezone.now() + provider_call_lease(check.backend)
         check.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
     change = Change.provider(check.backend, Source.TASK)
+    backend = get_backend(check.backend)
     try:
-        result = get_backend(check.backend).screen(check)
+        result = backend.fetch_aml(check) if check.status == AmlStatus.RUNNING else backend.screen(check)
     except (PermanentProviderError, KycConfigurationError, UnsupportedFeature) as exc:
         transitions.transition_aml_check(
             check.pk, AmlStatus.ERROR, change, updates={"last_error": str(exc), "next_attempt_at": None}
@@ -73,11 +142,33 @@ def run_check(check_id: Any) -> None:
                 next_attempt_at=next_attempt_at(check.attempts, exc.retry_after), last_error=str(exc)
             )
         return
+    apply_result(check.pk, result, change)
+
+
+def apply_result(check_id: Any, result: AmlResult, change: Change) -> AmlCheck:
+    """Record what the provider found. ``running`` keeps the check polled; anything else settles it."""
+    updates: dict[str, Any] = {
+        "provider_status": result.provider_status[:128],
+        "provider_check_id": result.provider_check_id[:128],
+        "provider_data": dict(result.data),
+        "score": result.score,
+        "risk_level": result.risk_level[:32],
+        "monitored": result.monitored,
+        "last_error": "",
+    }
     with transaction.atomic():
+        check = AmlCheck.objects.select_for_update().get(pk=check_id)
+        if result.status == AmlStatus.RUNNING:
+            # not a failure: the attempt budget counts consecutive errors only
+            updates.update(attempts=0, next_attempt_at=next_attempt_at(1))
+            if check.status == AmlStatus.RUNNING:
+                AmlCheck.objects.filter(pk=check.pk).update(**updates, updated_at=timezone.now())
+                return check
+            return transitions.transition_aml_check(check.pk, AmlStatus.RUNNING, change, updates=updates)
         for hit in result.hits:
             AmlHit.objects.get_or_create(
                 aml_check=check,
-                entity_id=hit.entity_id,
+                entity_id=hit.entity_id[:255],
                 defaults={
                     "caption": hit.caption[:255],
                     "score": hit.score,
@@ -86,16 +177,52 @@ def run_check(check_id: Any) -> None:
                     "details": dict(hit.details),
                 },
             )
-        transitions.transition_aml_check(
-            check.pk,
-            result.status,
+        updates.update(screened_at=timezone.now(), next_attempt_at=None)
+        return transitions.transition_aml_check(check.pk, result.status, change, updates=updates)
+
+
+def resolve_hit(
+    hit_id: Any,
+    resolution: str,
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    reason_code: str,
+    comment: str = "",
+    source: str = Source.ADMIN,
+) -> AmlHit:
+    """A reviewer's verdict on one hit. The last open hit settles its check; a confirmed match suspends the
+    applicant. Permission and reason checks are here so every door enforces them."""
+    if resolution not in (AmlHitStatus.TRUE_POSITIVE, AmlHitStatus.FALSE_POSITIVE):
+        raise ValidationError({"resolution": f"Unknown resolution {resolution!r}."})
+    if not user.has_perm(REVIEW_PERMISSION):  # type: ignore[union-attr]
+        raise PermissionDenied("You do not have permission to resolve AML hits.")
+    if reason_code not in reason_codes():
+        raise ValidationError({"reason_code": f"Unknown reason code {reason_code!r}."})
+    change = Change.by_user(user, source, reason=comment, reason_code=reason_code)
+    with transaction.atomic():
+        hit = AmlHit.objects.select_for_update().select_related("aml_check").get(pk=hit_id)
+        check = hit.aml_check
+        if check.applicant.user_id is not None and check.applicant.user_id == user.pk:
+            raise PermissionDenied("Reviewers cannot resolve hits on their own applicant.")
+        if hit.status != AmlHitStatus.OPEN:
+            raise ValidationError({"resolution": "This hit is already resolved."})
+        hit.status = resolution
+        hit.resolved_by = user if user.is_authenticated else None  # type: ignore[assignment]
+        hit.resolved_at = timezone.now()
+        hit.resolution_code = reason_code
+        hit.resolution_reason = comment
+        hit.save()
+        transitions.audit(
             change,
-            updates={
-                "provider_status": result.provider_status,
-                "provider_check_id": result.provider_check_id,
-                "provider_data": dict(result.data),
-                "screened_at": timezone.now(),
-                "next_attempt_at": None,
-                "last_error": "",
-            },
+            obj=check,
+            applicant_id=check.applicant_id,
+            action="hit_resolved",
+            data={"hit": str(hit.pk), "entity_id": hit.entity_id, "resolution": resolution},
         )
+        if not check.hits.filter(status=AmlHitStatus.OPEN).exists():
+            confirmed = check.hits.filter(status=AmlHitStatus.TRUE_POSITIVE).exists()
+            target = AmlStatus.CONFIRMED_MATCH if confirmed else AmlStatus.FALSE_POSITIVE
+            transitions.transition_aml_check(check.pk, target, change)
+            if confirmed:
+                transitions.set_applicant_status(check.applicant_id, ApplicantStatus.SUSPENDED, change)
+    return hit

@@ -54,7 +54,11 @@ def sweep(limit: int = 500) -> SweepReport:
     for pk in events:
         enqueue("process_webhook_event", str(pk))
 
-    checks = list(AmlCheck.objects.filter(_due(), status=AmlStatus.PENDING).values_list("pk", flat=True)[:limit])
+    checks = list(
+        AmlCheck.objects.filter(_due(), status__in=[AmlStatus.PENDING, AmlStatus.RUNNING]).values_list("pk", flat=True)[
+            :limit
+        ]
+    )
     for pk in checks:
         enqueue("run_aml_check", str(pk))
 

@@ -32,6 +32,7 @@ from django_kyc.status import (
     VERIFICATION_RANK,
     VERIFICATION_TERMINAL,
     Actor,
+    AmlStatus,
     ApplicantStatus,
     Source,
     VerificationStatus,
@@ -383,13 +384,20 @@ def derive_applicant_status(applicant: Applicant) -> str:
         .values_list("status", flat=True)
     )
     if not statuses:
-        return ApplicantStatus.UNVERIFIED
+        return ApplicantStatus.REVIEW if _has_open_aml_match(applicant) else ApplicantStatus.UNVERIFIED
     derived = APPLICANT_STATUS_FOR_VERIFICATION[statuses[0]]
     if derived == ApplicantStatus.IN_PROGRESS:
         earlier_outcome = next((s for s in statuses[1:] if s in VERIFICATION_DECISIONS), None)
         if earlier_outcome == VerificationStatus.APPROVED:
-            return ApplicantStatus.VERIFIED
+            derived = ApplicantStatus.VERIFIED
+    if derived != ApplicantStatus.REJECTED and _has_open_aml_match(applicant):
+        # a possible sanctions/PEP match holds the applicant for a person, whatever the documents said
+        return ApplicantStatus.REVIEW
     return derived
+
+
+def _has_open_aml_match(applicant: Applicant) -> bool:
+    return AmlCheck.objects.filter(applicant=applicant, status=AmlStatus.POTENTIAL_MATCH).exists()
 
 
 def refresh_applicant(applicant_id: Any, change: Change) -> Applicant:
@@ -466,4 +474,5 @@ def transition_aml_check(
             from_status=from_status,
             to_status=to_status,
         )
+        refresh_applicant(check.applicant_id, change)
         return check
