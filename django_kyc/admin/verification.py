@@ -169,7 +169,12 @@ class VerificationAdmin(ReadOnlyAdmin):
             "opts": self.opts,
             "form": form,
             "decision": decision,
-            "verifications": list(queryset.select_related("applicant")),
+            "items": [
+                (v.pk, f"{v.applicant.reference} · {v.backend} · {v.get_status_display()}")
+                for v in queryset.select_related("applicant")
+            ],
+            "noun": "verification",
+            "noun_plural": "verifications",
             "single": single,
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }

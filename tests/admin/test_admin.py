@@ -43,7 +43,7 @@ from django_kyc.status import Actor, ApplicantStatus, Source, VerificationStatus
 from tests.conftest import make_png
 
 V = VerificationStatus
-KYC_MODELS = [Applicant, Document, Verification, ReviewQueueItem, AmlCheck, AuditEvent, WebhookEvent]
+KYC_MODELS = [Applicant, Document, Verification, ReviewQueueItem, AmlCheck, AmlHit, AuditEvent, WebhookEvent]
 
 
 def admin_url(model: type[Any], view: str, *args: Any) -> str:
