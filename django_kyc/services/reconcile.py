@@ -1,0 +1,48 @@
+"""Reconciliation: walk a provider's own list of verifications and apply anything we missed.
+
+Webhooks get lost and polling only looks at verifications we know are waiting; a provider that can list
+its submissions (ARGOS) lets us compare the whole book. Every state goes through the transition service,
+so reconciling is safe to run at any time: older or already-applied states change nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+
+from django_kyc.backends import get_backend
+from django_kyc.backends.base import ProviderEvent
+from django_kyc.models import Verification
+from django_kyc.services import transitions
+from django_kyc.services.transitions import Change
+from django_kyc.status import Source
+
+
+def _match(alias: str, event: ProviderEvent) -> Verification | None:
+    queryset = Verification.objects.filter(backend=alias)
+    if event.provider_ref:
+        found = queryset.filter(provider_verification_id=event.provider_ref).order_by("-created_at").first()
+        if found:
+            return found
+    if event.our_ref:
+        try:
+            return queryset.filter(pk=uuid.UUID(event.our_ref)).first()
+        except ValueError:
+            return None
+    return None
+
+
+def reconcile(alias: str, since: datetime | None = None) -> Iterator[tuple[ProviderEvent, str]]:
+    """Apply each state the provider lists; yields (event, outcome) where outcome is an Outcome value or
+    ``unmatched`` (the provider knows a verification we do not, e.g. created outside this site)."""
+    backend = get_backend(alias)
+    for event in backend.reconcile(since):
+        verification = _match(alias, event)
+        if verification is None or event.state is None:
+            yield event, "unmatched"
+            continue
+        if event.provider_ref and not verification.provider_verification_id:
+            Verification.objects.filter(pk=verification.pk).update(provider_verification_id=event.provider_ref)
+        outcome = transitions.apply_provider_state(verification.pk, event.state, Change.provider(alias, Source.POLL))
+        yield event, outcome.value
