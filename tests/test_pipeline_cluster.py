@@ -51,3 +51,28 @@ def test_api_to_decision_through_qcluster(broker, user, client_for, png, monkeyp
     assert final.source == "webhook"
     assert final.webhook_event_id is not None
     assert client_for(user).get(f"/kyc/api/verifications/{verification_id}/").json()["status"] == "approved"
+
+
+def test_wallet_screening_through_the_api_and_qcluster(user, client_for, monkeypatch):
+    from django_kyc.models import AmlCheck
+
+    with qcluster("orm") as queue:
+        use_broker(monkeypatch, "orm", queue)
+        client = client_for(user)
+        applicant_id = client.post("/kyc/api/applicants/", {"last_name": "Doe"}, format="json").json()["id"]
+        started = client.post(
+            f"/kyc/api/applicants/{applicant_id}/aml-checks/",
+            {"subject": "wallet", "blockchain": "bitcoin", "address": "1BadExchangeWallet"},
+            format="json",
+        )
+        assert started.status_code == 201, started.content
+        check_id = started.json()["id"]
+
+        def settled() -> bool:
+            connection.close()
+            return AmlCheck.objects.get(pk=check_id).status not in ("pending", "running")
+
+        assert wait_for(settled, timeout=60)
+    result = client_for(user).get(f"/kyc/api/aml-checks/{check_id}/").json()
+    assert (result["status"], result["risk_level"]) == ("potential_match", "high")
+    assert [hit["caption"] for hit in result["hits"]] == ["Sandbox sanctioned exchange"]
