@@ -180,3 +180,40 @@ def open_sealed(keys: Sequence[bytes], token: str, associated: bytes = b"") -> d
         if isinstance(data, dict):
             return {str(k): str(v) for k, v in data.items()}
     raise WebhookAuthenticationError("reference does not open with our key")
+
+
+# --- source-address allow-lists (for providers whose only control is a fixed egress IP) -----------------
+
+
+def source_ip(remote_addr: str, forwarded_for: str = "", trusted_proxies: int = 0) -> str:
+    """The address a delivery came from.
+
+    ``remote_addr`` is the only address nobody can forge, so it is the answer unless the site says it runs
+    behind ``trusted_proxies`` reverse proxies. Each proxy appends the address it received the request from
+    to ``X-Forwarded-For``, so with N trusted proxies the sender is the N-th entry from the right; entries
+    further left were written by the sender itself and prove nothing. Too few entries: ``""`` (refused).
+    """
+    if trusted_proxies <= 0:
+        return remote_addr.strip()
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    if len(hops) < trusted_proxies:
+        return ""
+    return hops[-trusted_proxies]
+
+
+def check_source_ip(address: str, allowed: Iterable[str]) -> None:
+    """Raise :class:`WebhookAuthenticationError` unless ``address`` is in one of the ``allowed`` addresses
+    or networks (``"52.78.194.237"``, ``"10.0.0.0/8"``, IPv6 alike)."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError as exc:
+        raise WebhookAuthenticationError("delivery source address unknown") from exc
+    for entry in allowed:
+        try:
+            if ip in ipaddress.ip_network(str(entry).strip(), strict=False):
+                return
+        except ValueError:
+            continue  # a malformed entry allows nothing (system checks are the place to report it)
+    raise WebhookAuthenticationError(f"delivery from {ip} is not from an allowed address")

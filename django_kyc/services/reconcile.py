@@ -42,7 +42,8 @@ def reconcile(alias: str, since: datetime | None = None) -> Iterator[tuple[Provi
         if verification is None or event.state is None:
             yield event, "unmatched"
             continue
-        if event.provider_ref and not verification.provider_verification_id:
+        if event.provider_ref and event.provider_ref != verification.provider_verification_id:
+            # the provider's current record for this verification (e.g. a newer submission) is the one to follow
             Verification.objects.filter(pk=verification.pk).update(provider_verification_id=event.provider_ref)
         outcome = transitions.apply_provider_state(verification.pk, event.state, Change.provider(alias, Source.POLL))
         yield event, outcome.value
