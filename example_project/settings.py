@@ -214,6 +214,29 @@ if env.str("PASSPORTREADER_PUBLIC_KEY", default=""):
             "FACE_VERIFICATION": env.bool("PASSPORTREADER_FACE_VERIFICATION", default=True),
         },
     }
+if env.str("ALLPASS_PRIVATE_APP_KEY", default=""):
+    DJANGO_KYC["BACKENDS"]["allpass"] = {
+        "CLASS": "django_kyc.backends.allpass.AllpassBackend",
+        "OPTIONS": {
+            "PRIVATE_APP_KEY": env.str("ALLPASS_PRIVATE_APP_KEY"),
+            "BASE_URL": env.str("ALLPASS_BASE_URL"),  # Allpass does not publish its production host
+            "FLOW_NAME": env.str("ALLPASS_FLOW_NAME", default="basic-kyc"),
+            "WEBHOOK_MODE": env.str("ALLPASS_WEBHOOK_MODE", default="cbc-hmac"),
+            "CRYPTO_KEY": env.list("ALLPASS_CRYPTO_KEY", default=[]),
+            "HMAC_KEY": env.list("ALLPASS_HMAC_KEY", default=[]),
+        },
+    }
+if env.str("ARGOS_API_KEY", default=""):
+    DJANGO_KYC["BACKENDS"]["argos"] = {
+        "CLASS": "django_kyc.backends.argos.ArgosBackend",
+        "OPTIONS": {
+            "API_KEY": env.str("ARGOS_API_KEY"),
+            "PROJECT_ID": env.str("ARGOS_PROJECT_ID", default="demo-project"),
+            "BASE_URL": env.str("ARGOS_BASE_URL", default="https://rest-api.argosidentity.com/v3"),
+            "LIVEFORM_URL": env.str("ARGOS_LIVEFORM_URL", default="https://form.argosidentity.com/"),
+            "ALLOWED_IPS": env.list("ARGOS_ALLOWED_IPS", default=["52.78.194.237"]),
+        },
+    }
 DJANGO_KYC["DEFAULT_BACKEND"] = env.str("KYC_DEFAULT_BACKEND", default="sandbox")
 
 # --- logging -------------------------------------------------------------------------------------------

@@ -147,6 +147,9 @@ class KycBackend:
     required_options: ClassVar[tuple[str, ...]] = ()
     #: Options whose values are secrets: never logged, never shown in admin.
     secret_options: ClassVar[tuple[str, ...]] = ()
+    #: Headers :meth:`parse_webhook` reads, stored with each delivery so it can be re-parsed when processed
+    #: or reprocessed (e.g. a GCM tag, a signed timestamp). Never credentials.
+    parse_headers: ClassVar[tuple[str, ...]] = ()
     #: The provider's own retry guidance, when it publishes one.
     retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
 

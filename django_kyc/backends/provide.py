@@ -54,6 +54,8 @@ class ProvideBackend(KycBackend):
     ``TOLERANCE`` (seconds, default 300), ``PUSH_DECISIONS`` (send reviewer decisions to Provide)."""
 
     provider = "provide"
+    #: the signed timestamp dates the event when a stored delivery is parsed again
+    parse_headers = (SIGNATURE_HEADER,)
     capabilities = frozenset({"document_upload", "polling", "webhooks", "push_decision"})
     required_options = ("TOKEN",)
     secret_options = ("TOKEN", "WEBHOOK_SECRET")

@@ -52,7 +52,8 @@ def receive(alias: str, webhook: InboundWebhook) -> Receipt:
         logger.warning("webhook for %s rejected: %s", alias, exc)
         signals.webhook_rejected.send(sender=WebhookEvent, backend=alias, reason=str(exc))
         raise
-    allowed = {name.lower() for name in kyc_settings.WEBHOOK_HEADER_ALLOWLIST}
+    # the site's allow-list plus whatever the backend needs to parse the stored delivery again later
+    allowed = {name.lower() for name in (*kyc_settings.WEBHOOK_HEADER_ALLOWLIST, *backend.parse_headers)}
     headers = {key.lower(): value for key, value in webhook.headers.items() if key.lower() in allowed}
     body = webhook.body.decode("utf-8", errors="replace")
     stored = duplicates = 0
