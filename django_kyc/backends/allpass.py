@@ -780,6 +780,9 @@ class AllpassBackend(KycBackend):
             raise PermanentProviderError("address is not a blockchain address", provider=self.provider)
         return {"blockchain": blockchain, "address": address}
 
+    def check_aml_subject(self, aml_check: AmlCheck) -> None:
+        self.aml_search_body(aml_check)
+
     def screen(self, aml_check: AmlCheck) -> AmlResult:
         """Search once (the search id is committed at once, so a retry reads that search), then read it."""
         body = self.aml_search_body(aml_check)

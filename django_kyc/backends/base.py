@@ -255,6 +255,10 @@ class KycBackend:
     def screen(self, aml_check: AmlCheck) -> AmlResult:
         raise self._unsupported("AML screening")
 
+    def check_aml_subject(self, aml_check: AmlCheck) -> None:
+        """Refuse, before anything is stored or sent, a subject this provider cannot screen (an unknown chain,
+        a malformed address). Raise :class:`PermanentProviderError` with a message for the user."""
+
     def fetch_aml(self, aml_check: AmlCheck) -> AmlResult:
         """The current result of a screening still ``running`` at the provider."""
         raise self._unsupported("fetching AML results")

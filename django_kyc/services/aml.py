@@ -89,18 +89,24 @@ def start_check(
 ) -> AmlCheck:
     alias = backend or kyc_settings.DEFAULT_BACKEND
     validate_subject(subject, blockchain, address, tx_hash)
-    if not get_backend(alias).supports(CAPABILITY[subject]):
+    chosen = get_backend(alias)
+    if not chosen.supports(CAPABILITY[subject]):
         raise UnsupportedFeature(alias, f"AML screening of a {subject}")
+    check = AmlCheck(
+        applicant=applicant,
+        backend=alias,
+        check_type=check_type,
+        subject=subject,
+        blockchain=blockchain,
+        address=address,
+        tx_hash=tx_hash,
+    )
+    try:
+        chosen.check_aml_subject(check)
+    except PermanentProviderError as exc:
+        raise ValidationError(exc.message) from exc
     with transaction.atomic():
-        check = AmlCheck.objects.create(
-            applicant=applicant,
-            backend=alias,
-            check_type=check_type,
-            subject=subject,
-            blockchain=blockchain,
-            address=address,
-            tx_hash=tx_hash,
-        )
+        check.save()
         transitions.audit(change, obj=check, applicant_id=applicant.pk, action="created", to_status=check.status)
         enqueue_on_commit("run_aml_check", str(check.pk))
     return check

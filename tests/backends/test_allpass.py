@@ -661,3 +661,37 @@ class TestAllpassGcmContract(AllpassHooks):
         body, headers = server.webhook_for(self.ref(submitted), "APPROVED")
         assert self.post(django_capture_on_commit_callbacks, body, headers).status_code == 403
         assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"subject": "wallet", "blockchain": "NOPE", "address": "bc1qexample0000000000"}, "not one Allpass accepts"),
+        ({"subject": "wallet", "blockchain": "BTC", "address": "not an address!"}, "not a blockchain address"),
+    ],
+)
+def test_api_refuses_a_subject_allpass_cannot_screen_with_a_400(
+    make_applicant: Any, user: Any, body: dict[str, str], message: str
+) -> None:
+    from rest_framework.test import APIClient
+
+    from django_kyc.models import AmlCheck
+
+    backends = {
+        **settings.DJANGO_KYC["BACKENDS"],
+        "allpass": {
+            "CLASS": "django_kyc.backends.allpass.AllpassBackend",
+            "OPTIONS": options_for("https://allpass.invalid"),
+        },
+    }
+    client = APIClient()
+    client.force_login(user)
+    applicant = make_applicant(user=user)
+    with override_settings(DJANGO_KYC={**settings.DJANGO_KYC, "BACKENDS": backends}):
+        response = client.post(
+            f"/kyc/api/applicants/{applicant.pk}/aml-checks/", {"backend": "allpass", **body}, format="json"
+        )
+    assert response.status_code == 400, response.content
+    assert message in str(response.json())
+    assert not AmlCheck.objects.exists()
