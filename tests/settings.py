@@ -33,7 +33,10 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_q",
     "django_kyc",
+    "example_project.onboarding",  # the demo frontend, driven by the browser tests
 ]
+LOGIN_URL = "onboarding:login"
+LOGIN_REDIRECT_URL = "onboarding:index"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -6,4 +6,5 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("kyc/", include("django_kyc.urls")),
+    path("onboarding/", include("example_project.onboarding.urls")),
 ]
