@@ -119,3 +119,74 @@ def _provider_timeouts_within(timeout: float) -> list[CheckMessage]:
                 )
             )
     return messages
+
+
+@register(Tags.security)
+def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Personal data is never stored in plaintext: missing keys stop production, DEBUG gets a loud warning."""
+    from django_kyc.crypto import (
+        BLIND_INDEX_SETTING,
+        KEYS_SETTING,
+        MIN_BLIND_INDEX_KEY_LENGTH,
+        validate_encryption_keys,
+    )
+
+    messages: list[CheckMessage] = []
+    keys = kyc_settings.ENCRYPTION_KEYS
+    if not keys:
+        if settings.DEBUG:
+            messages.append(
+                Warning(
+                    f"{KEYS_SETTING} is not set; personal data is encrypted with a development key derived "
+                    "from SECRET_KEY.",
+                    hint="Set real keys before DEBUG is turned off; see docs/encryption.md.",
+                    id="django_kyc.W020",
+                )
+            )
+        else:
+            messages.append(
+                Error(
+                    f"{KEYS_SETTING} is not set; django_kyc refuses to store personal data unencrypted.",
+                    hint="Generate a key with `python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'` and set the list, newest first.",
+                    id="django_kyc.E020",
+                )
+            )
+    else:
+        messages.extend(Error(problem, id="django_kyc.E022") for problem in validate_encryption_keys(keys))
+
+    bidx_key = kyc_settings.BLIND_INDEX_KEY
+    if not bidx_key:
+        if settings.DEBUG:
+            messages.append(
+                Warning(
+                    f"{BLIND_INDEX_SETTING} is not set; blind indexes use a development key derived from SECRET_KEY.",
+                    hint="Set a real key before DEBUG is turned off; indexes must be rebuilt (kyc_rotate_keys) "
+                    "when it changes.",
+                    id="django_kyc.W021",
+                )
+            )
+        else:
+            messages.append(
+                Error(
+                    f"{BLIND_INDEX_SETTING} is not set; it is needed to look up encrypted document numbers.",
+                    hint="Use a random string of at least 32 characters, e.g. "
+                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`.",
+                    id="django_kyc.E021",
+                )
+            )
+    elif not isinstance(bidx_key, str | bytes) or len(bidx_key) < MIN_BLIND_INDEX_KEY_LENGTH:
+        messages.append(
+            Error(
+                f"{BLIND_INDEX_SETTING} must be a string of at least {MIN_BLIND_INDEX_KEY_LENGTH} characters.",
+                id="django_kyc.E023",
+            )
+        )
+    elif isinstance(keys, list | tuple) and bidx_key in keys:
+        messages.append(
+            Error(
+                f"{BLIND_INDEX_SETTING} must not be one of {KEYS_SETTING}: one leaked key would expose both.",
+                id="django_kyc.E024",
+            )
+        )
+    return messages

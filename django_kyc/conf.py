@@ -46,6 +46,35 @@ DEFAULTS: dict[str, Any] = {
     "API_THROTTLE_RATES": {"kyc_write": "60/hour", "kyc_upload": "30/hour"},
     # Reviewer reason codes added to the built-in catalogue: {"CODE": "Label"}.
     "REASON_CODES": {},
+    # Provider reason codes mapped onto the catalogue, over the built-in map: {"PROVIDER_CODE": "CATALOGUE_CODE"}.
+    "PROVIDER_REASON_MAP": {},
+    # Four-eyes review (docs/review.md). Off by default: when True, a decision on a high-risk applicant is
+    # recorded as a proposal that a second reviewer with ``approve_high_risk`` must confirm. An applicant is
+    # high-risk when its risk level is in FOUR_EYES_RISK_LEVELS, when it has an AML hit (open or confirmed) with
+    # a topic in FOUR_EYES_AML_TOPICS ("role.pep" matches "pep"), or when FOUR_EYES_RULE, a dotted path to a
+    # callable ``rule(applicant) -> bool | str``, returns something truthy (a string names the rule).
+    "FOUR_EYES": False,
+    "FOUR_EYES_RISK_LEVELS": ["high", "prohibited"],
+    "FOUR_EYES_AML_TOPICS": ["sanction", "pep"],
+    "FOUR_EYES_RULE": None,
+    # Review dashboard: how many days the charts cover by default.
+    "DASHBOARD_DAYS": 30,
+    # Field-level encryption (docs/encryption.md). Fernet keys, newest first: values are encrypted with the
+    # first and decrypted with whichever matches. Required when DEBUG is False (system check E020); with DEBUG
+    # on and no keys, a development key derived from SECRET_KEY is used (warning W020).
+    "ENCRYPTION_KEYS": [],
+    # HMAC key (at least 32 characters, not one of ENCRYPTION_KEYS) for blind indexes: exact lookups of
+    # encrypted identifiers such as document numbers. Same DEBUG rules (E021 / W021).
+    "BLIND_INDEX_KEY": "",
+    # Retention and erasure (docs/retention.md). CDD records are kept this many years after the relationship
+    # ends (FATF R.11, EU AMLD Art. 40: at least 5); while it lasts, nothing is purged.
+    "RETENTION_YEARS": 5,
+    # Longer (or shorter) periods by the applicant's country of residence, e.g. {"ES": 10}.
+    "RETENTION_YEARS_BY_COUNTRY": {},
+    # How many applicants the purge handles per batch (management command and daily schedule).
+    "RETENTION_PURGE_BATCH_SIZE": 100,
+    # Install the daily django-q2 purge schedule with the sweeper (kyc_install_schedules / on migrate).
+    "RETENTION_PURGE_SCHEDULE": True,
 }
 
 

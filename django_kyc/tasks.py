@@ -36,6 +36,13 @@ def sweep() -> str:
     )
 
 
+def purge_expired() -> str:
+    """The daily retention purge (same as ``kyc_purge``): redact applicants whose retention lapsed."""
+    from django_kyc.services import retention
+
+    return retention.purge_due().summary()
+
+
 def deliver_sandbox_decision(alias: str, verification_id: str, outcome: str = "") -> None:
     from django_kyc.backends.sandbox import deliver_decision
 

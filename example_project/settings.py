@@ -164,6 +164,12 @@ DJANGO_KYC: dict[str, Any] = {
     },
     # Identity documents never go under MEDIA_ROOT: only the permission-checked admin view serves them.
     "DOCUMENT_STORAGE_LOCATION": str(STATE_DIR / "private" / "kyc-documents"),
+    # Field encryption: with DEBUG on and no keys, a development key derived from SECRET_KEY is used (with a
+    # system-check warning); production refuses to start without them.
+    "ENCRYPTION_KEYS": env.list("KYC_ENCRYPTION_KEYS", default=[]),
+    "BLIND_INDEX_KEY": env.str("KYC_BLIND_INDEX_KEY", default=""),
+    # Four-eyes: decisions on high-risk applicants become proposals a second reviewer confirms.
+    "FOUR_EYES": env.bool("KYC_FOUR_EYES", default=True),
 }
 
 # --- real provider backends, switched on by their credentials ------------------------------------------

@@ -112,6 +112,9 @@ DJANGO_KYC = {
     "RETRY_BASE_SECONDS": 2,
     "HTTP_READ_TIMEOUT": 10,
     "API_THROTTLE_RATES": {"kyc_write": "1000/hour", "kyc_upload": "1000/hour"},
+    # test-only keys (never use these anywhere else); tests/test_crypto.py rotates them with override_settings
+    "ENCRYPTION_KEYS": ["S2tUL5J8oMZ1xJkqVbO0b3mZlT1CqW9x6yX2m1s7YtA="],
+    "BLIND_INDEX_KEY": "django-kyc-tests-blind-index-key-not-secret",
 }
 
 LOGGING = {

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client, override_settings
 
@@ -121,6 +122,9 @@ class CountingBackend(KycBackend):
     DJANGO_KYC={
         "DEFAULT_BACKEND": "counting",
         "BACKENDS": {"counting": {"CLASS": "tests.test_concurrency_postgres.CountingBackend"}},
+        # personal data is never stored unencrypted, so the suite's keys come along
+        "ENCRYPTION_KEYS": settings.DJANGO_KYC["ENCRYPTION_KEYS"],
+        "BLIND_INDEX_KEY": settings.DJANGO_KYC["BLIND_INDEX_KEY"],
     }
 )
 def test_concurrent_submission_tasks_call_the_provider_once(make_applicant):

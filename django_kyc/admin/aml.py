@@ -12,15 +12,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline
 from django_kyc.admin.forms import DecisionForm
+from django_kyc.admin.verification import AgeFilter, AssigneeFilter, assign_to_me, unassign
 from django_kyc.backends import get_backend
 from django_kyc.exceptions import KycError
-from django_kyc.models import AmlCheck, AmlHit
-from django_kyc.services import aml
+from django_kyc.models import AmlCheck, AmlHit, AmlQueueItem, ReviewDecision
+from django_kyc.services import aml, review
 from django_kyc.services.transitions import Change, audit
 from django_kyc.status import AmlHitStatus, Source
 
@@ -153,15 +155,25 @@ class AmlHitAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         form = DecisionForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            done, failed = 0, []
+            done, proposed, failed = 0, 0, []
             for hit in queryset:
                 try:
-                    aml.resolve_hit(hit.pk, resolution, user=request.user, **form.cleaned_data)
-                    done += 1
+                    result = review.decide_hit(hit.pk, resolution, user=request.user, **form.cleaned_data)
+                    if isinstance(result, ReviewDecision):
+                        proposed += 1
+                    else:
+                        done += 1
                 except (KycError, ValidationError, PermissionDenied) as exc:
                     failed.append(f"{hit.caption}: {exc}")
             if done:
                 self.message_user(request, f"{RESOLUTIONS[resolution]}: {done} hit(s).", messages.SUCCESS)
+            if proposed:
+                self.message_user(
+                    request,
+                    f"{RESOLUTIONS[resolution]}: {proposed} hit(s) need a second reviewer (four-eyes); "
+                    "proposals recorded.",
+                    messages.WARNING,
+                )
             for failure in failed:
                 self.message_user(request, failure, messages.ERROR)
             return None
@@ -178,3 +190,54 @@ class AmlHitAdmin(ReadOnlyAdmin):
             "action_checkbox_name": ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "django_kyc/admin/decision.html", context)
+
+
+@admin.register(AmlQueueItem)
+class AmlQueueAdmin(AmlHitAdmin):
+    """The AML half of the review queue: open hits, oldest screening first, with the queue's filters."""
+
+    list_display = ["caption", "check_link", "risk", "backend", "score", "topics", "assigned_to", "waiting_since"]
+    list_select_related = ["aml_check", "aml_check__applicant", "assigned_to"]
+    ordering = ["aml_check__created_at", "-score"]
+
+    actions = [*AmlHitAdmin.actions, assign_to_me, unassign]
+
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        return [
+            "aml_check__backend",
+            "aml_check__applicant__risk_level",
+            "aml_check__subject",
+            AmlAgeFilter,
+            AssigneeFilter,
+        ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AmlHit]:
+        return super().get_queryset(request).filter(status=AmlHitStatus.OPEN)
+
+    @admin.display(description=_("risk"), ordering="aml_check__applicant__risk_level")
+    def risk(self, obj: AmlHit) -> str:
+        return obj.aml_check.applicant.get_risk_level_display()
+
+    @admin.display(description=_("backend"), ordering="aml_check__backend")
+    def backend(self, obj: AmlHit) -> str:
+        return obj.aml_check.backend
+
+    @admin.display(description=_("waiting since"), ordering="aml_check__created_at")
+    def waiting_since(self, obj: AmlHit) -> Any:
+        return obj.aml_check.created_at
+
+
+class AmlAgeFilter(admin.SimpleListFilter):
+    """How long the screening behind the hit has waited (hits have no timestamp of their own)."""
+
+    title = _("waiting")
+    parameter_name = "age"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("1h", "over an hour"), ("1d", "over a day"), ("7d", "over a week")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value in AgeFilter.BUCKETS:
+            return queryset.filter(aml_check__created_at__lte=timezone.now() - AgeFilter.BUCKETS[value])
+        return queryset

@@ -18,6 +18,13 @@ from django_kyc.admin.base import (
     can_view_pii,
     without,
 )
+from django_kyc.admin.export import ExportAdminMixin
+from django_kyc.admin.retention import (
+    ErasureRequestInline,
+    RetentionAdminMixin,
+    purge_applicants,
+    record_erasure_request,
+)
 from django_kyc.models import AmlCheck, Applicant, AuditEvent, Document, Verification
 
 
@@ -44,16 +51,25 @@ class DocumentInline(ReadOnlyInline):
 
     @admin.display(description=_("files"))
     def files_links(self, obj: Document) -> str:
-        links = [
-            format_html(
-                '<a href="{}">{} ({})</a>',
-                reverse("admin:django_kyc_document_file", args=[f.pk]),
-                f.get_side_display(),
-                f.content_type,
-            )
-            for f in obj.files.all()
-        ]
-        return format_html(" · ".join(["{}"] * len(links)), *links) if links else "-"
+        """Image files get an inline preview; like every access, loading it goes through the audited view."""
+        links = []
+        for f in obj.files.all():
+            url = reverse("admin:django_kyc_document_file", args=[f.pk])
+            label = f"{f.get_side_display()} ({f.content_type})"
+            if f.content_type.startswith("image/"):
+                links.append(
+                    format_html(
+                        '<a href="{}" class="kyc-preview" title="{}"><img src="{}" alt="{}" '
+                        'style="max-height:96px;max-width:160px;border:1px solid #ccc;border-radius:4px"></a>',
+                        url,
+                        label,
+                        url,
+                        label,
+                    )
+                )
+            else:
+                links.append(format_html('<a href="{}">{}</a>', url, label))
+        return format_html(" ".join(["{}"] * len(links)), *links) if links else "-"
 
 
 class VerificationInline(ReadOnlyInline):
@@ -89,21 +105,44 @@ class AuditInline(ReadOnlyInline):
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
+class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
     list_display = ["reference", "full_name", "user", "status", "risk_level", "country", "created_at"]
     list_filter = ["status", "risk_level", "created_at"]
     search_fields = ["reference", "external_id", "email", "last_name", "user__username", "user__email"]
     list_select_related = ["user"]
-    readonly_fields = ("id", "reference", "status", "verified_at", "created_at", "updated_at", "personal_data")
+    readonly_fields = (
+        "id",
+        "reference",
+        "status",
+        "verified_at",
+        "created_at",
+        "updated_at",
+        "personal_data",
+        "retention_until",
+        "pii_redacted_at",
+    )
+    actions = [record_erasure_request, purge_applicants]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
-    inlines = [DocumentInline, VerificationInline, AmlCheckInline, AuditInline]
+    inlines = [DocumentInline, VerificationInline, AmlCheckInline, ErasureRequestInline, AuditInline]
     fieldsets = [
         (None, {"fields": ["id", "reference", "external_id", "user", "status", "risk_level", "verified_at"]}),
         (_("Person"), {"fields": ["first_name", "middle_name", "last_name", "date_of_birth", "nationality"]}),
         (
             _("Contact and address"),
             {"fields": ["email", "phone", "country", "address_line", "city", "postal_code"]},
+        ),
+        (
+            _("Retention"),
+            {
+                "fields": [
+                    "relationship_ended_at",
+                    "retention_until",
+                    "legal_hold",
+                    "legal_hold_reason",
+                    "pii_redacted_at",
+                ]
+            },
         ),
         (_("Timestamps"), {"fields": ["created_at", "updated_at"]}),
     ]

@@ -9,7 +9,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -20,9 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from django_kyc.admin.base import ReadOnlyAdmin
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.exceptions import KycError
-from django_kyc.models import ReviewQueueItem, Verification
+from django_kyc.models import AmlHit, ProposalStatus, ReviewDecision, ReviewQueueItem, Verification
 from django_kyc.services import review
-from django_kyc.status import VerificationStatus
+from django_kyc.status import AmlHitStatus, VerificationStatus
 
 DECISION_LABELS = {
     "approve": _("Approve"),
@@ -45,6 +45,62 @@ class AgeFilter(admin.SimpleListFilter):
         if value in self.BUCKETS:
             return queryset.filter(updated_at__lte=timezone.now() - self.BUCKETS[value])
         return queryset
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    """Mine, nobody's, or anyone's: what a reviewer picks from first."""
+
+    title = _("assignee")
+    parameter_name = "assignee"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("me", _("assigned to me")), ("none", _("unassigned")), ("others", _("assigned to others"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        value = self.value()
+        if value == "me":
+            return queryset.filter(assigned_to=request.user.pk)
+        if value == "none":
+            return queryset.filter(assigned_to__isnull=True)
+        if value == "others":
+            return queryset.filter(assigned_to__isnull=False).exclude(assigned_to=request.user.pk)
+        return queryset
+
+
+@admin.action(description=_("Assign to me"), permissions=["review"])
+def assign_to_me(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    """Take the selected items; the review service checks the permission and audits each assignment."""
+    done = 0
+    for item in queryset:
+        review.assign(item, request.user)
+        done += 1
+    modeladmin.message_user(request, f"Assigned {done} item(s) to you.", messages.SUCCESS)
+
+
+@admin.action(description=_("Unassign"), permissions=["review"])
+def unassign(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+    for item in queryset:
+        review.assign(item, None, by=request.user)
+    modeladmin.message_user(request, "Unassigned.", messages.SUCCESS)
+
+
+def queue_counts() -> dict[str, Any]:
+    """What waits for a human, per status: three aggregate queries whatever the queue's size."""
+    by_status = dict(
+        Verification.objects.filter(status__in=[VerificationStatus.REVIEW, VerificationStatus.ERROR])
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    labels = dict(VerificationStatus.choices)
+    return {
+        "verifications": [
+            (labels[status], by_status.get(status, 0))
+            for status in (VerificationStatus.REVIEW, VerificationStatus.ERROR)
+        ],
+        "aml_hits": AmlHit.objects.filter(status=AmlHitStatus.OPEN).count(),
+        "proposals": ReviewDecision.objects.filter(status=ProposalStatus.PROPOSED).count(),
+    }
 
 
 def _decision_action(decision: str) -> Callable[..., Any]:
@@ -148,18 +204,28 @@ class VerificationAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         form = DecisionForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
-            done, failed = 0, []
+            done, proposed, failed = 0, 0, []
             for verification in queryset:
                 try:
                     if decision == "retry":
                         review.retry(verification.pk, user=request.user, **form.cleaned_data)
                     else:
-                        review.decide(verification.pk, decision, user=request.user, **form.cleaned_data)
+                        result = review.decide(verification.pk, decision, user=request.user, **form.cleaned_data)
+                        if isinstance(result, ReviewDecision):
+                            proposed += 1
+                            continue
                     done += 1
-                except (KycError, ValidationError) as exc:
+                except (KycError, ValidationError, PermissionDenied) as exc:
                     failed.append(f"{verification.pk}: {exc}")
             if done:
                 self.message_user(request, f"{DECISION_LABELS[decision]}: {done} verification(s).", messages.SUCCESS)
+            if proposed:
+                self.message_user(
+                    request,
+                    f"{DECISION_LABELS[decision]}: {proposed} verification(s) need a second reviewer (four-eyes); "
+                    "proposals recorded.",
+                    messages.WARNING,
+                )
             for failure in failed:
                 self.message_user(request, failure, messages.ERROR)
             return None
@@ -193,9 +259,19 @@ class ReviewQueueAdmin(VerificationAdmin):
         "status",
         "provider_status",
         "reasons",
+        "assigned_to",
         "waiting_since",
     ]
+    list_filter = ["status", "backend", "applicant__risk_level", AgeFilter, AssigneeFilter]
+    list_select_related = ["applicant", "assigned_to"]
     ordering = ["updated_at"]
+    change_list_template = "django_kyc/admin/review_queue_change_list.html"
+
+    actions = [*VerificationAdmin.actions, assign_to_me, unassign]
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        extra = {**(extra_context or {}), "queue_counts": queue_counts()}
+        return super().changelist_view(request, extra)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Verification]:
         return super().get_queryset(request).filter(status__in=[VerificationStatus.REVIEW, VerificationStatus.ERROR])

@@ -429,6 +429,7 @@ class PassportReaderBackend(KycBackend):
         self, verification: Verification, session: Mapping[str, Any], raw: str
     ) -> DocumentResult | None:
         """The chip's document, matched to a document the applicant entered (same type and number) if any."""
+        from django_kyc.crypto import blind_index
         from django_kyc.models import Document
 
         number = str(session.get("document_number") or "").strip()
@@ -436,7 +437,9 @@ class PassportReaderBackend(KycBackend):
             return None
         doc_type = self.DOCUMENT_TYPES.get(str(session.get("document_type") or "").upper(), "other")
         existing = (
-            Document.objects.filter(applicant_id=verification.applicant_id, type=doc_type, number__iexact=number)
+            Document.objects.filter(
+                applicant_id=verification.applicant_id, type=doc_type, number_bidx=blind_index(number)
+            )
             .exclude(status=DocumentStatus.PURGED)
             .values_list("pk", flat=True)
             .first()

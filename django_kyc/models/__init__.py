@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from django_kyc.models.aml import AmlCheck, AmlHit
+from django_kyc.models.aml import AmlCheck, AmlHit, AmlQueueItem
 from django_kyc.models.applicant import Applicant
 from django_kyc.models.audit import AuditEvent
 from django_kyc.models.document import Document, DocumentFile
+from django_kyc.models.retention import ErasureRequest, ErasureSource, ErasureStatus
+from django_kyc.models.review import ProposalStatus, ReviewDecision
 from django_kyc.models.verification import ReviewQueueItem, Verification
 from django_kyc.models.webhook import WebhookEvent, WebhookState
 
 __all__ = [
     "AmlCheck",
     "AmlHit",
+    "AmlQueueItem",
     "Applicant",
     "AuditEvent",
     "Document",
     "DocumentFile",
+    "ErasureRequest",
+    "ErasureSource",
+    "ErasureStatus",
+    "ProposalStatus",
+    "ReviewDecision",
     "ReviewQueueItem",
     "Verification",
     "WebhookEvent",

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_kyc.crypto import EncryptedJSONField
 from django_kyc.status import AmlHitStatus, AmlStatus
 
 
@@ -41,7 +42,9 @@ class AmlCheck(models.Model):
     )
     provider_status = models.CharField(_("provider status"), max_length=128, blank=True, editable=False)
     provider_check_id = models.CharField(_("provider check id"), max_length=128, blank=True, editable=False)
-    provider_data = models.JSONField(_("provider data"), default=dict, blank=True, editable=False)
+    provider_data = EncryptedJSONField(  # provider payloads carry PII
+        _("provider data"), default=dict, blank=True, editable=False
+    )
     attempts = models.PositiveIntegerField(_("attempts"), default=0, editable=False)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, editable=False)
     last_error = models.TextField(_("last error"), blank=True, editable=False)
@@ -80,6 +83,16 @@ class AmlHit(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolution_reason = models.TextField(_("resolution reason"), blank=True)
     resolution_code = models.CharField(_("resolution reason code"), max_length=64, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("assigned to"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("AML hit")
@@ -89,3 +102,12 @@ class AmlHit(models.Model):
 
     def __str__(self) -> str:
         return self.caption
+
+
+class AmlQueueItem(AmlHit):
+    """The AML half of the reviewer's queue in admin: open hits, oldest screening first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("AML hit awaiting review")
+        verbose_name_plural = _("review queue: AML hits")

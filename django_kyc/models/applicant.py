@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_kyc.crypto import EncryptedDateField
 from django_kyc.status import ApplicantStatus, RiskLevel
 
 
@@ -34,7 +36,7 @@ class Applicant(models.Model):
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     middle_name = models.CharField(_("middle name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
-    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    date_of_birth = EncryptedDateField(_("date of birth"), null=True, blank=True)  # a date in Python
     nationality = models.CharField(_("nationality"), max_length=2, blank=True, help_text=_("ISO 3166-1 alpha-2"))
     email = models.EmailField(_("email"), blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
@@ -52,6 +54,27 @@ class Applicant(models.Model):
     )
     risk_level = models.CharField(_("risk level"), max_length=16, choices=RiskLevel.choices, default=RiskLevel.LOW)
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
+
+    # Retention (docs/retention.md): records are kept for a period counted from the end of the relationship.
+    relationship_ended_at = models.DateTimeField(
+        _("relationship ended at"),
+        null=True,
+        blank=True,
+        help_text=_("When the business relationship ended (or onboarding was refused); starts the retention."),
+    )
+    retention_until = models.DateTimeField(
+        _("retain until"),
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=_("Computed from the relationship end and DJANGO_KYC retention settings."),
+    )
+    legal_hold = models.BooleanField(
+        _("legal hold"), default=False, help_text=_("Blocks every purge, even after retention lapses.")
+    )
+    legal_hold_reason = models.TextField(_("legal hold reason"), blank=True)
+    pii_redacted_at = models.DateTimeField(_("personal data purged at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -70,6 +93,16 @@ class Applicant(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep ``retention_until`` in step with what it is computed from, whoever saves the row."""
+        from django_kyc.services.retention import compute_retention_until
+
+        self.retention_until = compute_retention_until(self.relationship_ended_at, self.country)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"relationship_ended_at", "country"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "retention_until"}
+        super().save(*args, **kwargs)
 
     @property
     def full_name(self) -> str:

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_kyc.crypto import BlindIndexField, EncryptedCharField
 from django_kyc.status import DocumentStatus
 from django_kyc.storage import document_storage, document_upload_to
 
@@ -32,7 +34,9 @@ class Document(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     applicant = models.ForeignKey("django_kyc.Applicant", on_delete=models.CASCADE, related_name="documents")
     type = models.CharField(_("type"), max_length=32, choices=DocumentType.choices)
-    number = models.CharField(_("document number"), max_length=64, blank=True)
+    # encrypted: find a document by number with ``number_bidx=blind_index(number)``, never ``number=``
+    number = EncryptedCharField(_("document number"), max_length=64, blank=True)
+    number_bidx = BlindIndexField(_("document number blind index"), source="number")
     issuing_country = models.CharField(_("issuing country"), max_length=2, blank=True)
     issue_date = models.DateField(_("issue date"), null=True, blank=True)
     expiry_date = models.DateField(_("expiry date"), null=True, blank=True)
@@ -56,6 +60,13 @@ class Document(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} ({self.get_status_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Keep the blind index in step with the number, also on ``save(update_fields=["number"])``."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "number" in update_fields and "number_bidx" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "number_bidx"]
+        super().save(*args, **kwargs)
 
 
 class DocumentFile(models.Model):

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_kyc.crypto import EncryptedJSONField
 from django_kyc.status import VerificationStatus
 
 
@@ -38,7 +40,9 @@ class Verification(models.Model):
     provider_verification_id = models.CharField(
         _("provider verification id"), max_length=128, blank=True, editable=False
     )
-    provider_data = models.JSONField(_("provider data"), default=dict, blank=True, editable=False)
+    provider_data = EncryptedJSONField(  # provider payloads carry PII
+        _("provider data"), default=dict, blank=True, editable=False
+    )
 
     attempts = models.PositiveIntegerField(_("attempts"), default=0, editable=False)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, editable=False)
@@ -61,6 +65,16 @@ class Verification(models.Model):
     decision_source = models.CharField(
         _("decision source"), max_length=16, choices=DecisionSource.choices, blank=True, editable=False
     )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("assigned to"),
+    )
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -5,6 +5,8 @@ import uuid
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_kyc.crypto import EncryptedTextField
+
 
 class WebhookState(models.TextChoices):
     RECEIVED = "received", _("Received")
@@ -28,7 +30,7 @@ class WebhookEvent(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     headers = models.JSONField(_("headers (allow-listed)"), default=dict, blank=True)
-    body = models.TextField(_("body"), blank=True)
+    body = EncryptedTextField(_("body"), blank=True)  # the raw delivery: names, dates of birth, numbers
     state = models.CharField(_("state"), max_length=16, choices=WebhookState.choices, default=WebhookState.RECEIVED)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)

@@ -1,23 +1,30 @@
-"""Reviewer decisions: approve, decline, request resubmission, retry, cancel.
+"""Reviewer decisions: approve, decline, request resubmission, retry, cancel; assignment; four-eyes.
 
 Permission and reason checks live here, not in the admin, so every door (admin, API, shell) enforces them.
+With ``DJANGO_KYC["FOUR_EYES"]`` on, a decision on a high-risk applicant is recorded as a
+:class:`~django_kyc.models.ReviewDecision` proposal instead of being applied; :func:`confirm` applies it when a
+different reviewer holding ``approve_high_risk`` agrees, and :func:`withdraw` drops it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from django_kyc.backends import get_backend
+from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import KycError
-from django_kyc.models import Verification
+from django_kyc.models import AmlHit, Applicant, ProposalStatus, ReviewDecision, Verification
 from django_kyc.queue import enqueue_on_commit
 from django_kyc.reasons import reason_codes
 from django_kyc.services import submission, transitions
 from django_kyc.services.transitions import Change
-from django_kyc.status import Source, VerificationStatus
+from django_kyc.status import AmlHitStatus, Source, VerificationStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -29,6 +36,9 @@ DECISIONS: dict[str, str] = {
     "cancel": VerificationStatus.CANCELLED,
 }
 REVIEW_PERMISSION = "django_kyc.review_applicant"
+#: Needed, on top of ``review_applicant``, to confirm a four-eyes proposal.
+APPROVE_HIGH_RISK_PERMISSION = "django_kyc.approve_high_risk"
+HIT_RESOLUTIONS = frozenset({AmlHitStatus.TRUE_POSITIVE, AmlHitStatus.FALSE_POSITIVE})
 
 
 def _check(user: AbstractBaseUser | AnonymousUser, reason_code: str) -> None:
@@ -46,19 +56,296 @@ def decide(
     reason_code: str,
     comment: str = "",
     source: str = Source.ADMIN,
-) -> Verification:
-    """Record a reviewer's decision through the transition service (audited, signalled)."""
+) -> Verification | ReviewDecision:
+    """Record a reviewer's decision through the transition service (audited, signalled).
+
+    When the four-eyes policy applies to the applicant, nothing changes yet: a proposal is recorded (and
+    audited) and returned instead, for a second reviewer to :func:`confirm`.
+    """
     if decision not in DECISIONS:
         raise ValidationError({"decision": f"Unknown decision {decision!r}."})
     _check(user, reason_code)
     if Verification.objects.filter(pk=verification_id, applicant__user_id=user.pk or 0).exists():
         raise PermissionDenied("Reviewers cannot decide on their own verification.")
+    verification = Verification.objects.select_related("applicant").get(pk=verification_id)
+    rule = four_eyes_rule(verification.applicant)
+    if rule:
+        return _propose(verification, None, decision, user, reason_code, comment, rule, source)
     change = Change.by_user(user, source, reason=comment, reason_code=reason_code)
+    return _apply_verification_decision(verification_id, decision, change)
+
+
+def _apply_verification_decision(verification_id: Any, decision: str, change: Change) -> Verification:
     with transaction.atomic():
         verification = transitions.transition_verification(verification_id, DECISIONS[decision], change)
         if decision in PUSHABLE and _pushes_decisions(verification.backend):
             enqueue_on_commit("push_decision", str(verification.pk))
     return verification
+
+
+def decide_hit(
+    hit_id: Any,
+    resolution: str,
+    *,
+    user: AbstractBaseUser | AnonymousUser,
+    reason_code: str,
+    comment: str = "",
+    source: str = Source.ADMIN,
+) -> AmlHit | ReviewDecision:
+    """Resolve an AML hit, or propose the resolution when the four-eyes policy applies to the applicant.
+
+    Resolving a PEP or sanctions hit is itself a decision on a high-risk applicant, so with the default topics
+    every such resolution needs a second reviewer.
+    """
+    from django_kyc.services import aml
+
+    if resolution not in HIT_RESOLUTIONS:
+        raise ValidationError({"resolution": f"Unknown resolution {resolution!r}."})
+    _check(user, reason_code)
+    hit = AmlHit.objects.select_related("aml_check__applicant").get(pk=hit_id)
+    applicant = hit.aml_check.applicant
+    if applicant.user_id is not None and applicant.user_id == user.pk:
+        raise PermissionDenied("Reviewers cannot resolve hits on their own applicant.")
+    if hit.status != AmlHitStatus.OPEN:
+        raise ValidationError({"resolution": "This hit is already resolved."})
+    rule = four_eyes_rule(applicant)
+    if rule:
+        return _propose(None, hit, resolution, user, reason_code, comment, rule, source)
+    return aml.resolve_hit(hit_id, resolution, user=user, reason_code=reason_code, comment=comment, source=source)
+
+
+# --- four-eyes -------------------------------------------------------------------------------------------
+
+
+def four_eyes_rule(applicant: Applicant) -> str:
+    """Why a decision on this applicant needs a second reviewer (the rule's name), or ``""`` when it does not.
+
+    Checked in order: the risk level, AML hits (open or confirmed, not dismissed) whose topics are listed,
+    then the site's own rule. The first that applies is recorded on the proposal, so auditors see why.
+    """
+    if not kyc_settings.FOUR_EYES:
+        return ""
+    if applicant.risk_level in set(kyc_settings.FOUR_EYES_RISK_LEVELS):
+        return f"risk_level:{applicant.risk_level}"
+    wanted = {str(topic).lower() for topic in kyc_settings.FOUR_EYES_AML_TOPICS}
+    if wanted:
+        hit_topics = AmlHit.objects.filter(
+            aml_check__applicant=applicant, status__in=[AmlHitStatus.OPEN, AmlHitStatus.TRUE_POSITIVE]
+        ).values_list("topics", flat=True)
+        for topics in hit_topics:
+            for topic in topics or []:
+                # OpenSanctions-style topics are dotted ("role.pep"); any part may match
+                parts = set(str(topic).lower().split(".")) | {str(topic).lower()}
+                matched = sorted(parts & wanted)
+                if matched:
+                    return f"aml_topic:{matched[0]}"
+    path = kyc_settings.FOUR_EYES_RULE
+    if path:
+        try:
+            rule = import_string(path)
+        except ImportError as exc:
+            raise ImproperlyConfigured(f"DJANGO_KYC['FOUR_EYES_RULE'] {path!r} cannot be imported: {exc}") from exc
+        verdict = rule(applicant)
+        if verdict:
+            return f"custom:{verdict}" if isinstance(verdict, str) else f"custom:{path}"
+    return ""
+
+
+def _target_audit(verification: Verification | None, hit: AmlHit | None) -> dict[str, Any]:
+    """Proposals on a hit are audited on its check (the audit log knows checks, not hits), naming the hit."""
+    if verification is not None:
+        return {"obj": verification, "applicant_id": verification.applicant_id}
+    assert hit is not None
+    return {"obj": hit.aml_check, "applicant_id": hit.aml_check.applicant_id}
+
+
+def _propose(
+    verification: Verification | None,
+    hit: AmlHit | None,
+    decision: str,
+    user: AbstractBaseUser | AnonymousUser,
+    reason_code: str,
+    comment: str,
+    rule: str,
+    source: str,
+) -> ReviewDecision:
+    target = _target_audit(verification, hit)
+    with transaction.atomic():
+        # lock the target so two reviewers proposing at once cannot both succeed (the partial unique
+        # constraint is the backstop)
+        if verification is not None:
+            Verification.objects.select_for_update().get(pk=verification.pk)
+            open_filter: dict[str, Any] = {"verification": verification}
+        else:
+            assert hit is not None
+            AmlHit.objects.select_for_update().get(pk=hit.pk)
+            open_filter = {"aml_hit": hit}
+        if ReviewDecision.objects.filter(status=ProposalStatus.PROPOSED, **open_filter).exists():
+            raise ValidationError("A proposal on this item is already waiting for a second reviewer.")
+        proposal = ReviewDecision.objects.create(
+            applicant_id=target["applicant_id"],
+            verification=verification,
+            aml_hit=hit,
+            decision=decision,
+            reason_code=reason_code,
+            comment=comment,
+            rule=rule[:255],
+            proposed_by=user if user.is_authenticated else None,  # type: ignore[misc]  # AUTH_USER_MODEL
+        )
+        transitions.audit(
+            Change.by_user(user, source, reason=comment, reason_code=reason_code),
+            action="decision_proposed",
+            data={"proposal": str(proposal.pk), "decision": decision, "rule": rule, **_hit_data(hit)},
+            **target,
+        )
+    return proposal
+
+
+def _hit_data(hit: AmlHit | None) -> dict[str, str]:
+    return {"hit": str(hit.pk), "entity_id": hit.entity_id} if hit is not None else {}
+
+
+def confirm(
+    proposal_id: Any,
+    user: AbstractBaseUser | AnonymousUser,
+    *,
+    comment: str = "",
+    source: str = Source.ADMIN,
+) -> ReviewDecision:
+    """A second reviewer agrees: apply the proposed decision through the transition (or AML) service.
+
+    The confirmer needs ``review_applicant`` and ``approve_high_risk`` and must not be the proposer. The
+    status change is audited under the confirmer with both names in the actor label, and a
+    ``proposal_confirmed`` row records proposer, confirmer and rule.
+    """
+    if not (user.has_perm(REVIEW_PERMISSION) and user.has_perm(APPROVE_HIGH_RISK_PERMISSION)):  # type: ignore[union-attr]
+        raise PermissionDenied("Confirming a four-eyes decision needs the approve-high-risk permission.")
+    from django_kyc.services import aml
+
+    with transaction.atomic():
+        proposal = (
+            ReviewDecision.objects.select_for_update(of=("self",))
+            .select_related("proposed_by", "applicant")
+            .get(pk=proposal_id)
+        )
+        if proposal.status != ProposalStatus.PROPOSED:
+            raise ValidationError(
+                f"This proposal is {proposal.get_status_display().lower()}, not awaiting confirmation."
+            )
+        if proposal.proposed_by_id is not None and proposal.proposed_by_id == user.pk:
+            raise PermissionDenied("The proposer cannot confirm their own proposal.")
+        if proposal.applicant.user_id is not None and proposal.applicant.user_id == user.pk:
+            raise PermissionDenied("Reviewers cannot decide on their own verification.")
+        proposer = proposal.proposed_by.get_username() if proposal.proposed_by else "?"
+        confirmer = user.get_username()
+        change = dataclasses.replace(
+            Change.by_user(user, source, reason=proposal.comment, reason_code=proposal.reason_code),
+            label=f"{confirmer} (four-eyes, proposed by {proposer})",
+        )
+        hit: AmlHit | None = None
+        if proposal.verification_id is not None:
+            verification = _apply_verification_decision(proposal.verification_id, proposal.decision, change)
+        else:
+            hit = aml.resolve_hit(
+                proposal.aml_hit_id,
+                proposal.decision,
+                user=user,
+                reason_code=proposal.reason_code,
+                comment=proposal.comment,
+                source=source,
+            )
+            verification = None
+        proposal.status = ProposalStatus.CONFIRMED
+        proposal.confirmed_by = user  # type: ignore[assignment]
+        proposal.confirm_comment = comment
+        proposal.closed_at = timezone.now()
+        proposal.save(update_fields=["status", "confirmed_by", "confirm_comment", "closed_at"])
+        if hit is not None:
+            hit = AmlHit.objects.select_related("aml_check").get(pk=hit.pk)
+        transitions.audit(
+            change,
+            action="proposal_confirmed",
+            data={
+                "proposal": str(proposal.pk),
+                "decision": proposal.decision,
+                "rule": proposal.rule,
+                "proposed_by": proposer,
+                "confirmed_by": confirmer,
+                "confirm_comment": comment,
+                **_hit_data(hit),
+            },
+            **_target_audit(verification, hit),
+        )
+    return proposal
+
+
+def withdraw(
+    proposal_id: Any,
+    user: AbstractBaseUser | AnonymousUser,
+    *,
+    comment: str = "",
+    source: str = Source.ADMIN,
+) -> ReviewDecision:
+    """Drop a proposal: its proposer changes their mind, or a high-risk approver rejects it. Audited."""
+    with transaction.atomic():
+        proposal = (
+            ReviewDecision.objects.select_for_update(of=("self",))
+            .select_related("verification", "aml_hit__aml_check")
+            .get(pk=proposal_id)
+        )
+        is_proposer = proposal.proposed_by_id is not None and proposal.proposed_by_id == user.pk
+        if not (is_proposer or user.has_perm(APPROVE_HIGH_RISK_PERMISSION)):  # type: ignore[union-attr]
+            raise PermissionDenied("Only the proposer or a high-risk approver may withdraw a proposal.")
+        if proposal.status != ProposalStatus.PROPOSED:
+            raise ValidationError("Only a proposal awaiting confirmation can be withdrawn.")
+        proposal.status = ProposalStatus.WITHDRAWN
+        proposal.closed_by = user  # type: ignore[assignment]
+        proposal.closed_at = timezone.now()
+        proposal.save(update_fields=["status", "closed_by", "closed_at"])
+        transitions.audit(
+            Change.by_user(user, source, reason=comment),
+            action="proposal_withdrawn",
+            data={"proposal": str(proposal.pk), "decision": proposal.decision, **_hit_data(proposal.aml_hit)},
+            **_target_audit(proposal.verification, proposal.aml_hit),
+        )
+    return proposal
+
+
+# --- assignment ------------------------------------------------------------------------------------------
+
+
+def assign(
+    target: Verification | AmlHit,
+    user: AbstractBaseUser | AnonymousUser | None,
+    *,
+    by: AbstractBaseUser | AnonymousUser | None = None,
+    source: str = Source.ADMIN,
+) -> Verification | AmlHit:
+    """Give a queue item to a reviewer (``user=None`` unassigns). Only reviewers can be assignees, and only
+    reviewers can hand work out; both are checked here so the API and shell obey the same rule."""
+    actor = by if by is not None else user
+    if actor is None or not actor.has_perm(REVIEW_PERMISSION):  # type: ignore[union-attr]
+        raise PermissionDenied("You do not have permission to assign KYC reviews.")
+    if user is not None and not user.has_perm(REVIEW_PERMISSION):  # type: ignore[union-attr]
+        raise ValidationError("Only reviewers can be assigned KYC reviews.")
+    model = type(target)._meta.concrete_model
+    assert model is not None
+    now = timezone.now() if user is not None else None
+    with transaction.atomic():
+        model._default_manager.filter(pk=target.pk).update(assigned_to=user, assigned_at=now)
+        target.assigned_to = user  # type: ignore[assignment]
+        target.assigned_at = now
+        hit = target if isinstance(target, AmlHit) else None
+        if hit is not None:
+            hit = AmlHit.objects.select_related("aml_check").get(pk=hit.pk)
+        verification = target if isinstance(target, Verification) else None
+        transitions.audit(
+            Change.by_user(actor, source),
+            action="assigned" if user is not None else "unassigned",
+            data={"assigned_to": user.get_username() if user is not None else "", **_hit_data(hit)},
+            **_target_audit(verification, hit),
+        )
+    return target
 
 
 #: Decisions a provider can be told about; cancelling is ours alone.

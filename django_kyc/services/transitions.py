@@ -350,6 +350,8 @@ def _apply_applicant_data(verification: Verification, data: Mapping[str, Any]) -
     if not data:
         return
     applicant = Applicant.objects.select_for_update().get(pk=verification.applicant_id)
+    if applicant.pii_redacted_at is not None:
+        return  # purged under the retention policy: a late provider event must not bring the data back
     filled, mismatches = [], {}
     for name in PROVIDER_APPLICANT_FIELDS:
         value = data.get(name)

@@ -28,10 +28,13 @@ from django_kyc.backends.sandbox import SandboxBackend
 from django_kyc.models import (
     AmlCheck,
     AmlHit,
+    AmlQueueItem,
     Applicant,
     AuditEvent,
     Document,
     DocumentFile,
+    ErasureRequest,
+    ReviewDecision,
     ReviewQueueItem,
     Verification,
     WebhookEvent,
@@ -43,7 +46,19 @@ from django_kyc.status import Actor, ApplicantStatus, Source, VerificationStatus
 from tests.conftest import make_png
 
 V = VerificationStatus
-KYC_MODELS = [Applicant, Document, Verification, ReviewQueueItem, AmlCheck, AmlHit, AuditEvent, WebhookEvent]
+KYC_MODELS = [
+    Applicant,
+    Document,
+    Verification,
+    ReviewQueueItem,
+    AmlCheck,
+    AmlHit,
+    AmlQueueItem,
+    ReviewDecision,
+    AuditEvent,
+    WebhookEvent,
+    ErasureRequest,
+]
 
 
 def admin_url(model: type[Any], view: str, *args: Any) -> str:
@@ -89,10 +104,14 @@ def populate(make_applicant: Callable[..., Applicant], count: int, start: int = 
         applicant = make_applicant(last_name=f"Row{n}")
         verification = verification_in(applicant, V.REVIEW)
         check = aml.start_check(applicant, Change.system())
-        AmlHit.objects.create(aml_check=check, entity_id="e1", caption="Someone", score=0.5)
+        hit = AmlHit.objects.create(aml_check=check, entity_id="e1", caption="Someone", score=0.5)
+        ReviewDecision.objects.create(
+            applicant=applicant, aml_hit=hit, decision="false_positive", reason_code="OTHER", rule="risk_level:high"
+        )
         WebhookEvent.objects.create(
             backend="sandbox", event_id=f"evt-{n}", verification=verification, state=WebhookState.FAILED
         )
+        ErasureRequest.objects.create(applicant=applicant, note=f"Row{n}")
 
 
 # --- every screen renders ---------------------------------------------------------------------------------

@@ -62,4 +62,5 @@ def screenshot(browser_page: Any) -> Any:
         browser_page.screenshot(path=str(path), full_page=True)
         return path
 
+    take.directory = ARTIFACTS  # type: ignore[attr-defined]
     return take

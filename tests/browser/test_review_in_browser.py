@@ -95,11 +95,16 @@ def test_reviewer_finds_the_applicant_previews_the_document_and_declines_with_a_
     assert page.locator(f'input[name="_selected_action"][value="{verification.pk}"]').count() == 1
     screenshot("review-queue")
     page.goto(f"{base}/admin/django_kyc/applicant/{applicant.pk}/change/")
-    link = page.locator(".field-files_links a, td.field-files_links a").first
-    with page.expect_popup() if link.get_attribute("target") else page.expect_navigation():
-        link.click()
+    preview = page.locator("a.kyc-preview img").first
+    preview.scroll_into_view_if_needed()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=preview.element_handle())
+    assert page.evaluate("img => img.naturalWidth", preview.element_handle()) == 480  # the real image loaded
+    page.locator(".inline-group").first.screenshot(path=str(screenshot.directory / "applicant-documents.png"))
+    with page.expect_navigation():
+        page.locator("a.kyc-preview").first.click()
     screenshot("document-preview")
-    assert AuditEvent.objects.filter(action="file_viewed", actor__username="rita").count() == 1
+    # the inline preview and the full view are both accesses, both audited under the reviewer's name
+    assert AuditEvent.objects.filter(action="file_viewed", actor__username="rita").count() == 2
 
     page.goto(f"{base}/admin/django_kyc/verification/{verification.pk}/change/")
     page.click("#decide-decline")
@@ -119,3 +124,53 @@ def test_reviewer_finds_the_applicant_previews_the_document_and_declines_with_a_
     page.goto(f"{base}/admin/django_kyc/applicant/{applicant.pk}/change/")
     screenshot("applicant-timeline")
     assert "SUSPECTED_FRAUD" in page.content()
+
+
+def test_a_high_risk_decline_needs_a_second_reviewer_to_confirm(
+    live_server: Any, browser_page: Any, screenshot: Any, make_applicant: Any
+) -> None:
+    from django.conf import settings
+    from django.test import override_settings
+
+    from django_kyc.models import ReviewDecision
+
+    applicant = make_applicant(last_name="Risky", risk_level="high")
+    verification = Verification.objects.create(applicant=applicant, backend="sandbox")
+    for status in (VerificationStatus.PROCESSING, VerificationStatus.REVIEW):
+        transitions.transition_verification(verification.pk, status, Change.provider("sandbox", Source.WEBHOOK))
+    reviewer("rita")
+    second = reviewer("sam")
+    second.user_permissions.add(*Permission.objects.filter(codename__in=["approve_high_risk", "view_reviewdecision"]))
+    page, base = browser_page, live_server.url
+    with override_settings(DJANGO_KYC={**settings.DJANGO_KYC, "FOUR_EYES": True}):
+        sign_in_admin(page, base, "rita")
+        page.goto(f"{base}/admin/django_kyc/verification/{verification.pk}/change/")
+        page.click("#decide-decline")
+        page.select_option("#id_reason_code", "SUSPECTED_FRAUD")
+        page.fill("#id_comment", "High-risk profile, documents inconsistent.")
+        page.click("#confirm-decision")
+        page.wait_for_selector(".messagelist")
+        verification.refresh_from_db()
+        assert verification.status == VerificationStatus.REVIEW  # only proposed so far
+        proposal = ReviewDecision.objects.get()
+        assert proposal.proposed_by.username == "rita"
+
+        page.context.clear_cookies()
+        sign_in_admin(page, base, "sam")
+        page.goto(f"{base}/admin/django_kyc/reviewdecision/")
+        screenshot("four-eyes-proposals")
+        page.check(f'input[name="_selected_action"][value="{proposal.pk}"]')
+        page.select_option("select[name=action]", "confirm_proposals")
+        page.click("button[name=index]")
+        page.fill("textarea[name=comment]", "Agree with the proposal.")
+        page.click("#confirm-decision")
+        page.wait_for_selector(".messagelist")
+        screenshot("four-eyes-confirmed")
+        page.goto(f"{base}/admin/django_kyc/reviewdecision/dashboard/")
+        page.wait_for_selector("svg")
+        screenshot("dashboard")
+    verification.refresh_from_db()
+    proposal.refresh_from_db()
+    assert verification.status == VerificationStatus.DECLINED
+    assert proposal.confirmed_by is not None
+    assert proposal.confirmed_by.username == "sam"

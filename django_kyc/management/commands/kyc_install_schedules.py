@@ -4,13 +4,23 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from django_kyc.schedules import SWEEP_SCHEDULE_NAME, install_schedules
+from django_kyc.schedules import PURGE_SCHEDULE_NAME, SWEEP_SCHEDULE_NAME, install_purge_schedule, install_schedules
 
 
 class Command(BaseCommand):
-    help = "Create or update the django-q2 schedule that retries due work and polls stale verifications."
+    help = (
+        "Create or update the django-q2 schedules: the sweeper (retries due work, polls stale verifications) "
+        "and the daily retention purge."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         created = install_schedules()
         verb = "Created" if created else "Updated"
         self.stdout.write(self.style.SUCCESS(f"{verb} schedule {SWEEP_SCHEDULE_NAME!r}."))
+        purge = install_purge_schedule()
+        if purge is None:
+            self.stdout.write(f"Removed schedule {PURGE_SCHEDULE_NAME!r} (RETENTION_PURGE_SCHEDULE is off).")
+        else:
+            self.stdout.write(
+                self.style.SUCCESS(f"{'Created' if purge else 'Updated'} schedule {PURGE_SCHEDULE_NAME!r}.")
+            )

@@ -1,0 +1,112 @@
+"""Admin for retention and erasure: the erasure-request register and the applicant actions.
+
+Recording a request needs only ``change_applicant`` (anyone handling a data-subject request may log it);
+executing a purge needs ``purge_applicant``, because it destroys personal data for good. A request recorded
+by someone without it is due at once and the daily purge executes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from django_kyc.admin.base import ReadOnlyInline
+from django_kyc.models import Applicant, ErasureRequest, ErasureSource
+from django_kyc.services import retention
+from django_kyc.services.transitions import Change
+from django_kyc.status import Source
+
+PURGE_PERMISSION = "django_kyc.purge_applicant"
+
+
+def can_purge(request: HttpRequest) -> bool:
+    return bool(request.user.has_perm(PURGE_PERMISSION))
+
+
+class ErasureRequestInline(ReadOnlyInline):
+    model = ErasureRequest
+    fields = ("requested_at", "source", "status", "due_at", "completed_at", "note")
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.action(description=_("Record an erasure request"), permissions=["change"])
+def record_erasure_request(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Applicant]) -> None:
+    """Log a data subject's request; it is purged now if retention allows and the user may purge."""
+    outcomes: dict[str, int] = {}
+    for applicant in queryset:
+        erasure = retention.request_erasure(
+            applicant,
+            source=ErasureSource.STAFF,
+            user=request.user,
+            note=str(_("Recorded in admin.")),
+            execute=can_purge(request),
+        )
+        outcomes[erasure.get_status_display()] = outcomes.get(erasure.get_status_display(), 0) + 1
+    detail = ", ".join(f"{label}: {count}" for label, count in sorted(outcomes.items()))
+    modeladmin.message_user(request, _("Erasure requests recorded (%(detail)s).") % {"detail": detail})
+
+
+@admin.action(description=_("Purge personal data (only where retention has lapsed)"), permissions=["purge"])
+def purge_applicants(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Applicant]) -> None:
+    """Purge now instead of waiting for the daily run; retention and legal holds are still enforced."""
+    change = Change.by_user(request.user, Source.ADMIN, reason="purge from admin")
+    results = [retention.purge(applicant.pk, change=change) for applicant in queryset]
+    purged = sum(1 for result in results if result.outcome == retention.PURGED)
+    skipped = {result.outcome for result in results if result.outcome != retention.PURGED}
+    modeladmin.message_user(
+        request,
+        ngettext("%(count)d applicant purged.", "%(count)d applicants purged.", purged) % {"count": purged}
+        + (f" {_('Not purged')}: {', '.join(sorted(skipped))}." if skipped else ""),
+        messages.SUCCESS if not skipped else messages.WARNING,
+    )
+
+
+class RetentionAdminMixin:
+    """What :class:`~django_kyc.admin.applicant.ApplicantAdmin` adds for retention."""
+
+    def has_purge_permission(self, request: HttpRequest) -> bool:
+        return can_purge(request)
+
+    def save_model(self, request: HttpRequest, obj: Applicant, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        retention.sync_due_dates(obj)  # a changed relationship end moves waiting requests with it
+
+
+@admin.register(ErasureRequest)
+class ErasureRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
+    """The register: who asked, when, and what became of it. Requests are recorded through the applicant
+    action or :func:`~django_kyc.services.retention.request_erasure`, never typed in, so each one is
+    evaluated against retention when it is made."""
+
+    list_display = ["applicant", "requested_at", "source", "status", "due_at", "completed_at", "requested_by"]
+    list_filter = ["status", "source", "requested_at"]
+    search_fields = ["applicant__reference"]
+    list_select_related = ["applicant", "requested_by"]
+    date_hierarchy = "requested_at"
+    readonly_fields = ("applicant", "requested_at", "requested_by", "source", "status", "due_at", "completed_at")
+    fields = (*readonly_fields, "note")
+    actions = ["refuse"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the register is evidence of how requests were handled
+
+    @admin.action(description=_("Refuse (the note must give the reason)"), permissions=["change"])
+    def refuse(self, request: HttpRequest, queryset: QuerySet[ErasureRequest]) -> None:
+        refused = 0
+        for erasure in queryset:
+            if not erasure.is_open or not erasure.note.strip():
+                continue
+            retention.refuse_erasure(
+                erasure, erasure.note.strip().splitlines()[-1], Change.by_user(request.user, Source.ADMIN)
+            )
+            refused += 1
+        self.message_user(request, _("%(count)d request(s) refused.") % {"count": refused})

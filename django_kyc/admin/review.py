@@ -1,0 +1,173 @@
+"""Four-eyes proposals (confirm or withdraw, through the review service) and the review dashboard."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils.translation import gettext_lazy as _
+
+from django_kyc import charts
+from django_kyc.admin.base import ReadOnlyAdmin
+from django_kyc.conf import kyc_settings
+from django_kyc.exceptions import KycError
+from django_kyc.models import ReviewDecision
+from django_kyc.services import dashboard, review
+from django_kyc.status import VerificationStatus
+
+
+class ConfirmForm(forms.Form):
+    """The confirmer adds only a comment: the reason code is the proposer's and is what gets recorded."""
+
+    comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+ACTIONS = {"confirm_proposals": _("Confirm (second reviewer)"), "withdraw_proposals": _("Withdraw")}
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(ReadOnlyAdmin):
+    """Proposals awaiting a second reviewer, and the history of confirmed and withdrawn ones."""
+
+    list_display = [
+        "created_at",
+        "applicant",
+        "target",
+        "decision",
+        "reason_code",
+        "rule",
+        "status",
+        "proposed_by",
+        "confirmed_by",
+        "closed_at",
+    ]
+    list_filter = ["status", "decision", "applicant__risk_level"]
+    list_select_related = ["applicant", "verification", "aml_hit", "proposed_by", "confirmed_by"]
+    search_fields = ["applicant__reference", "reason_code", "rule"]
+    ordering = ["status", "created_at"]
+    actions = ["confirm_proposals", "withdraw_proposals"]
+    readonly_fields = [
+        "applicant",
+        "verification",
+        "aml_hit",
+        "decision",
+        "reason_code",
+        "comment",
+        "rule",
+        "status",
+        "proposed_by",
+        "confirmed_by",
+        "confirm_comment",
+        "closed_by",
+        "created_at",
+        "closed_at",
+    ]
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(review.APPROVE_HIGH_RISK_PERMISSION))
+
+    def has_review_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.has_perm(review.REVIEW_PERMISSION))
+
+    @admin.display(description=_("about"))
+    def target(self, obj: ReviewDecision) -> str:
+        if obj.verification is not None:
+            return f"verification {obj.verification.backend} ({obj.verification.get_status_display()})"
+        return f"AML hit {obj.aml_hit.caption}" if obj.aml_hit else "-"
+
+    @admin.action(description=ACTIONS["confirm_proposals"], permissions=["approve"])
+    def confirm_proposals(self, request: HttpRequest, queryset: QuerySet[ReviewDecision]) -> HttpResponse | None:
+        return self._apply(request, queryset, "confirm_proposals")
+
+    @admin.action(description=ACTIONS["withdraw_proposals"], permissions=["review"])
+    def withdraw_proposals(self, request: HttpRequest, queryset: QuerySet[ReviewDecision]) -> HttpResponse | None:
+        return self._apply(request, queryset, "withdraw_proposals")
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet[ReviewDecision], action: str) -> HttpResponse | None:
+        """Same two-step page as decisions: list what is affected, ask for a comment, then call the service,
+        which enforces who may confirm (never the proposer)."""
+        form = ConfirmForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            service = review.confirm if action == "confirm_proposals" else review.withdraw
+            done, failed = 0, []
+            for proposal in queryset:
+                try:
+                    service(proposal.pk, request.user, comment=form.cleaned_data["comment"])
+                    done += 1
+                except (KycError, ValidationError, PermissionDenied) as exc:
+                    failed.append(f"{proposal}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+            if done:
+                self.message_user(request, f"{ACTIONS[action]}: {done} proposal(s).", messages.SUCCESS)
+            for failure in failed:
+                self.message_user(request, failure, messages.ERROR)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{ACTIONS[action]}: four-eyes proposals",
+            "opts": self.opts,
+            "form": form,
+            "decision": action,
+            "items": [
+                (p.pk, f"{p.applicant.reference} · {p.decision} · {p.reason_code} · proposed by {p.proposed_by}")
+                for p in queryset.select_related("applicant", "proposed_by")
+            ],
+            "noun": "proposal",
+            "noun_plural": "proposals",
+            "single": False,
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "django_kyc/admin/decision.html", context)
+
+    # --- the dashboard lives here so it shares this admin's site, permissions and URL namespace ---------
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [path("dashboard/", self.admin_site.admin_view(self.dashboard_view), name="django_kyc_dashboard")]
+        return custom + super().get_urls()
+
+    def dashboard_view(self, request: HttpRequest) -> HttpResponse:
+        """Verifications per status over time, approval rate and median time to decision per backend.
+
+        Aggregates only, no personal data: anyone who may list verifications may see it.
+        """
+        if not request.user.has_perm("django_kyc.view_verification"):
+            raise PermissionDenied
+        try:
+            days = min(max(int(request.GET.get("days", kyc_settings.DASHBOARD_DAYS)), 1), 366)
+        except ValueError:
+            days = int(kyc_settings.DASHBOARD_DAYS)
+        dates, series = dashboard.status_series(days)
+        stats = dashboard.backend_stats(days)
+        names = {key: str(label) for key, label in VerificationStatus.choices}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Review dashboard"),
+            "opts": self.opts,
+            "days": days,
+            "stats": stats,
+            "status_chart": charts.stacked_bars(
+                [d.isoformat() for d in dates], series, names=names, title="Verifications per status"
+            ),
+            "approval_chart": charts.horizontal_bars(
+                [
+                    (
+                        s.backend,
+                        s.approval_rate,
+                        f"{s.approval_rate:.0%} of {s.decided}" if s.approval_rate is not None else "n/a",
+                    )
+                    for s in stats
+                ],
+                maximum=1.0,
+                title="Approval rate per backend",
+            ),
+            "median_chart": charts.horizontal_bars(
+                [(s.backend, s.median_seconds, dashboard.humanise_seconds(s.median_seconds)) for s in stats],
+                title="Median time to decision per backend",
+                colour="#5fa8d3",
+            ),
+        }
+        return TemplateResponse(request, "django_kyc/admin/dashboard.html", context)

@@ -1,0 +1,110 @@
+"""Tiny server-rendered SVG charts for the admin dashboard.
+
+No JavaScript and no CDN: compliance admin often runs behind strict CSPs and offline networks, and a chart
+that is plain markup renders the same in tests, screenshots and printouts. Every label is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+#: One colour per verification status; unknown statuses fall back to grey.
+STATUS_COLOURS: Mapping[str, str] = {
+    "pending": "#9aa5b1",
+    "awaiting_user": "#b8c2cc",
+    "processing": "#5fa8d3",
+    "review": "#f0b429",
+    "resubmission_requested": "#f7c948",
+    "approved": "#3ebd93",
+    "declined": "#e12d39",
+    "expired": "#7b8794",
+    "cancelled": "#52606d",
+    "error": "#8e1538",
+}
+
+
+def stacked_bars(
+    labels: Sequence[str],
+    series: Mapping[str, Sequence[int]],
+    *,
+    names: Mapping[str, str] | None = None,
+    title: str = "",
+    width: int = 720,
+    height: int = 240,
+) -> SafeString:
+    """One column per label, stacked by series, with a legend; ``series`` values align with ``labels``."""
+    names = names or {}
+    pad_left, pad_bottom, pad_top, legend_h = 36, 28, 10, 18 * ((len(series) + 3) // 4)
+    plot_h = height - pad_bottom - pad_top
+    n = max(len(labels), 1)
+    totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
+    top = max(totals, default=0) or 1
+    step = (width - pad_left) / n
+    bar_w = max(step * 0.8, 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="kyc-chart" role="img" width="{width}" '
+        f'height="{height + legend_h}" viewBox="0 0 {width} {height + legend_h}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="0" y="{pad_top + 8}" font-size="10">{top}</text>',
+        f'<text x="0" y="{height - pad_bottom}" font-size="10">0</text>',
+        f'<line x1="{pad_left}" y1="{height - pad_bottom}" x2="{width}" y2="{height - pad_bottom}" stroke="#999"/>',
+    ]
+    for i, label in enumerate(labels):
+        x = pad_left + i * step + (step - bar_w) / 2
+        y = float(height - pad_bottom)
+        for key, values in series.items():
+            value = values[i]
+            if not value:
+                continue
+            h = plot_h * value / top
+            y -= h
+            parts.append(
+                f'<rect class="kyc-bar" data-series="{escape(key)}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
+                f'height="{h:.1f}" fill="{STATUS_COLOURS.get(key, "#999")}">'
+                f"<title>{escape(label)}: {escape(names.get(key, key))} {value}</title></rect>"
+            )
+        if n <= 16 or i % max(n // 8, 1) == 0:
+            parts.append(f'<text x="{x:.1f}" y="{height - pad_bottom + 14}" font-size="9">{escape(label[-5:])}</text>')
+    for j, key in enumerate(series):
+        lx, ly = pad_left + (j % 4) * 170, height + 4 + 18 * (j // 4)
+        parts.append(
+            f'<rect x="{lx}" y="{ly}" width="10" height="10" fill="{STATUS_COLOURS.get(key, "#999")}"/>'
+            f'<text x="{lx + 14}" y="{ly + 9}" font-size="11">{escape(names.get(key, key))}</text>'
+        )
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308  (every interpolated label is escaped above)
+
+
+def horizontal_bars(
+    rows: Sequence[tuple[str, float | None, str]],
+    *,
+    maximum: float | None = None,
+    title: str = "",
+    colour: str = "#3ebd93",
+    width: int = 480,
+) -> SafeString:
+    """One bar per ``(label, value, text)``; ``None`` values draw no bar and print the text (e.g. "n/a")."""
+    row_h, label_w, text_w = 24, 120, 90
+    height = row_h * max(len(rows), 1) + 8
+    top = maximum if maximum else max((v for _, v, _ in rows if v is not None), default=0) or 1
+    plot_w = width - label_w - text_w
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="kyc-chart" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, (label, value, text) in enumerate(rows):
+        y = 4 + i * row_h
+        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{escape(label)}</text>')
+        w = plot_w * value / top if value is not None else 0
+        if value is not None:
+            parts.append(
+                f'<rect class="kyc-bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" '
+                f'fill="{colour}"><title>{escape(label)}: {escape(text)}</title></rect>'
+            )
+        parts.append(f'<text x="{label_w + w + 6:.1f}" y="{y + 15}" font-size="12">{escape(text)}</text>')
+    parts.append("</svg>")
+    return mark_safe("".join(parts))  # noqa: S308  (every interpolated label is escaped above)
