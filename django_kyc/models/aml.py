@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.crypto import EncryptedJSONField
+from django_kyc.models.assignable import Assignable
 from django_kyc.status import AmlHitStatus, AmlStatus
 
 
@@ -65,7 +66,7 @@ class AmlCheck(models.Model):
         return f"{self.backend} {self.get_status_display()}"
 
 
-class AmlHit(models.Model):
+class AmlHit(Assignable):
     """A potential match found by a screening, resolved by a reviewer."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -83,16 +84,6 @@ class AmlHit(models.Model):
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     resolution_reason = models.TextField(_("resolution reason"), blank=True)
     resolution_code = models.CharField(_("resolution reason code"), max_length=64, blank=True)
-    assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("assigned to"),
-    )
-    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("AML hit")

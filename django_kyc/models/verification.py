@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import uuid
 
-from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.crypto import EncryptedJSONField
+from django_kyc.models.assignable import Assignable
 from django_kyc.status import VerificationStatus
 
 
@@ -16,7 +16,7 @@ class DecisionSource(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
-class Verification(models.Model):
+class Verification(Assignable):
     """One attempt to verify an applicant with one provider backend.
 
     ``backend`` stores the alias from ``DJANGO_KYC["BACKENDS"]`` so retries, polling and webhooks always
@@ -65,16 +65,6 @@ class Verification(models.Model):
     decision_source = models.CharField(
         _("decision source"), max_length=16, choices=DecisionSource.choices, blank=True, editable=False
     )
-    assigned_to = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        editable=False,
-        verbose_name=_("assigned to"),
-    )
-    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
