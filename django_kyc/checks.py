@@ -51,12 +51,14 @@ def check_backends(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 )
             )
         if cls.provider == "sandbox" and not settings.DEBUG:
+            # The sandbox approves by rule and its capture page lets the link holder pick the outcome: in
+            # production it would be a way to verify oneself. An Error, so a deploy stops.
             messages.append(
-                Warning(
+                Error(
                     f'DJANGO_KYC["BACKENDS"]["{alias}"] is the sandbox backend, which approves by rule, '
                     "while DEBUG is False.",
-                    hint="Use a real provider backend in production.",
-                    id="django_kyc.W001",
+                    hint="Use a real provider backend in production (test suites may silence django_kyc.E007).",
+                    id="django_kyc.E007",
                 )
             )
     return messages

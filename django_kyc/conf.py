@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     },
     # Provider calls made by submission and polling tasks.
     "MAX_ATTEMPTS": 6,
+    # An AML screening still running at the provider after this long ends in error (visible, retryable).
+    "AML_RUNNING_TIMEOUT_SECONDS": 24 * 3600,
     "RETRY_BASE_SECONDS": 2.0,
     "RETRY_MAX_SECONDS": 900.0,
     "HTTP_CONNECT_TIMEOUT": 5.0,
@@ -43,6 +45,8 @@ DEFAULTS: dict[str, Any] = {
     # API.
     "API_AUTHENTICATION_CLASSES": None,  # None: the project's REST_FRAMEWORK default
     "API_PAGE_SIZE": 25,
+    # Backend aliases an applicant may choose when starting a verification (None: only DEFAULT_BACKEND).
+    "USER_SELECTABLE_BACKENDS": None,
     "API_THROTTLE_RATES": {"kyc_write": "60/hour", "kyc_upload": "30/hour"},
     # Reviewer reason codes added to the built-in catalogue: {"CODE": "Label"}.
     "REASON_CODES": {},

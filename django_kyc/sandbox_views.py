@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -35,6 +36,10 @@ class SandboxCaptureView(View):
             backend = get_backend(data["a"])
             if not isinstance(backend, SandboxBackend):
                 raise Http404("Not a sandbox backend.")
+            if not (settings.DEBUG or backend.options.get("CAPTURE_PAGE")):
+                # the page lets whoever holds the link choose the outcome: development only, or an explicit
+                # opt-in for a test environment
+                raise Http404("The sandbox capture page is off.")
             # the link lives exactly as long as the expiry the API reported for it
             load_capture_token(token, max_age=backend.client_token_ttl)
         except signing.BadSignature as exc:

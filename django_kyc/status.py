@@ -160,6 +160,13 @@ AML_TRANSITIONS: Mapping[str, frozenset[str]] = {
     A.FALSE_POSITIVE: frozenset(),
 }
 
+#: A hit is resolved once, by a person; reopening would need a new screening.
+AML_HIT_TRANSITIONS: Mapping[str, frozenset[str]] = {
+    AmlHitStatus.OPEN: frozenset({AmlHitStatus.TRUE_POSITIVE, AmlHitStatus.FALSE_POSITIVE}),
+    AmlHitStatus.TRUE_POSITIVE: frozenset(),
+    AmlHitStatus.FALSE_POSITIVE: frozenset(),
+}
+
 #: How the latest relevant verification maps onto the applicant aggregate.
 APPLICANT_STATUS_FOR_VERIFICATION: Mapping[str, str] = {
     V.PENDING: ApplicantStatus.IN_PROGRESS,

@@ -244,6 +244,8 @@ if env.str("ARGOS_API_KEY", default=""):
         },
     }
 DJANGO_KYC["DEFAULT_BACKEND"] = env.str("KYC_DEFAULT_BACKEND", default="sandbox")
+# the demo's onboarding page offers every configured backend; a real site usually leaves this unset
+DJANGO_KYC["USER_SELECTABLE_BACKENDS"] = list(DJANGO_KYC["BACKENDS"])
 
 # --- logging -------------------------------------------------------------------------------------------
 # django_kyc's loggers at INFO show the pipeline (retries, webhooks) in the runserver and qcluster output.

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import pytest
 from django.conf import settings
-from django.core.checks import Error, Warning
+from django.core.checks import Error
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
@@ -46,10 +46,10 @@ def test_the_suite_settings_pass() -> None:
     assert check_q_cluster() == []
 
 
-def test_sandbox_in_production_is_a_warning_per_alias() -> None:
+def test_sandbox_in_production_is_an_error_per_alias() -> None:
     messages = backend_messages(debug=False)
-    assert ids(messages) == ["django_kyc.W001", "django_kyc.W001"]
-    assert all(isinstance(message, Warning) for message in messages)
+    assert ids(messages) == ["django_kyc.E007", "django_kyc.E007"]
+    assert all(isinstance(message, Error) for message in messages)
     assert 'DJANGO_KYC["BACKENDS"]["sandbox"]' in messages[0].msg
     assert 'DJANGO_KYC["BACKENDS"]["hosted"]' in messages[1].msg
 

@@ -54,3 +54,21 @@ def test_capture_link_expires_with_the_reported_expiry(
 def test_tampered_capture_link_is_a_404(make_applicant: Any, django_capture_on_commit_callbacks: Any) -> None:
     verification = hosted_verification(make_applicant, django_capture_on_commit_callbacks)
     assert Client().get(verification.client_link.rstrip("/") + "x/").status_code == 404
+
+
+def test_capture_page_is_off_in_production_unless_the_alias_opts_in(
+    make_applicant: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The page lets the link holder pick the outcome: with DEBUG off it answers 404 unless CAPTURE_PAGE."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    verification = hosted_verification(make_applicant, django_capture_on_commit_callbacks)
+    hosted = settings.DJANGO_KYC["BACKENDS"]["hosted"]
+    options = {key: value for key, value in hosted["OPTIONS"].items() if key != "CAPTURE_PAGE"}
+    backends = {**settings.DJANGO_KYC["BACKENDS"], "hosted": {**hosted, "OPTIONS": options}}
+    with override_settings(DEBUG=False, DJANGO_KYC={**settings.DJANGO_KYC, "BACKENDS": backends}):
+        assert Client().get(verification.client_link).status_code == 404
+        assert Client().post(verification.client_link, {"outcome": "approved"}).status_code == 404
+    verification.refresh_from_db()
+    assert verification.status == VerificationStatus.AWAITING_USER

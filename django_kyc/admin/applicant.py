@@ -46,8 +46,9 @@ class DocumentInline(ReadOnlyInline):
         return super().get_queryset(request).prefetch_related("files")
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        """Numbers and images identify the person: previews and file links only with the PII permission."""
         fields = super().get_fields(request, obj)
-        return list(fields) if can_view_pii(request) else without(fields, DOCUMENT_PII_FIELDS)
+        return list(fields) if can_view_pii(request) else without(fields, (*DOCUMENT_PII_FIELDS, "files_links"))
 
     @admin.display(description=_("files"))
     def files_links(self, obj: Document) -> str:

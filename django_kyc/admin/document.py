@@ -45,8 +45,9 @@ class DocumentAdmin(ReadOnlyAdmin):
         return custom + super().get_urls()
 
     def file_view(self, request: HttpRequest, file_id: Any) -> FileResponse:
-        """Stream a document file to a reviewer who may view documents; every access is audited."""
-        if not request.user.has_perm("django_kyc.view_document"):
+        """Stream a document file to a reviewer who may view documents AND personal data (an ID scan is the
+        most personal data there is); every access is audited."""
+        if not (request.user.has_perm("django_kyc.view_document") and can_view_pii(request)):
             raise PermissionDenied
         row = get_object_or_404(DocumentFile.objects.select_related("document"), pk=file_id)
         try:

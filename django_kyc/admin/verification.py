@@ -17,7 +17,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from django_kyc.admin.base import ReadOnlyAdmin
+from django_kyc.admin.base import ReadOnlyAdmin, can_view_pii
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.exceptions import KycError
 from django_kyc.models import AmlHit, ProposalStatus, ReviewDecision, ReviewQueueItem, Verification
@@ -152,6 +152,20 @@ class VerificationAdmin(ReadOnlyAdmin):
         "updated_at",
     ]
     exclude = ["client_token"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """The client link is a bearer credential for the hosted flow (only for staff who may act for the
+        applicant); provider payloads carry personal data (only with the PII permission)."""
+        hidden: set[str] = set()
+        if not request.user.has_perm("django_kyc.change_applicant"):
+            hidden.add("client_link")
+        if not can_view_pii(request):
+            hidden.add("provider_data")
+        return [name for name in super().get_readonly_fields(request, obj) if name not in hidden]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        visible = set(self.get_readonly_fields(request, obj))
+        return [name for name in super().get_fields(request, obj) if name in visible]
 
     def has_review_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(review.REVIEW_PERMISSION)

@@ -16,6 +16,18 @@ from django_kyc.models import Applicant
 from django_kyc.pii import can_view_pii
 
 
+def may_choose_backend(user: Any, alias: str) -> bool:
+    """Which provider verifies someone is the site's decision: applicants may pick only among
+    ``DJANGO_KYC["USER_SELECTABLE_BACKENDS"]`` (default: just ``DEFAULT_BACKEND``); staff who may change
+    applicants may pick any configured alias."""
+    from django_kyc.conf import kyc_settings
+
+    if user.is_authenticated and user.has_perm("django_kyc.change_applicant"):
+        return True
+    allowed = kyc_settings.USER_SELECTABLE_BACKENDS
+    return alias in (allowed if allowed is not None else [kyc_settings.DEFAULT_BACKEND])
+
+
 def can_view_all(user: Any) -> bool:
     return bool(user.is_authenticated and user.has_perm("django_kyc.view_applicant"))
 

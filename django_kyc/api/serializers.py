@@ -6,7 +6,7 @@ from django.core.files.base import File
 from django.db import transaction
 from rest_framework import serializers
 
-from django_kyc.api.permissions import may_act_for, may_see_pii
+from django_kyc.api.permissions import may_act_for, may_choose_backend, may_see_pii
 from django_kyc.api.uploads import CheckedUpload, check_upload
 from django_kyc.backends.registry import is_configured
 from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, DocumentFile, Verification
@@ -216,6 +216,9 @@ class VerificationSerializer(serializers.ModelSerializer[Verification]):
     def validate_backend(self, value: str) -> str:
         if not is_configured(value):
             raise serializers.ValidationError(f"Unknown backend {value!r}.")
+        request = self.context.get("request")
+        if request is not None and not may_choose_backend(request.user, value):
+            raise serializers.ValidationError(f"Backend {value!r} cannot be chosen here.")
         return value
 
     def to_representation(self, instance: Verification) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -165,8 +166,19 @@ def apply_result(check_id: Any, result: AmlResult, change: Change) -> AmlCheck:
     with transaction.atomic():
         check = AmlCheck.objects.select_for_update().get(pk=check_id)
         if result.status == AmlStatus.RUNNING:
-            # not a failure: the attempt budget counts consecutive errors only
-            updates.update(attempts=0, next_attempt_at=next_attempt_at(1))
+            age = (timezone.now() - check.created_at).total_seconds()
+            if age > float(kyc_settings.AML_RUNNING_TIMEOUT_SECONDS):
+                # a provider that never finishes must end visibly, not be polled forever
+                message = f"the provider had not finished the screening after {int(age)} s"
+                return transitions.transition_aml_check(
+                    check.pk,
+                    AmlStatus.ERROR,
+                    change,
+                    updates={**updates, "last_error": message, "next_attempt_at": None},
+                )
+            # not a failure (the attempt budget counts consecutive errors); polls thin out as the check ages
+            delay = min(float(kyc_settings.RETRY_MAX_SECONDS), max(float(kyc_settings.RETRY_BASE_SECONDS), age / 10))
+            updates.update(attempts=0, next_attempt_at=timezone.now() + timedelta(seconds=delay))
             if check.status == AmlStatus.RUNNING:
                 AmlCheck.objects.filter(pk=check.pk).update(**updates, updated_at=timezone.now())
                 return check
@@ -212,18 +224,16 @@ def resolve_hit(
             raise PermissionDenied("Reviewers cannot resolve hits on their own applicant.")
         if hit.status != AmlHitStatus.OPEN:
             raise ValidationError({"resolution": "This hit is already resolved."})
-        hit.status = resolution
-        hit.resolved_by = user if user.is_authenticated else None  # type: ignore[assignment]
-        hit.resolved_at = timezone.now()
-        hit.resolution_code = reason_code
-        hit.resolution_reason = comment
-        hit.save()
-        transitions.audit(
+        hit = transitions.transition_aml_hit(
+            hit.pk,
+            resolution,
             change,
-            obj=check,
-            applicant_id=check.applicant_id,
-            action="hit_resolved",
-            data={"hit": str(hit.pk), "entity_id": hit.entity_id, "resolution": resolution},
+            updates={
+                "resolved_by": user if user.is_authenticated else None,
+                "resolved_at": timezone.now(),
+                "resolution_code": reason_code,
+                "resolution_reason": comment,
+            },
         )
         if not check.hits.filter(status=AmlHitStatus.OPEN).exists():
             confirmed = check.hits.filter(status=AmlHitStatus.TRUE_POSITIVE).exists()

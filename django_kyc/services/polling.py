@@ -29,6 +29,6 @@ def poll_verification(verification_id: Any) -> Outcome | None:
     try:
         state = backend.fetch_verification(verification)
     except KycError as exc:
-        logger.warning("polling verification %s failed: %s", verification.pk, exc)
+        logger.warning("polling verification %s failed: %s", verification.pk, type(exc).__name__)
         return None
     return transitions.apply_provider_state(verification.pk, state, Change.provider(verification.backend, Source.POLL))

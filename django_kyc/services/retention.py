@@ -356,7 +356,7 @@ def _delete_at_provider(alias: str, applicant: Applicant) -> str:
     except KycConfigurationError:
         return "not configured: the backend is no longer in DJANGO_KYC; erase there by hand if needed"
     except ProviderError as exc:
-        logger.warning("provider erasure failed for applicant %s at %s: %s", applicant.pk, alias, exc)
+        logger.warning("provider erasure failed for applicant %s at %s: %s", applicant.pk, alias, type(exc).__name__)
         return f"failed: {exc}"[:500]
     return "deleted"
 

@@ -145,11 +145,13 @@ def schedule_retry(verification_id: Any, error: ProviderError, change: Change) -
         verification.next_attempt_at = next_attempt_at(verification.attempts, error.retry_after, policy=policy)
         verification.last_error = str(error)
         verification.save(update_fields=["next_attempt_at", "last_error", "updated_at"])
+        # ids, class and status code only: provider messages can echo what the applicant typed
         logger.info(
-            "verification %s attempt %s failed (%s); retry at %s",
+            "verification %s attempt %s failed (%s, HTTP %s); retry at %s",
             verification.pk,
             verification.attempts,
-            error,
+            type(error).__name__,
+            error.status_code or "-",
             verification.next_attempt_at.isoformat(),
         )
 

@@ -22,9 +22,10 @@ from django.utils import timezone
 from django_kyc import signals
 from django_kyc.backends.base import DocumentResult, ProviderState
 from django_kyc.exceptions import InvalidTransition
-from django_kyc.models import AmlCheck, Applicant, AuditEvent, Document, Verification, WebhookEvent
+from django_kyc.models import AmlCheck, AmlHit, Applicant, AuditEvent, Document, Verification, WebhookEvent
 from django_kyc.models.verification import DecisionSource
 from django_kyc.status import (
+    AML_HIT_TRANSITIONS,
     AML_TRANSITIONS,
     APPLICANT_STATUS_FOR_VERIFICATION,
     DOCUMENT_TRANSITIONS,
@@ -478,3 +479,26 @@ def transition_aml_check(
         )
         refresh_applicant(check.applicant_id, change)
         return check
+
+
+def transition_aml_hit(hit_id: Any, to_status: str, change: Change, updates: Mapping[str, Any] | None = None) -> AmlHit:
+    """Resolve a hit (open → true/false positive); the audit row names the hit, the reviewer and the reason."""
+    with transaction.atomic():
+        hit = AmlHit.objects.select_for_update(of=("self",)).select_related("aml_check").get(pk=hit_id)
+        from_status = hit.status
+        if to_status not in AML_HIT_TRANSITIONS.get(from_status, frozenset()):
+            raise InvalidTransition("AML hit", from_status, to_status)
+        hit.status = to_status
+        for name, value in (updates or {}).items():
+            setattr(hit, name, value)
+        hit.save()
+        audit(
+            change,
+            obj=hit.aml_check,
+            applicant_id=hit.aml_check.applicant_id,
+            action="hit_resolved",
+            from_status=from_status,
+            to_status=to_status,
+            data={"hit": str(hit.pk), "entity_id": hit.entity_id, "resolution": to_status},
+        )
+        return hit

@@ -14,7 +14,7 @@ import pytest
 import time_machine
 from django.contrib import admin as django_admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.contrib.messages import get_messages
 from django.db import connection
 from django.test import Client
@@ -95,6 +95,13 @@ def verification_in(applicant: Applicant, status: str) -> Verification:
 @pytest.fixture
 def superuser(admin_user: User) -> User:
     return admin_user
+
+
+@pytest.fixture
+def pii_reviewer(reviewer: User) -> User:
+    """Document images are personal data: opening one also needs ``view_applicant_pii``."""
+    reviewer.user_permissions.add(Permission.objects.get(codename="view_applicant_pii"))
+    return User.objects.get(pk=reviewer.pk)
 
 
 def populate(make_applicant: Callable[..., Applicant], count: int, start: int = 0) -> None:
@@ -536,8 +543,8 @@ def file_url(row: DocumentFile) -> str:
 
 
 @pytest.mark.django_db
-def test_document_file_is_streamed_to_a_reviewer_and_audited(reviewer: User, document_file: DocumentFile) -> None:
-    response = login(reviewer).get(file_url(document_file))
+def test_document_file_is_streamed_to_a_reviewer_and_audited(pii_reviewer: User, document_file: DocumentFile) -> None:
+    response = login(pii_reviewer).get(file_url(document_file))
     assert response.status_code == 200
     content = b"".join(response.streaming_content)  # type: ignore[attr-defined]  # closes the file too
     assert content == make_png()
@@ -550,7 +557,7 @@ def test_document_file_is_streamed_to_a_reviewer_and_audited(reviewer: User, doc
     assert response["X-Content-Type-Options"] == "nosniff"
 
     event = AuditEvent.objects.get(action="file_viewed")
-    assert event.actor == reviewer
+    assert event.actor == pii_reviewer
     assert event.source == Source.ADMIN
     assert event.object_id == str(document_file.document_id)
     assert event.applicant_id == document_file.document.applicant_id
@@ -574,8 +581,8 @@ def test_document_file_needs_a_staff_login(user: User, document_file: DocumentFi
 
 
 @pytest.mark.django_db
-def test_unknown_document_file_is_404(reviewer: User, document_file: DocumentFile) -> None:
-    response = login(reviewer).get(
+def test_unknown_document_file_is_404(pii_reviewer: User, document_file: DocumentFile) -> None:
+    response = login(pii_reviewer).get(
         reverse("admin:django_kyc_document_file", args=["00000000-0000-0000-0000-000000000000"])
     )
     assert response.status_code == 404
@@ -708,8 +715,31 @@ def _inline_management() -> dict[str, str]:
 
 
 @pytest.mark.django_db
-def test_document_file_missing_from_storage_is_404_and_not_audited(reviewer: User, document_file: DocumentFile) -> None:
+def test_document_file_missing_from_storage_is_404_and_not_audited(
+    pii_reviewer: User, document_file: DocumentFile
+) -> None:
     document_file.file.storage.delete(document_file.file.name)
-    response = login(reviewer).get(file_url(document_file))
+    response = login(pii_reviewer).get(file_url(document_file))
     assert response.status_code == 404
     assert not AuditEvent.objects.filter(action="file_viewed").exists()
+
+
+@pytest.mark.django_db
+def test_document_images_need_the_pii_permission(reviewer: User, document_file: DocumentFile) -> None:
+    response = login(reviewer).get(file_url(document_file))
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action="file_viewed").exists()
+
+
+@pytest.mark.django_db
+def test_verification_page_hides_the_client_link_and_provider_payload_from_read_only_staff(
+    reviewer: User, make_applicant: Callable[..., Applicant]
+) -> None:
+    verification = verification_in(make_applicant(), V.PROCESSING)
+    Verification.objects.filter(pk=verification.pk).update(
+        client_link="https://provider.example/flow/secret-token", provider_data={"passport": {"surname": "SECRETNAME"}}
+    )
+    page = login(reviewer).get(admin_url(Verification, "change", verification.pk))
+    assert page.status_code == 200
+    assert b"secret-token" not in page.content
+    assert b"SECRETNAME" not in page.content

@@ -305,10 +305,20 @@ def test_a_misconfigured_backend_is_a_503_without_internals(
     logged: list[str] = []
     monkeypatch.setattr(policies.logger, "error", lambda message, *args, **kwargs: logged.append(message % args))
     backends = {**KYC["BACKENDS"], "broken": {"CLASS": "secret_vendor.client.Backend"}}
-    with override_settings(DJANGO_KYC={**KYC, "BACKENDS": backends}):
+    selectable = [*KYC["USER_SELECTABLE_BACKENDS"], "broken"]
+    with override_settings(DJANGO_KYC={**KYC, "BACKENDS": backends, "USER_SELECTABLE_BACKENDS": selectable}):
         response = start(api, applicant, backend="broken")
     assert response.status_code == 503
     assert set(response.json()) == {"detail"}
     assert "secret_vendor" not in response.content.decode()
     assert not applicant.verifications.exists()
     assert any("secret_vendor" in message for message in logged)  # the operator gets the details
+
+
+def test_applicants_choose_only_among_the_selectable_backends(api: APIClient, applicant: Applicant) -> None:
+    """Which provider verifies someone is the site's decision (a sandbox alias must not be a way in)."""
+    with override_settings(DJANGO_KYC={**KYC, "USER_SELECTABLE_BACKENDS": None}):
+        refused = start(api, applicant, backend="hosted")
+    assert refused.status_code == 400
+    assert "cannot be chosen" in str(refused.json())
+    assert not applicant.verifications.exists()

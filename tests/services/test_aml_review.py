@@ -172,3 +172,47 @@ def test_a_running_check_is_polled_until_it_settles(make_applicant: Any, time_ma
     check.refresh_from_db()
     assert (check.status, check.provider_status, check.score) == (AmlStatus.CLEAR, "done", 0.1)
     assert SlowScreeningBackend.fetches == 2
+
+
+def test_a_check_still_running_after_the_deadline_ends_in_error(make_applicant: Any, time_machine: Any) -> None:
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.test import override_settings
+    from django.utils import timezone
+
+    SlowScreeningBackend.fetches = -1000  # the provider never finishes
+    backends = {**settings.DJANGO_KYC["BACKENDS"], "slow": {"CLASS": f"{__name__}.SlowScreeningBackend"}}
+    time_machine.move_to(timezone.now(), tick=False)
+    kyc = {**settings.DJANGO_KYC, "BACKENDS": backends, "AML_RUNNING_TIMEOUT_SECONDS": 3600}
+    with override_settings(DJANGO_KYC=kyc):
+        check = aml.start_check(make_applicant(), Change.system(Source.API), backend="slow")
+        aml.run_check(check.pk)
+        check.refresh_from_db()
+        first_delay = (check.next_attempt_at - timezone.now()).total_seconds()
+        time_machine.move_to(timezone.now() + timedelta(minutes=30), tick=False)
+        aml.run_check(check.pk)
+        check.refresh_from_db()
+        assert check.status == AmlStatus.RUNNING
+        assert (check.next_attempt_at - timezone.now()).total_seconds() > first_delay  # polls thin out
+        time_machine.move_to(timezone.now() + timedelta(hours=1), tick=False)
+        aml.run_check(check.pk)
+    check.refresh_from_db()
+    assert check.status == AmlStatus.ERROR
+    assert "had not finished" in check.last_error
+    assert check.next_attempt_at is None
+
+
+def test_hit_resolution_goes_through_the_transition_table(
+    make_applicant: Any, django_capture_on_commit_callbacks: Any, reviewer: Any
+) -> None:
+    from django_kyc.exceptions import InvalidTransition
+    from django_kyc.services import transitions
+
+    check = screen(make_applicant(last_name="Pepper"), django_capture_on_commit_callbacks)
+    hit = check.hits.get()
+    aml.resolve_hit(hit.pk, "true_positive", user=reviewer, reason_code="SANCTIONS_MATCH")
+    row = AuditEvent.objects.get(action="hit_resolved")
+    assert (row.from_status, row.to_status) == ("open", "true_positive")
+    with pytest.raises(InvalidTransition):
+        transitions.transition_aml_hit(hit.pk, "false_positive", Change.system())
