@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed-stamp
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo demo-data test test-sqlite test-postgres lint typecheck format build check-migrations clean
+.PHONY: help venv demo demo-data test test-sqlite test-postgres test-resilience lint typecheck format build check-migrations clean
 
 help:
 	@echo "make demo           run the example site with qcluster (SQLite, ORM broker, sandbox provider)"
 	@echo "make test           the whole test suite (SQLite; includes the real qcluster and Redis broker tests)"
 	@echo "make test-postgres  the whole suite on PostgreSQL ($(POSTGRES_URL)), including concurrency tests"
+	@echo "make test-resilience  the resilience suite (tests/resilience) on PostgreSQL ($(POSTGRES_URL))"
 	@echo "make lint           ruff, mypy and the migrations check"
 	@echo "make build          build the sdist and wheel into dist/"
 
@@ -37,6 +38,9 @@ test-sqlite: test
 
 test-postgres: $(STAMP)
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-resilience: $(STAMP)
+	DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -q tests/resilience --run-resilience $(PYTEST_ARGS)
 
 lint: $(STAMP) check-migrations
 	$(BIN)/ruff check .

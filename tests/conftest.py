@@ -135,6 +135,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="build the wheel and install it into an empty virtualenv (slow; .ci/run turns it on)",
     )
+    parser.addoption(
+        "--run-resilience",
+        action="store_true",
+        help="run the resilience suite in tests/resilience (slow; make test-resilience, on PostgreSQL)",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -46,8 +46,13 @@ def receive(alias: str, webhook: InboundWebhook) -> Receipt:
     """Authenticate, parse and store a delivery. Raises a :class:`WebhookError` subclass when rejected."""
     backend = get_backend(alias)
     try:
-        backend.authenticate_webhook(webhook)
-        events = backend.parse_webhook(webhook)
+        try:
+            backend.authenticate_webhook(webhook)
+            events = backend.parse_webhook(webhook)
+        except RecursionError as exc:
+            # ``json.loads`` on a body nested thousands deep (well under the size limit); some backends parse
+            # before they can authenticate, so anyone could otherwise turn this into a 500
+            raise WebhookPayloadError("delivery is nested too deeply to parse") from exc
     except WebhookError as exc:
         logger.warning("webhook for %s rejected: %s", alias, exc)
         signals.webhook_rejected.send(sender=WebhookEvent, backend=alias, reason=str(exc))
