@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from django.urls import include, path
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 
 from django_kyc.api.schema import KycSchemaView, docs, docs_asset
 from django_kyc.sandbox_views import SandboxCaptureView
 from django_kyc.webhooks import WebhookView
 
 app_name = "django_kyc"
+
+
+@csrf_exempt  # answers 404 to every method; nothing to protect
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """Any other URL under ``api/`` (e.g. ``applicants/not-a-uuid/``): the API's JSON 404, not the host's page."""
+    return JsonResponse({"detail": "Not found."}, status=404)
+
 
 urlpatterns = [
     path("webhooks/<slug:alias>/", WebhookView.as_view(), name="webhook"),
@@ -17,4 +26,5 @@ urlpatterns = [
     path("api/docs/", docs, name="api-docs"),
     path("api/docs/assets/<str:name>", docs_asset, name="api-docs-asset"),
     path("api/", include("django_kyc.api.urls")),
+    re_path(r"^api/", api_not_found),
 ]

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.module_loading import import_string
+from drf_spectacular.authentication import BasicScheme
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.authentication import BasicAuthentication
+from rest_framework.exceptions import APIException, AuthenticationFailed
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
@@ -96,9 +99,40 @@ class Pagination(PageNumberPagination):
         return super().get_page_size(request)
 
 
+class NulSafeBasicAuthentication(BasicAuthentication):
+    """Refuses credentials containing NUL before they reach the auth backends.
+
+    ``Authorization: Basic <base64 of "\\x00:\\x00">`` made ``ModelBackend`` query PostgreSQL with a NUL byte,
+    which PostgreSQL rejects (``DataError``): a 500 for any unauthenticated client.
+    """
+
+    def authenticate_credentials(self, userid: str, password: str, request: Any = None) -> Any:
+        if "\x00" in userid or "\x00" in password:
+            raise AuthenticationFailed("Invalid username/password.")
+        return super().authenticate_credentials(userid, password, request)
+
+
+class NulSafeBasicScheme(BasicScheme):
+    """Documents the NUL-safe classes (and those :func:`_nul_safe` derives) as drf-spectacular's ``basicAuth``."""
+
+    target_class = "django_kyc.api.policies.NulSafeBasicAuthentication"
+    match_subclasses = True
+
+
+@functools.cache
+def _nul_safe(cls: type) -> type:
+    if not issubclass(cls, BasicAuthentication) or issubclass(cls, NulSafeBasicAuthentication):
+        return cls
+    return type(cls.__name__, (NulSafeBasicAuthentication, cls), {"__module__": cls.__module__})
+
+
 def authentication_classes() -> list[type]:
-    """``DJANGO_KYC["API_AUTHENTICATION_CLASSES"]``, or the project's DRF default when unset."""
+    """``DJANGO_KYC["API_AUTHENTICATION_CLASSES"]``, or the project's DRF default when unset.
+
+    HTTP Basic classes (DRF's default includes one) are made to refuse NUL bytes, see
+    :class:`NulSafeBasicAuthentication`.
+    """
     configured: Any = kyc_settings.API_AUTHENTICATION_CLASSES
     if configured is None:
         configured = api_settings.DEFAULT_AUTHENTICATION_CLASSES
-    return [import_string(path) if isinstance(path, str) else path for path in configured]
+    return [_nul_safe(import_string(path) if isinstance(path, str) else path) for path in configured]

@@ -190,6 +190,10 @@ class DocumentSerializer(serializers.ModelSerializer[Document]):
 
 class VerificationSerializer(serializers.ModelSerializer[Verification]):
     backend = serializers.CharField(required=False, help_text="Backend alias; the default backend if omitted.")
+    # a plain string, not ``format: uri``: empty until the provider issues a link, and for read-only staff
+    client_link = serializers.CharField(
+        read_only=True, help_text="The hosted-flow URL; empty when there is none or it is not yours to see."
+    )
 
     class Meta:
         model = Verification
@@ -305,4 +309,5 @@ class AmlCheckSerializer(serializers.ModelSerializer[AmlCheck]):
 class ErrorSerializer(serializers.Serializer[Any]):
     """The shape of every error: ``detail`` for general errors, or a field name mapping to messages."""
 
-    detail = serializers.CharField()
+    # absent from field errors (``{"postal_code": ["..."]}``), which the object's open properties describe
+    detail = serializers.CharField(required=False)

@@ -344,3 +344,25 @@ def test_staff_without_the_pii_permission_cannot_overwrite_personal_data(world: 
     assert editor.patch(url, {"nationality": "fr"}, format="json").status_code == 200
     world.applicant.refresh_from_db()
     assert (world.applicant.last_name, world.applicant.nationality) == ("Owner", "FR")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("credentials", [b"\x00:\x00", b"alice\x00:pw", b"alice:p\x00w"], ids=["both", "user", "pw"])
+def test_basic_auth_with_a_nul_byte_is_refused_not_a_500(credentials: bytes) -> None:
+    """Found by the schemathesis run: on PostgreSQL the NUL reached ``ModelBackend``'s query (DataError)."""
+    import base64
+
+    client = APIClient(raise_request_exception=True)
+    response = client.get(
+        "/kyc/api/applicants/me/", HTTP_AUTHORIZATION="Basic " + base64.b64encode(credentials).decode()
+    )
+    assert response.status_code in {401, 403}, response.content
+    assert response.json() == {"detail": "Invalid username/password."}
+
+
+def test_malformed_api_paths_get_the_apis_json_404(client: Any) -> None:
+    """Found by the schemathesis run: a non-UUID id fell through to the host's HTML 404 page."""
+    for method in ("get", "post", "put", "patch"):
+        response = getattr(client, method)("/kyc/api/applicants/null/")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found."}
