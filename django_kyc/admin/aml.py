@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -16,13 +15,13 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline, can_view_pii
+from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline, can_view_pii, reasoned_action
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.admin.verification import AgeFilter, AssigneeFilter, assign_to_me, unassign
 from django_kyc.backends import get_backend
 from django_kyc.exceptions import KycError
-from django_kyc.models import AmlCheck, AmlHit, AmlQueueItem, ReviewDecision
-from django_kyc.services import aml, review
+from django_kyc.models import AmlCheck, AmlHit, AmlQueueItem
+from django_kyc.services import review
 from django_kyc.services.transitions import Change, audit
 from django_kyc.status import AmlHitStatus, Source
 
@@ -159,48 +158,23 @@ class AmlHitAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">{}</a>', url, obj.aml_check.applicant.reference)
 
     def has_review_permission(self, request: HttpRequest) -> bool:
-        return bool(request.user.has_perm(aml.REVIEW_PERMISSION))
+        return bool(request.user.has_perm(review.REVIEW_PERMISSION))
 
     def resolve(self, request: HttpRequest, queryset: QuerySet[AmlHit], resolution: str) -> HttpResponse | None:
         if not self.has_review_permission(request):
             raise PermissionDenied
-        form = DecisionForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            done, proposed, failed = 0, 0, []
-            for hit in queryset:
-                try:
-                    result = review.decide_hit(hit.pk, resolution, user=request.user, **form.cleaned_data)
-                    if isinstance(result, ReviewDecision):
-                        proposed += 1
-                    else:
-                        done += 1
-                except (KycError, ValidationError, PermissionDenied) as exc:
-                    failed.append(f"{hit.caption}: {exc}")
-            if done:
-                self.message_user(request, f"{RESOLUTIONS[resolution]}: {done} hit(s).", messages.SUCCESS)
-            if proposed:
-                self.message_user(
-                    request,
-                    f"{RESOLUTIONS[resolution]}: {proposed} hit(s) need a second reviewer (four-eyes); "
-                    "proposals recorded.",
-                    messages.WARNING,
-                )
-            for failure in failed:
-                self.message_user(request, failure, messages.ERROR)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{RESOLUTIONS[resolution]}: give a reason",
-            "opts": self.opts,
-            "form": form,
-            "decision": f"resolve_{resolution}",
-            "items": [(hit.pk, f"{hit.caption} · score {hit.score}") for hit in queryset],
-            "noun": "hit",
-            "noun_plural": "hits",
-            "single": False,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "django_kyc/admin/decision.html", context)
+        return reasoned_action(
+            self,
+            request,
+            queryset,
+            form=DecisionForm(request.POST if "apply" in request.POST else None),
+            action=f"resolve_{resolution}",
+            label=str(RESOLUTIONS[resolution]),
+            noun=("hit", "hits"),
+            describe=lambda hit: f"{hit.caption} · score {hit.score}",
+            name=lambda hit: str(hit.caption),
+            apply=lambda hit, data: review.decide_hit(hit.pk, resolution, user=request.user, **data),
+        )
 
 
 @admin.register(AmlQueueItem)

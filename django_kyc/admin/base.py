@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from django_kyc import pii
+from django_kyc.exceptions import KycError
 from django_kyc.pii import APPLICANT_PII_FIELDS, DOCUMENT_PII_FIELDS
 
 __all__ = ["APPLICANT_PII_FIELDS", "DOCUMENT_PII_FIELDS", "HIDDEN", "can_view_pii"]
@@ -46,3 +52,61 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def reasoned_action(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: Iterable[Any],
+    *,
+    form: forms.Form,
+    action: str,
+    label: str,
+    noun: tuple[str, str],
+    describe: Callable[[Any], str],
+    name: Callable[[Any], str],
+    apply: Callable[[Any, dict[str, Any]], Any],
+    single: bool = False,
+) -> HttpResponse | None:
+    """The two-step page every reviewer action shares: list what is affected and ask for a reason (and
+    comment), then call the service for each object and report what was done, what became a four-eyes
+    proposal, and what was refused (with the service's own message). Services enforce the rules; this only
+    collects input and reports."""
+    from django_kyc.models.review import ProposalStatus, ReviewDecision
+
+    if form.is_bound and form.is_valid():
+        done, proposed, failed = 0, 0, []
+        for obj in queryset:
+            try:
+                result = apply(obj, form.cleaned_data)
+            except (KycError, ValidationError, PermissionDenied) as exc:
+                failed.append(f"{name(obj)}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
+                continue
+            if isinstance(result, ReviewDecision) and result.status == ProposalStatus.PROPOSED:
+                proposed += 1  # four-eyes: recorded as a proposal, not applied
+            else:
+                done += 1
+        if done:
+            modeladmin.message_user(request, f"{label}: {done} {noun[0]}(s).", messages.SUCCESS)
+        if proposed:
+            modeladmin.message_user(
+                request,
+                f"{label}: {proposed} {noun[0]}(s) need a second reviewer (four-eyes); proposals recorded.",
+                messages.WARNING,
+            )
+        for failure in failed:
+            modeladmin.message_user(request, failure, messages.ERROR)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": f"{label}: give a reason",
+        "opts": modeladmin.opts,
+        "form": form,
+        "decision": action,
+        "items": [(obj.pk, describe(obj)) for obj in queryset],
+        "noun": noun[0],
+        "noun_plural": noun[1],
+        "single": single,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "django_kyc/admin/decision.html", context)

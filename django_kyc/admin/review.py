@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -13,9 +12,8 @@ from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc import charts
-from django_kyc.admin.base import ReadOnlyAdmin
+from django_kyc.admin.base import ReadOnlyAdmin, reasoned_action
 from django_kyc.conf import kyc_settings
-from django_kyc.exceptions import KycError
 from django_kyc.models import ReviewDecision
 from django_kyc.services import dashboard, review
 from django_kyc.status import VerificationStatus
@@ -91,37 +89,21 @@ class ReviewDecisionAdmin(ReadOnlyAdmin):
     def _apply(self, request: HttpRequest, queryset: QuerySet[ReviewDecision], action: str) -> HttpResponse | None:
         """Same two-step page as decisions: list what is affected, ask for a comment, then call the service,
         which enforces who may confirm (never the proposer)."""
-        form = ConfirmForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            service = review.confirm if action == "confirm_proposals" else review.withdraw
-            done, failed = 0, []
-            for proposal in queryset:
-                try:
-                    service(proposal.pk, request.user, comment=form.cleaned_data["comment"])
-                    done += 1
-                except (KycError, ValidationError, PermissionDenied) as exc:
-                    failed.append(f"{proposal}: {' '.join(getattr(exc, 'messages', [str(exc)]))}")
-            if done:
-                self.message_user(request, f"{ACTIONS[action]}: {done} proposal(s).", messages.SUCCESS)
-            for failure in failed:
-                self.message_user(request, failure, messages.ERROR)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{ACTIONS[action]}: four-eyes proposals",
-            "opts": self.opts,
-            "form": form,
-            "decision": action,
-            "items": [
-                (p.pk, f"{p.applicant.reference} · {p.decision} · {p.reason_code} · proposed by {p.proposed_by}")
-                for p in queryset.select_related("applicant", "proposed_by")
-            ],
-            "noun": "proposal",
-            "noun_plural": "proposals",
-            "single": False,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "django_kyc/admin/decision.html", context)
+        service = review.confirm if action == "confirm_proposals" else review.withdraw
+        return reasoned_action(
+            self,
+            request,
+            queryset.select_related("applicant", "proposed_by"),
+            form=ConfirmForm(request.POST if "apply" in request.POST else None),
+            action=action,
+            label=str(ACTIONS[action]),
+            noun=("proposal", "proposals"),
+            describe=lambda p: (
+                f"{p.applicant.reference} · {p.decision} · {p.reason_code} · proposed by {p.proposed_by}"
+            ),
+            name=str,
+            apply=lambda p, data: service(p.pk, request.user, comment=data["comment"]),
+        )
 
     # --- the dashboard lives here so it shares this admin's site, permissions and URL namespace ---------
 

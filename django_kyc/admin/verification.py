@@ -7,19 +7,16 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from django_kyc.admin.base import ReadOnlyAdmin, can_view_pii
+from django_kyc.admin.base import ReadOnlyAdmin, can_view_pii, reasoned_action
 from django_kyc.admin.forms import DecisionForm
-from django_kyc.exceptions import KycError
 from django_kyc.models import AmlHit, ProposalStatus, ReviewDecision, ReviewQueueItem, Verification
 from django_kyc.services import review
 from django_kyc.status import AmlHitStatus, VerificationStatus
@@ -216,49 +213,25 @@ class VerificationAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         if not self.has_review_permission(request):
             raise PermissionDenied
-        form = DecisionForm(request.POST if "apply" in request.POST else None)
-        if form.is_bound and form.is_valid():
-            done, proposed, failed = 0, 0, []
-            for verification in queryset:
-                try:
-                    if decision == "retry":
-                        review.retry(verification.pk, user=request.user, **form.cleaned_data)
-                    else:
-                        result = review.decide(verification.pk, decision, user=request.user, **form.cleaned_data)
-                        if isinstance(result, ReviewDecision):
-                            proposed += 1
-                            continue
-                    done += 1
-                except (KycError, ValidationError, PermissionDenied) as exc:
-                    failed.append(f"{verification.pk}: {exc}")
-            if done:
-                self.message_user(request, f"{DECISION_LABELS[decision]}: {done} verification(s).", messages.SUCCESS)
-            if proposed:
-                self.message_user(
-                    request,
-                    f"{DECISION_LABELS[decision]}: {proposed} verification(s) need a second reviewer (four-eyes); "
-                    "proposals recorded.",
-                    messages.WARNING,
-                )
-            for failure in failed:
-                self.message_user(request, failure, messages.ERROR)
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"{DECISION_LABELS[decision]}: give a reason",
-            "opts": self.opts,
-            "form": form,
-            "decision": decision,
-            "items": [
-                (v.pk, f"{v.applicant.reference} · {v.backend} · {v.get_status_display()}")
-                for v in queryset.select_related("applicant")
-            ],
-            "noun": "verification",
-            "noun_plural": "verifications",
-            "single": single,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "django_kyc/admin/decision.html", context)
+
+        def apply(verification: Verification, data: dict[str, Any]) -> Any:
+            if decision == "retry":
+                return review.retry(verification.pk, user=request.user, **data)
+            return review.decide(verification.pk, decision, user=request.user, **data)
+
+        return reasoned_action(
+            self,
+            request,
+            queryset.select_related("applicant"),
+            form=DecisionForm(request.POST if "apply" in request.POST else None),
+            action=decision,
+            label=str(DECISION_LABELS[decision]),
+            noun=("verification", "verifications"),
+            describe=lambda v: f"{v.applicant.reference} · {v.backend} · {v.get_status_display()}",
+            name=lambda v: str(v.pk),
+            apply=apply,
+            single=single,
+        )
 
 
 @admin.register(ReviewQueueItem)

@@ -42,6 +42,17 @@ def masked(
     return data
 
 
+def chosen_backend(value: str, context: dict[str, Any]) -> str:
+    """A backend alias a client asked for (verifications and AML checks alike): it must be configured, and
+    which provider looks at someone is the site's decision (see ``may_choose_backend``)."""
+    if not is_configured(value):
+        raise serializers.ValidationError(f"Unknown backend {value!r}.")
+    request = context.get("request")
+    if request is not None and not may_choose_backend(request.user, value):
+        raise serializers.ValidationError(f"Backend {value!r} cannot be chosen here.")
+    return value
+
+
 class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
     class Meta:
         model = Applicant
@@ -218,12 +229,7 @@ class VerificationSerializer(serializers.ModelSerializer[Verification]):
     CREDENTIAL_FIELDS = ("client_link", "client_token")
 
     def validate_backend(self, value: str) -> str:
-        if not is_configured(value):
-            raise serializers.ValidationError(f"Unknown backend {value!r}.")
-        request = self.context.get("request")
-        if request is not None and not may_choose_backend(request.user, value):
-            raise serializers.ValidationError(f"Backend {value!r} cannot be chosen here.")
-        return value
+        return chosen_backend(value, self.context)
 
     def to_representation(self, instance: Verification) -> dict[str, Any]:
         """Staff who may only read (``view_applicant``) get the verification without its client token."""
@@ -284,9 +290,7 @@ class AmlCheckSerializer(serializers.ModelSerializer[AmlCheck]):
         ]
 
     def validate_backend(self, value: str) -> str:
-        if not is_configured(value):
-            raise serializers.ValidationError(f"Unknown backend {value!r}.")
-        return value
+        return chosen_backend(value, self.context)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """The subject rules live in the AML service; surface its field errors as ordinary 400s."""

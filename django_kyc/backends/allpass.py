@@ -38,7 +38,6 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -57,9 +56,9 @@ from django_kyc.backends.base import (
     Submission,
 )
 from django_kyc.backends.http import ProviderHttpClient
+from django_kyc.backends.parsing import iso_datetime, mapping, text
 from django_kyc.backends.signing import as_secret_list, constant_time_equals
 from django_kyc.exceptions import (
-    KycConfigurationError,
     PermanentProviderError,
     TransientProviderError,
     WebhookAuthenticationError,
@@ -142,17 +141,6 @@ def _error_for(status_code: int, message: str) -> PermanentProviderError | Trans
     return PermanentProviderError(message, provider=PROVIDER, status_code=status_code or None)
 
 
-def parse_time(value: Any) -> datetime | None:
-    """An envelope ``time`` (ISO-8601, ``Z`` or an offset) as an aware datetime; ``None`` if unusable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
-
-
 # --- webhook cryptography -----------------------------------------------------------------------------
 
 
@@ -223,20 +211,8 @@ def _json_object(plaintext: bytes) -> dict[str, Any]:
     return payload
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _config_error(alias: str, key: str, message: str) -> KycConfigurationError:
-    return KycConfigurationError(f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"]["{key}"] {message}')
 
 
 class AllpassBackend(KycBackend):
@@ -289,29 +265,26 @@ class AllpassBackend(KycBackend):
     #: Our subject → the ``type`` Allpass answers a search with (used if the answer omits it).
     AML_TYPES: ClassVar[Mapping[str, str]] = {"wallet": "WALLET", "transaction": "TRANSACTION"}
 
+    url_options = ("BASE_URL",)
+    choice_options = {
+        "WEBHOOK_MODE": (WEBHOOK_MODES, "cbc-hmac"),
+        "HMAC_INPUT": (HMAC_INPUTS, "data"),
+        "SIGNATURE_ENCODING": (ENCODINGS, "hex"),
+        "HMAC_KEY_ENCODING": (HMAC_KEY_ENCODINGS, "utf8"),
+        "GCM_IV_LENGTH": (GCM_IV_LENGTHS, "auto"),
+    }
+
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
-        base_url = str(self.options["BASE_URL"])
-        if not base_url.startswith(("https://", "http://")):
-            raise _config_error(alias, "BASE_URL", "must be an absolute http(s) URL.")
-        for key, allowed, default in (
-            ("WEBHOOK_MODE", WEBHOOK_MODES, "cbc-hmac"),
-            ("HMAC_INPUT", HMAC_INPUTS, "data"),
-            ("SIGNATURE_ENCODING", ENCODINGS, "hex"),
-            ("HMAC_KEY_ENCODING", HMAC_KEY_ENCODINGS, "utf8"),
-            ("GCM_IV_LENGTH", GCM_IV_LENGTHS, "auto"),
-        ):
-            if self.options.get(key, default) not in allowed:
-                raise _config_error(alias, key, f"must be one of {allowed}, not {self.options.get(key)!r}.")
         try:
             self.crypto_keys  # noqa: B018 - validate now, naming the key, rather than on the first webhook
             self.hmac_keys  # noqa: B018
         except ValueError as exc:
             key = "CRYPTO_KEY" if "CRYPTO_KEY" in str(exc) else "HMAC_KEY"
-            raise _config_error(alias, key, f"is invalid: {exc}.") from exc
+            raise self.option_error(key, f"is invalid: {exc}.") from exc
         ttl = self.token_ttl
         if not 0 < ttl <= MAX_TOKEN_TTL:
-            raise _config_error(alias, "TOKEN_TTL", f"must be between 1 and {MAX_TOKEN_TTL} seconds.")
+            raise self.option_error("TOKEN_TTL", f"must be between 1 and {MAX_TOKEN_TTL} seconds.")
 
     # --- options -------------------------------------------------------------------------------------
     @property
@@ -476,7 +449,7 @@ class AllpassBackend(KycBackend):
     def schedule_deletion(self, applicant_id: str) -> datetime | None:
         """``POST .../schedule-deletion``: Allpass deletes softly; returns the ``scheduledDeletionDate``."""
         data = self._object("POST", self._path("applicant", applicant_id, "schedule-deletion"))
-        return parse_time(data.get("scheduledDeletionDate"))
+        return iso_datetime(data.get("scheduledDeletionDate"))
 
     def restore(self, applicant_id: str) -> None:
         """``POST .../restore``: undo a scheduled deletion."""
@@ -507,7 +480,7 @@ class AllpassBackend(KycBackend):
             body["locale"] = str(locale)
         requested = timezone.now()
         data = self._object("POST", self._path("applicant", applicant_id, "token"), json=body)
-        token, link = _text(data.get("accessToken")), _text(data.get("link"))
+        token, link = text(data.get("accessToken")), text(data.get("link"))
         if not token and not link:
             raise PermanentProviderError(
                 "Allpass answered the token call without accessToken or link", provider=self.provider
@@ -538,13 +511,13 @@ class AllpassBackend(KycBackend):
             record = self.find_applicant(verification.applicant.reference) or self.create_applicant(
                 verification.applicant
             )
-            applicant_id = _text(record.get("id"))
+            applicant_id = text(record.get("id"))
             if not applicant_id:
                 raise PermanentProviderError("Allpass answered without an applicant id", provider=self.provider)
             self.remember(verification, provider_applicant_id=applicant_id, provider_verification_id=applicant_id)
         client, token_data = self.mint_token(applicant_id)
         self.remember(
-            verification, provider_data={"allpass_token": {"transactionId": _text(token_data.get("transactionId"))}}
+            verification, provider_data={"allpass_token": {"transactionId": text(token_data.get("transactionId"))}}
         )
         return Submission(
             state=self.state_from_applicant(record),
@@ -575,17 +548,17 @@ class AllpassBackend(KycBackend):
         """An applicant object as a state. ``review``, ``servicesData`` and ``flow`` are kept (without the
         document images, which would bloat every row), and the review's comment, warnings and failed services'
         messages become reasons a reviewer sees."""
-        raw = _text(record.get("status")).upper()
-        review = _mapping(record.get("review"))
+        raw = text(record.get("status")).upper()
+        review = mapping(record.get("review"))
         services = _list(record.get("servicesData"))
         data = {
             "allpass": {
                 "status": raw,
                 "review": _strip_images(review),
                 "servicesData": _strip_images(services),
-                "flow": _mapping(record.get("flow")),
+                "flow": mapping(record.get("flow")),
                 "scheduledDeletionDate": record.get("scheduledDeletionDate"),
-                "amlMonitoring": _mapping(record.get("amlMonitoring")),
+                "amlMonitoring": mapping(record.get("amlMonitoring")),
             }
         }
         return ProviderState(
@@ -610,8 +583,8 @@ class AllpassBackend(KycBackend):
         add(review.get("comment"))
         add(review.get("warnings"))
         for service in services:
-            if isinstance(service, Mapping) and _text(service.get("status")).upper() in ("REJECTED", "FAILED", "ERROR"):
-                name = _text(service.get("service")) or "service"
+            if isinstance(service, Mapping) and text(service.get("status")).upper() in ("REJECTED", "FAILED", "ERROR"):
+                name = text(service.get("service")) or "service"
                 for key in ("reason", "errorMessage"):
                     if service.get(key):
                         add(f"{name}: {service[key]}")
@@ -686,7 +659,7 @@ class AllpassBackend(KycBackend):
         except ValueError as exc:
             raise WebhookAuthenticationError(f"delivery does not decrypt: {exc}") from exc
         app_key = self.options.get("APP_KEY")
-        if verify and app_key and _text(payload.get("appKey")) and _text(payload.get("appKey")) != str(app_key):
+        if verify and app_key and text(payload.get("appKey")) and text(payload.get("appKey")) != str(app_key):
             raise WebhookAuthenticationError("delivery belongs to another Allpass application")
         return envelope, payload
 
@@ -712,13 +685,13 @@ class AllpassBackend(KycBackend):
             envelope, payload = self.open_webhook(webhook, verify=False)
         except WebhookAuthenticationError as exc:
             raise WebhookPayloadError(str(exc)) from exc
-        applicant_id = _text(payload.get("id"))
+        applicant_id = text(payload.get("id"))
         if not applicant_id:
             logger.info("allpass: delivery without an applicant id acknowledged and ignored")
             return []
         event = self.event_name(payload)
-        time_text = _text(envelope.get("time"))
-        occurred_at = parse_time(time_text)
+        time_text = text(envelope.get("time"))
+        occurred_at = iso_datetime(time_text)
         state: ProviderState | None = None
         if event and event not in self.PROGRESS_EVENTS:
             raw = self.EVENT_TABLE.get(event, "")
@@ -789,10 +762,10 @@ class AllpassBackend(KycBackend):
         search = (aml_check.provider_data or {}).get("allpass_search") or {}
         if not (aml_check.provider_check_id and isinstance(search, Mapping) and search.get("type")):
             found = self._object("POST", self._path("crypto-aml", "search"), json=body)
-            aml_id = _text(found.get("id"))
+            aml_id = text(found.get("id"))
             if not aml_id:
                 raise PermanentProviderError("Allpass answered the AML search without an id", provider=self.provider)
-            search = {"id": aml_id, "type": _text(found.get("type")) or self.AML_TYPES[str(aml_check.subject)]}
+            search = {"id": aml_id, "type": text(found.get("type")) or self.AML_TYPES[str(aml_check.subject)]}
             self._remember_aml(aml_check, aml_id, search)
         return self.fetch_aml(aml_check)
 
@@ -810,10 +783,10 @@ class AllpassBackend(KycBackend):
     def fetch_aml(self, aml_check: AmlCheck) -> AmlResult:
         """``GET /crypto-aml/{id}/details?type=…`` → the result; ``running`` while Allpass has no score."""
         search = (aml_check.provider_data or {}).get("allpass_search") or {}
-        aml_id = aml_check.provider_check_id or _text(search.get("id") if isinstance(search, Mapping) else "")
+        aml_id = aml_check.provider_check_id or text(search.get("id") if isinstance(search, Mapping) else "")
         if not aml_id:
             raise PermanentProviderError("the AML check has no Allpass search yet", provider=self.provider)
-        kind = _text(search.get("type") if isinstance(search, Mapping) else "") or self.AML_TYPES.get(
+        kind = text(search.get("type") if isinstance(search, Mapping) else "") or self.AML_TYPES.get(
             str(aml_check.subject), "WALLET"
         )
         details = self._object("GET", self._path("crypto-aml", aml_id, "details"), params={"type": kind})
@@ -827,7 +800,7 @@ class AllpassBackend(KycBackend):
         information and entities are kept for reviewers.
         """
         score = _number(details.get("score"))
-        review_status = _text(details.get("reviewStatus")) or "UNKNOWN"
+        review_status = text(details.get("reviewStatus")) or "UNKNOWN"
         kept = {
             key: details.get(key)
             for key in (
@@ -868,11 +841,11 @@ class AllpassBackend(KycBackend):
             entity_score = _number(entity.get("score"))
             if entity_score is None or entity_score < threshold:
                 continue
-            topic = _text(entity.get("scoreType")) or _text(entity.get("scoreTypeId"))
+            topic = text(entity.get("scoreType")) or text(entity.get("scoreTypeId"))
             hits.append(
                 AmlHitResult(
-                    entity_id=_text(entity.get("id")) or f"entity-{index}",
-                    caption=_text(entity.get("name")) or topic or "risky entity",
+                    entity_id=text(entity.get("id")) or f"entity-{index}",
+                    caption=text(entity.get("name")) or topic or "risky entity",
                     score=entity_score,
                     topics=(topic,) if topic else (),
                     datasets=("allpass_crypto_aml",),
@@ -880,12 +853,12 @@ class AllpassBackend(KycBackend):
                 )
             )
         if score >= threshold and not hits:
-            info = _mapping(details.get("addressInfo"))
-            subject = _text(details.get("address")) or aml_id
+            info = mapping(details.get("addressInfo"))
+            subject = text(details.get("address")) or aml_id
             hits.append(
                 AmlHitResult(
                     entity_id=f"{kind.lower()}:{subject}",
-                    caption=_text(info.get("owner")) or f"risky {kind.lower()} {subject}",
+                    caption=text(info.get("owner")) or f"risky {kind.lower()} {subject}",
                     score=score,
                     topics=("crypto_risk",),
                     datasets=("allpass_crypto_aml",),

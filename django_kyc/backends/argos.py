@@ -71,7 +71,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from datetime import timezone as dt_timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -91,9 +91,9 @@ from django_kyc.backends.base import (
     Submission,
 )
 from django_kyc.backends.http import ProviderHttpClient
+from django_kyc.backends.parsing import iso_date, iso_datetime, mapping
 from django_kyc.backends.signing import check_source_ip, source_ip
 from django_kyc.exceptions import (
-    KycConfigurationError,
     PermanentProviderError,
     TransientProviderError,
     UnsupportedFeature,
@@ -207,20 +207,7 @@ def parse_timestamp(value: Any) -> datetime | None:
             return datetime(year, month, day, hour, minute, second, millis * 1000, tzinfo=dt_timezone.utc)
         except ValueError:
             return None
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
-
-
-def _date(value: Any) -> date | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return date.fromisoformat(value[:10])
-    except ValueError:
-        return None
+    return iso_datetime(text)
 
 
 def _strings(value: Any) -> list[str]:
@@ -229,11 +216,6 @@ def _strings(value: Any) -> list[str]:
         return []
     items = value if isinstance(value, list | tuple) else [value]
     return [str(item) for item in items if item not in (None, "")]
-
-
-def _mapping(value: Any) -> Mapping[str, Any]:
-    """ARGOS objects that may be absent or null (``kyc``, ``aml``, ``data``) as a mapping."""
-    return value if isinstance(value, Mapping) else {}
 
 
 def _float(value: Any) -> float | None:
@@ -270,7 +252,7 @@ def pick_submission(submissions: Sequence[Mapping[str, Any]]) -> Mapping[str, An
 def _latest_update(submissions: Iterable[Mapping[str, Any]]) -> datetime | None:
     moments = []
     for item in submissions:
-        kyc = _mapping(item.get("kyc"))
+        kyc = mapping(item.get("kyc"))
         for value in (item.get("updated_at"), item.get("kyc_result_at"), item.get("created_at"), kyc.get("updated_at")):
             moment = parse_timestamp(value)
             if moment:
@@ -338,18 +320,13 @@ class ArgosBackend(KycBackend):
         super().__init__(alias, options)
         mode = str(self.options.get("ENCRYPTION") or "").strip().lower()
         if mode not in ("", "off", "none", "false", "ecb"):
-            raise KycConfigurationError(
-                f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"]["ENCRYPTION"] must be "" (off) or "ecb", not {mode!r}.'
-            )
+            raise self.option_error("ENCRYPTION", f'must be "" (off) or "ecb", not {mode!r}.')
         try:
             trusted = int(self.options.get("TRUST_FORWARDED_FOR") or 0)
         except (TypeError, ValueError):
             trusted = -1
         if trusted < 0:
-            raise KycConfigurationError(
-                f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"]["TRUST_FORWARDED_FOR"] must be the number of '
-                "trusted reverse proxies (0 = none)."
-            )
+            raise self.option_error("TRUST_FORWARDED_FOR", "must be the number of trusted reverse proxies (0 = none).")
 
     # --- options -------------------------------------------------------------------------------------
     @property
@@ -517,7 +494,7 @@ class ArgosBackend(KycBackend):
         codes, reviewer, each attempt's retry codes and liveness / face-similarity scores, and the list of
         the user's submissions. Not kept: images, identity numbers, IP addresses (data minimisation)."""
         raw = _result(submission)
-        kyc = _mapping(submission.get("kyc"))
+        kyc = mapping(submission.get("kyc"))
         attempts = [item for item in kyc.get("attempts") or [] if isinstance(item, Mapping)]
         status = self.map_status(raw)
         reasons = _strings(kyc.get("commentCode"))
@@ -567,14 +544,14 @@ class ArgosBackend(KycBackend):
                 for item in sorted(submissions or [submission], key=_sort_key)
             ],
         }
-        data = _mapping(submission.get("data"))
+        data = mapping(submission.get("data"))
         documents: tuple[DocumentResult, ...] = ()
         applicant_data: dict[str, Any] = {}
         if raw in ("approved", "rejected"):
             document = self._document(submission, data, raw)
             documents = (document,) if document else ()
-        if raw == "approved" and _date(data.get("date_of_birth")):
-            applicant_data = {"date_of_birth": _date(data.get("date_of_birth"))}
+        if raw == "approved" and iso_date(data.get("date_of_birth")):
+            applicant_data = {"date_of_birth": iso_date(data.get("date_of_birth"))}
         return ProviderState(
             status=status,
             provider_status=raw or "(empty)",
@@ -595,8 +572,8 @@ class ArgosBackend(KycBackend):
             fields={
                 "type": self.DOCUMENT_TYPES.get(str(data.get("idType") or ""), "other"),
                 "number": number[:64],
-                "issue_date": _date(data.get("idcard_issueDate")),
-                "expiry_date": _date(data.get("idcard_expireDate")),
+                "issue_date": iso_date(data.get("idcard_issueDate")),
+                "expiry_date": iso_date(data.get("idcard_expireDate")),
             },
         )
 
@@ -710,7 +687,7 @@ class ArgosBackend(KycBackend):
         if not our_ref:
             logger.info("argos webhook %s for a submission not made through our links: ignored", trigger)
             return []
-        result = _mapping(payload.get("kyc_result"))
+        result = mapping(payload.get("kyc_result"))
         updated = str(result.get("updated_at") or payload.get("updated_at") or "")
         return [
             ProviderEvent(
@@ -746,7 +723,7 @@ class ArgosBackend(KycBackend):
         submission = self._aml_submission(aml_check)
         submission_id = str(submission.get("submission_id") or "")
         raw = _result(submission)
-        aml = _mapping(submission.get("aml"))
+        aml = mapping(submission.get("aml"))
         current = str(aml.get("currentstatus") or "")
         if raw == "rejected" and not current:
             raise PermanentProviderError("ARGOS does not screen rejected submissions", provider=self.provider)
@@ -819,7 +796,7 @@ class ArgosBackend(KycBackend):
             return True, {"worklist_id": worklist, "enrolled": "earlier"}
         body = {"submissionIds": [submission_id], "admin": self._require_admin("enrol ongoing AML monitoring")}
         answer = self._json(self.client.post(f"submission/aml/monitor/{worklist}", json=self._body(body)))
-        answer = _mapping(answer)
+        answer = mapping(answer)
         for item in answer.get("successResults") or []:
             if isinstance(item, Mapping) and str(item.get("submissionId")) == submission_id:
                 return True, {"worklist_id": worklist, "record_ids": [str(r) for r in item.get("recordIds") or []]}

@@ -147,6 +147,10 @@ class KycBackend:
     required_options: ClassVar[tuple[str, ...]] = ()
     #: Options whose values are secrets: never logged, never shown in admin.
     secret_options: ClassVar[tuple[str, ...]] = ()
+    #: Options that must be absolute http(s) URLs when set (checked at construction, key named).
+    url_options: ClassVar[tuple[str, ...]] = ()
+    #: Options limited to a set of values: name -> (allowed values, default when unset).
+    choice_options: ClassVar[Mapping[str, tuple[tuple[Any, ...], Any]]] = {}
     #: Headers :meth:`parse_webhook` reads, stored with each delivery so it can be re-parsed when processed
     #: or reprocessed (e.g. a GCM tag, a signed timestamp). Never credentials.
     parse_headers: ClassVar[tuple[str, ...]] = ()
@@ -158,9 +162,19 @@ class KycBackend:
         self.options = dict(options)
         missing = self.missing_options(self.options)
         if missing:
-            raise KycConfigurationError(
-                f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"]["{missing[0]}"] is required by {type(self).__name__}.'
-            )
+            raise self.option_error(missing[0], f"is required by {type(self).__name__}.")
+        for key in self.url_options:
+            value = self.options.get(key)
+            if value and not str(value).startswith(("https://", "http://")):
+                raise self.option_error(key, "must be an absolute http(s) URL.")
+        for key, (allowed, default) in self.choice_options.items():
+            value = self.options.get(key, default)
+            if value not in allowed:
+                raise self.option_error(key, f"must be one of {allowed}, not {value!r}.")
+
+    def option_error(self, key: str, message: str) -> KycConfigurationError:
+        """A configuration error that names the exact setting, so the fix is obvious from the message."""
+        return KycConfigurationError(f'DJANGO_KYC["BACKENDS"]["{self.alias}"]["OPTIONS"]["{key}"] {message}')
 
     @classmethod
     def missing_options(cls, options: Mapping[str, Any]) -> list[str]:

@@ -29,7 +29,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -45,9 +44,9 @@ from django_kyc.backends.base import (
     Submission,
 )
 from django_kyc.backends.http import ProviderHttpClient, default_error_message
+from django_kyc.backends.parsing import iso_date, text
 from django_kyc.backends.signing import as_secret_list, hmac_hex, verify_hmac
 from django_kyc.exceptions import (
-    KycConfigurationError,
     PermanentProviderError,
     WebhookPayloadError,
     WebhookSignatureMissing,
@@ -153,17 +152,6 @@ def kycaid_error_message(response: requests.Response) -> str:
     return default_error_message(response)
 
 
-def _text(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
-def _date(value: Any) -> date | None:
-    try:
-        return date.fromisoformat(str(value)[:10]) if value else None
-    except ValueError:
-        return None
-
-
 class KycaidBackend(KycBackend):
     """KYCAID. Options (see ``docs/providers/kycaid.md``):
 
@@ -224,25 +212,16 @@ class KycaidBackend(KycBackend):
         "BANK_STATEMENT": "bank_statement",
     }
 
+    url_options = ("CALLBACK_URL", "REDIRECT_URL", "BASE_URL")
+    choice_options = {"MODE": (MODES, "api"), "DECLINE_POLICY": (DECLINE_POLICIES, "decline")}
+
     def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
         super().__init__(alias, options)
         if not isinstance(self.options["API_TOKEN"], str):
-            raise KycConfigurationError(
-                f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"]["API_TOKEN"] must be one token (a string); '
-                'list older tokens still accepted for callbacks in ["WEBHOOK_TOKENS"].'
+            raise self.option_error(
+                "API_TOKEN",
+                'must be one token (a string); list older tokens still accepted for callbacks in ["WEBHOOK_TOKENS"].',
             )
-        for key in ("CALLBACK_URL", "REDIRECT_URL", "BASE_URL"):
-            value = self.options.get(key)
-            if value and not str(value).startswith(("https://", "http://")):
-                raise KycConfigurationError(
-                    f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"]["{key}"] must be an absolute http(s) URL.'
-                )
-        for key, allowed, default in (("MODE", MODES, "api"), ("DECLINE_POLICY", DECLINE_POLICIES, "decline")):
-            value = self.options.get(key, default)
-            if value not in allowed:
-                raise KycConfigurationError(
-                    f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"]["{key}"] must be one of {allowed}, not {value!r}.'
-                )
 
     # --- options -------------------------------------------------------------------------------------
     @property
@@ -352,7 +331,7 @@ class KycaidBackend(KycBackend):
         ``profile_status`` and each document's status and reasons are kept in ``data["kycaid"]``; person
         data goes to ``applicant_data`` (fills blanks only), never into ``data``.
         """
-        status = _text(payload.get(status_key)).strip().lower()
+        status = text(payload.get(status_key)).strip().lower()
         verified_raw = payload.get("verified")
         verified = verified_raw if isinstance(verified_raw, bool) else None
         checks: dict[str, Any] = {}
@@ -365,7 +344,7 @@ class KycaidBackend(KycBackend):
                 check_reasons = reason_codes(check.get("decline_reasons"), check.get("decline_reasons_ids"))
                 checks[str(name)] = {
                     "verified": check.get("verified") if isinstance(check.get("verified"), bool) else None,
-                    "comment": _text(check.get("comment"))[:1000],
+                    "comment": text(check.get("comment"))[:1000],
                     "decline_reasons": check_reasons,
                 }
                 if check.get("verified") is False:
@@ -380,7 +359,7 @@ class KycaidBackend(KycBackend):
         raw_documents = applicant.get("documents")
         document_rows = [d for d in raw_documents if isinstance(d, Mapping)] if isinstance(raw_documents, list) else []
         for doc in document_rows:
-            if _text(doc.get("status")).lower() == "invalid":
+            if text(doc.get("status")).lower() == "invalid":
                 doc_reasons = reason_codes(doc.get("decline_reasons"), doc.get("decline_reasons_ids"))
                 reasons.extend(r for r in doc_reasons if r not in reasons)
 
@@ -389,18 +368,18 @@ class KycaidBackend(KycBackend):
         documents = [self.document_result(doc, normalised) for doc in document_rows if doc.get("document_id")]
         data: dict[str, Any] = {
             "kycaid": {
-                "verification_id": _text(payload.get("verification_id")),
-                "applicant_id": _text(payload.get("applicant_id") or applicant.get("applicant_id")),
-                "form_id": _text(payload.get("form_id")),
+                "verification_id": text(payload.get("verification_id")),
+                "applicant_id": text(payload.get("applicant_id") or applicant.get("applicant_id")),
+                "form_id": text(payload.get("form_id")),
                 "status": status,
                 "verified": verified,
                 "verifications": checks,
-                "profile_status": _text(applicant.get("profile_status")),
+                "profile_status": text(applicant.get("profile_status")),
                 "documents": [
                     {
-                        "document_id": _text(doc.get("document_id")),
-                        "type": _text(doc.get("type")),
-                        "status": _text(doc.get("status")),
+                        "document_id": text(doc.get("document_id")),
+                        "type": text(doc.get("type")),
+                        "status": text(doc.get("status")),
                         "decline_reasons": reason_codes(doc.get("decline_reasons"), doc.get("decline_reasons_ids")),
                     }
                     for doc in document_rows
@@ -421,7 +400,7 @@ class KycaidBackend(KycBackend):
 
     def document_result(self, doc: Mapping[str, Any], verification_status: str = "") -> DocumentResult:
         """One KYCAID document as our document status, with its reasons (codes merged from both fields)."""
-        raw = _text(doc.get("status")).lower()
+        raw = text(doc.get("status")).lower()
         status = self.DOCUMENT_STATUS_TABLE.get(raw, DocumentStatus.SUBMITTED)
         reasons = reason_codes(doc.get("decline_reasons"), doc.get("decline_reasons_ids"))
         if (
@@ -431,14 +410,14 @@ class KycaidBackend(KycBackend):
         ):
             status = DocumentStatus.RESUBMISSION_REQUESTED
         fields: dict[str, Any] = {
-            "type": self.OUR_DOCUMENT_TYPES.get(_text(doc.get("type")).upper(), "other"),
-            "number": _text(doc.get("document_number"))[:64],
-            "issue_date": _date(doc.get("issue_date")),
-            "expiry_date": _date(doc.get("expiry_date")),
+            "type": self.OUR_DOCUMENT_TYPES.get(text(doc.get("type")).upper(), "other"),
+            "number": text(doc.get("document_number"))[:64],
+            "issue_date": iso_date(doc.get("issue_date")),
+            "expiry_date": iso_date(doc.get("expiry_date")),
         }
         return DocumentResult(
             status=status,
-            provider_document_id=_text(doc.get("document_id")),
+            provider_document_id=text(doc.get("document_id")),
             reasons=tuple(reasons),
             fields={k: v for k, v in fields.items() if v},
         )
@@ -446,12 +425,12 @@ class KycaidBackend(KycBackend):
     @staticmethod
     def applicant_data(applicant: Mapping[str, Any]) -> dict[str, Any]:
         data = {
-            "first_name": _text(applicant.get("first_name")),
-            "middle_name": _text(applicant.get("middle_name")),
-            "last_name": _text(applicant.get("last_name")),
-            "date_of_birth": _date(applicant.get("dob")),
-            "nationality": _text(applicant.get("nationality")).upper()[:2],
-            "country": _text(applicant.get("residence_country")).upper()[:2],
+            "first_name": text(applicant.get("first_name")),
+            "middle_name": text(applicant.get("middle_name")),
+            "last_name": text(applicant.get("last_name")),
+            "date_of_birth": iso_date(applicant.get("dob")),
+            "nationality": text(applicant.get("nationality")).upper()[:2],
+            "country": text(applicant.get("residence_country")).upper()[:2],
         }
         return {key: value for key, value in data.items() if value}
 
@@ -614,8 +593,8 @@ class KycaidBackend(KycBackend):
         """``POST /forms/{form_id}/urls``; KYCAID's docs spell the id ``verificaiton_id``: both are read."""
         response = client.post(f"/forms/{self.form_id}/urls", json=self._form_payload(verification))
         payload = self._json(response)
-        form_url = _text(payload.get("form_url"))
-        verification_id = _text(payload.get("verification_id") or payload.get("verificaiton_id"))
+        form_url = text(payload.get("form_url"))
+        verification_id = text(payload.get("verification_id") or payload.get("verificaiton_id"))
         if not form_url or not verification_id:
             raise PermanentProviderError("KYCAID answered without form_url or verification_id", provider=self.provider)
         attempts = payload.get("verification_attempts_left")
@@ -623,12 +602,12 @@ class KycaidBackend(KycBackend):
             verification,
             provider_verification_id=verification_id,
             provider_data={
-                "kycaid_form": {"form_url": form_url, "form_token": _text(payload.get("form_token"))},
+                "kycaid_form": {"form_url": form_url, "form_token": text(payload.get("form_token"))},
                 "kycaid_attempts_left": attempts if isinstance(attempts, int) else None,
             },
         )
         # one-time link without a documented lifetime: no expiry is reported
-        return ClientToken(token=_text(payload.get("form_token")), link=form_url)
+        return ClientToken(token=text(payload.get("form_token")), link=form_url)
 
     def _start_form(self, client: ProviderHttpClient, verification: Verification) -> Submission:
         applicant = verification.applicant
@@ -638,7 +617,7 @@ class KycaidBackend(KycBackend):
             self._ensure_applicant(client, verification)
         form = verification.provider_data.get("kycaid_form") or {}
         if verification.provider_verification_id and form.get("form_url"):
-            token = ClientToken(token=_text(form.get("form_token")), link=_text(form.get("form_url")))
+            token = ClientToken(token=text(form.get("form_token")), link=text(form.get("form_url")))
         else:
             token = self._request_form_url(client, verification)
         return Submission(
@@ -667,8 +646,8 @@ class KycaidBackend(KycBackend):
         try:
             payload = self._json(client.get(f"/verifications/{verification.provider_verification_id}"))
             applicant: dict[str, Any] | None = None
-            applicant_id = _text(payload.get("applicant_id")) or verification.provider_applicant_id
-            if _text(payload.get("status")).lower() == "completed" and applicant_id:
+            applicant_id = text(payload.get("applicant_id")) or verification.provider_applicant_id
+            if text(payload.get("status")).lower() == "completed" and applicant_id:
                 applicant = self._json(client.get(f"/applicants/{applicant_id}"))
         finally:
             client.close()
@@ -771,10 +750,10 @@ class KycaidBackend(KycBackend):
             raise WebhookPayloadError("KYCAID callback is not JSON") from exc
         if not isinstance(payload, dict):
             raise WebhookPayloadError("KYCAID callback is not a JSON object")
-        event_type = _text(payload.get("type")).upper() or "UNKNOWN"
-        verification_id = _text(payload.get("verification_id"))
+        event_type = text(payload.get("type")).upper() or "UNKNOWN"
+        verification_id = text(payload.get("verification_id"))
         # request_id is KYCAID's delivery id; without one, byte-identical redeliveries still de-duplicate
-        event_id = _text(payload.get("request_id")) or "sha256:" + hashlib.sha256(webhook.body).hexdigest()
+        event_id = text(payload.get("request_id")) or "sha256:" + hashlib.sha256(webhook.body).hexdigest()
         if not verification_id:
             logger.info("kycaid: %s callback without verification_id acknowledged and ignored", event_type)
             return []

@@ -46,8 +46,7 @@ import logging
 import re
 import uuid
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
@@ -67,9 +66,9 @@ from django_kyc.backends.base import (
     Submission,
 )
 from django_kyc.backends.http import ProviderHttpClient
+from django_kyc.backends.parsing import iso_date, iso_datetime
 from django_kyc.backends.signing import as_secret_list, derive_key, open_sealed, seal
 from django_kyc.exceptions import (
-    KycConfigurationError,
     PermanentProviderError,
     TransientProviderError,
     WebhookAuthenticationError,
@@ -108,26 +107,6 @@ def passportreader_error_message(response: requests.Response) -> str:
     message = str(payload.get("error_message") or "").strip()
     text = f"{name}: {message}" if name and message else name or message or response.reason or "error"
     return text[:500]
-
-
-def _parse_timestamp(value: Any) -> datetime | None:
-    """The provider's ``YYYY-MM-DDTHH:MM:SSZ`` (always UTC); ``None`` for anything else."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt_timezone.utc)
-
-
-def _parse_date(value: Any) -> date | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def _country(value: Any) -> str:
@@ -184,13 +163,7 @@ class PassportReaderBackend(KycBackend):
         "DRIVING_LICENSE": "driving_licence",
     }
 
-    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
-        super().__init__(alias, options)
-        callback = str(self.options.get("CALLBACK_URL") or "")
-        if callback and not callback.startswith(("https://", "http://")):
-            raise KycConfigurationError(
-                f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"]["CALLBACK_URL"] must be an absolute URL.'
-            )
+    url_options = ("CALLBACK_URL",)
 
     # --- options -------------------------------------------------------------------------------------
     @property
@@ -312,7 +285,7 @@ class PassportReaderBackend(KycBackend):
                 return None
             raise
         state = str(session.get("state") or "")
-        expires = _parse_timestamp(session.get("expires"))
+        expires = iso_datetime(session.get("expires"))
         if state in self.DEAD_STATES:
             return None
         token = self._stored_token(verification)
@@ -330,7 +303,7 @@ class PassportReaderBackend(KycBackend):
                 return Submission(
                     state=self.state_from_session(verification, session),
                     provider_verification_id=verification.provider_verification_id,
-                    client=self._client_token(token, _parse_timestamp(session.get("expires"))) if token else None,
+                    client=self._client_token(token, iso_datetime(session.get("expires"))) if token else None,
                 )
         return self.create_session(verification)
 
@@ -346,7 +319,7 @@ class PassportReaderBackend(KycBackend):
         usable = self._usable_session(verification)
         if usable is not None and usable[1]:
             session, token = usable
-            return self._client_token(token, _parse_timestamp(session.get("expires")))
+            return self._client_token(token, iso_datetime(session.get("expires")))
         if verification.status not in (V.AWAITING_USER, V.RESUBMISSION_REQUESTED):
             return ClientToken()
         client = self.create_session(verification).client
@@ -421,7 +394,7 @@ class PassportReaderBackend(KycBackend):
             "first_name": given[0] if given else "",
             "middle_name": " ".join(given[1:]),
             "last_name": " ".join(str(session.get("surname") or "").split()),
-            "date_of_birth": _parse_date(session.get("date_of_birth")),
+            "date_of_birth": iso_date(session.get("date_of_birth")),
             "nationality": _country(session.get("nationality")),
         }
 
@@ -452,7 +425,7 @@ class PassportReaderBackend(KycBackend):
                 "type": doc_type,
                 "number": number[:64],
                 "issuing_country": _country(session.get("issuing_country")),
-                "expiry_date": _parse_date(session.get("expiry_date")),
+                "expiry_date": iso_date(session.get("expiry_date")),
             },
         )
 

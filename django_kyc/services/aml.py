@@ -29,7 +29,6 @@ from django_kyc.exceptions import (
 from django_kyc.models import AmlCheck, AmlHit, Applicant
 from django_kyc.models.aml import AmlSubject
 from django_kyc.queue import enqueue_on_commit
-from django_kyc.reasons import reason_codes
 from django_kyc.services import transitions
 from django_kyc.services.retry import next_attempt_at, provider_call_lease
 from django_kyc.services.transitions import Change
@@ -47,7 +46,6 @@ CAPABILITY: dict[str, str] = {
     AmlSubject.WALLET: "crypto_aml",
     AmlSubject.TRANSACTION: "crypto_aml",
 }
-REVIEW_PERMISSION = "django_kyc.review_applicant"
 
 
 def validate_subject(subject: str, blockchain: str = "", address: str = "", tx_hash: str = "") -> None:
@@ -210,12 +208,11 @@ def resolve_hit(
 ) -> AmlHit:
     """A reviewer's verdict on one hit. The last open hit settles its check; a confirmed match suspends the
     applicant. Permission and reason checks are here so every door enforces them."""
-    if resolution not in (AmlHitStatus.TRUE_POSITIVE, AmlHitStatus.FALSE_POSITIVE):
+    from django_kyc.services.review import HIT_RESOLUTIONS, check_reviewer
+
+    if resolution not in HIT_RESOLUTIONS:
         raise ValidationError({"resolution": f"Unknown resolution {resolution!r}."})
-    if not user.has_perm(REVIEW_PERMISSION):  # type: ignore[union-attr]
-        raise PermissionDenied("You do not have permission to resolve AML hits.")
-    if reason_code not in reason_codes():
-        raise ValidationError({"reason_code": f"Unknown reason code {reason_code!r}."})
+    check_reviewer(user, reason_code)
     change = Change.by_user(user, source, reason=comment, reason_code=reason_code)
     with transaction.atomic():
         hit = AmlHit.objects.select_for_update().select_related("aml_check").get(pk=hit_id)

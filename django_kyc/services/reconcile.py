@@ -7,7 +7,6 @@ so reconciling is safe to run at any time: older or already-applied states chang
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -16,21 +15,8 @@ from django_kyc.backends.base import ProviderEvent
 from django_kyc.models import Verification
 from django_kyc.services import transitions
 from django_kyc.services.transitions import Change
+from django_kyc.services.webhooks import match_verification
 from django_kyc.status import Source
-
-
-def _match(alias: str, event: ProviderEvent) -> Verification | None:
-    queryset = Verification.objects.filter(backend=alias)
-    if event.provider_ref:
-        found = queryset.filter(provider_verification_id=event.provider_ref).order_by("-created_at").first()
-        if found:
-            return found
-    if event.our_ref:
-        try:
-            return queryset.filter(pk=uuid.UUID(event.our_ref)).first()
-        except ValueError:
-            return None
-    return None
 
 
 def reconcile(alias: str, since: datetime | None = None) -> Iterator[tuple[ProviderEvent, str]]:
@@ -38,7 +24,7 @@ def reconcile(alias: str, since: datetime | None = None) -> Iterator[tuple[Provi
     ``unmatched`` (the provider knows a verification we do not, e.g. created outside this site)."""
     backend = get_backend(alias)
     for event in backend.reconcile(since):
-        verification = _match(alias, event)
+        verification = match_verification(alias, event)
         if verification is None or event.state is None:
             yield event, "unmatched"
             continue

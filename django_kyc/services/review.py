@@ -41,7 +41,9 @@ APPROVE_HIGH_RISK_PERMISSION = "django_kyc.approve_high_risk"
 HIT_RESOLUTIONS = frozenset({AmlHitStatus.TRUE_POSITIVE, AmlHitStatus.FALSE_POSITIVE})
 
 
-def _check(user: AbstractBaseUser | AnonymousUser, reason_code: str) -> None:
+def check_reviewer(user: AbstractBaseUser | AnonymousUser, reason_code: str) -> None:
+    """The one rule for every reviewer decision (verifications and AML hits): the permission, and a reason
+    code from the catalogue."""
     if not user.has_perm(REVIEW_PERMISSION):  # type: ignore[union-attr]
         raise PermissionDenied("You do not have permission to decide on KYC verifications.")
     if reason_code not in reason_codes():
@@ -64,7 +66,7 @@ def decide(
     """
     if decision not in DECISIONS:
         raise ValidationError({"decision": f"Unknown decision {decision!r}."})
-    _check(user, reason_code)
+    check_reviewer(user, reason_code)
     if Verification.objects.filter(pk=verification_id, applicant__user_id=user.pk or 0).exists():
         raise PermissionDenied("Reviewers cannot decide on their own verification.")
     verification = Verification.objects.select_related("applicant").get(pk=verification_id)
@@ -101,7 +103,7 @@ def decide_hit(
 
     if resolution not in HIT_RESOLUTIONS:
         raise ValidationError({"resolution": f"Unknown resolution {resolution!r}."})
-    _check(user, reason_code)
+    check_reviewer(user, reason_code)
     hit = AmlHit.objects.select_related("aml_check__applicant").get(pk=hit_id)
     applicant = hit.aml_check.applicant
     if applicant.user_id is not None and applicant.user_id == user.pk:
@@ -387,6 +389,6 @@ def push_decision(verification_id: Any) -> None:
 def retry(
     verification_id: Any, *, user: AbstractBaseUser | AnonymousUser, reason_code: str, comment: str = ""
 ) -> Verification:
-    _check(user, reason_code)
+    check_reviewer(user, reason_code)
     change = Change.by_user(user, Source.ADMIN, reason=comment, reason_code=reason_code)
     return submission.retry_verification(verification_id, change)

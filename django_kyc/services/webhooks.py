@@ -92,18 +92,23 @@ def _event_from_row(backend: KycBackend, row: WebhookEvent) -> ProviderEvent:
     raise WebhookPayloadError(f"stored body no longer contains event {row.event_id}")
 
 
-def _find_verification(alias: str, event: ProviderEvent) -> Verification:
+def match_verification(alias: str, event: ProviderEvent) -> Verification | None:
+    """Which verification a provider event is about: the provider's reference first (the newest one holding
+    it), then our own id when the provider echoes it back. Shared by webhook processing and reconciliation."""
     queryset = Verification.objects.filter(backend=alias)
     if event.provider_ref:
         found = queryset.filter(provider_verification_id=event.provider_ref).order_by("-created_at").first()
         if found:
             return found
     our_id = _as_uuid(event.our_ref) if event.our_ref else None
-    if our_id:
-        found = queryset.filter(pk=our_id).first()
-        if found:
-            return found
-    raise VerificationNotFound(f"no verification for provider reference {event.provider_ref or event.our_ref!r}")
+    return queryset.filter(pk=our_id).first() if our_id else None
+
+
+def _find_verification(alias: str, event: ProviderEvent) -> Verification:
+    found = match_verification(alias, event)
+    if found is None:
+        raise VerificationNotFound(f"no verification for provider reference {event.provider_ref or event.our_ref!r}")
+    return found
 
 
 def _as_uuid(value: str) -> str | None:

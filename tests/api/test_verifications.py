@@ -322,3 +322,11 @@ def test_applicants_choose_only_among_the_selectable_backends(api: APIClient, ap
     assert refused.status_code == 400
     assert "cannot be chosen" in str(refused.json())
     assert not applicant.verifications.exists()
+
+
+def test_applicants_choose_aml_backends_by_the_same_rule(api: APIClient, applicant: Applicant) -> None:
+    """The AML endpoint uses the same backend-choice rule as verifications (one validator for both)."""
+    with override_settings(DJANGO_KYC={**KYC, "USER_SELECTABLE_BACKENDS": None}):
+        refused = api.post(f"/kyc/api/applicants/{applicant.pk}/aml-checks/", {"backend": "hosted"}, format="json")
+    assert refused.status_code == 400
+    assert "cannot be chosen" in str(refused.json())

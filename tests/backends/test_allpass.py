@@ -688,7 +688,10 @@ def test_api_refuses_a_subject_allpass_cannot_screen_with_a_400(
     client = APIClient()
     client.force_login(user)
     applicant = make_applicant(user=user)
-    with override_settings(DJANGO_KYC={**settings.DJANGO_KYC, "BACKENDS": backends}):
+    selectable = [*settings.DJANGO_KYC["USER_SELECTABLE_BACKENDS"], "allpass"]  # the site lets applicants pick it
+    with override_settings(
+        DJANGO_KYC={**settings.DJANGO_KYC, "BACKENDS": backends, "USER_SELECTABLE_BACKENDS": selectable}
+    ):
         response = client.post(
             f"/kyc/api/applicants/{applicant.pk}/aml-checks/", {"backend": "allpass", **body}, format="json"
         )

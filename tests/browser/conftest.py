@@ -28,17 +28,12 @@ def chromium_browser() -> Iterator[Any]:
     except ImportError:
         require_service("Playwright", False, "pip install playwright (the [test] extra has it)")
     require_service("Chromium", CHROMIUM.exists(), "apt-get install chromium")
+    from example_project.browser_check import CHROMIUM_ARGS  # imports Playwright, so only once it is there
+
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,  # the same flags as the demo's smoke check
         )
         yield browser
         browser.close()
