@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     "RETRY_MAX_SECONDS": 900.0,
     "HTTP_CONNECT_TIMEOUT": 5.0,
     "HTTP_READ_TIMEOUT": 30.0,
+    # Added to the longest a provider call may take (connect + read timeout) to make the lease of a claimed
+    # attempt: the sweeper leaves the attempt alone until it runs out, then retries it (its worker died).
+    "LEASE_MARGIN_SECONDS": 60.0,
     # Webhook processing.
     "WEBHOOK_MAX_BYTES": 1024 * 1024,
     "WEBHOOK_MAX_ATTEMPTS": 8,
@@ -37,6 +40,10 @@ DEFAULTS: dict[str, Any] = {
     # django-q2 schedules: the sweeper re-enqueues due retries and polls stale verifications.
     "INSTALL_SCHEDULES_ON_MIGRATE": True,
     "SWEEP_EVERY_MINUTES": 1,
+    # New work (a verification, a stored webhook event, an AML check) is left to its own on-commit enqueue
+    # for this long; after that the sweeper enqueues it again (the enqueue was lost, or the worker died
+    # before it ran).
+    "SWEEP_GRACE_SECONDS": 60.0,
     # Uploads.
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "ALLOWED_UPLOAD_TYPES": ["image/jpeg", "image/png", "image/webp", "application/pdf"],

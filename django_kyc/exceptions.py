@@ -65,25 +65,44 @@ class PermanentProviderError(ProviderError):
 
 
 class WebhookError(KycError):
-    """Base for problems with an inbound webhook delivery."""
+    """Base for problems with an inbound webhook delivery.
+
+    ``code`` is the rejection reason the refusal is counted under (one of
+    :class:`~django_kyc.models.RejectionReason`): a class attribute rather than something parsed out of the
+    message, so the counters stay a small closed set whatever a backend writes in its messages.
+    """
 
     status_code = 400
+    code = "other"
 
 
 class WebhookAuthenticationError(WebhookError, SuspiciousOperation):
     """The delivery is not provably from the provider: bad, missing, stale or replayed signature."""
 
     status_code = 403
+    code = "bad_signature"
 
 
 class WebhookSignatureMissing(WebhookAuthenticationError):
     """No signature header at all; answered 401 so misconfigured senders are easy to tell apart."""
 
     status_code = 401
+    code = "missing_signature"
+
+
+class WebhookSignatureStale(WebhookAuthenticationError):
+    """A signed timestamp outside the tolerance window: a replay, or a sender whose clock is far off.
+
+    Its own class so replays are counted apart from forgeries; still a 403 like any failed authentication.
+    """
+
+    code = "stale"
 
 
 class WebhookPayloadError(WebhookError):
     """The delivery was authentic but its body cannot be understood (answered 400)."""
+
+    code = "malformed"
 
 
 class InvalidTransition(KycError):

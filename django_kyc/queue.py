@@ -1,28 +1,72 @@
-"""Enqueueing django-q2 tasks, always after the surrounding transaction commits.
+"""Enqueueing django-q2 tasks so that a worker never sees work before the rows it names are committed.
 
 ``async_task`` pushes to the broker at once and knows nothing of transactions; a worker could otherwise
-read a row before it is committed, or act on one that is rolled back.
+read a row before it is committed, or act on one that is rolled back. Two ways to prevent it:
+
+- the ORM broker on the database we write to: the queue row is inserted in the same transaction, so it
+  commits or rolls back with the rows it names (a transactional outbox; one commit per delivery instead
+  of two, which is most of the webhook view's cost);
+- any other broker (Redis, ...): push after commit. If that push fails the row is committed anyway, and the
+  sweeper re-enqueues due work, so a broker hiccup delays work, never drops it.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from functools import partial
+from typing import TYPE_CHECKING
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
+
+if TYPE_CHECKING:
+    from django_q.brokers import Broker
 
 logger = logging.getLogger("django_kyc.queue")
+
+_brokers: dict[tuple[object, ...], Broker] = {}
+
+
+def _broker() -> Broker:
+    """One broker per process and configuration: django-q2 builds a new one per ``async_task``, which for
+    Redis means a new connection pool, and so a new TCP connection, for every task."""
+    from django_q.brokers import get_broker
+    from django_q.conf import Conf
+
+    key = (os.getpid(), Conf.ORM, repr(Conf.REDIS), Conf.BROKER_CLASS, Conf.CLUSTER_NAME)
+    broker = _brokers.get(key)
+    if broker is None:
+        broker = _brokers[key] = get_broker()
+    return broker
 
 
 def enqueue(task: str, *args: str) -> None:
     """Push ``django_kyc.tasks.<task>(*args)`` to the broker now. Arguments are ids, never objects."""
+    from django_q.conf import Conf
     from django_q.tasks import async_task
 
-    async_task(f"django_kyc.tasks.{task}", *args, group="django_kyc", task_name=f"kyc.{task}")
+    broker = None if Conf.SYNC else _broker()
+    async_task(f"django_kyc.tasks.{task}", *args, group="django_kyc", task_name=f"kyc.{task}", broker=broker)
 
 
-def enqueue_on_commit(task: str, *args: str) -> None:
-    transaction.on_commit(partial(_enqueue_logged, task, *args))
+def queues_in_database(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether tasks are rows in ``using`` (the ORM broker there), so enqueueing can join its transaction."""
+    from django_q.conf import Conf
+
+    return bool(not Conf.SYNC and using == Conf.ORM)
+
+
+def shares_transaction(using: str = DEFAULT_DB_ALIAS) -> bool:
+    """Whether a task enqueued now becomes visible only when ``using``'s current transaction commits."""
+    return queues_in_database(using) and connections[using].in_atomic_block
+
+
+def enqueue_on_commit(task: str, *args: str, using: str = DEFAULT_DB_ALIAS) -> None:
+    """Enqueue so the task runs only after the current transaction on ``using`` commits (now, outside one)."""
+    if shares_transaction(using):
+        enqueue(task, *args)
+    else:
+        transaction.on_commit(partial(_enqueue_logged, task, *args), using=using)
 
 
 def _enqueue_logged(task: str, *args: str) -> None:

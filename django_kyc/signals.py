@@ -14,7 +14,9 @@ applicant_status_changed = Signal()
 document_status_changed = Signal()
 #: kwargs: aml_check, from_status, to_status
 aml_check_status_changed = Signal()
-#: kwargs: backend (alias), reason (short text, never the body)
+#: kwargs: backend (alias; "" when the alias is not a configured backend), reason (short text, never the
+#: body), code (a RejectionReason value). Sent for every refused delivery, the view's refusals (wrong method,
+#: size, empty body, unknown endpoint) as well as the backend's; at once, as a refusal has no transaction.
 webhook_rejected = Signal()
 #: kwargs: event (a WebhookEvent that ran out of attempts)
 webhook_failed = Signal()

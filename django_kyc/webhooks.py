@@ -2,9 +2,13 @@
 
 A plain Django view (not DRF) so nothing parses the body before the signature is checked on the raw bytes.
 It answers fast: authentication, one insert per event and an on-commit enqueue; processing is a task.
+Every refusal is counted through :func:`~django_kyc.services.webhooks.record_rejection` (the backend's own
+refusals inside ``receive``, the view's here); the accepted path does no more queries for it.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
@@ -17,6 +21,7 @@ from django_kyc.backends.base import InboundWebhook
 from django_kyc.backends.registry import is_configured
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import UnsupportedFeature, WebhookError
+from django_kyc.models import RejectionReason
 from django_kyc.services import webhooks
 
 
@@ -24,33 +29,47 @@ def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"detail": message}, status=status)
 
 
+def _refuse(alias: str, code: RejectionReason, status: int, message: str) -> JsonResponse:
+    """A refusal the view makes before any backend is asked: counted like a backend's, then answered."""
+    webhooks.record_rejection(alias, code, message)
+    return _error(status, message)
+
+
 @method_decorator([csrf_exempt, login_not_required, transaction.non_atomic_requests], name="dispatch")
 class WebhookView(View):
     http_method_names = ["post"]
 
+    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """GET, PUT, HEAD, OPTIONS...: Django's 405 (with ``Allow: POST``), counted as a refusal.
+
+        The method is not put in the reason: it is whatever token the sender chose.
+        """
+        webhooks.record_rejection(str(kwargs.get("alias", "")), RejectionReason.WRONG_METHOD, "Method not allowed.")
+        return super().http_method_not_allowed(request, *args, **kwargs)
+
     def post(self, request: HttpRequest, alias: str) -> HttpResponse:
         if not is_configured(alias):
-            return _error(404, "Unknown webhook endpoint.")
+            return _refuse(alias, RejectionReason.UNKNOWN_ENDPOINT, 404, "Unknown webhook endpoint.")
         limit = int(kyc_settings.WEBHOOK_MAX_BYTES)
         declared = request.META.get("CONTENT_LENGTH") or "0"
         if not declared.isdigit():
-            return _error(400, "Invalid Content-Length.")
+            return _refuse(alias, RejectionReason.BAD_LENGTH, 400, "Invalid Content-Length.")
         if int(declared) > limit:
-            return _error(413, f"Body larger than {limit} bytes.")
+            return _refuse(alias, RejectionReason.TOO_LARGE, 413, f"Body larger than {limit} bytes.")
         body = request.read(limit + 1)
         if len(body) > limit:
-            return _error(413, f"Body larger than {limit} bytes.")
+            return _refuse(alias, RejectionReason.TOO_LARGE, 413, f"Body larger than {limit} bytes.")
         if not body:
-            return _error(400, "Empty body.")
+            return _refuse(alias, RejectionReason.EMPTY_BODY, 400, "Empty body.")
         webhook = InboundWebhook(
             body=body, headers=dict(request.headers), remote_addr=request.META.get("REMOTE_ADDR", "")
         )
         try:
             receipt = webhooks.receive(alias, webhook)
         except WebhookError as exc:
-            return _error(exc.status_code, str(exc))
+            return _error(exc.status_code, str(exc))  # already counted by receive()
         except UnsupportedFeature:
             # a configured backend without webhooks (polling only): no endpoint, rather than a 500 that
             # anyone on the internet could trigger
-            return _error(404, "Unknown webhook endpoint.")
+            return _refuse(alias, RejectionReason.UNKNOWN_ENDPOINT, 404, "Unknown webhook endpoint.")
         return JsonResponse({"stored": receipt.stored, "duplicates": receipt.duplicates})

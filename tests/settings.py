@@ -7,6 +7,7 @@ test database and ``KYC_Q_*`` choosing the broker, because django-q2 reads ``Q_C
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -122,6 +123,15 @@ DJANGO_KYC = {
     "ENCRYPTION_KEYS": ["S2tUL5J8oMZ1xJkqVbO0b3mZlT1CqW9x6yX2m1s7YtA="],
     "BLIND_INDEX_KEY": "django-kyc-tests-blind-index-key-not-secret",
 }
+
+# A test that runs qcluster with its own backends or timings (tests/resilience/test_worker_crash.py) hands
+# them to the subprocess as JSON merged over the dicts above (BACKENDS entries are added, not replaced):
+# the subprocess cannot see the test's override_settings.
+if os.environ.get("KYC_TEST_DJANGO_KYC"):
+    _extra = json.loads(os.environ["KYC_TEST_DJANGO_KYC"])
+    DJANGO_KYC = {**DJANGO_KYC, **_extra, "BACKENDS": {**DJANGO_KYC["BACKENDS"], **_extra.get("BACKENDS", {})}}
+if os.environ.get("KYC_TEST_Q_CLUSTER"):
+    Q_CLUSTER.update(json.loads(os.environ["KYC_TEST_Q_CLUSTER"]))
 
 LOGGING = {
     "version": 1,

@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import KycBackend, ProviderState, Submission
 from django_kyc.backends.sandbox import SIGNATURE_HEADER
-from django_kyc.models import AuditEvent, Verification, WebhookEvent
+from django_kyc.models import AuditEvent, Verification, WebhookEvent, WebhookRejection
 from django_kyc.services import submission, transitions, webhooks
 from django_kyc.services.transitions import Change
 from django_kyc.status import Source, VerificationStatus
@@ -157,3 +157,34 @@ def test_concurrent_verification_starts_create_one(make_applicant, monkeypatch):
     results = run_concurrently(start)
     assert sorted(results) == ["VerificationConflict"] * (THREADS - 1) + ["created"]
     assert Verification.objects.filter(applicant=applicant).count() == 1
+
+
+def test_concurrent_refusals_are_each_counted_once():
+    """Every thread's first refusal races to create the day's counter rows; then they increment at once.
+    Lost inserts must retry as increments and no increment may be lost."""
+    repeat = 10
+
+    def attack(index: int) -> list[int]:
+        client = Client()
+        statuses = []
+        for n in range(repeat):
+            if (index + n) % 2:
+                statuses.append(client.get("/kyc/webhooks/sandbox/").status_code)
+            else:
+                statuses.append(
+                    client.post(
+                        "/kyc/webhooks/sandbox/",
+                        b'{"event_id": "evt_forged"}',
+                        content_type="application/json",
+                        headers={SIGNATURE_HEADER: "t=1,v1=" + "0" * 64},
+                    ).status_code
+                )
+        return statuses
+
+    results = run_concurrently(attack)
+    assert sorted({status for statuses in results for status in statuses}) == [403, 405]
+    counts = dict(WebhookRejection.objects.values_list("reason", "count"))
+    half = THREADS * repeat // 2
+    assert counts == {"stale": half, "wrong_method": half}
+    assert WebhookRejection.objects.count() == 2
+    assert not WebhookEvent.objects.exists()

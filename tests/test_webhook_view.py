@@ -17,13 +17,23 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from django_kyc import signals
 from django_kyc.backends.base import InboundWebhook, KycBackend, ProviderEvent
 from django_kyc.backends.sandbox import SandboxBackend
-from django_kyc.models import Applicant, AuditEvent, Document, Verification, WebhookEvent, WebhookState
+from django_kyc.models import (
+    Applicant,
+    AuditEvent,
+    Document,
+    Verification,
+    WebhookEvent,
+    WebhookRejection,
+    WebhookState,
+)
 from django_kyc.services import review, sweeper
 from django_kyc.status import DocumentStatus, VerificationStatus
 from tests.core_helpers import (
@@ -98,6 +108,11 @@ def now() -> Any:
     return timezone.now()
 
 
+def counters() -> dict[tuple[str, str], int]:
+    """The rejection counters as ``{(backend, reason): count}``."""
+    return {(row.backend, row.reason): row.count for row in WebhookRejection.objects.all()}
+
+
 # --- authentication and request checks --------------------------------------------------------------------
 
 
@@ -139,7 +154,8 @@ def test_bad_signature_is_403_and_nothing_is_stored(
     response = post(body, sandbox_signature(body, secret="not-the-secret"))
     assert response.status_code == 403
     assert not WebhookEvent.objects.exists()
-    assert rejections == [{"backend": "sandbox", "reason": "signature mismatch"}]
+    assert rejections == [{"backend": "sandbox", "reason": "signature mismatch", "code": "bad_signature"}]
+    assert counters() == {("sandbox", "bad_signature"): 1}
     verification.refresh_from_db()
     assert verification.status == V.PROCESSING
 
@@ -427,7 +443,7 @@ def test_stored_event_whose_enqueue_was_lost_is_swept(verification: Verification
     assert WebhookEvent.objects.get().state == WebhookState.RECEIVED
     assert sweeper.sweep().webhook_events == 0
 
-    time_machine.move_to(timezone.now() + sweeper.GRACE, tick=False)
+    time_machine.move_to(timezone.now() + sweeper.grace(), tick=False)
     assert sweeper.sweep().webhook_events == 1
     assert WebhookEvent.objects.get().state == WebhookState.PROCESSED
     verification.refresh_from_db()
@@ -454,3 +470,107 @@ def test_non_numeric_content_length_is_a_400(verification: Verification) -> None
     )
     assert response.status_code == 400
     assert WebhookEvent.objects.count() == 0
+
+
+# --- every refusal is counted, once, under its reason ---------------------------------------------------
+
+
+def _request(method: str, url: str = URL, **extra: Any) -> Any:
+    return getattr(Client(), method)(url, **extra)
+
+
+@pytest.mark.parametrize(
+    ("send", "status", "counted"),
+    [
+        pytest.param(
+            lambda v: post(sandbox_event(v, "approved", now()), url="/kyc/webhooks/nosuch/"),
+            404,
+            ("", "unknown_endpoint"),
+            id="unknown-alias",
+        ),
+        *(
+            pytest.param(lambda v, m=method: _request(m), 405, ("sandbox", "wrong_method"), id=method)
+            for method in ["get", "put", "delete", "patch", "head", "options"]
+        ),
+        pytest.param(
+            lambda v: _request("get", "/kyc/webhooks/nosuch/"), 405, ("", "wrong_method"), id="get-unknown-alias"
+        ),
+        pytest.param(
+            lambda v: Client().post(URL, data=b"{}", content_type="application/json", CONTENT_LENGTH="12abc"),
+            400,
+            ("sandbox", "bad_length"),
+            id="bad-content-length",
+        ),
+        pytest.param(
+            lambda v: Client().post(URL, data=b"{}", content_type="application/json", CONTENT_LENGTH="99999999"),
+            413,
+            ("sandbox", "too_large"),
+            id="declared-too-large",
+        ),
+        pytest.param(lambda v: post(b"{" + b" " * (1024 * 1024) + b"}"), 413, ("sandbox", "too_large"), id="too-large"),
+        pytest.param(lambda v: post(b""), 400, ("sandbox", "empty_body"), id="empty-body"),
+        pytest.param(
+            lambda v: post(sandbox_event(v, "approved", now()), sign=False),
+            401,
+            ("sandbox", "missing_signature"),
+            id="missing-signature",
+        ),
+        pytest.param(
+            lambda v: post(
+                sandbox_event(v, "approved", now()), sandbox_signature(sandbox_event(v, "x", now()), "wrong")
+            ),
+            403,
+            ("sandbox", "bad_signature"),
+            id="bad-signature",
+        ),
+        pytest.param(
+            lambda v: post(
+                body := sandbox_event(v, "approved", now()), sandbox_signature(body, timestamp=int(time.time()) - 301)
+            ),
+            403,
+            ("sandbox", "stale"),
+            id="stale",
+        ),
+        pytest.param(
+            lambda v: post(b'{"event_id": "evt_1", "status": '), 400, ("sandbox", "malformed"), id="malformed"
+        ),
+    ],
+)
+def test_each_refusal_is_counted_once_under_its_reason(
+    verification: Verification, rejections: list[dict[str, Any]], send: Any, status: int, counted: tuple[str, str]
+) -> None:
+    response = send(verification)
+    assert response.status_code == status, response.content
+    assert counters() == {counted: 1}
+    assert [(kwargs["backend"], kwargs["code"]) for kwargs in rejections] == [counted]
+    assert not WebhookEvent.objects.exists()
+
+
+def test_unknown_alias_is_not_stored(verification: Verification) -> None:
+    post(sandbox_event(verification, "approved", now()), url="/kyc/webhooks/attacker-chosen-name/")
+    _request("put", "/kyc/webhooks/another-attacker-name/")
+    assert set(WebhookRejection.objects.values_list("backend", flat=True)) == {""}
+
+
+def test_backend_without_webhooks_is_counted_as_an_unknown_endpoint() -> None:
+    backends = {"pollonly": {"CLASS": f"{__name__}.NoWebhooksBackend"}}
+    with override_settings(DJANGO_KYC=kyc_settings_with(BACKENDS=backends, DEFAULT_BACKEND="pollonly")):
+        assert post(b'{"event_id": "x"}', url="/kyc/webhooks/pollonly/").status_code == 404
+    assert counters() == {("pollonly", "unknown_endpoint"): 1}
+
+
+def test_repeated_refusals_increment_one_row(verification: Verification) -> None:
+    body = sandbox_event(verification, "approved", now())
+    for _ in range(3):
+        assert post(body, sandbox_signature(body, secret="nope")).status_code == 403
+    assert WebhookRejection.objects.get().count == 3
+
+
+def test_accepted_delivery_does_not_touch_the_counters(verification: Verification) -> None:
+    """The ingest path is benchmarked: counting refusals must not cost an accepted delivery a query."""
+    body = sandbox_event(verification, "approved", now())
+    with CaptureQueriesContext(connection) as queries:
+        assert post(body).status_code == 200
+    table = WebhookRejection._meta.db_table
+    assert not [query["sql"] for query in queries if table in query["sql"]]
+    assert not WebhookRejection.objects.exists()

@@ -36,6 +36,11 @@ class AmlHitInline(ReadOnlyInline):
     fields = ("caption", "entity_id", "score", "topics", "datasets", "status", "resolved_by", "resolved_at")
     readonly_fields = fields
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AmlHit]:
+        """``resolved_by`` is shown as a link to the reviewer: join it, or the check's page runs one query per
+        resolved hit."""
+        return super().get_queryset(request).select_related("resolved_by")
+
 
 @admin.register(AmlCheck)
 class AmlCheckAdmin(ReadOnlyAdmin):

@@ -43,7 +43,10 @@ class DocumentInline(ReadOnlyInline):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Document]:
-        return super().get_queryset(request).prefetch_related("files")
+        """Files are listed only to reviewers who may see personal data (see :meth:`get_fields`): fetch them
+        for those alone."""
+        queryset = super().get_queryset(request)
+        return queryset.prefetch_related("files") if can_view_pii(request) else queryset
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         """Numbers and images identify the person: previews and file links only with the PII permission."""
@@ -177,6 +180,11 @@ class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, admin.ModelAdmin):  
         if can_view_pii(request):
             return list(fields)
         return [name for name in fields if name.rsplit("__", 1)[-1] not in (*APPLICANT_PII_FIELDS, "email")]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Applicant]:
+        """The linked account is displayed on the list and, for read-only reviewers, on the applicant page
+        (rendered from the row): join it rather than fetch it with a query of its own."""
+        return super().get_queryset(request).select_related("user")
 
     @admin.display(description=_("personal data"))
     def personal_data(self, obj: Applicant) -> str:

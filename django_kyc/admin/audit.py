@@ -26,3 +26,6 @@ class AuditEventAdmin(ReadOnlyAdmin):
     search_fields = ["object_id", "applicant__reference", "actor_label", "reason_code"]
     list_select_related = ["applicant"]
     date_hierarchy = "created_at"
+    # Append-only and the largest table there is: the "(N total)" beside a filtered count would be a second
+    # COUNT(*) over all of it on every page view (a full scan on PostgreSQL), even with no filter on.
+    show_full_result_count = False

@@ -34,6 +34,11 @@ class ErasureRequestInline(ReadOnlyInline):
     readonly_fields = fields
     show_change_link = True
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ErasureRequest]:
+        """Each row's change link is labelled ``str(request)``, which names the applicant: join it, or the
+        applicant page runs one query per erasure request."""
+        return super().get_queryset(request).select_related("applicant")
+
 
 @admin.action(description=_("Record an erasure request"), permissions=["change"])
 def record_erasure_request(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Applicant]) -> None:

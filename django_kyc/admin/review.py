@@ -112,7 +112,8 @@ class ReviewDecisionAdmin(ReadOnlyAdmin):
         return custom + super().get_urls()
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
-        """Verifications per status over time, approval rate and median time to decision per backend.
+        """Verifications per status over time, approval rate and median time to decision per backend, and
+        refused webhooks for those who may view their counters.
 
         Aggregates only, no personal data: anyone who may list verifications may see it.
         """
@@ -124,6 +125,10 @@ class ReviewDecisionAdmin(ReadOnlyAdmin):
             days = int(kyc_settings.DASHBOARD_DAYS)
         dates, series = dashboard.status_series(days)
         stats = dashboard.backend_stats(days)
+        # refused webhooks are operations, not review: shown to those allowed to see the counters
+        rejections = (
+            dashboard.rejection_totals(days) if request.user.has_perm("django_kyc.view_webhookrejection") else None
+        )
         names = {key: str(label) for key, label in VerificationStatus.choices}
         context = {
             **self.admin_site.each_context(request),
@@ -131,6 +136,7 @@ class ReviewDecisionAdmin(ReadOnlyAdmin):
             "opts": self.opts,
             "days": days,
             "stats": stats,
+            "rejections": rejections,
             "status_chart": charts.stacked_bars(
                 [d.isoformat() for d in dates], series, names=names, title="Verifications per status"
             ),

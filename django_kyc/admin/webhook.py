@@ -5,7 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from django_kyc.admin.base import ReadOnlyAdmin
-from django_kyc.models import WebhookEvent
+from django_kyc.models import WebhookEvent, WebhookRejection
 from django_kyc.services import webhooks
 
 
@@ -27,6 +27,9 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     search_fields = ["event_id", "provider_ref"]
     list_select_related = ["verification"]
     date_hierarchy = "received_at"
+    # Every delivery adds a row: the "(N total)" beside a filtered count would be a second COUNT(*) over the
+    # whole inbox on every page view (a full scan on PostgreSQL), even with no filter on.
+    show_full_result_count = False
     actions = ["reprocess"]
 
     @admin.action(description="Reprocess selected events", permissions=["reprocess"])
@@ -36,3 +39,21 @@ class WebhookEventAdmin(ReadOnlyAdmin):
 
     def has_reprocess_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("django_kyc.change_webhookevent")
+
+
+@admin.register(WebhookRejection)
+class WebhookRejectionAdmin(ReadOnlyAdmin):
+    """Refused deliveries per endpoint, reason and day: counts only, as the refused requests are never kept.
+
+    View permission only (the model defines no other); :class:`ReadOnlyAdmin` refuses adding, changing and
+    deleting even to superusers, because the counters are written by the webhook service alone.
+    """
+
+    list_display = ["day", "endpoint", "reason", "count"]
+    list_filter = ["reason", "backend", "day"]
+    date_hierarchy = "day"
+    actions = None
+
+    @admin.display(description="backend alias", ordering="backend")
+    def endpoint(self, obj: WebhookRejection) -> str:
+        return obj.backend or "(unknown endpoint)"

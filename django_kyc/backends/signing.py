@@ -12,7 +12,7 @@ import hmac
 import time
 from collections.abc import Iterable, Sequence
 
-from django_kyc.exceptions import WebhookAuthenticationError, WebhookSignatureMissing
+from django_kyc.exceptions import WebhookAuthenticationError, WebhookSignatureMissing, WebhookSignatureStale
 
 DEFAULT_TOLERANCE_SECONDS = 300
 
@@ -75,7 +75,7 @@ def check_timestamp(timestamp: str | int | float, tolerance: float = DEFAULT_TOL
     except (TypeError, ValueError, OverflowError) as exc:  # "inf" and "1e400" overflow: still just bad input
         raise WebhookAuthenticationError("signature timestamp is not a number") from exc
     if abs(time.time() - value) > tolerance:
-        raise WebhookAuthenticationError("signature timestamp outside the tolerance window")
+        raise WebhookSignatureStale("signature timestamp outside the tolerance window")
     return value
 
 

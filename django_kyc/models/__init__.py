@@ -9,7 +9,7 @@ from django_kyc.models.document import Document, DocumentFile
 from django_kyc.models.retention import ErasureRequest, ErasureSource, ErasureStatus
 from django_kyc.models.review import ProposalStatus, ReviewDecision
 from django_kyc.models.verification import ReviewQueueItem, Verification
-from django_kyc.models.webhook import WebhookEvent, WebhookState
+from django_kyc.models.webhook import RejectionReason, WebhookEvent, WebhookRejection, WebhookState
 
 __all__ = [
     "AmlCheck",
@@ -23,9 +23,11 @@ __all__ = [
     "ErasureSource",
     "ErasureStatus",
     "ProposalStatus",
+    "RejectionReason",
     "ReviewDecision",
     "ReviewQueueItem",
     "Verification",
     "WebhookEvent",
+    "WebhookRejection",
     "WebhookState",
 ]

@@ -57,3 +57,54 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.backend}:{self.event_id}"
+
+
+class RejectionReason(models.TextChoices):
+    """Why a delivery was refused: the closed set the rejection counters are kept under.
+
+    Each :class:`~django_kyc.exceptions.WebhookError` subclass names one in its ``code``; the webhook view
+    adds the refusals it makes before a backend is asked.
+    """
+
+    UNKNOWN_ENDPOINT = "unknown_endpoint", _("Unknown endpoint")
+    WRONG_METHOD = "wrong_method", _("Wrong method")
+    BAD_LENGTH = "bad_length", _("Invalid Content-Length")
+    TOO_LARGE = "too_large", _("Body too large")
+    EMPTY_BODY = "empty_body", _("Empty body")
+    MISSING_SIGNATURE = "missing_signature", _("Missing signature")
+    BAD_SIGNATURE = "bad_signature", _("Bad signature")
+    STALE = "stale", _("Stale or replayed")
+    MALFORMED = "malformed", _("Malformed body")
+    OTHER = "other", _("Other")
+
+
+class WebhookRejection(models.Model):
+    """How many deliveries were refused, per endpoint, reason and day; nothing about the requests themselves.
+
+    Refused deliveries come from anyone on the internet, so nothing they sent is kept: no body, no headers,
+    no address, and not even the alias they asked for unless it is a configured backend (unknown aliases
+    share the :attr:`UNKNOWN` bucket). That bounds the table at (configured aliases + 1) x reasons rows a
+    day however hostile the traffic. Written only by
+    :func:`django_kyc.services.webhooks.record_rejection`, one atomic increment per refusal.
+    """
+
+    #: the ``backend`` of refusals for aliases that are not configured (a URL slug is never empty)
+    UNKNOWN = ""
+
+    backend = models.CharField(_("backend alias"), max_length=64, blank=True)
+    reason = models.CharField(_("reason"), max_length=32, choices=RejectionReason.choices)
+    day = models.DateField(_("day"))
+    count = models.PositiveBigIntegerField(_("count"), default=0)
+
+    class Meta:
+        verbose_name = _("webhook rejection count")
+        verbose_name_plural = _("webhook rejection counts")
+        ordering = ["-day", "backend", "reason"]
+        # counters are written by the service only: nobody may add, change or delete one by hand
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["backend", "reason", "day"], name="kyc_webhook_rejection_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.backend or '(unknown)'}:{self.reason}:{self.day} = {self.count}"

@@ -9,11 +9,11 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from django_kyc.models import Verification
+from django_kyc.models import RejectionReason, Verification, WebhookRejection
 from django_kyc.status import VerificationStatus
 
 V = VerificationStatus
@@ -96,6 +96,32 @@ def backend_stats(days: int, now: datetime | None = None) -> list[BackendStats]:
         )
         for row in counts
     ]
+
+
+@dataclass(frozen=True)
+class RejectionTotal:
+    """Refused webhook deliveries of one endpoint for one reason, summed over the window."""
+
+    backend: str  # "" for aliases that are not configured
+    reason: str
+    count: int
+
+    @property
+    def reason_label(self) -> str:
+        return str(RejectionReason(self.reason).label) if self.reason in RejectionReason.values else self.reason
+
+
+def rejection_totals(days: int, now: datetime | None = None) -> list[RejectionTotal]:
+    """Refused webhook deliveries per endpoint and reason over the window, most frequent first: one query over
+    the daily counters (the counters are dated in ``TIME_ZONE``)."""
+    first = window_start(days, now).date()
+    rows = (
+        WebhookRejection.objects.filter(day__gte=first)
+        .values("backend", "reason")
+        .annotate(total=Sum("count"))
+        .order_by("-total", "backend", "reason")
+    )
+    return [RejectionTotal(row["backend"], row["reason"], row["total"]) for row in rows]
 
 
 def humanise_seconds(seconds: float | None) -> str:

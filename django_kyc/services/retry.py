@@ -64,4 +64,4 @@ def provider_call_lease(alias: str | None = None) -> timedelta:
         if backend is not None and backend.default_timeout:
             # a provider that asks for long timeouts (PassportReader: 60 s) may need two calls per attempt
             seconds = max(seconds, 2 * sum(backend.default_timeout))
-    return timedelta(seconds=seconds + 60)
+    return timedelta(seconds=seconds + float(kyc_settings.LEASE_MARGIN_SECONDS))

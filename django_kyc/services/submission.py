@@ -105,8 +105,9 @@ def record_submission(verification_id: Any, submission: Submission, change: Chan
         # If a webhook overtook us and already moved it, its status stands; we only recorded the references.
         if verification.status != VerificationStatus.PENDING:
             return
-        transitions.apply_provider_state(verification.pk, submission.state, change)
-        if transitions.lock_verification(verification.pk).status == VerificationStatus.PENDING:
+        outcome = transitions.apply_provider_state(verification.pk, submission.state, change)
+        # from pending, anything but APPLIED (a move away from pending) leaves it pending
+        if outcome != transitions.Outcome.APPLIED:
             # The backend answered with a state we cannot move to from pending; left alone, the sweeper
             # would resubmit it every minute forever. Make it visible instead.
             message = f"backend returned an unusable state {submission.state.provider_status!r} for a new submission"

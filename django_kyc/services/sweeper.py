@@ -19,8 +19,11 @@ from django_kyc.models import AmlCheck, Verification, WebhookEvent, WebhookState
 from django_kyc.queue import enqueue
 from django_kyc.status import AmlStatus, VerificationStatus
 
-#: Work created less than this long ago is still owned by its on-commit enqueue.
-GRACE = timedelta(seconds=60)
+
+def grace() -> timedelta:
+    """Work created less than this long ago is still owned by its on-commit enqueue
+    (``DJANGO_KYC["SWEEP_GRACE_SECONDS"]``); older work that never ran is the sweeper's."""
+    return timedelta(seconds=float(kyc_settings.SWEEP_GRACE_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,7 @@ class SweepReport:
 
 def _due() -> Q:
     current = timezone.now()
-    return Q(next_attempt_at__lte=current) | Q(next_attempt_at__isnull=True, created_at__lte=current - GRACE)
+    return Q(next_attempt_at__lte=current) | Q(next_attempt_at__isnull=True, created_at__lte=current - grace())
 
 
 def sweep(limit: int = 500) -> SweepReport:
@@ -48,7 +51,7 @@ def sweep(limit: int = 500) -> SweepReport:
         WebhookEvent.objects.filter(
             Q(state=WebhookState.RETRY_WAIT, next_attempt_at__lte=now)
             | Q(state=WebhookState.RETRY_WAIT, next_attempt_at__isnull=True)
-            | Q(state=WebhookState.RECEIVED, received_at__lte=now - GRACE)
+            | Q(state=WebhookState.RECEIVED, received_at__lte=now - grace())
         ).values_list("pk", flat=True)[:limit]
     )
     for pk in events:

@@ -4,24 +4,30 @@ Receiving is synchronous and cheap: authenticate the raw bytes, parse, store one
 :class:`~django_kyc.models.WebhookEvent` per provider event (the unique constraint turns a redelivery into a
 no-op), and enqueue processing after commit. Processing is a django-q2 task that applies the event through
 the transition service, retries failures with backoff and ends in a visible ``failed`` state.
+
+Every refusal, whether the view's own (method, size, unknown endpoint) or a backend's (signature, payload), goes
+through :func:`record_rejection`: one counter increment and the ``webhook_rejected`` signal, nothing more.
 """
 
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, IntegrityError, router, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from django_kyc import signals
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import InboundWebhook, KycBackend, ProviderEvent
+from django_kyc.backends.registry import is_configured
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import KycError, PermanentProviderError, WebhookError, WebhookPayloadError
-from django_kyc.models import Verification, WebhookEvent, WebhookState
-from django_kyc.queue import enqueue_on_commit
+from django_kyc.models import RejectionReason, Verification, WebhookEvent, WebhookRejection, WebhookState
+from django_kyc.queue import enqueue_on_commit, queues_in_database
 from django_kyc.services import transitions
 from django_kyc.services.retry import next_attempt_at
 from django_kyc.services.transitions import Change, Outcome
@@ -30,6 +36,8 @@ from django_kyc.status import Source
 logger = logging.getLogger("django_kyc.webhooks")
 
 PROCESSABLE = (WebhookState.RECEIVED, WebhookState.RETRY_WAIT)
+#: what processing changes on a stored event (never the delivery itself)
+PROCESSING_FIELDS = ["state", "note", "attempts", "next_attempt_at", "last_error"]
 
 
 class VerificationNotFound(KycError):
@@ -54,8 +62,7 @@ def receive(alias: str, webhook: InboundWebhook) -> Receipt:
             # before they can authenticate, so anyone could otherwise turn this into a 500
             raise WebhookPayloadError("delivery is nested too deeply to parse") from exc
     except WebhookError as exc:
-        logger.warning("webhook for %s rejected: %s", alias, exc)
-        signals.webhook_rejected.send(sender=WebhookEvent, backend=alias, reason=str(exc))
+        record_rejection(alias, exc.code, str(exc))
         raise
     # the site's allow-list plus whatever the backend needs to parse the stored delivery again later
     allowed = {name.lower() for name in (*kyc_settings.WEBHOOK_HEADER_ALLOWLIST, *backend.parse_headers)}
@@ -63,24 +70,90 @@ def receive(alias: str, webhook: InboundWebhook) -> Receipt:
     body = webhook.body.decode("utf-8", errors="replace")
     stored = duplicates = 0
     for event in events:
-        with transaction.atomic():
-            row, created = WebhookEvent.objects.get_or_create(
-                backend=alias,
-                event_id=event.event_id[:255],
-                defaults={
-                    "event_type": event.event_type[:128],
-                    "provider_ref": (event.provider_ref or event.our_ref)[:128],
-                    "occurred_at": event.occurred_at,
-                    "headers": headers,
-                    "body": body,
-                },
-            )
-            if created:
-                stored += 1
-                enqueue_on_commit("process_webhook_event", str(row.pk))
-            else:
-                duplicates += 1
+        if _store(alias, event, headers, body):
+            stored += 1
+        else:
+            duplicates += 1
     return Receipt(stored=stored, duplicates=duplicates)
+
+
+def _store(alias: str, event: ProviderEvent, headers: dict[str, str], body: str) -> bool:
+    """Insert the event and enqueue its processing in one transaction; False when it is already stored.
+
+    A new event, the common case, costs one INSERT (and, on the ORM broker, the queue row in the same
+    commit). A redelivery fails the unique constraint on (backend, event_id), which undoes only this insert;
+    any other integrity error is not a duplicate and is raised.
+    """
+    event_id = event.event_id[:255]
+    # one statement needs no transaction of its own (a failed INSERT in autocommit leaves nothing behind);
+    # the event and its queue row do, and so does a caller's transaction (a savepoint to roll back to)
+    needs_transaction = queues_in_database() or transaction.get_connection().in_atomic_block
+    try:
+        with transaction.atomic() if needs_transaction else nullcontext():
+            row = WebhookEvent.objects.create(
+                backend=alias,
+                event_id=event_id,
+                event_type=event.event_type[:128],
+                provider_ref=(event.provider_ref or event.our_ref)[:128],
+                occurred_at=event.occurred_at,
+                headers=headers,
+                body=body,
+            )
+            enqueue_on_commit("process_webhook_event", str(row.pk))
+    except IntegrityError:
+        if WebhookEvent.objects.filter(backend=alias, event_id=event_id).exists():
+            return False
+        raise
+    return True
+
+
+def record_rejection(alias: str, code: str, reason: str = "") -> None:
+    """Count one refused delivery and send ``webhook_rejected``: the single place every refusal goes through.
+
+    Refusals are what an attacker controls, so what is kept is bounded and content-free: the alias only when
+    it is a configured backend (otherwise the shared :attr:`WebhookRejection.UNKNOWN` bucket), ``code`` only
+    when it is a :class:`RejectionReason` (otherwise ``other``), and today's date. ``reason`` is short text
+    for the log and the signal (an exception message or the view's answer), never stored.
+
+    The count is best effort: a database failure is logged and swallowed, because the refusal itself (a 4xx)
+    matters more than its tally and must not become a 500.
+    """
+    backend = alias[:64] if is_configured(alias) else WebhookRejection.UNKNOWN
+    # a plain string either way: the signal's receivers and the log should not see an enum member sometimes
+    code = str(code) if code in RejectionReason.values else RejectionReason.OTHER.value
+    logger.warning("webhook for %s rejected (%s): %s", backend or "an unknown endpoint", code, reason)
+    try:
+        _count(backend, code)
+    except DatabaseError:
+        logger.warning("could not count a rejected webhook for %s (%s)", backend or "an unknown endpoint", code)
+    signals.webhook_rejected.send(sender=WebhookEvent, backend=backend, reason=reason, code=code)
+
+
+def _count(backend: str, code: str) -> None:
+    """Add one to today's counter row (the day in ``TIME_ZONE``), creating it on the first refusal of the day.
+
+    The usual case is one ``UPDATE ... SET count = count + 1``, atomic on its own: the row lock serialises
+    concurrent increments and each adds to the committed value. The first refusal of a day inserts; when two
+    insert at once the unique constraint fails one of them, which then increments the winner's row.
+    ``bulk_create(update_conflicts=True)`` cannot express ``count + 1``, hence the two steps.
+
+    Called in autocommit (the webhook view) each statement commits alone: no BEGIN/COMMIT round trips. Inside
+    a caller's transaction it runs in a savepoint, so a failed increment cannot poison that transaction.
+    """
+    using = router.db_for_write(WebhookRejection)
+    day = timezone.localdate(timezone=timezone.get_default_timezone())
+    counters = WebhookRejection.objects.using(using).filter(backend=backend, reason=code, day=day)
+    with transaction.atomic(using=using) if transaction.get_connection(using).in_atomic_block else nullcontext():
+        for _attempt in range(3):  # a second pass is always enough unless the row is deleted under us
+            if counters.update(count=F("count") + 1):
+                return
+            try:
+                with transaction.atomic(using=using):  # a lost insert race must leave the connection usable
+                    WebhookRejection.objects.using(using).create(backend=backend, reason=code, day=day, count=1)
+                return
+            except IntegrityError:
+                continue  # another refusal created the row between our update and insert: increment that one
+    logger.warning("could not count a rejected webhook for %s (%s): its counter row kept vanishing", backend, code)
 
 
 def _event_from_row(backend: KycBackend, row: WebhookEvent) -> ProviderEvent:
@@ -147,7 +220,8 @@ def process(event_pk: Any) -> None:
             row.processed_at = timezone.now()
             row.next_attempt_at = None
             row.last_error = ""
-            row.save()
+            # not the body: saving it would encrypt and write the whole delivery again
+            row.save(update_fields=[*PROCESSING_FIELDS, "verification", "processed_at"])
     except (PermanentProviderError, WebhookPayloadError) as exc:
         _record_failure(event_pk, exc, final=True)
     except Exception as exc:
@@ -169,7 +243,7 @@ def _record_failure(event_pk: Any, error: Exception, *, final: bool) -> None:
         else:
             row.state = WebhookState.RETRY_WAIT
             row.next_attempt_at = next_attempt_at(row.attempts)
-        row.save()
+        row.save(update_fields=PROCESSING_FIELDS)
 
 
 def reprocess(event_pks: list[Any], *, enqueue: bool = True) -> int:

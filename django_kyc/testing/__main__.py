@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--auto-decide", metavar="OUTCOME", help="decide every new verification this way")
     parser.add_argument("--delay", type=float, default=3.0, help="seconds before the automatic decision")
+    parser.add_argument(
+        "--response-delay", type=float, default=0.0, help="seconds every answer is held back (a slow provider)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s")
 
@@ -35,6 +38,7 @@ def main(argv: list[str] | None = None) -> None:
     server = load_server(args.provider)(host=args.host, port=args.port, **options)
     server.auto_outcome = args.auto_decide
     server.auto_delay = args.delay
+    server.response_delay = args.response_delay
     server.start()
     print(f"fake {server.provider} API at {server.base_url} (Ctrl+C to stop)", flush=True)
     stopped = threading.Event()

@@ -81,6 +81,11 @@ class FakeProviderServer:
     routes: ClassVar[list[tuple[str, str, str]]] = []
     #: How long a ``timeout`` fault stalls; longer than the client's read timeout in tests.
     timeout_seconds: float = 2.0
+    #: Seconds every answer is held back *after* the request has been handled: a slow provider. Whatever the
+    #: request did (an applicant created) is already done when the client gets the answer, so a client that
+    #: dies or gives up in this window leaves the work done at the provider, which is the case idempotency
+    #: after a crash must handle. Set it on the instance, e.g. ``server.response_delay = 0.3``.
+    response_delay: float = 0.0
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
@@ -93,6 +98,7 @@ class FakeProviderServer:
         self._compiled: list[Route] = [(m, re.compile(f"^{p}$"), h) for m, p, h in self.routes]
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._in_flight: list[tuple[str, str]] = []
 
     # --- lifecycle -----------------------------------------------------------------------------------
     @property
@@ -120,6 +126,13 @@ class FakeProviderServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    @property
+    def in_flight(self) -> list[tuple[str, str]]:
+        """``(method, path)`` of the requests received and not answered yet: with ``response_delay``, the calls
+        a client is waiting on, whose effect already exists here."""
+        with self.lock:
+            return list(self._in_flight)
 
     # --- faults --------------------------------------------------------------------------------------
     def fail_next(
@@ -225,7 +238,31 @@ def _handler_for(server: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: Any) -> None:
             return
 
+        def setup(self) -> None:
+            super().setup()
+            # headers and body leave in two writes; with Nagle's algorithm on, the second waits for the
+            # client's delayed ACK (40 ms on Linux), a stall no real provider has
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def handle(self) -> None:
+            try:
+                super().handle()
+            except (BrokenPipeError, ConnectionResetError):
+                # the client went away (gave up, or its process was killed) while we were answering it or
+                # waiting for its next request on a kept-alive connection: nothing to answer, nothing to report
+                self.close_connection = True
+
         def _serve(self) -> None:
+            call = (self.command, urlsplit(self.path).path)
+            with server.lock:
+                server._in_flight.append(call)
+            try:
+                self._answer()
+            finally:
+                with server.lock:
+                    server._in_flight.remove(call)
+
+        def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             split = urlsplit(self.path)
@@ -237,6 +274,8 @@ def _handler_for(server: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
                 body=body,
             )
             result = server.handle(request)
+            if server.response_delay > 0:
+                time.sleep(server.response_delay)
             if isinstance(result, Fault):
                 if result.kind == "timeout":
                     time.sleep(server.timeout_seconds)

@@ -38,9 +38,10 @@ from django_kyc.models import (
     ReviewQueueItem,
     Verification,
     WebhookEvent,
+    WebhookRejection,
     WebhookState,
 )
-from django_kyc.services import aml, review, submission, transitions
+from django_kyc.services import aml, review, submission, transitions, webhooks
 from django_kyc.services.transitions import Change
 from django_kyc.status import Actor, ApplicantStatus, Source, VerificationStatus
 from tests.conftest import make_png
@@ -57,6 +58,7 @@ KYC_MODELS = [
     ReviewDecision,
     AuditEvent,
     WebhookEvent,
+    WebhookRejection,
     ErasureRequest,
 ]
 
@@ -119,6 +121,9 @@ def populate(make_applicant: Callable[..., Applicant], count: int, start: int = 
             backend="sandbox", event_id=f"evt-{n}", verification=verification, state=WebhookState.FAILED
         )
         ErasureRequest.objects.create(applicant=applicant, note=f"Row{n}")
+        WebhookRejection.objects.create(
+            backend="sandbox", reason="bad_signature", day=timezone.localdate() - timedelta(days=n), count=n + 1
+        )
 
 
 # --- every screen renders ---------------------------------------------------------------------------------
@@ -528,6 +533,37 @@ def test_inbox_list_never_renders_bodies(superuser: User, failed_event: WebhookE
     html = login(superuser).get(admin_url(WebhookEvent, "changelist")).content.decode()
     assert failed_event.event_id in html
     assert failed_event.body[:40] not in html
+
+
+@pytest.mark.django_db
+def test_rejection_counts_are_view_only_for_everyone(superuser: User, make_user: Callable[..., User]) -> None:
+    """Counters are written by the webhook service alone: nobody adds, edits or deletes one, and the model
+    has no permission but ``view`` to grant."""
+    webhooks.record_rejection("sandbox", "stale")
+    webhooks.record_rejection("nosuch", "unknown_endpoint")
+    row = WebhookRejection.objects.get(backend="sandbox")
+    codenames = set(
+        Permission.objects.filter(content_type__model="webhookrejection").values_list("codename", flat=True)
+    )
+    assert codenames == {"view_webhookrejection"}
+
+    reader = login(make_user("ops", "django_kyc.view_webhookrejection", staff=True))
+    html = reader.get(admin_url(WebhookRejection, "changelist")).content.decode()
+    assert "Stale or replayed" in html
+    assert "(unknown endpoint)" in html
+    assert "nosuch" not in html
+    assert reader.get(admin_url(WebhookRejection, "change", row.pk)).status_code == 200
+    for client in (reader, login(superuser)):
+        assert client.get(admin_url(WebhookRejection, "add")).status_code == 403
+        assert client.get(admin_url(WebhookRejection, "delete", row.pk)).status_code == 403
+        response = client.post(admin_url(WebhookRejection, "change", row.pk), {"count": "0"})
+        assert response.status_code == 403
+        changelist = client.get(admin_url(WebhookRejection, "changelist"))
+        assert changelist.context["action_form"] is None
+    assert WebhookRejection.objects.get(pk=row.pk).count == 1
+
+    outsider = login(make_user("inbox_reader", "django_kyc.view_webhookevent", staff=True))
+    assert outsider.get(admin_url(WebhookRejection, "changelist")).status_code == 403
 
 
 # --- document files ---------------------------------------------------------------------------------------

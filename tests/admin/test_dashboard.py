@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from django_kyc.models import Verification
+from django_kyc.models import Verification, WebhookRejection
 from django_kyc.services import dashboard
 from django_kyc.status import VerificationStatus
 from tests.conftest import _user
@@ -86,3 +86,35 @@ def test_dashboard_needs_view_verification(db: Any) -> None:
     client = Client()
     client.force_login(_user("nobody", "django_kyc.view_reviewdecision", staff=True))
     assert client.get(reverse("admin:django_kyc_dashboard")).status_code == 403
+
+
+def test_rejection_totals_sum_the_window_per_backend_and_reason(db: Any) -> None:
+    today = timezone.localdate()
+    for days_ago, backend, reason, count in [
+        (0, "sandbox", "bad_signature", 5),
+        (3, "sandbox", "bad_signature", 2),
+        (1, "", "unknown_endpoint", 9),
+        (1, "sandbox", "stale", 1),
+        (40, "sandbox", "stale", 100),  # outside a 30-day window
+    ]:
+        WebhookRejection.objects.create(
+            backend=backend, reason=reason, day=today - timedelta(days=days_ago), count=count
+        )
+    totals = [(t.backend, t.reason, t.count) for t in dashboard.rejection_totals(30)]
+    assert totals == [("", "unknown_endpoint", 9), ("sandbox", "bad_signature", 7), ("sandbox", "stale", 1)]
+    assert dashboard.rejection_totals(30)[0].reason_label == "Unknown endpoint"
+
+
+def test_dashboard_shows_rejections_only_to_who_may_view_them(db: Any) -> None:
+    WebhookRejection.objects.create(backend="", reason="unknown_endpoint", day=timezone.localdate(), count=4)
+    url = reverse("admin:django_kyc_dashboard")
+    lead = Client()
+    lead.force_login(_user("lead", "django_kyc.view_verification", staff=True))
+    assert 'id="kyc-webhook-rejections"' not in lead.get(url).content.decode()
+    ops = Client()
+    ops.force_login(_user("ops", "django_kyc.view_verification", "django_kyc.view_webhookrejection", staff=True))
+    body = ops.get(url).content.decode()
+    table = body.split('id="kyc-webhook-rejections"')[1].split("</table>")[0]
+    assert "(unknown endpoint)" in table
+    assert "Unknown endpoint" in table
+    assert "<td>4</td>" in table

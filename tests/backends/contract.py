@@ -17,7 +17,7 @@ import pytest
 from django.conf import settings
 from django.test import Client, override_settings
 
-from django_kyc.models import Applicant, AuditEvent, Verification, WebhookEvent
+from django_kyc.models import Applicant, AuditEvent, Verification, WebhookEvent, WebhookRejection
 from django_kyc.services import submission
 from django_kyc.services.transitions import Change
 from django_kyc.status import Source, VerificationStatus
@@ -325,6 +325,9 @@ class BackendContract:
         assert unsigned != headers
         assert self.post(django_capture_on_commit_callbacks, body, unsigned).status_code == 401
         assert not WebhookEvent.objects.exists()
+        assert list(WebhookRejection.objects.values_list("backend", "reason", "count")) == [
+            (ALIAS, "missing_signature", 1)
+        ]
 
     @pytest.mark.django_db
     def test_rotated_secret_still_accepts_the_previous_one(
@@ -355,6 +358,8 @@ class BackendContract:
         body, headers = self.stale_delivery(server, self.ref(submitted))
         assert self.post(django_capture_on_commit_callbacks, body, headers).status_code == 403
         assert not WebhookEvent.objects.exists()
+        # counted apart from forgeries, so a sender with a drifting clock is easy to spot
+        assert list(WebhookRejection.objects.values_list("backend", "reason", "count")) == [(ALIAS, "stale", 1)]
 
     @pytest.mark.django_db
     def test_duplicate_delivery_applies_once(

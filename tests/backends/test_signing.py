@@ -8,7 +8,7 @@ import time
 import pytest
 
 from django_kyc.backends import signing
-from django_kyc.exceptions import WebhookAuthenticationError, WebhookSignatureMissing
+from django_kyc.exceptions import WebhookAuthenticationError, WebhookSignatureMissing, WebhookSignatureStale
 
 # KYCAID's vendor-published vector: hex HMAC-SHA512(key = API token, msg = base64(raw body)).
 KYCAID_TOKEN = b"28c6f7cc0345a04eee0b535039b1c5a62547"
@@ -136,18 +136,20 @@ def test_check_timestamp_window() -> None:
     assert signing.check_timestamp(str(now)) == now
     assert signing.check_timestamp(now - 290, tolerance=300) == now - 290
     assert signing.check_timestamp(f"{now}.75") == now
-    with pytest.raises(WebhookAuthenticationError, match="tolerance"):
+    # its own class (counted as "stale"), still an authentication failure (403)
+    with pytest.raises(WebhookSignatureStale, match="tolerance"):
         signing.check_timestamp(now - 301, tolerance=300)
-    with pytest.raises(WebhookAuthenticationError, match="tolerance"):
+    with pytest.raises(WebhookSignatureStale, match="tolerance"):
         signing.check_timestamp(now + 301, tolerance=300)
-    with pytest.raises(WebhookAuthenticationError, match="tolerance"):
+    with pytest.raises(WebhookSignatureStale, match="tolerance"):
         signing.check_timestamp(now - 11, tolerance=10)
 
 
 @pytest.mark.parametrize("value", ["", "soon", None, "nan", "inf", "-inf", "1e400"])
 def test_check_timestamp_rejects_non_numbers(value: object) -> None:
-    with pytest.raises(WebhookAuthenticationError):
+    with pytest.raises(WebhookAuthenticationError) as caught:
         signing.check_timestamp(value)  # type: ignore[arg-type]
+    assert not isinstance(caught.value, WebhookSignatureStale)  # unreadable, not old: a bad signature
 
 
 def test_parse_signature_header() -> None:

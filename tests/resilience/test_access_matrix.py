@@ -36,6 +36,7 @@ from django_kyc.models import (
     ReviewDecision,
     Verification,
     WebhookEvent,
+    WebhookRejection,
 )
 from django_kyc.models.webhook import WebhookState
 from django_kyc.services import aml
@@ -123,6 +124,10 @@ def seed(make_applicant: Callable[..., Applicant]) -> Seed:
         backend="sandbox", event_id="evt-owner", verification=verification, state=WebhookState.FAILED
     )
     erasure = ErasureRequest.objects.create(applicant=applicant, note="asked by email")
+    # about no one (counters of refused webhooks), but its admin pages belong in the matrix as well
+    rejection = WebhookRejection.objects.create(
+        backend="sandbox", reason="bad_signature", day=datetime.date.today(), count=1
+    )
     audit = AuditEvent.objects.filter(applicant_id=applicant.pk).first() or AuditEvent.objects.first()
     objects: dict[type, Any] = {
         Applicant: applicant,
@@ -135,6 +140,7 @@ def seed(make_applicant: Callable[..., Applicant]) -> Seed:
         WebhookEvent: event,
         ErasureRequest: erasure,
         AuditEvent: audit,
+        WebhookRejection: rejection,
     }
 
     stranger = _user("stranger", [], staff=False)

@@ -1,5 +1,6 @@
-"""Hostile deliveries to ``/kyc/webhooks/<alias>/``: every one is a 4xx (never a 5xx), nothing is stored,
-nothing is queued and the verification it names does not move.
+"""Hostile deliveries to ``/kyc/webhooks/<alias>/``: every one is a 4xx (never a 5xx), nothing is queued, the
+verification it names does not move, and nothing is stored but one increment of the rejection counter under
+the expected reason: no table of any installed app gains or loses a row, except that counter's.
 
 Signatures are computed with the sandbox's documented recipe (``tests.core_helpers.sandbox_signature``).
 """
@@ -13,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from django.test.client import BOUNDARY, encode_multipart
 from django.utils import timezone
 
 from django_kyc import signals
-from django_kyc.models import AuditEvent, Verification, WebhookEvent
+from django_kyc.models import Verification, WebhookEvent, WebhookRejection
 from django_kyc.status import VerificationStatus
 from tests.core_helpers import make_verification, sandbox_event, sandbox_signature
 from tests.resilience.providers import HOOKS, provider
@@ -51,37 +53,69 @@ def deeply_nested(depth: int = 100_000) -> bytes:
     return b'{"event_id": "evt_deep", "status": "approved", "data": ' + b"[" * depth + b"]" * depth + b"}"
 
 
-# name -> (delivery builder, statuses it may get); the verification is PROCESSING with ref sbx_ver_hostile
-CASES: dict[str, tuple[Callable[[Verification], Delivery], set[int]]] = {
-    "missing-signature": (lambda v: Delivery(good_body(v)), {401}),
-    "empty-signature": (lambda v: Delivery(good_body(v), {HEADER: ""}), {401}),
-    "wrong-secret": (lambda v: signed(good_body(v), secret="attacker-secret"), {403}),
+#: where a refusal is counted: (backend, reason); an unknown alias is counted under "", never its name
+Counted = tuple[str, str]
+SANDBOX_MALFORMED: Counted = ("sandbox", "malformed")
+
+# name -> (delivery builder, statuses it may get, where it is counted); the verification is PROCESSING with
+# ref sbx_ver_hostile
+CASES: dict[str, tuple[Callable[[Verification], Delivery], set[int], Counted]] = {
+    "missing-signature": (lambda v: Delivery(good_body(v)), {401}, ("sandbox", "missing_signature")),
+    "empty-signature": (lambda v: Delivery(good_body(v), {HEADER: ""}), {401}, ("sandbox", "missing_signature")),
+    "wrong-secret": (
+        lambda v: signed(good_body(v), secret="attacker-secret"),
+        {403},
+        ("sandbox", "bad_signature"),
+    ),
     "signature-of-another-body": (
         lambda v: Delivery(good_body(v), {HEADER: sandbox_signature(good_body(v).replace(b"approved", b"declined"))}),
         {403},
+        ("sandbox", "bad_signature"),
     ),
-    "garbage-signature-header": (lambda v: Delivery(good_body(v), {HEADER: "v1=" + "\u00e9" * 40}), {401, 403}),
+    "garbage-signature-header": (
+        lambda v: Delivery(good_body(v), {HEADER: "v1=" + "\u00e9" * 40}),
+        {401, 403},
+        ("sandbox", "bad_signature"),
+    ),
     "digest-without-timestamp": (
         lambda v: Delivery(good_body(v), {HEADER: sandbox_signature(good_body(v)).split(",")[1]}),
         {401, 403},
+        ("sandbox", "bad_signature"),
     ),
-    "replay-301s-old": (lambda v: signed(good_body(v), timestamp=int(time.time()) - 301), {403}),
-    "replay-a-day-old": (lambda v: signed(good_body(v), timestamp=int(time.time()) - 86_400), {403}),
-    "from-the-future": (lambda v: signed(good_body(v), timestamp=int(time.time()) + 301), {403}),
-    "10-MB-signed": (lambda v: signed(good_body(v)[:-1] + b', "pad": "' + b"x" * 10_000_000 + b'"}'), {413}),
-    "10-MB-unsigned": (lambda v: Delivery(b"{" + b" " * 10_000_000 + b"}"), {413}),
-    "truncated-json": (lambda v: signed(good_body(v)[: len(good_body(v)) // 2]), {400}),
-    "truncated-by-one-byte": (lambda v: signed(good_body(v)[:-1]), {400}),
-    "json-array": (lambda v: signed(b"[" + good_body(v) + b"]"), {400}),
-    "json-null": (lambda v: signed(b"null"), {400}),
-    "json-string": (lambda v: signed(json.dumps(good_body(v).decode()).encode()), {400}),
-    "not-utf8": (lambda v: signed(b"\xff\xfe" + good_body(v)), {400}),
-    "deeply-nested-json": (lambda v: signed(deeply_nested()), {400}),
+    "replay-301s-old": (
+        lambda v: signed(good_body(v), timestamp=int(time.time()) - 301),
+        {403},
+        ("sandbox", "stale"),
+    ),
+    "replay-a-day-old": (
+        lambda v: signed(good_body(v), timestamp=int(time.time()) - 86_400),
+        {403},
+        ("sandbox", "stale"),
+    ),
+    "from-the-future": (
+        lambda v: signed(good_body(v), timestamp=int(time.time()) + 301),
+        {403},
+        ("sandbox", "stale"),
+    ),
+    "10-MB-signed": (
+        lambda v: signed(good_body(v)[:-1] + b', "pad": "' + b"x" * 10_000_000 + b'"}'),
+        {413},
+        ("sandbox", "too_large"),
+    ),
+    "10-MB-unsigned": (lambda v: Delivery(b"{" + b" " * 10_000_000 + b"}"), {413}, ("sandbox", "too_large")),
+    "truncated-json": (lambda v: signed(good_body(v)[: len(good_body(v)) // 2]), {400}, SANDBOX_MALFORMED),
+    "truncated-by-one-byte": (lambda v: signed(good_body(v)[:-1]), {400}, SANDBOX_MALFORMED),
+    "json-array": (lambda v: signed(b"[" + good_body(v) + b"]"), {400}, SANDBOX_MALFORMED),
+    "json-null": (lambda v: signed(b"null"), {400}, SANDBOX_MALFORMED),
+    "json-string": (lambda v: signed(json.dumps(good_body(v).decode()).encode()), {400}, SANDBOX_MALFORMED),
+    "not-utf8": (lambda v: signed(b"\xff\xfe" + good_body(v)), {400}, SANDBOX_MALFORMED),
+    "deeply-nested-json": (lambda v: signed(deeply_nested()), {400}, SANDBOX_MALFORMED),
     "bad-occurred-at": (
         lambda v: signed(good_body(v).replace(timezone.now().isoformat()[:4].encode(), b"xxxx", 1)),
         {400},
+        SANDBOX_MALFORMED,
     ),
-    "empty-body": (lambda v: signed(b""), {400}),
+    "empty-body": (lambda v: signed(b""), {400}, ("sandbox", "empty_body")),
     "form-urlencoded": (
         lambda v: Delivery(
             b"event_id=evt_hostile&status=approved&verification_id=sbx_ver_hostile",
@@ -89,6 +123,7 @@ CASES: dict[str, tuple[Callable[[Verification], Delivery], set[int]]] = {
             content_type="application/x-www-form-urlencoded",
         ),
         {400},
+        SANDBOX_MALFORMED,
     ),
     "multipart": (
         lambda v: signed_as(
@@ -96,25 +131,28 @@ CASES: dict[str, tuple[Callable[[Verification], Delivery], set[int]]] = {
             f"multipart/form-data;boundary={BOUNDARY}",
         ),
         {400},
+        SANDBOX_MALFORMED,
     ),
     "xml": (
         lambda v: signed_as(b"<event><id>evt_hostile</id><status>approved</status></event>", "application/xml"),
         {400},
+        SANDBOX_MALFORMED,
     ),
-    "get": (lambda v: _method(signed(good_body(v)), "get"), {405}),
-    "put": (lambda v: _method(signed(good_body(v)), "put"), {405}),
-    "delete": (lambda v: _method(signed(good_body(v)), "delete"), {405}),
-    "patch": (lambda v: _method(signed(good_body(v)), "patch"), {405}),
-    "unknown-alias": (lambda v: _url(signed(good_body(v)), "/kyc/webhooks/nosuch/"), {404}),
-    "other-alias-secret": (lambda v: _url(signed(good_body(v)), "/kyc/webhooks/hosted/"), {403}),
-}
-
-
-#: the cases a backend refuses (and reports through ``webhook_rejected``)
-COUNTED = {
-    name
-    for name, (_, statuses) in CASES.items()
-    if statuses & {400, 401, 403} and name not in {"empty-body", "10-MB-signed", "10-MB-unsigned"}
+    "get": (lambda v: _method(signed(good_body(v)), "get"), {405}, ("sandbox", "wrong_method")),
+    "put": (lambda v: _method(signed(good_body(v)), "put"), {405}, ("sandbox", "wrong_method")),
+    "delete": (lambda v: _method(signed(good_body(v)), "delete"), {405}, ("sandbox", "wrong_method")),
+    "patch": (lambda v: _method(signed(good_body(v)), "patch"), {405}, ("sandbox", "wrong_method")),
+    "unknown-alias": (lambda v: _url(signed(good_body(v)), "/kyc/webhooks/nosuch/"), {404}, ("", "unknown_endpoint")),
+    "get-unknown-alias": (
+        lambda v: _method(_url(signed(good_body(v)), "/kyc/webhooks/nosuch/"), "get"),
+        {405},
+        ("", "wrong_method"),
+    ),
+    "other-alias-secret": (
+        lambda v: _url(signed(good_body(v)), "/kyc/webhooks/hosted/"),
+        {403},
+        ("hosted", "bad_signature"),
+    ),
 }
 
 
@@ -140,27 +178,50 @@ def verification(make_applicant: Any) -> Verification:
 
 
 @pytest.fixture
-def rejections() -> Iterator[list[str]]:
-    reasons: list[str] = []
+def rejections() -> Iterator[list[Counted]]:
+    """``(backend, code)`` of each ``webhook_rejected`` signal sent."""
+    sent: list[Counted] = []
 
-    def handler(sender: Any, reason: str = "", **kwargs: Any) -> None:
-        reasons.append(reason)
+    def handler(sender: Any, backend: str = "", code: str = "", **kwargs: Any) -> None:
+        sent.append((backend, code))
 
     signals.webhook_rejected.connect(handler, weak=False)
-    yield reasons
+    yield sent
     signals.webhook_rejected.disconnect(handler)
+
+
+def snapshot() -> tuple[dict[str, int], dict[tuple[str, str, Any], int]]:
+    """Rows per table of every installed app (django_kyc, django_q, auth, sessions...) except the rejection
+    counters, and the counters' values. One count per table: cheap enough to take around every request."""
+    tables = {
+        model._meta.label: model._base_manager.count()
+        for model in apps.get_models(include_auto_created=True)
+        if not model._meta.proxy and model is not WebhookRejection
+    }
+    counters = {(row.backend, row.reason, row.day): row.count for row in WebhookRejection.objects.all()}
+    return tables, counters
+
+
+def assert_only_counted(before: tuple[dict[str, int], dict[Any, int]], expected: Counted) -> None:
+    """Nothing changed anywhere but one counter, up by exactly one under ``expected``."""
+    tables, counters = snapshot()
+    changed = {label: (before[0][label], rows) for label, rows in tables.items() if before[0].get(label) != rows}
+    assert changed == {}, changed
+    increments = {key: value - before[1].get(key, 0) for key, value in counters.items()}
+    increments = {key: delta for key, delta in increments.items() if delta}
+    assert [(backend, reason, delta) for (backend, reason, _day), delta in increments.items()] == [(*expected, 1)]
 
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_hostile_delivery_is_a_4xx_and_changes_nothing(
-    case: str, verification: Verification, rejections: list[str], django_capture_on_commit_callbacks: Any
+    case: str, verification: Verification, rejections: list[Counted], django_capture_on_commit_callbacks: Any
 ) -> None:
-    build, allowed = CASES[case]
+    build, allowed, counted = CASES[case]
     delivery = build(verification)
     before = Verification.objects.values("status", "provider_status", "last_event_at", "updated_at").get(
         pk=verification.pk
     )
-    audit_rows = AuditEvent.objects.count()
+    rows_before = snapshot()
 
     client = Client(raise_request_exception=False)  # a server error must show as a 500, not an exception
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -177,16 +238,14 @@ def test_hostile_delivery_is_a_4xx_and_changes_nothing(
         assert "detail" in response.json()
     else:
         assert response["Allow"] == "POST"
-    assert WebhookEvent.objects.count() == 0
     assert callbacks == []  # nothing queued for processing
-    assert AuditEvent.objects.count() == audit_rows
     after = Verification.objects.values("status", "provider_status", "last_event_at", "updated_at").get(
         pk=verification.pk
     )
     assert after == before
-    # the backend's refusals are counted (the webhook_rejected signal), never stored; the view's own
-    # refusals (method, size, empty body, unknown alias) happen before a backend is asked
-    assert len(rejections) == (1 if case in COUNTED else 0), rejections
+    # no WebhookEvent, AuditEvent, queue or any other row: only the refusal's counter, up by one
+    assert_only_counted(rows_before, counted)
+    assert rejections == [counted]  # and one webhook_rejected signal, whichever layer refused
 
 
 def test_accepted_delivery_replayed_late_is_rejected(
@@ -202,35 +261,42 @@ def test_accepted_delivery_replayed_late_is_rejected(
     assert WebhookEvent.objects.count() == 1
 
     time.sleep(2)  # the same bytes and header, now 301 s old
+    rows_before = snapshot()
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         replay = Client().post(URL, data=body, content_type="application/json", headers={HEADER: header})
     assert replay.status_code == 403, replay.content
     assert callbacks == []
-    assert WebhookEvent.objects.count() == 1
+    assert_only_counted(rows_before, ("sandbox", "stale"))
     verification.refresh_from_db()
     assert verification.status == V.REVIEW
 
 
 @pytest.mark.parametrize("name", list(HOOKS))
 @pytest.mark.parametrize(
-    "body",
+    ("body", "codes"),
     [
-        pytest.param(deeply_nested(), id="deeply-nested-json"),
-        pytest.param(b'{"data": "' + b"0" * 2_000_000, id="truncated-2MB"),
-        pytest.param(b"\x00" * 1024, id="binary"),
+        # which reason depends on how far the provider's scheme gets with junk
+        pytest.param(deeply_nested(), {"missing_signature", "bad_signature", "malformed"}, id="deeply-nested-json"),
+        pytest.param(b'{"data": "' + b"0" * 2_000_000, {"too_large"}, id="truncated-2MB"),
+        pytest.param(b"\x00" * 1024, {"missing_signature", "bad_signature", "malformed"}, id="binary"),
     ],
 )
 def test_unsigned_hostile_body_to_each_provider_is_a_4xx(
-    name: str, body: bytes, rejections: list[str], django_capture_on_commit_callbacks: Any
+    name: str, body: bytes, codes: set[str], rejections: list[Counted], django_capture_on_commit_callbacks: Any
 ) -> None:
     """Some providers sign nothing (PassportReader) or parse an envelope before checking it (Allpass): their
-    endpoints must refuse junk from anyone with a 4xx as well, before anything is stored."""
+    endpoints must refuse junk from anyone with a 4xx as well, before anything but the counter is stored."""
     with provider(name) as (hooks, _server):
         client = Client(raise_request_exception=False)
+        rows_before = snapshot()
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             response = client.post(
                 "/kyc/webhooks/contract/", data=body, content_type=hooks.WEBHOOK_CONTENT_TYPE, headers={}
             )
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
-    assert WebhookEvent.objects.count() == 0
     assert callbacks == []
+    assert len(rejections) == 1, rejections
+    backend, code = rejections[0]
+    assert backend == "contract"
+    assert code in codes, code
+    assert_only_counted(rows_before, rejections[0])

@@ -409,7 +409,7 @@ def test_sweeper_picks_up_only_due_submissions(provider: FakeProvider, make_appl
     assert statuses[not_pending.pk] == V.ERROR
 
     # work younger than the grace period still belongs to its own enqueue; after it the sweeper takes it
-    time_machine.move_to(now + sweeper.GRACE, tick=False)
+    time_machine.move_to(now + sweeper.grace(), tick=False)
     assert sweeper.sweep().submissions == 1
     assert Verification.objects.get(pk=lost.pk).status == V.PROCESSING
     time_machine.move_to(now + timedelta(minutes=5), tick=False)
