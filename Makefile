@@ -6,13 +6,14 @@ STAMP := $(VENV)/.installed-stamp
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: help venv demo demo-data test test-sqlite test-postgres test-resilience lint typecheck format build check-migrations clean
+.PHONY: help venv demo demo-data test test-sqlite test-postgres test-resilience bench lint typecheck format build check-migrations clean
 
 help:
 	@echo "make demo           run the example site with qcluster (SQLite, ORM broker, sandbox provider)"
 	@echo "make test           the whole test suite (SQLite; includes the real qcluster and Redis broker tests)"
 	@echo "make test-postgres  the whole suite on PostgreSQL ($(POSTGRES_URL)), including concurrency tests"
 	@echo "make test-resilience  the resilience suite (tests/resilience) on PostgreSQL ($(POSTGRES_URL))"
+	@echo "make bench          the benchmarks (gunicorn, wrk, PostgreSQL, Redis); report in artifacts/bench/, see docs/benchmarks.md"
 	@echo "make lint           ruff, mypy and the migrations check"
 	@echo "make build          build the sdist and wheel into dist/"
 
@@ -41,6 +42,19 @@ test-postgres: $(STAMP)
 
 test-resilience: $(STAMP)
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -q tests/resilience --run-resilience $(PYTEST_ARGS)
+
+BENCH_STAMP := $(VENV)/.bench-stamp
+BENCH ?=
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@command -v wrk >/dev/null || (apt-get install -y -q wrk >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null))
+	@touch $(BENCH_STAMP)
+
+# every benchmark (or BENCH="ingest latency"); the report is printed and kept in artifacts/bench/
+bench: $(BENCH_STAMP)
+	@mkdir -p artifacts/bench
+	@bash -o pipefail -c '$(BIN)/python -m bench $(BENCH) | tee artifacts/bench/report-$$(date -u +%Y%m%dT%H%M%SZ).md'
 
 lint: $(STAMP) check-migrations
 	$(BIN)/ruff check .

@@ -124,6 +124,7 @@ Q_CLUSTER: dict[str, Any] = {
     "max_attempts": 1,
     "ack_failures": True,
     "catch_up": False,
+    "save_limit": -1,  # outcomes live on django_kyc's rows; failures are still stored
     "orm": "default",
     "poll": 0.5,
 }

@@ -34,10 +34,15 @@ def test_orm_broker_queue_row_commits_with_the_transaction(orm_broker: None) -> 
     assert OrmQ.objects.count() == 1
 
 
-def test_orm_broker_queue_row_rolls_back_with_the_transaction(orm_broker: None) -> None:
-    with pytest.raises(Boom), transaction.atomic():
-        queue.enqueue_on_commit("process_webhook_event", "rolled-back")
+def enqueue_then_fail(task_argument: str) -> None:
+    with transaction.atomic():
+        queue.enqueue_on_commit("process_webhook_event", task_argument)
         raise Boom
+
+
+def test_orm_broker_queue_row_rolls_back_with_the_transaction(orm_broker: None) -> None:
+    with pytest.raises(Boom):
+        enqueue_then_fail("rolled-back")
     assert OrmQ.objects.count() == 0
 
 
@@ -74,9 +79,8 @@ def test_redis_broker_push_waits_for_the_commit(monkeypatch: pytest.MonkeyPatch)
             queue.enqueue_on_commit("process_webhook_event", "after-commit")
             assert client.llen(name) == 0  # not before the commit
         assert client.llen(name) == 1
-        with pytest.raises(Boom), transaction.atomic():
-            queue.enqueue_on_commit("process_webhook_event", "never")
-            raise Boom
+        with pytest.raises(Boom):
+            enqueue_then_fail("never")
         assert client.llen(name) == 1
     finally:
         client.delete(name)

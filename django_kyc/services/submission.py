@@ -99,13 +99,20 @@ def record_submission(verification_id: Any, submission: Submission, change: Chan
         }
         if submission.client:
             updates.update(_client_fields(submission.client))
-        Verification.objects.filter(pk=verification.pk).update(**updates, updated_at=timezone.now())
         for document in Document.objects.filter(applicant_id=verification.applicant_id, status=DocumentStatus.UPLOADED):
             transitions.transition_document(document, DocumentStatus.SUBMITTED, change)
+        # the references ride along with the status change (one UPDATE); when there is none to make, they are
+        # still recorded
+        outcome = (
+            transitions.apply_provider_state(verification.pk, submission.state, change, updates=updates)
+            if verification.status == VerificationStatus.PENDING
+            else None
+        )
+        if outcome != transitions.Outcome.APPLIED:
+            Verification.objects.filter(pk=verification.pk).update(**updates, updated_at=timezone.now())
         # If a webhook overtook us and already moved it, its status stands; we only recorded the references.
-        if verification.status != VerificationStatus.PENDING:
+        if outcome is None:
             return
-        outcome = transitions.apply_provider_state(verification.pk, submission.state, change)
         # from pending, anything but APPLIED (a move away from pending) leaves it pending
         if outcome != transitions.Outcome.APPLIED:
             # The backend answered with a state we cannot move to from pending; left alone, the sweeper

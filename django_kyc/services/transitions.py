@@ -410,6 +410,8 @@ def refresh_applicant(applicant_id: Any, change: Change) -> Applicant:
     there is nothing to roll back to halfway (and two round trips fewer on every decision).
     """
     with transaction.atomic(savepoint=False):
+        # the AML state is read after the lock, in its own statement: read with it, a change committed while
+        # we waited for the lock would be missed (READ COMMITTED takes the snapshot when a statement starts)
         applicant = Applicant.objects.select_for_update().get(pk=applicant_id)
         if applicant.status == ApplicantStatus.SUSPENDED:
             return applicant

@@ -1,0 +1,140 @@
+"""Submissions: 1,000 verifications through django-q2 to a provider that takes 50 ms to answer.
+
+The fake Provide server (``django_kyc.testing.provide`` with its ``response_delay``) runs on loopback; a
+``qcluster`` with 4 workers submits each verification (one ``POST /kyc_applications``). The ideal is the
+provider's time alone, spread over the workers: 1,000 × 50 ms ÷ 4 = 12.5 s. Reported: wall time ÷ ideal,
+from the first enqueue to the last verification recorded as submitted. Each run checks that the provider
+holds exactly one application per verification.
+
+Run: ``python -m bench.submissions [--rounds 2] [--count 1000] [--brokers orm,redis]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench import harness, seed
+
+TARGET = 1.3
+TOKEN = "bench-token"  # the fake's credential, as set in bench.settings
+
+
+def produce(broker: str, pks: Sequence[str]) -> float:
+    """Enqueue a submission per id from a producer process using ``broker``; returns when it started."""
+    with tempfile.NamedTemporaryFile("w", suffix=".ids", delete=False) as handle:
+        handle.write("\n".join(pks))
+    producer = subprocess.Popen(
+        [harness.PYTHON, "-m", "bench.enqueue", "submit_verification", handle.name],
+        cwd=harness.ROOT,
+        env=harness.bench_env(KYC_BENCH_BROKER=broker),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert producer.stdin
+    assert producer.stdout
+    if producer.stdout.readline().strip() != "ready":
+        raise RuntimeError("the producer did not start")
+    started = time.monotonic()
+    producer.stdin.write("go\n")
+    producer.stdin.flush()
+    if producer.stdout.readline().strip() != "done" or producer.wait(timeout=120) != 0:
+        raise RuntimeError("the producer failed")
+    Path(handle.name).unlink()
+    return started
+
+
+def wait_submitted(prefix: str, count: int, timeout: float) -> None:
+    from django_kyc.models import Verification
+
+    deadline = time.monotonic() + timeout
+    rows = Verification.objects.filter(applicant__reference__startswith=f"{prefix}-")
+    while time.monotonic() < deadline:
+        if rows.filter(status="processing").count() >= count:
+            return
+        time.sleep(0.05)
+    from django.db.models import Count
+
+    states = {row["status"]: row["n"] for row in rows.values("status").annotate(n=Count("id"))}
+    raise RuntimeError(f"{prefix}: not all {count} verifications were submitted in {timeout:.0f} s: {states}")
+
+
+def run(broker: str, round_number: int, args: argparse.Namespace, provider: object) -> float:
+    """One run; returns wall ÷ ideal."""
+    from django_kyc.testing.provide import FakeProvide
+
+    assert isinstance(provider, FakeProvide)
+    prefix, warmup_prefix = f"s{broker}{round_number}", f"w{broker}{round_number}"
+    warmup = [
+        pk for pk, _ in seed.verifications(args.workers * 4, backend="provide", status="pending", prefix=warmup_prefix)
+    ]
+    pending = [pk for pk, _ in seed.verifications(args.count, backend="provide", status="pending", prefix=prefix)]
+    before = len(provider.applications)
+    env = {
+        "KYC_BENCH_BROKER": broker,
+        "KYC_BENCH_WORKERS": str(args.workers),
+        "KYC_BENCH_PROVIDE_URL": provider.api_base,
+    }
+    with harness.qcluster(**env):
+        produce(broker, warmup)
+        wait_submitted(warmup_prefix, len(warmup), timeout=60)
+        started = produce(broker, pending)
+        wait_submitted(prefix, args.count, timeout=args.count * args.delay * 4 + 60)
+        wall = time.monotonic() - started
+    created = len(provider.applications) - before
+    if created != len(warmup) + args.count:
+        raise RuntimeError(
+            f"{broker}: the provider holds {created} applications for {len(warmup) + args.count} verifications"
+        )
+    ideal = args.count * args.delay / args.workers
+    print(
+        f"  round {round_number + 1} {broker}: {wall:.2f} s for {args.count} "
+        f"(ideal {ideal:.2f} s) = {wall / ideal:.2f}",
+        flush=True,
+    )
+    return wall / ideal
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=2, help="rounds per broker, alternating")
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--delay", type=float, default=0.05, help="seconds the provider takes per answer")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--brokers", default="orm,redis")
+    args = parser.parse_args(argv)
+    brokers = args.brokers.split(",")
+
+    harness.recreate_database()
+    harness.flush_redis()
+    harness.setup_django()
+    from django_kyc.testing.provide import FakeProvide
+
+    results: dict[str, list[float]] = {broker: [] for broker in brokers}
+    with FakeProvide(token=TOKEN) as provider:
+        provider.response_delay = args.delay
+        for round_number in range(args.rounds):
+            order = brokers if round_number % 2 == 0 else list(reversed(brokers))
+            for broker in order:
+                results[broker].append(run(broker, round_number, args, provider))
+    harness.drop_database()
+    rows = [
+        [broker, harness.Summary.of(ratios).format(), harness.verdict(harness.Summary.of(ratios).median <= TARGET)]
+        for broker, ratios in results.items()
+    ]
+    print(
+        f"Submissions, {args.rounds} rounds per broker: {args.count} verifications, provider answering in "
+        f"{args.delay * 1000:g} ms, qcluster {args.workers} workers, PostgreSQL; ideal "
+        f"{args.count * args.delay / args.workers:.1f} s; median (min–max)\n\n"
+        + harness.markdown_table(["broker", "wall ÷ ideal", f"target ≤ {TARGET}"], rows)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
