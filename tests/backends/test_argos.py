@@ -22,6 +22,7 @@ from django_kyc.backends.argos import (
     DEFAULT_ALLOWED_IPS,
     ERROR_CODES,
     ArgosBackend,
+    SpilledGroups,
     argos_error_message,
     ecb_decrypt,
     ecb_encrypt,
@@ -436,6 +437,26 @@ class TestSubmissions:
         assert event.state is not None
         assert event.state.status == V.APPROVED
         assert len(fake.calls) == 2  # the window, then that user's submissions
+
+    def test_reconcile_groups_through_an_encrypted_spill_file(self) -> None:
+        """The listing is grouped on disk, not in memory: groups in first-seen order, items in listing order,
+        values unchanged by the round trip, and nothing readable in the file (submissions carry PII)."""
+        listing = [
+            ("u2", {"submission_id": "b", "data": {"name": "JANE SMITH", "score": 0.98}}),
+            ("u1", {"submission_id": "a", "kyc": {"result": "approved", "attempts": [{"attemptCnt": 1}]}}),
+            ("u2", {"submission_id": "c", "data": {"name": "Zoë Ünïcode", "none": None}}),
+        ]
+        with SpilledGroups() as groups:
+            for key, item in listing:
+                groups.add(key, item)
+            assert len(groups) == 2
+            assert list(groups) == [("u2", [listing[0][1], listing[2][1]]), ("u1", [listing[1][1]])]
+            assert list(groups) == list(groups)  # reads do not disturb the file
+            groups._file.seek(0)
+            raw = groups._file.read()
+        assert raw.count(b"\n") == 3
+        assert b"JANE" not in raw
+        assert b"approved" not in raw
 
     def test_reconcile_pages_parameters_reach_argos(self, fake: FakeArgos, configure: Any) -> None:
         configure()
