@@ -50,20 +50,23 @@ class Contender:
     count: Callable[[], int]
 
 
+def approval(event_id: str, provider_ref: str, reference: str) -> bytes:
+    """A sandbox event approving a verification, in the provider's documented shape."""
+    payload = {
+        "event_id": event_id,
+        "type": "verification.updated",
+        "verification_id": provider_ref,
+        "reference": reference,
+        "status": "approved",
+        "reasons": [],
+        "documents": [],
+        "occurred_at": datetime.now(timezone.utc).isoformat(),
+    }
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
 def sandbox_request(index: int) -> tuple[dict[str, str], bytes]:
-    body = json.dumps(
-        {
-            "event_id": f"evt_{uuid.uuid4().hex}",
-            "type": "verification.updated",
-            "verification_id": f"sbx_ver_{index}",
-            "reference": str(uuid.uuid4()),
-            "status": "approved",
-            "reasons": [],
-            "documents": [],
-            "occurred_at": datetime.now(timezone.utc).isoformat(),
-        },
-        separators=(",", ":"),
-    ).encode()
+    body = approval(f"evt_{uuid.uuid4().hex}", f"sbx_ver_{index}", str(uuid.uuid4()))
     return {"Content-Type": "application/json", "X-Sandbox-Signature": sign_sandbox(body)}, body
 
 

@@ -12,7 +12,6 @@ Run: ``python -m bench.latency [--rounds 2] [--duration 20] [--rate 100]``.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import threading
 import time
@@ -22,7 +21,7 @@ from dataclasses import dataclass
 import requests
 
 from bench import harness, seed
-from bench.ingest import sign_sandbox
+from bench.ingest import approval, sign_sandbox
 from bench.probe.apps import PROBE_KEY
 
 BROKERS = ("orm", "redis")
@@ -36,23 +35,6 @@ class Round:
     worst: float
     delivered: int
     decided: int
-
-
-def body_for(provider_ref: str, reference: str) -> bytes:
-    """A sandbox event approving one verification; its event id is unique to that verification."""
-    from datetime import datetime, timezone
-
-    payload = {
-        "event_id": f"evt_lat_{reference}",
-        "type": "verification.updated",
-        "verification_id": provider_ref,
-        "reference": reference,
-        "status": "approved",
-        "reasons": [],
-        "documents": [],
-        "occurred_at": datetime.now(timezone.utc).isoformat(),
-    }
-    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 def send_steadily(url: str, targets: Sequence[tuple[str, str]], rate: float) -> dict[str, float]:
@@ -74,7 +56,7 @@ def send_steadily(url: str, targets: Sequence[tuple[str, str]], rate: float) -> 
             delay = start + index / rate - time.time()
             if delay > 0:
                 time.sleep(delay)
-            body = body_for(ref, pk)
+            body = approval(f"evt_lat_{pk}", ref, pk)
             headers = {"Content-Type": "application/json", "X-Sandbox-Signature": sign_sandbox(body)}
             response = session.post(url, data=body, headers=headers, timeout=30)
             done = time.time()

@@ -156,3 +156,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "status_row" in metafunc.fixturenames and metafunc.cls is not None:
         rows = metafunc.cls.STATUS_TABLE
         metafunc.parametrize("status_row", rows, ids=[f"{outcome}->{status}" for outcome, status in rows])
+
+
+@pytest.fixture
+def rejections() -> Iterator[list[dict[str, Any]]]:
+    """The keyword arguments of every ``webhook_rejected`` signal sent during the test."""
+    from django_kyc import signals
+
+    received: list[dict[str, Any]] = []
+
+    def handler(sender: Any, **kwargs: Any) -> None:
+        kwargs.pop("signal", None)
+        received.append(kwargs)
+
+    signals.webhook_rejected.connect(handler, weak=False)
+    yield received
+    signals.webhook_rejected.disconnect(handler)

@@ -107,3 +107,10 @@ def capture_logs(name: str = "django_kyc", level: int = logging.DEBUG) -> Iterat
     finally:
         logger.removeHandler(handler)
         logger.setLevel(old_level)
+
+
+def rejection_counts() -> dict[tuple[str, str], int]:
+    """The webhook rejection counters as ``{(backend, reason): count}``."""
+    from django_kyc.models import WebhookRejection
+
+    return {(row.backend, row.reason): row.count for row in WebhookRejection.objects.all()}

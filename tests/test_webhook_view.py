@@ -10,7 +10,6 @@ import io
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -40,6 +39,7 @@ from tests.core_helpers import (
     SANDBOX_OLD_SECRET,
     kyc_settings_with,
     make_verification,
+    rejection_counts,
     sandbox_event,
     sandbox_signature,
     suite_backends,
@@ -71,19 +71,6 @@ def verification(make_applicant: Any) -> Verification:
     )
 
 
-@pytest.fixture
-def rejections() -> Iterator[list[dict[str, Any]]]:
-    received: list[dict[str, Any]] = []
-
-    def handler(sender: Any, **kwargs: Any) -> None:
-        kwargs.pop("signal", None)
-        received.append(kwargs)
-
-    signals.webhook_rejected.connect(handler, weak=False)
-    yield received
-    signals.webhook_rejected.disconnect(handler)
-
-
 def post(
     body: bytes,
     signature: str | None = None,
@@ -106,11 +93,6 @@ def deliver(capture: Any, body: bytes, **kwargs: Any) -> Any:
 
 def now() -> Any:
     return timezone.now()
-
-
-def counters() -> dict[tuple[str, str], int]:
-    """The rejection counters as ``{(backend, reason): count}``."""
-    return {(row.backend, row.reason): row.count for row in WebhookRejection.objects.all()}
 
 
 # --- authentication and request checks --------------------------------------------------------------------
@@ -155,7 +137,7 @@ def test_bad_signature_is_403_and_nothing_is_stored(
     assert response.status_code == 403
     assert not WebhookEvent.objects.exists()
     assert rejections == [{"backend": "sandbox", "reason": "signature mismatch", "code": "bad_signature"}]
-    assert counters() == {("sandbox", "bad_signature"): 1}
+    assert rejection_counts() == {("sandbox", "bad_signature"): 1}
     verification.refresh_from_db()
     assert verification.status == V.PROCESSING
 
@@ -541,7 +523,7 @@ def test_each_refusal_is_counted_once_under_its_reason(
 ) -> None:
     response = send(verification)
     assert response.status_code == status, response.content
-    assert counters() == {counted: 1}
+    assert rejection_counts() == {counted: 1}
     assert [(kwargs["backend"], kwargs["code"]) for kwargs in rejections] == [counted]
     assert not WebhookEvent.objects.exists()
 
@@ -556,7 +538,7 @@ def test_backend_without_webhooks_is_counted_as_an_unknown_endpoint() -> None:
     backends = {"pollonly": {"CLASS": f"{__name__}.NoWebhooksBackend"}}
     with override_settings(DJANGO_KYC=kyc_settings_with(BACKENDS=backends, DEFAULT_BACKEND="pollonly")):
         assert post(b'{"event_id": "x"}', url="/kyc/webhooks/pollonly/").status_code == 404
-    assert counters() == {("pollonly", "unknown_endpoint"): 1}
+    assert rejection_counts() == {("pollonly", "unknown_endpoint"): 1}
 
 
 def test_repeated_refusals_increment_one_row(verification: Verification) -> None:

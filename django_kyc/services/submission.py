@@ -101,29 +101,23 @@ def record_submission(verification_id: Any, submission: Submission, change: Chan
             updates.update(_client_fields(submission.client))
         for document in Document.objects.filter(applicant_id=verification.applicant_id, status=DocumentStatus.UPLOADED):
             transitions.transition_document(document, DocumentStatus.SUBMITTED, change)
-        # the references ride along with the status change (one UPDATE); when there is none to make, they are
-        # still recorded
-        outcome = (
-            transitions.apply_provider_state(verification.pk, submission.state, change, updates=updates)
-            if verification.status == VerificationStatus.PENDING
-            else None
-        )
-        if outcome != transitions.Outcome.APPLIED:
+        # If a webhook overtook us and already moved it, its status stands; we only record the references.
+        if verification.status != VerificationStatus.PENDING:
             Verification.objects.filter(pk=verification.pk).update(**updates, updated_at=timezone.now())
-        # If a webhook overtook us and already moved it, its status stands; we only recorded the references.
-        if outcome is None:
             return
-        # from pending, anything but APPLIED (a move away from pending) leaves it pending
-        if outcome != transitions.Outcome.APPLIED:
-            # The backend answered with a state we cannot move to from pending; left alone, the sweeper
-            # would resubmit it every minute forever. Make it visible instead.
-            message = f"backend returned an unusable state {submission.state.provider_status!r} for a new submission"
-            transitions.transition_verification(
-                verification.pk,
-                VerificationStatus.ERROR,
-                _with_reason(change, message),
-                updates={"last_error": message},
-            )
+        # the references ride along with the status change: one UPDATE
+        outcome = transitions.apply_provider_state(verification.pk, submission.state, change, updates=updates)
+        if outcome == transitions.Outcome.APPLIED:
+            return
+        # The backend answered with a state we cannot move to from pending; left alone, the sweeper would
+        # resubmit it every minute forever. Make it visible instead (the references are kept with it).
+        message = f"backend returned an unusable state {submission.state.provider_status!r} for a new submission"
+        transitions.transition_verification(
+            verification.pk,
+            VerificationStatus.ERROR,
+            _with_reason(change, message),
+            updates={**updates, "last_error": message},
+        )
 
 
 def _client_fields(client: ClientToken) -> dict[str, Any]:

@@ -12,7 +12,6 @@ through :func:`record_rejection`: one counter increment and the ``webhook_reject
 from __future__ import annotations
 
 import logging
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +24,7 @@ from django_kyc.backends import get_backend
 from django_kyc.backends.base import InboundWebhook, KycBackend, ProviderEvent
 from django_kyc.backends.registry import is_configured
 from django_kyc.conf import kyc_settings
+from django_kyc.db import savepoint_if_nested
 from django_kyc.exceptions import KycError, PermanentProviderError, WebhookError, WebhookPayloadError
 from django_kyc.models import RejectionReason, Verification, WebhookEvent, WebhookRejection, WebhookState
 from django_kyc.queue import enqueue_on_commit, queues_in_database
@@ -85,11 +85,9 @@ def _store(alias: str, event: ProviderEvent, headers: dict[str, str], body: str)
     any other integrity error is not a duplicate and is raised.
     """
     event_id = event.event_id[:255]
-    # one statement needs no transaction of its own (a failed INSERT in autocommit leaves nothing behind);
-    # the event and its queue row do, and so does a caller's transaction (a savepoint to roll back to)
-    needs_transaction = queues_in_database() or transaction.get_connection().in_atomic_block
+    # the event and its queue row are two statements and need a transaction; the event alone does not
     try:
-        with transaction.atomic() if needs_transaction else nullcontext():
+        with transaction.atomic() if queues_in_database() else savepoint_if_nested():
             row = WebhookEvent.objects.create(
                 backend=alias,
                 event_id=event_id,
@@ -143,7 +141,7 @@ def _count(backend: str, code: str) -> None:
     using = router.db_for_write(WebhookRejection)
     day = timezone.localdate(timezone=timezone.get_default_timezone())
     counters = WebhookRejection.objects.using(using).filter(backend=backend, reason=code, day=day)
-    with transaction.atomic(using=using) if transaction.get_connection(using).in_atomic_block else nullcontext():
+    with savepoint_if_nested(using):
         for _attempt in range(3):  # a second pass is always enough unless the row is deleted under us
             if counters.update(count=F("count") + 1):
                 return

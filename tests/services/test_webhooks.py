@@ -8,7 +8,6 @@ PostgreSQL in ``tests/test_concurrency_postgres.py``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -17,29 +16,13 @@ from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from django_kyc import exceptions, signals
+from django_kyc import exceptions
 from django_kyc.models import RejectionReason, WebhookRejection
 from django_kyc.services import webhooks
+from tests.core_helpers import rejection_counts
 
 pytestmark = pytest.mark.django_db
 R = RejectionReason
-
-
-def counters() -> dict[tuple[str, str], int]:
-    return {(row.backend, row.reason): row.count for row in WebhookRejection.objects.all()}
-
-
-@pytest.fixture
-def sent() -> Iterator[list[dict[str, Any]]]:
-    received: list[dict[str, Any]] = []
-
-    def handler(sender: Any, **kwargs: Any) -> None:
-        kwargs.pop("signal", None)
-        received.append(kwargs)
-
-    signals.webhook_rejected.connect(handler, weak=False)
-    yield received
-    signals.webhook_rejected.disconnect(handler)
 
 
 def all_subclasses(cls: type) -> set[type]:
@@ -75,10 +58,10 @@ def test_each_webhook_error_has_its_code(error: type[exceptions.WebhookError], c
 
 def test_first_refusal_creates_the_counter_and_the_next_ones_increment_it() -> None:
     webhooks.record_rejection("sandbox", R.BAD_SIGNATURE, "signature mismatch")
-    assert counters() == {("sandbox", "bad_signature"): 1}
+    assert rejection_counts() == {("sandbox", "bad_signature"): 1}
     webhooks.record_rejection("sandbox", R.BAD_SIGNATURE, "signature mismatch")
     webhooks.record_rejection("sandbox", R.BAD_SIGNATURE, "signature mismatch")
-    assert counters() == {("sandbox", "bad_signature"): 3}
+    assert rejection_counts() == {("sandbox", "bad_signature"): 3}
     assert WebhookRejection.objects.get().day == timezone.localdate(timezone=timezone.get_default_timezone())
 
 
@@ -99,23 +82,23 @@ def test_counters_are_kept_per_backend_reason_and_day(time_machine: Any) -> None
     ]
 
 
-def test_unknown_aliases_share_one_bucket_and_are_stored_nowhere(sent: list[dict[str, Any]]) -> None:
+def test_unknown_aliases_share_one_bucket_and_are_stored_nowhere(rejections: list[dict[str, Any]]) -> None:
     """The attacker picks the alias: keeping it would let them grow the table (and write into it) at will."""
     for alias in ["nosuch", "x" * 500, "<script>", "sandbox2"]:
         webhooks.record_rejection(alias, R.UNKNOWN_ENDPOINT, "Unknown webhook endpoint.")
-    assert counters() == {(WebhookRejection.UNKNOWN, "unknown_endpoint"): 4}
-    assert [kwargs["backend"] for kwargs in sent] == [""] * 4
+    assert rejection_counts() == {(WebhookRejection.UNKNOWN, "unknown_endpoint"): 4}
+    assert [kwargs["backend"] for kwargs in rejections] == [""] * 4
 
 
 def test_an_unknown_code_is_counted_as_other() -> None:
     """A third-party backend's exception may carry any code; the set of counters stays closed."""
     webhooks.record_rejection("sandbox", "made_up_by_a_plugin")
-    assert counters() == {("sandbox", "other"): 1}
+    assert rejection_counts() == {("sandbox", "other"): 1}
 
 
-def test_the_signal_carries_backend_reason_and_code(sent: list[dict[str, Any]]) -> None:
+def test_the_signal_carries_backend_reason_and_code(rejections: list[dict[str, Any]]) -> None:
     webhooks.record_rejection("sandbox", R.STALE, "signature timestamp outside the tolerance window")
-    assert sent == [
+    assert rejections == [
         {"backend": "sandbox", "reason": "signature timestamp outside the tolerance window", "code": "stale"}
     ]
 
@@ -142,7 +125,7 @@ def test_lost_insert_race_increments_the_winners_row(monkeypatch: pytest.MonkeyP
     lose_the_insert_race(monkeypatch, "sandbox", R.MALFORMED)
     with transaction.atomic():  # as a caller's transaction would be: it must stay usable after the lost race
         webhooks.record_rejection("sandbox", R.MALFORMED)
-        assert counters() == {("sandbox", "malformed"): 6}
+        assert rejection_counts() == {("sandbox", "malformed"): 6}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -152,7 +135,7 @@ def test_counting_in_autocommit_as_the_view_does(monkeypatch: pytest.MonkeyPatch
     webhooks.record_rejection("sandbox", R.EMPTY_BODY)
     lose_the_insert_race(monkeypatch, "sandbox", R.TOO_LARGE)
     webhooks.record_rejection("sandbox", R.TOO_LARGE)
-    assert counters() == {("sandbox", "empty_body"): 2, ("sandbox", "too_large"): 6}
+    assert rejection_counts() == {("sandbox", "empty_body"): 2, ("sandbox", "too_large"): 6}
 
 
 def test_insert_error_is_really_the_unique_constraint() -> None:
@@ -164,7 +147,7 @@ def test_insert_error_is_really_the_unique_constraint() -> None:
 
 
 def test_a_database_failure_never_turns_a_refusal_into_an_error(
-    monkeypatch: pytest.MonkeyPatch, sent: list[dict[str, Any]]
+    monkeypatch: pytest.MonkeyPatch, rejections: list[dict[str, Any]]
 ) -> None:
     def broken(backend: str, code: str) -> None:
         raise OperationalError("database is down")
@@ -179,5 +162,5 @@ def test_a_database_failure_never_turns_a_refusal_into_an_error(
         webhooks.record_rejection("sandbox", R.BAD_SIGNATURE, "signature mismatch")
     finally:
         logger.removeHandler(handler)
-    assert [kwargs["code"] for kwargs in sent] == ["bad_signature"]
+    assert [kwargs["code"] for kwargs in rejections] == ["bad_signature"]
     assert "could not count a rejected webhook for sandbox (bad_signature)" in logged
