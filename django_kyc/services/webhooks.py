@@ -51,7 +51,11 @@ class Receipt:
 
 
 def receive(alias: str, webhook: InboundWebhook) -> Receipt:
-    """Authenticate, parse and store a delivery. Raises a :class:`WebhookError` subclass when rejected."""
+    """Authenticate, parse and store a delivery. Raises a :class:`WebhookError` subclass when rejected.
+
+    The body is stored as the very bytes that were authenticated: processing parses them again, and a body
+    that is not UTF-8 (JSON may be UTF-16 or UTF-32) must parse then exactly as it did here.
+    """
     backend = get_backend(alias)
     try:
         try:
@@ -67,17 +71,16 @@ def receive(alias: str, webhook: InboundWebhook) -> Receipt:
     # the site's allow-list plus whatever the backend needs to parse the stored delivery again later
     allowed = {name.lower() for name in (*kyc_settings.WEBHOOK_HEADER_ALLOWLIST, *backend.parse_headers)}
     headers = {key.lower(): value for key, value in webhook.headers.items() if key.lower() in allowed}
-    body = webhook.body.decode("utf-8", errors="replace")
     stored = duplicates = 0
     for event in events:
-        if _store(alias, event, headers, body):
+        if _store(alias, event, headers, webhook.body):
             stored += 1
         else:
             duplicates += 1
     return Receipt(stored=stored, duplicates=duplicates)
 
 
-def _store(alias: str, event: ProviderEvent, headers: dict[str, str], body: str) -> bool:
+def _store(alias: str, event: ProviderEvent, headers: dict[str, str], body: bytes) -> bool:
     """Insert the event and enqueue its processing in one transaction; False when it is already stored.
 
     A new event, the common case, costs one INSERT (and, on the ORM broker, the queue row in the same
@@ -155,8 +158,8 @@ def _count(backend: str, code: str) -> None:
 
 
 def _event_from_row(backend: KycBackend, row: WebhookEvent) -> ProviderEvent:
-    """Re-parse the stored body; the stored row is the source of truth for reprocessing."""
-    webhook = InboundWebhook(body=row.body.encode("utf-8"), headers=row.headers)
+    """Re-parse the stored body (the bytes that were authenticated); the stored row is the source of truth."""
+    webhook = InboundWebhook(body=bytes(row.body), headers=row.headers)
     for event in backend.parse_webhook(webhook):
         if event.event_id[:255] == row.event_id:
             return event
