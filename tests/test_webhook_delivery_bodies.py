@@ -1,5 +1,8 @@
 """What the webhook endpoint reads and keeps of a delivery's body, end to end through Django's request cycle.
 
+* Text the database cannot store (NUL, unpaired surrogates, datetimes outside years 1-9999 in UTC) in an
+  authentic delivery: a counted 400, never a 500, nothing stored; an event stored before that rule fails at
+  once when processed instead of being retried forever.
 * Bodies that are not UTF-8 (JSON may be UTF-16 or UTF-32): stored byte for byte and processed from exactly
   the bytes that were authenticated.
 
@@ -11,19 +14,28 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.test import Client
+from django.db import DataError, connection
+from django.test import Client, override_settings
 from django.utils import timezone
 
+from django_kyc import signals
+from django_kyc.backends.base import DocumentResult, InboundWebhook, ProviderEvent
+from django_kyc.backends.sandbox import SandboxBackend
 from django_kyc.models import Applicant, Verification, WebhookEvent, WebhookState
+from django_kyc.services import webhooks
 from django_kyc.status import VerificationStatus
 from tests.core_helpers import (
+    kyc_settings_with,
     make_verification,
+    rejection_counts,
     sandbox_event,
     sandbox_signature,
+    suite_backends,
 )
 
 V = VerificationStatus
@@ -60,6 +72,145 @@ def stored(verification: Verification, body: bytes) -> WebhookEvent:
     return WebhookEvent.objects.create(
         backend="sandbox", event_id=event_id[:255], provider_ref=verification.provider_verification_id, body=body
     )
+
+
+# --- text the database cannot store ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"event_id": "evt_\x00_1"}, id="nul-in-event-id"),
+        pytest.param({"type": "verification.\x00updated"}, id="nul-in-event-type"),
+        pytest.param({"status": "approved\x00"}, id="nul-in-status"),
+        pytest.param({"verification_id": "sbx_ver_abc\x00"}, id="nul-in-provider-ref"),
+        pytest.param({"reasons": ["DOC\x00OK"]}, id="nul-in-a-reason"),
+        pytest.param({"data": {"note\x00": "fine"}}, id="nul-in-a-data-key"),
+        pytest.param({"event_id": "evt_\ud800"}, id="unpaired-surrogate-in-event-id"),
+        pytest.param({"status": "approved\udfff"}, id="unpaired-surrogate-in-status"),
+        pytest.param({"occurred_at": "0001-01-01T00:00:00+05:00"}, id="occurred-before-year-1-in-utc"),
+        pytest.param({"occurred_at": "9999-12-31T23:00:00-05:00"}, id="occurred-after-year-9999-in-utc"),
+    ],
+)
+def test_authentic_delivery_with_text_the_database_cannot_store_is_a_400(
+    verification: Verification,
+    rejections: list[dict[str, Any]],
+    django_capture_on_commit_callbacks: Any,
+    changes: dict[str, Any],
+) -> None:
+    """PostgreSQL refuses NUL in text and JSON; no driver can encode an unpaired surrogate; a datetime
+    outside years 1-9999 once in UTC overflows. Refused as malformed on every database alike, before
+    anything is stored, so the provider is told at once instead of getting a 500 and retrying forever."""
+    body = json.dumps(payload(verification, **changes)).encode()  # json escapes them: \\u0000, \\ud800
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = post(body)
+
+    assert response.status_code == 400, response.content
+    assert "cannot be stored" in json.loads(response.content)["detail"]
+    assert rejection_counts() == {("sandbox", "malformed"): 1}
+    assert [kwargs["code"] for kwargs in rejections] == ["malformed"]
+    assert callbacks == []
+    assert not WebhookEvent.objects.exists()
+    verification.refresh_from_db()
+    assert (verification.status, verification.provider_status) == (V.PROCESSING, "processing")
+
+
+def test_nul_in_a_kept_header_is_a_400(verification: Verification) -> None:
+    """Allow-listed headers are stored too (JSON, where PostgreSQL refuses NUL as well)."""
+    body = sandbox_event(verification, "approved", timezone.now())
+    response = post(body, {"User-Agent": "provider\x00/1.0"})
+    assert response.status_code == 400, response.content
+    assert rejection_counts() == {("sandbox", "malformed"): 1}
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_value_the_database_refuses_on_receipt_is_a_counted_400_not_a_500(
+    verification: Verification, monkeypatch: pytest.MonkeyPatch, rejections: list[dict[str, Any]]
+) -> None:
+    """The check above covers every value known to be refused. Should a database refuse another one, it will
+    refuse it on every redelivery too: the provider gets a 400 it will not retry, not a 500 it will."""
+
+    def refused(*args: Any) -> bool:
+        raise DataError("value too long for type character varying(255)")
+
+    monkeypatch.setattr(webhooks, "_store", refused)
+    response = post(sandbox_event(verification, "approved", timezone.now()))
+    assert response.status_code == 400, response.content
+    assert json.loads(response.content) == {"detail": "delivery cannot be stored: DataError"}
+    assert [kwargs["code"] for kwargs in rejections] == ["malformed"]
+    assert rejection_counts() == {("sandbox", "malformed"): 1}
+
+
+def test_stored_event_holding_text_the_database_cannot_store_fails_at_once(
+    verification: Verification, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Stored before the rule existed: processing it must not wait for retries that can never succeed."""
+    failed: list[str] = []
+
+    def handler(sender: Any, event: WebhookEvent, **kwargs: Any) -> None:
+        failed.append(event.event_id)
+
+    row = stored(verification, json.dumps(payload(verification, status="approved\x00")).encode())
+    signals.webhook_failed.connect(handler, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks.process(row.pk)
+    finally:
+        signals.webhook_failed.disconnect(handler)
+
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.next_attempt_at) == (WebhookState.FAILED, 1, None)
+    assert row.last_error.startswith("WebhookPayloadError: ")
+    assert "cannot be stored" in row.last_error
+    assert failed == [row.event_id]
+    verification.refresh_from_db()
+    assert (verification.status, verification.provider_status) == (V.PROCESSING, "processing")
+
+
+class ChipReadingSandbox(SandboxBackend):
+    """A provider that reads the document itself and reports its fields, here a 3-letter ICAO country code
+    ("GBR", as printed in a passport's machine-readable zone) where our column holds 2 letters."""
+
+    def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
+        events = super().parse_webhook(webhook)
+        chip = DocumentResult(
+            status="accepted",
+            provider_document_id="chip-1",
+            fields={"type": "passport", "issuing_country": "GBR"},
+        )
+        return [replace(event, state=replace(event.state, documents=(chip,))) for event in events if event.state]
+
+
+@pytest.mark.postgres
+def test_a_value_postgresql_refuses_while_processing_fails_the_event_at_once(
+    make_applicant: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A DataError is about the data, not the moment: no retry can succeed, so the event is failed at once
+    (visible, with the webhook_failed signal and reprocessing), not left in retry_wait for hours."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL pass only: SQLite does not enforce a column's length")
+    backends = suite_backends(
+        chip={"CLASS": f"{__name__}.ChipReadingSandbox", "OPTIONS": {"WEBHOOK_SECRET": "chip-secret"}}
+    )
+    verification = make_verification(
+        make_applicant(), V.PROCESSING, backend="chip", provider_verification_id="sbx_ver_chip"
+    )
+    body = sandbox_event(verification, "approved", timezone.now(), event_id="evt_chip")
+    with override_settings(DJANGO_KYC=kyc_settings_with(BACKENDS=backends)):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = Client().post(
+                "/kyc/webhooks/chip/",
+                data=body,
+                content_type="application/json",
+                headers={HEADER: sandbox_signature(body, "chip-secret")},
+            )
+        assert response.status_code == 200, response.content
+
+    event = WebhookEvent.objects.get()
+    assert (event.state, event.attempts, event.next_attempt_at) == (WebhookState.FAILED, 1, None)
+    assert event.last_error.startswith("DataError: ")
+    verification.refresh_from_db()
+    assert verification.status == V.PROCESSING  # the whole change was rolled back
 
 
 # --- bodies that are not UTF-8 ---------------------------------------------------------------------------------

@@ -49,6 +49,11 @@ def good_body(verification: Verification) -> bytes:
     return sandbox_event(verification, "approved", timezone.now(), event_id="evt_hostile")
 
 
+def with_field(verification: Verification, **changes: Any) -> bytes:
+    """The good body with some fields replaced (JSON escapes what they hold: ``\\u0000``, ``\\ud800``)."""
+    return json.dumps({**json.loads(good_body(verification)), **changes}).encode()
+
+
 def deeply_nested(depth: int = 100_000) -> bytes:
     return b'{"event_id": "evt_deep", "status": "approved", "data": ' + b"[" * depth + b"]" * depth + b"}"
 
@@ -115,6 +120,21 @@ CASES: dict[str, tuple[Callable[[Verification], Delivery], set[int], Counted]] =
         {400},
         SANDBOX_MALFORMED,
     ),
+    # authentic, but holding what no database column can store: refused before anything is stored, never a 500
+    "nul-in-event-id": (lambda v: signed(with_field(v, event_id="evt_\x00")), {400}, SANDBOX_MALFORMED),
+    "nul-in-status": (lambda v: signed(with_field(v, status="approved\x00")), {400}, SANDBOX_MALFORMED),
+    "nul-in-reasons": (lambda v: signed(with_field(v, reasons=["\x00"] * 50)), {400}, SANDBOX_MALFORMED),
+    "unpaired-surrogate": (lambda v: signed(with_field(v, event_id="evt_\udc80")), {400}, SANDBOX_MALFORMED),
+    "time-before-year-1-in-utc": (
+        lambda v: signed(with_field(v, occurred_at="0001-01-01T00:00:00+14:00")),
+        {400},
+        SANDBOX_MALFORMED,
+    ),
+    "nul-in-a-kept-header": (
+        lambda v: _header(signed(good_body(v)), "X-Request-Id", "r\x00"),
+        {400},
+        SANDBOX_MALFORMED,
+    ),
     "empty-body": (lambda v: signed(b""), {400}, ("sandbox", "empty_body")),
     "form-urlencoded": (
         lambda v: Delivery(
@@ -162,6 +182,11 @@ def signed_as(body: bytes, content_type: str) -> Delivery:
 
 def _method(delivery: Delivery, method: str) -> Delivery:
     delivery.method = method
+    return delivery
+
+
+def _header(delivery: Delivery, name: str, value: str) -> Delivery:
+    delivery.headers[name] = value
     return delivery
 
 
