@@ -1,5 +1,7 @@
 """What the webhook endpoint reads and keeps of a delivery's body, end to end through Django's request cycle.
 
+* Framing: a chunked delivery has no Content-Length; it is read to its end (never past ``WEBHOOK_MAX_BYTES``
+  + 1 bytes) when the server says it ends the input there, and refused when the server cannot.
 * Text the database cannot store (NUL, unpaired surrogates, datetimes outside years 1-9999 in UTC) in an
   authentic delivery: a counted 400, never a 500, nothing stored; an event stored before that rule fails at
   once when processed instead of being retried forever.
@@ -7,6 +9,7 @@
   the bytes that were authenticated.
 
 Signatures are computed here with the sandbox's documented recipe (``tests.core_helpers.sandbox_signature``).
+A server that really de-chunks (gunicorn) is exercised in ``tests/test_webhook_gunicorn.py``.
 """
 
 from __future__ import annotations
@@ -29,13 +32,16 @@ from django_kyc.backends.sandbox import SandboxBackend
 from django_kyc.models import Applicant, Verification, WebhookEvent, WebhookState
 from django_kyc.services import webhooks
 from django_kyc.status import VerificationStatus
+from django_kyc.webhooks import UNREADABLE
 from tests.core_helpers import (
+    CountingInput,
     kyc_settings_with,
     make_verification,
     rejection_counts,
     sandbox_event,
     sandbox_signature,
     suite_backends,
+    unframed_post,
 )
 
 V = VerificationStatus
@@ -72,6 +78,84 @@ def stored(verification: Verification, body: bytes) -> WebhookEvent:
     return WebhookEvent.objects.create(
         backend="sandbox", event_id=event_id[:255], provider_ref=verification.provider_verification_id, body=body
     )
+
+
+# --- framing: chunked deliveries ------------------------------------------------------------------------------
+
+
+def test_chunked_delivery_is_read_to_its_end_and_processed(
+    verification: Verification, django_capture_on_commit_callbacks: Any
+) -> None:
+    body = sandbox_event(verification, "approved", timezone.now(), event_id="evt_chunked")
+    with django_capture_on_commit_callbacks(execute=True):
+        response, stream = unframed_post(URL, body, {HEADER: sandbox_signature(body)})
+
+    assert response.status_code == 200, response.content
+    assert json.loads(response.content) == {"stored": 1, "duplicates": 0}
+    assert stream.consumed == len(body)
+    event = WebhookEvent.objects.get()
+    assert (event.event_id, event.state, event.body) == ("evt_chunked", WebhookState.PROCESSED, body)
+    verification.refresh_from_db()
+    assert verification.status == V.APPROVED
+
+
+def test_chunked_delivery_past_the_limit_is_413_after_reading_one_byte_more_than_it(
+    verification: Verification, rejections: list[dict[str, Any]]
+) -> None:
+    body = payload(verification)
+    body["data"] = {"pad": "x" * 50_000}
+    raw = json.dumps(body).encode()
+    with override_settings(DJANGO_KYC=kyc_settings_with(WEBHOOK_MAX_BYTES=1000)):
+        response, stream = unframed_post(URL, raw, {HEADER: sandbox_signature(raw)})
+
+    assert response.status_code == 413, response.content
+    assert json.loads(response.content) == {"detail": "Body larger than 1000 bytes."}
+    assert stream.consumed == 1001  # not a byte more, however long the sender goes on
+    assert rejection_counts() == {("sandbox", "too_large"): 1}
+    assert [kwargs["code"] for kwargs in rejections] == ["too_large"]
+    assert not WebhookEvent.objects.exists()
+
+
+def test_chunked_delivery_of_exactly_the_limit_is_accepted(verification: Verification) -> None:
+    body = sandbox_event(verification, "approved", timezone.now())
+    with override_settings(DJANGO_KYC=kyc_settings_with(WEBHOOK_MAX_BYTES=len(body))):
+        response, stream = unframed_post(URL, body, {HEADER: sandbox_signature(body)})
+    assert response.status_code == 200, response.content
+    assert stream.consumed == len(body)
+    assert WebhookEvent.objects.get().body == body
+
+
+def test_chunked_delivery_through_a_server_that_does_not_end_the_input_is_411(
+    verification: Verification,
+) -> None:
+    """wsgiref and Django's runserver hand on the still-chunked socket: reading it would block until the
+    sender gives up (or return chunk framing), so the body cannot be read. 411 Length Required says what the
+    sender can do about it; nothing is read from the input."""
+    body = sandbox_event(verification, "approved", timezone.now())
+    response, stream = unframed_post(URL, body, {HEADER: sandbox_signature(body)}, terminated=False)
+    assert response.status_code == 411, response.content
+    assert "Content-Length" in json.loads(response.content)["detail"]
+    assert stream.consumed == 0
+    assert rejection_counts() == {("sandbox", "bad_length"): 1}
+    assert not WebhookEvent.objects.exists()
+
+
+class Disconnecting(CountingInput):
+    """The input of a sender that goes away mid-body: the server raises when the application reads on."""
+
+    def read(self, size: int | None = -1, /) -> bytes:
+        if self.consumed:
+            raise ConnectionResetError("peer went away")
+        return super().read(10)
+
+
+def test_body_the_server_cannot_deliver_is_a_counted_400(verification: Verification) -> None:
+    body = sandbox_event(verification, "approved", timezone.now())
+    response, _stream = unframed_post(URL, b"", {HEADER: sandbox_signature(body)}, stream=Disconnecting(body))
+    assert response.status_code == 400, response.content
+    assert json.loads(response.content) == {"detail": UNREADABLE}
+    assert rejection_counts() == {("sandbox", "bad_length"): 1}
+    assert not WebhookEvent.objects.exists()
 
 
 # --- text the database cannot store ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django_kyc import signals
 from django_kyc.models import Verification, WebhookEvent, WebhookRejection
 from django_kyc.status import VerificationStatus
-from tests.core_helpers import make_verification, sandbox_event, sandbox_signature
+from tests.core_helpers import make_verification, sandbox_event, sandbox_signature, unframed_post
 from tests.resilience.providers import HOOKS, provider
 
 pytestmark = [pytest.mark.resilience, pytest.mark.django_db]
@@ -271,6 +271,35 @@ def test_hostile_delivery_is_a_4xx_and_changes_nothing(
     # no WebhookEvent, AuditEvent, queue or any other row: only the refusal's counter, up by one
     assert_only_counted(rows_before, counted)
     assert rejections == [counted]  # and one webhook_rejected signal, whichever layer refused
+
+
+@pytest.mark.parametrize(
+    ("size", "terminated", "status", "counted"),
+    [
+        pytest.param(10_000_000, True, 413, ("sandbox", "too_large"), id="10-MB-chunked"),
+        pytest.param(1_000, False, 411, ("sandbox", "bad_length"), id="chunked-on-a-server-that-does-not-de-chunk"),
+    ],
+)
+def test_hostile_chunked_delivery_is_a_4xx_read_no_further_than_the_limit(
+    size: int,
+    terminated: bool,
+    status: int,
+    counted: Counted,
+    verification: Verification,
+    rejections: list[Counted],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """No Content-Length to refuse up front: at most ``WEBHOOK_MAX_BYTES`` + 1 bytes are read, and nothing at
+    all where the server leaves the chunk framing in the input."""
+    body = signed(good_body(verification)[:-1] + b', "pad": "' + b"x" * size + b'"}')
+    rows_before = snapshot()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response, stream = unframed_post(URL, body.body, body.headers, terminated=terminated)
+    assert response.status_code == status, response.content[:300]
+    assert stream.consumed == (1024 * 1024 + 1 if terminated else 0)
+    assert callbacks == []
+    assert_only_counted(rows_before, counted)
+    assert rejections == [counted]
 
 
 def test_accepted_delivery_replayed_late_is_rejected(
