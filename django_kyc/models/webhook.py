@@ -79,7 +79,7 @@ class RejectionReason(models.TextChoices):
 
     UNKNOWN_ENDPOINT = "unknown_endpoint", _("Unknown endpoint")
     WRONG_METHOD = "wrong_method", _("Wrong method")
-    BAD_LENGTH = "bad_length", _("Invalid Content-Length")
+    BAD_LENGTH = "bad_length", _("Invalid Content-Length")  # or a chunked body the server cannot deliver
     TOO_LARGE = "too_large", _("Body too large")
     EMPTY_BODY = "empty_body", _("Empty body")
     MISSING_SIGNATURE = "missing_signature", _("Missing signature")
