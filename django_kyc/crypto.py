@@ -148,20 +148,30 @@ def blind_index_key() -> bytes:
 # --- values -------------------------------------------------------------------------------------------------
 
 
-def encrypt_str(plaintext: str) -> str:
+def encrypt_bytes(plaintext: bytes) -> str:
     """A Fernet token (ASCII) for ``plaintext`` under the primary key."""
-    return get_fernet().encrypt(plaintext.encode("utf-8")).decode("ascii")
+    return get_fernet().encrypt(plaintext).decode("ascii")
 
 
-def decrypt_str(token: str, *, label: str = "a value") -> str:
+def decrypt_bytes(token: str, *, label: str = "a value") -> bytes:
     """The plaintext of ``token``; raises :class:`DecryptionError` (naming the setting) if no key fits."""
     try:
-        return get_fernet().decrypt(token.encode("ascii")).decode("utf-8")
+        return get_fernet().decrypt(token.encode("ascii"))
     except (InvalidToken, UnicodeEncodeError) as exc:
         raise DecryptionError(
             f"Cannot decrypt {label}: no key in {KEYS_SETTING} matches it (or it is not encrypted). "
             "Was a key removed before `manage.py kyc_rotate_keys` re-encrypted the data?"
         ) from exc
+
+
+def encrypt_str(plaintext: str) -> str:
+    """A Fernet token for ``plaintext`` encoded as UTF-8."""
+    return encrypt_bytes(plaintext.encode("utf-8"))
+
+
+def decrypt_str(token: str, *, label: str = "a value") -> str:
+    """The text of ``token`` (see :func:`decrypt_bytes`)."""
+    return decrypt_bytes(token, label=label).decode("utf-8")
 
 
 def is_current_token(token: str) -> bool:
@@ -201,7 +211,9 @@ class EncryptedFieldMixin:
     """Turns a field into an encrypted text column while keeping its Python type, forms and serializers.
 
     Subclasses pair this mixin with a Django field class and define how a Python value becomes text
-    (:meth:`to_plaintext`) and back (:meth:`from_plaintext`).
+    (:meth:`to_plaintext`) and back (:meth:`from_plaintext`); Fernet encrypts bytes, so text is UTF-8 encoded
+    on the way in (:meth:`to_bytes`) and decoded on the way out (:meth:`from_bytes`), which a field whose
+    value is already bytes replaces.
     """
 
     encrypted = True
@@ -215,6 +227,12 @@ class EncryptedFieldMixin:
     def from_plaintext(self, text: str) -> Any:
         return text
 
+    def to_bytes(self, value: Any) -> bytes:
+        return self.to_plaintext(value).encode("utf-8")
+
+    def from_bytes(self, data: bytes) -> Any:
+        return self.from_plaintext(data.decode("utf-8"))
+
     def _label(self) -> str:
         model = getattr(self, "model", None)
         name = getattr(self, "name", "?")
@@ -225,7 +243,7 @@ class EncryptedFieldMixin:
             value = self.get_prep_value(value)  # type: ignore[attr-defined]
         if value is None or hasattr(value, "as_sql"):
             return value
-        return encrypt_str(self.to_plaintext(value))
+        return encrypt_bytes(self.to_bytes(value))
 
     def get_db_prep_save(self, value: Any, connection: BaseDatabaseWrapper) -> Any:
         if value is None or hasattr(value, "as_sql"):
@@ -235,7 +253,7 @@ class EncryptedFieldMixin:
     def from_db_value(self, value: Any, expression: Expression, connection: BaseDatabaseWrapper) -> Any:
         if value is None:
             return None
-        return self.from_plaintext(decrypt_str(value, label=self._label()))
+        return self.from_bytes(decrypt_bytes(value, label=self._label()))
 
     def get_lookup(self, lookup_name: str) -> Any:
         """Only ``isnull``: comparing ciphertexts would silently match nothing. Use a blind index."""
@@ -253,6 +271,27 @@ class EncryptedCharField(EncryptedFieldMixin, models.CharField):
 
 class EncryptedTextField(EncryptedFieldMixin, models.TextField):
     """A ``TextField`` stored encrypted."""
+
+
+class EncryptedBinaryField(EncryptedFieldMixin, models.BinaryField):
+    """A ``BinaryField`` stored encrypted: exactly the bytes given come back, whatever they encode.
+
+    For raw data that is not necessarily text (a webhook delivery: JSON may be UTF-16, a provider may send
+    anything it signs). The column is the same text of Fernet tokens as every encrypted field, and Fernet
+    encrypts bytes, so a column an :class:`EncryptedTextField` wrote reads back as its text's UTF-8 bytes:
+    a field can change from one to the other without rewriting a row.
+
+    ``str`` is refused rather than encoded: text reaching a bytes field means someone decoded the raw bytes
+    already, which is the loss this field exists to prevent.
+    """
+
+    def to_bytes(self, value: Any) -> bytes:
+        if isinstance(value, bytes | bytearray | memoryview):
+            return bytes(value)
+        raise TypeError(f"{self._label()} holds bytes, not {type(value).__name__}.")
+
+    def from_bytes(self, data: bytes) -> bytes:
+        return data
 
 
 class EncryptedDateField(EncryptedFieldMixin, models.DateField):

@@ -8,7 +8,7 @@ refusals inside ``receive``, the view's here); the accepted path does no more qu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol, cast
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
@@ -24,6 +24,8 @@ from django_kyc.exceptions import UnsupportedFeature, WebhookError
 from django_kyc.models import RejectionReason
 from django_kyc.services import webhooks
 
+UNREADABLE = "The body could not be read: broken chunked framing, or the connection closed."
+
 
 def _error(status: int, message: str) -> JsonResponse:
     return JsonResponse({"detail": message}, status=status)
@@ -33,6 +35,44 @@ def _refuse(alias: str, code: RejectionReason, status: int, message: str) -> Jso
     """A refusal the view makes before any backend is asked: counted like a backend's, then answered."""
     webhooks.record_rejection(alias, code, message)
     return _error(status, message)
+
+
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def _body_source(request: HttpRequest, declared: str) -> _Readable | None:
+    """Where the body can be read from, or ``None`` when it cannot be read safely.
+
+    With a Content-Length, the request itself (Django limits it to the declared length). A chunked delivery
+    has none, and Django's ``WSGIRequest`` then reads nothing: it wraps ``wsgi.input`` in a stream of length
+    0. A server that de-chunks says so with ``wsgi.input_terminated`` (gunicorn always; mod_wsgi, uWSGI and
+    Werkzeug for chunked requests): its ``wsgi.input`` ends where the body ends, so it may be read to the end,
+    and the caller reads at most one byte past the limit. Without that flag a chunked body still carries its
+    framing on the raw socket (wsgiref, runserver) and reading it would block until the sender gives up, so
+    it is refused. Under ASGI Django has already received the whole body, however it was framed.
+    """
+    meta = request.META
+    if declared or "wsgi.input" not in meta:
+        return request
+    if meta.get("wsgi.input_terminated"):
+        return cast(_Readable, meta["wsgi.input"])
+    if meta.get("HTTP_TRANSFER_ENCODING"):
+        return None
+    return request  # no Content-Length and no chunking: HTTP/1.1 says there is no body
+
+
+def _read_at_most(source: _Readable, size: int) -> bytes:
+    """Up to ``size`` bytes, fewer only at the end of the body: a stream may return short reads."""
+    parts: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        part = source.read(remaining)
+        if not part:
+            break
+        parts.append(part)
+        remaining -= len(part)
+    return b"".join(parts)
 
 
 @method_decorator([csrf_exempt, login_not_required, transaction.non_atomic_requests], name="dispatch")
@@ -51,12 +91,26 @@ class WebhookView(View):
         if not is_configured(alias):
             return _refuse(alias, RejectionReason.UNKNOWN_ENDPOINT, 404, "Unknown webhook endpoint.")
         limit = int(kyc_settings.WEBHOOK_MAX_BYTES)
-        declared = request.META.get("CONTENT_LENGTH") or "0"
-        if not declared.isdigit():
+        declared = request.META.get("CONTENT_LENGTH") or ""
+        if declared and not declared.isdigit():
             return _refuse(alias, RejectionReason.BAD_LENGTH, 400, "Invalid Content-Length.")
-        if int(declared) > limit:
+        if declared and int(declared) > limit:
             return _refuse(alias, RejectionReason.TOO_LARGE, 413, f"Body larger than {limit} bytes.")
-        body = request.read(limit + 1)
+        source = _body_source(request, declared)
+        if source is None:
+            return _refuse(
+                alias,
+                RejectionReason.BAD_LENGTH,
+                411,
+                "Chunked bodies cannot be read behind this server; send a Content-Length.",
+            )
+        try:
+            body = _read_at_most(source, limit + 1)
+        except Exception:
+            # The server's error for a body it cannot deliver: chunk framing that does not parse, or a sender
+            # gone mid-body. Its class depends on the server (gunicorn's ParseException, Django's
+            # UnreadablePostError...); either way it is the sender's fault, not ours.
+            return _refuse(alias, RejectionReason.BAD_LENGTH, 400, UNREADABLE)
         if len(body) > limit:
             return _refuse(alias, RejectionReason.TOO_LARGE, 413, f"Body larger than {limit} bytes.")
         if not body:

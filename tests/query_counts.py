@@ -324,7 +324,7 @@ def add_webhook_events(world: World, count: int) -> list[WebhookEvent]:
             event_id=f"evt-{n}",
             event_type="verification.updated",
             verification=world.verification,
-            body='{"status": "review"}',
+            body=b'{"status": "review"}',
             state=WebhookState.FAILED if n % 2 else WebhookState.PROCESSED,
         )
         for n in world.tags(count)

@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from django.core.checks import Error, Warning
 from django.core.exceptions import FieldError
 from django.db import connection
+from django.db.models import TextField, Value
 from django.test import Client, override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -132,7 +133,7 @@ def test_suite_keys_pass_the_check() -> None:
 def test_database_holds_no_plaintext(make_applicant: Callable[..., Applicant]) -> None:
     applicant = make_applicant(date_of_birth=datetime.date(1980, 2, 3))
     document = applicant.documents.get()
-    body = json.dumps({"event_id": "evt_1", "first_name": "Zebulon", "document_number": "X1234567"})
+    body = json.dumps({"event_id": "evt_1", "first_name": "Zebulon", "document_number": "X1234567"}).encode()
     event = WebhookEvent.objects.create(backend="sandbox", event_id="evt_1", body=body)
     verification = Verification.objects.create(applicant=applicant, backend="sandbox", provider_data={"dob": "1980"})
     aml = AmlCheck.objects.create(applicant=applicant, backend="sandbox", provider_data={"name": "Zebulon"})
@@ -157,6 +158,29 @@ def test_database_holds_no_plaintext(make_applicant: Callable[..., Applicant]) -
     assert event.body == body
     assert Verification.objects.values_list("provider_data", flat=True).get(pk=verification.pk) == {"dob": "1980"}
     assert AmlCheck.objects.get(pk=aml.pk).provider_data == {"name": "Zebulon"}
+
+
+@pytest.mark.django_db
+def test_binary_field_keeps_any_bytes_and_reads_rows_the_text_field_wrote() -> None:
+    """``WebhookEvent.body`` was an encrypted text field; it is bytes now, over the same column (no data
+    migration): a token the text field wrote (its UTF-8) reads back as exactly those bytes."""
+    text = '{"event_id": "evt_old", "name": "Zoë Ångström", "emoji": "\U0001f600"}'
+    event = WebhookEvent.objects.create(backend="sandbox", event_id="evt_old")
+    # the token as EncryptedTextField wrote it (an expression is stored as it is, not encrypted again)
+    WebhookEvent.objects.filter(pk=event.pk).update(body=Value(encrypt_str(text), output_field=TextField()))
+    assert WebhookEvent.objects.get(pk=event.pk).body == text.encode("utf-8")
+
+    anything = bytes(range(256)) * 2
+    WebhookEvent.objects.filter(pk=event.pk).update(body=anything)
+    assert raw_column(WebhookEvent, "body", event.pk).startswith("gAAAAA")
+    assert WebhookEvent.objects.get(pk=event.pk).body == anything
+
+
+@pytest.mark.django_db
+def test_binary_field_refuses_text() -> None:
+    """Text given for raw bytes means someone decoded them already: the loss the field exists to prevent."""
+    with pytest.raises(TypeError, match=r"django_kyc\.WebhookEvent\.body holds bytes, not str"):
+        WebhookEvent.objects.create(backend="sandbox", event_id="evt_text", body="{}")
 
 
 @pytest.mark.django_db

@@ -11,7 +11,11 @@ from django_kyc.services import webhooks
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    """The inbox. Bodies are shown only on the detail page; the list never renders them."""
+    """The inbox. Bodies are shown only on the detail page; the list never renders them.
+
+    The stored body is bytes (exactly what was authenticated); the page shows it decoded for reading, with
+    bytes that do not decode replaced: display only, nothing parses what is shown.
+    """
 
     list_display = [
         "received_at",
@@ -31,6 +35,11 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     # whole inbox on every page view (a full scan on PostgreSQL), even with no filter on.
     show_full_result_count = False
     actions = ["reprocess"]
+    readonly_fields = ["body_as_text"]
+
+    @admin.display(description="body")
+    def body_as_text(self, obj: WebhookEvent) -> str:
+        return obj.body_text()
 
     @admin.action(description="Reprocess selected events", permissions=["reprocess"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:

@@ -7,9 +7,11 @@ apply what they return through the transition service.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
+from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_kyc.backends.http import ErrorMessage, ProviderHttpClient, default_error_message
@@ -100,6 +102,7 @@ class ProviderEvent:
 
     ``event_id`` must be stable across redeliveries of the same event; it is the de-duplication key.
     ``state`` may be ``None`` when the provider only notifies and the current state has to be fetched.
+    Everything in it must be storable (see :func:`unstorable`); an event that is not is refused.
     """
 
     event_id: str
@@ -108,6 +111,43 @@ class ProviderEvent:
     our_ref: str = ""
     occurred_at: datetime | None = None
     state: ProviderState | None = None
+
+
+#: NUL (PostgreSQL refuses it in text and JSON columns) and unpaired surrogates (no driver can encode them)
+_UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable(value: Any, where: str) -> str | None:
+    """Where in ``value`` something lies that a database cannot store, or ``None`` when everything can be.
+
+    That is a string holding NUL or an unpaired surrogate, or an aware datetime outside years 1-9999 once in
+    UTC (as it is stored). Providers' JSON can carry each of them (``\\u0000``, ``\\ud800``,
+    ``0001-01-01T00:00+05:00``) and backends pass values through, so the webhook service checks the events a
+    backend returns with this before storing them: one rule, the same on every database (SQLite would keep a
+    NUL that PostgreSQL refuses). Walks dataclasses, mappings (keys too) and sequences without recursing, so
+    depth is no problem. ``where`` names ``value``; the answer extends it with dataclass field names only
+    (mapping keys come from the sender and are not repeated).
+    """
+    pending: list[tuple[Any, str]] = [(value, where)]
+    while pending:
+        item, path = pending.pop()
+        if isinstance(item, str):
+            if _UNSTORABLE_CHARACTERS.search(item):
+                return path
+        elif isinstance(item, datetime):
+            if item.tzinfo is not None:
+                try:
+                    item.astimezone(dt_timezone.utc)
+                except OverflowError:
+                    return path
+        elif is_dataclass(item) and not isinstance(item, type):
+            pending.extend((getattr(item, part.name), f"{path}.{part.name}") for part in fields(item))
+        elif isinstance(item, Mapping):
+            for key, member in item.items():
+                pending.extend(((key, path), (member, path)))
+        elif isinstance(item, list | tuple | set | frozenset):
+            pending.extend((member, path) for member in item)
+    return None
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from django_kyc.crypto import EncryptedTextField
+from django_kyc.crypto import EncryptedBinaryField
 
 
 class WebhookState(models.TextChoices):
@@ -30,7 +31,10 @@ class WebhookEvent(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     headers = models.JSONField(_("headers (allow-listed)"), default=dict, blank=True)
-    body = EncryptedTextField(_("body"), blank=True)  # the raw delivery: names, dates of birth, numbers
+    #: The delivery exactly as authenticated: bytes, since JSON may be UTF-16 and a backend re-parses these very
+    #: bytes when the event is processed. Encrypted (names, dates of birth, numbers); read it as text with
+    #: :meth:`body_text`, for display only.
+    body = EncryptedBinaryField(_("body"), blank=True)
     state = models.CharField(_("state"), max_length=16, choices=WebhookState.choices, default=WebhookState.RECEIVED)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
@@ -58,6 +62,13 @@ class WebhookEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.backend}:{self.event_id}"
 
+    def body_text(self) -> str:
+        """The body as text for people to read: in the encoding its BOM or NUL pattern shows for JSON
+        (UTF-8, UTF-16 or UTF-32, as ``json.loads`` reads it), undecodable bytes replaced. Never re-parse
+        this; processing works on :attr:`body` itself."""
+        body = bytes(self.body or b"")
+        return body.decode(json.detect_encoding(body), errors="replace")
+
 
 class RejectionReason(models.TextChoices):
     """Why a delivery was refused: the closed set the rejection counters are kept under.
@@ -68,7 +79,7 @@ class RejectionReason(models.TextChoices):
 
     UNKNOWN_ENDPOINT = "unknown_endpoint", _("Unknown endpoint")
     WRONG_METHOD = "wrong_method", _("Wrong method")
-    BAD_LENGTH = "bad_length", _("Invalid Content-Length")
+    BAD_LENGTH = "bad_length", _("Invalid Content-Length")  # or a chunked body the server cannot deliver
     TOO_LARGE = "too_large", _("Body too large")
     EMPTY_BODY = "empty_body", _("Empty body")
     MISSING_SIGNATURE = "missing_signature", _("Missing signature")

@@ -304,7 +304,7 @@ def purge(
             document.save(update_fields=["number", "updated_at"])
             transitions.transition_document(document, DocumentStatus.PURGED, change)
         verifications.update(provider_data={}, client_token="", client_link="", updated_at=now)
-        events.update(body="")
+        events.update(body=b"")
         AmlCheck.objects.filter(applicant=applicant).update(provider_data={}, address="", tx_hash="", updated_at=now)
         for name in REDACTED_APPLICANT_FIELDS:
             setattr(applicant, name, None if getattr(Applicant._meta.get_field(name), "null", False) else "")

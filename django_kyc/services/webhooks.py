@@ -15,13 +15,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, router, transaction
+from django.db import DatabaseError, DataError, IntegrityError, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from django_kyc import signals
 from django_kyc.backends import get_backend
-from django_kyc.backends.base import InboundWebhook, KycBackend, ProviderEvent
+from django_kyc.backends.base import InboundWebhook, KycBackend, ProviderEvent, unstorable
 from django_kyc.backends.registry import is_configured
 from django_kyc.conf import kyc_settings
 from django_kyc.db import savepoint_if_nested
@@ -51,33 +51,64 @@ class Receipt:
 
 
 def receive(alias: str, webhook: InboundWebhook) -> Receipt:
-    """Authenticate, parse and store a delivery. Raises a :class:`WebhookError` subclass when rejected."""
+    """Authenticate, parse and store a delivery. Raises a :class:`WebhookError` subclass when rejected.
+
+    The body is stored as the very bytes that were authenticated: processing parses them again, and a body
+    that is not UTF-8 (JSON may be UTF-16 or UTF-32) must parse then exactly as it did here.
+    """
     backend = get_backend(alias)
+    # the site's allow-list plus whatever the backend needs to parse the stored delivery again later
+    allowed = {name.lower() for name in (*kyc_settings.WEBHOOK_HEADER_ALLOWLIST, *backend.parse_headers)}
+    headers = {key.lower(): value for key, value in webhook.headers.items() if key.lower() in allowed}
     try:
         try:
             backend.authenticate_webhook(webhook)
-            events = backend.parse_webhook(webhook)
+            events = _parse(backend, webhook)
+            _require_storable(headers, "a kept header")
         except RecursionError as exc:
             # ``json.loads`` on a body nested thousands deep (well under the size limit); some backends parse
             # before they can authenticate, so anyone could otherwise turn this into a 500
             raise WebhookPayloadError("delivery is nested too deeply to parse") from exc
+        stored = duplicates = 0
+        try:
+            for event in events:
+                if _store(alias, event, headers, webhook.body):
+                    stored += 1
+                else:
+                    duplicates += 1
+        except DataError as exc:
+            # A value this database refuses that the check above did not foresee. It would be refused on
+            # every redelivery: a 500 would only make the provider send it again and again.
+            raise WebhookPayloadError(f"delivery cannot be stored: {type(exc).__name__}") from exc
     except WebhookError as exc:
         record_rejection(alias, exc.code, str(exc))
         raise
-    # the site's allow-list plus whatever the backend needs to parse the stored delivery again later
-    allowed = {name.lower() for name in (*kyc_settings.WEBHOOK_HEADER_ALLOWLIST, *backend.parse_headers)}
-    headers = {key.lower(): value for key, value in webhook.headers.items() if key.lower() in allowed}
-    body = webhook.body.decode("utf-8", errors="replace")
-    stored = duplicates = 0
-    for event in events:
-        if _store(alias, event, headers, body):
-            stored += 1
-        else:
-            duplicates += 1
     return Receipt(stored=stored, duplicates=duplicates)
 
 
-def _store(alias: str, event: ProviderEvent, headers: dict[str, str], body: str) -> bool:
+def _parse(backend: KycBackend, webhook: InboundWebhook) -> list[ProviderEvent]:
+    """The backend's events for a delivery, refused unless everything in them can be stored.
+
+    Receiving and processing both parse through here, so an event stored before the rule existed fails at
+    once when processed instead of being retried against a database that will never take it.
+    """
+    events = backend.parse_webhook(webhook)
+    for event in events:
+        _require_storable(event, "event")
+    return events
+
+
+def _require_storable(value: Any, name: str) -> None:
+    """Refuse (:class:`WebhookPayloadError`, so a 400 at receipt and ``failed`` in processing) what a database
+    cannot store; see :func:`~django_kyc.backends.base.unstorable`."""
+    where = unstorable(value, name)
+    if where is not None:
+        raise WebhookPayloadError(
+            f"{where} cannot be stored: it holds a NUL character, an unpaired surrogate or a time outside years 1-9999"
+        )
+
+
+def _store(alias: str, event: ProviderEvent, headers: dict[str, str], body: bytes) -> bool:
     """Insert the event and enqueue its processing in one transaction; False when it is already stored.
 
     A new event, the common case, costs one INSERT (and, on the ORM broker, the queue row in the same
@@ -155,9 +186,9 @@ def _count(backend: str, code: str) -> None:
 
 
 def _event_from_row(backend: KycBackend, row: WebhookEvent) -> ProviderEvent:
-    """Re-parse the stored body; the stored row is the source of truth for reprocessing."""
-    webhook = InboundWebhook(body=row.body.encode("utf-8"), headers=row.headers)
-    for event in backend.parse_webhook(webhook):
+    """Re-parse the stored body (the bytes that were authenticated); the stored row is the source of truth."""
+    webhook = InboundWebhook(body=bytes(row.body), headers=row.headers)
+    for event in _parse(backend, webhook):
         if event.event_id[:255] == row.event_id:
             return event
     raise WebhookPayloadError(f"stored body no longer contains event {row.event_id}")
@@ -202,7 +233,10 @@ def process(event_pk: Any) -> None:
     try:
         event = _event_from_row(backend, row)
         verification = _find_verification(row.backend, event)
-        state = event.state or backend.fetch_verification(verification)
+        state = event.state
+        if state is None:
+            state = backend.fetch_verification(verification)
+            _require_storable(state, "the fetched state")
         with transaction.atomic():
             row = WebhookEvent.objects.select_for_update().get(pk=event_pk)
             if row.state not in PROCESSABLE:
@@ -220,7 +254,9 @@ def process(event_pk: Any) -> None:
             row.last_error = ""
             # not the body: saving it would encrypt and write the whole delivery again
             row.save(update_fields=[*PROCESSING_FIELDS, "verification", "processed_at"])
-    except (PermanentProviderError, WebhookPayloadError) as exc:
+    except (PermanentProviderError, WebhookPayloadError, DataError) as exc:
+        # DataError: the database refuses a value of this event (too long for its column, out of range...);
+        # it will refuse it on every attempt, so the event fails now, visibly, rather than after hours of retries
         _record_failure(event_pk, exc, final=True)
     except Exception as exc:
         logger.exception("processing webhook event %s failed", event_pk)

@@ -490,7 +490,7 @@ def failed_event(make_applicant: Callable[..., Applicant]) -> WebhookEvent:
         backend="sandbox",
         event_id=json.loads(body)["event_id"],
         provider_ref=backend.provider_ids(verification)[1],
-        body=body.decode(),
+        body=body,
         state=WebhookState.FAILED,
         attempts=8,
         last_error="OperationalError: database is locked",
@@ -532,7 +532,26 @@ def test_reprocess_needs_the_change_permission(
 def test_inbox_list_never_renders_bodies(superuser: User, failed_event: WebhookEvent) -> None:
     html = login(superuser).get(admin_url(WebhookEvent, "changelist")).content.decode()
     assert failed_event.event_id in html
-    assert failed_event.body[:40] not in html
+    assert failed_event.body_text()[:40] not in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        pytest.param('{"name": "Zoë <b>"}'.encode("utf-16"), "Zoë &lt;b&gt;", id="utf-16"),
+        pytest.param('{"name": "Zoë"}'.encode("utf-32"), "Zoë", id="utf-32"),
+        pytest.param(b'{"name": "Zo\xeb"}', "Zo\ufffd", id="latin-1-bytes-replaced"),
+    ],
+)
+def test_inbox_detail_shows_the_stored_bytes_as_text(
+    superuser: User, failed_event: WebhookEvent, body: bytes, shown: str
+) -> None:
+    """The body is kept as bytes; people read it decoded (by its BOM, as JSON is), escaped, bad bytes replaced."""
+    WebhookEvent.objects.filter(pk=failed_event.pk).update(body=body)
+    html = login(superuser).get(admin_url(WebhookEvent, "change", failed_event.pk)).content.decode()
+    assert shown in html
+    assert "Zoë <b>" not in html
 
 
 @pytest.mark.django_db

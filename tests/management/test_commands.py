@@ -85,7 +85,7 @@ def failed_event(verification: Verification | None, backend: str = "sandbox", **
     body = sandbox_event(verification, "approved", timezone.now(), event_id=event_id) if verification else b"{}"
     defaults: dict[str, Any] = {"state": WebhookState.FAILED, "attempts": 8, "last_error": "VerificationNotFound: x"}
     defaults.update(fields)
-    return WebhookEvent.objects.create(backend=backend, event_id=event_id, body=body.decode(), **defaults)
+    return WebhookEvent.objects.create(backend=backend, event_id=event_id, body=body, **defaults)
 
 
 @pytest.fixture

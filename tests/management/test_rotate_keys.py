@@ -40,7 +40,7 @@ def people(make_applicant: Callable[..., Applicant]) -> list[Applicant]:
         document.save(update_fields=["number"])
         Verification.objects.create(applicant=applicant, backend="sandbox", provider_data={"i": i})
         AmlCheck.objects.create(applicant=applicant, backend="sandbox", provider_data={"hits": [i]})
-        WebhookEvent.objects.create(backend="sandbox", event_id=f"evt_{i}", body=f'{{"n": {i}}}')
+        WebhookEvent.objects.create(backend="sandbox", event_id=f"evt_{i}", body=f'{{"n": {i}}}'.encode())
     return applicants
 
 

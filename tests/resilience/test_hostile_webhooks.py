@@ -22,7 +22,7 @@ from django.utils import timezone
 from django_kyc import signals
 from django_kyc.models import Verification, WebhookEvent, WebhookRejection
 from django_kyc.status import VerificationStatus
-from tests.core_helpers import make_verification, sandbox_event, sandbox_signature
+from tests.core_helpers import make_verification, sandbox_event, sandbox_signature, unframed_post
 from tests.resilience.providers import HOOKS, provider
 
 pytestmark = [pytest.mark.resilience, pytest.mark.django_db]
@@ -47,6 +47,11 @@ def signed(body: bytes, **kwargs: Any) -> Delivery:
 
 def good_body(verification: Verification) -> bytes:
     return sandbox_event(verification, "approved", timezone.now(), event_id="evt_hostile")
+
+
+def with_field(verification: Verification, **changes: Any) -> bytes:
+    """The good body with some fields replaced (JSON escapes what they hold: ``\\u0000``, ``\\ud800``)."""
+    return json.dumps({**json.loads(good_body(verification)), **changes}).encode()
 
 
 def deeply_nested(depth: int = 100_000) -> bytes:
@@ -115,6 +120,21 @@ CASES: dict[str, tuple[Callable[[Verification], Delivery], set[int], Counted]] =
         {400},
         SANDBOX_MALFORMED,
     ),
+    # authentic, but holding what no database column can store: refused before anything is stored, never a 500
+    "nul-in-event-id": (lambda v: signed(with_field(v, event_id="evt_\x00")), {400}, SANDBOX_MALFORMED),
+    "nul-in-status": (lambda v: signed(with_field(v, status="approved\x00")), {400}, SANDBOX_MALFORMED),
+    "nul-in-reasons": (lambda v: signed(with_field(v, reasons=["\x00"] * 50)), {400}, SANDBOX_MALFORMED),
+    "unpaired-surrogate": (lambda v: signed(with_field(v, event_id="evt_\udc80")), {400}, SANDBOX_MALFORMED),
+    "time-before-year-1-in-utc": (
+        lambda v: signed(with_field(v, occurred_at="0001-01-01T00:00:00+14:00")),
+        {400},
+        SANDBOX_MALFORMED,
+    ),
+    "nul-in-a-kept-header": (
+        lambda v: _header(signed(good_body(v)), "X-Request-Id", "r\x00"),
+        {400},
+        SANDBOX_MALFORMED,
+    ),
     "empty-body": (lambda v: signed(b""), {400}, ("sandbox", "empty_body")),
     "form-urlencoded": (
         lambda v: Delivery(
@@ -162,6 +182,11 @@ def signed_as(body: bytes, content_type: str) -> Delivery:
 
 def _method(delivery: Delivery, method: str) -> Delivery:
     delivery.method = method
+    return delivery
+
+
+def _header(delivery: Delivery, name: str, value: str) -> Delivery:
+    delivery.headers[name] = value
     return delivery
 
 
@@ -246,6 +271,35 @@ def test_hostile_delivery_is_a_4xx_and_changes_nothing(
     # no WebhookEvent, AuditEvent, queue or any other row: only the refusal's counter, up by one
     assert_only_counted(rows_before, counted)
     assert rejections == [counted]  # and one webhook_rejected signal, whichever layer refused
+
+
+@pytest.mark.parametrize(
+    ("size", "terminated", "status", "counted"),
+    [
+        pytest.param(10_000_000, True, 413, ("sandbox", "too_large"), id="10-MB-chunked"),
+        pytest.param(1_000, False, 411, ("sandbox", "bad_length"), id="chunked-on-a-server-that-does-not-de-chunk"),
+    ],
+)
+def test_hostile_chunked_delivery_is_a_4xx_read_no_further_than_the_limit(
+    size: int,
+    terminated: bool,
+    status: int,
+    counted: Counted,
+    verification: Verification,
+    rejections: list[Counted],
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    """No Content-Length to refuse up front: at most ``WEBHOOK_MAX_BYTES`` + 1 bytes are read, and nothing at
+    all where the server leaves the chunk framing in the input."""
+    body = signed(good_body(verification)[:-1] + b', "pad": "' + b"x" * size + b'"}')
+    rows_before = snapshot()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response, stream = unframed_post(URL, body.body, body.headers, terminated=terminated)
+    assert response.status_code == status, response.content[:300]
+    assert stream.consumed == (1024 * 1024 + 1 if terminated else 0)
+    assert callbacks == []
+    assert_only_counted(rows_before, counted)
+    assert rejections == [counted]
 
 
 def test_accepted_delivery_replayed_late_is_rejected(

@@ -208,7 +208,7 @@ def test_purge_keeps_the_decision_skeleton_and_the_audit(make_applicant: Callabl
     applicant.save()
     verification = decided(applicant, V.DECLINED)
     WebhookEvent.objects.create(
-        backend="sandbox", event_id="e1", body='{"name": "Jane Smith"}', verification=verification
+        backend="sandbox", event_id="e1", body=b'{"name": "Jane Smith"}', verification=verification
     )
     ended(applicant, SIX_YEARS)
     row = DocumentFile.objects.get(document__applicant=applicant)
@@ -243,7 +243,7 @@ def test_purge_keeps_the_decision_skeleton_and_the_audit(make_applicant: Callabl
     assert verification.reasons == ["DOC_OK"]
     assert verification.decided_at is not None
     assert verification.provider_data == {}
-    assert WebhookEvent.objects.get(event_id="e1").body == ""
+    assert WebhookEvent.objects.get(event_id="e1").body == b""
     audit_after = set(AuditEvent.objects.filter(applicant=applicant).values_list("pk", flat=True))
     assert audit_before < audit_after  # nothing removed, the purge itself recorded
     actions = set(AuditEvent.objects.filter(pk__in=audit_after - audit_before).values_list("action", flat=True))
