@@ -1,4 +1,5 @@
-"""Shared admin pieces: read-only inlines, a read-only model admin for provider-sourced data, PII masking."""
+"""Shared admin pieces: the personal-data rules every django_kyc admin follows, read-only inlines, a read-only
+model admin for provider-sourced data, and the reasoned two-step page every reviewer action shares."""
 
 from __future__ import annotations
 
@@ -20,6 +21,10 @@ __all__ = ["APPLICANT_PII_FIELDS", "DOCUMENT_PII_FIELDS", "HIDDEN", "can_view_pi
 
 HIDDEN = "•••"
 
+#: Bearer credentials (the hosted flow's token and link): no filter or search may reach them, whoever asks,
+#: or a viewer could read them back a character at a time.
+CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {"django_kyc.verification": ("client_token", "client_link")}
+
 
 def can_view_pii(request: HttpRequest) -> bool:
     return pii.can_view_pii(request.user)
@@ -27,6 +32,51 @@ def can_view_pii(request: HttpRequest) -> bool:
 
 def without(fields: Any, hidden: tuple[str, ...]) -> list[Any]:
     return [name for name in fields if name not in hidden]
+
+
+class KycModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
+    """The base of every django_kyc model admin: personal data only for staff with ``view_applicant_pii``.
+
+    Without the permission, the model's personal fields (:func:`django_kyc.pii.personal_fields`) are left out
+    of its pages and lists, and no query string may reach a personal field of any model, directly or through
+    relations: not a filter (``?last_name__startswith=J``, ``?applicant__email__startswith=j``: 400), not a
+    search field (``?q=``). A field that cannot be read must not be guessable letter by letter either, and for
+    the same reason no one may filter on a credential (:data:`CREDENTIAL_FIELDS`). Sorting (``?o=``) follows
+    the list's columns, which hold no personal field for these users.
+    """
+
+    def hidden_fields(self, request: HttpRequest) -> frozenset[str]:
+        """This model's fields the user may not see (none with the PII permission)."""
+        return frozenset() if can_view_pii(request) else pii.personal_fields(self.model)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return without(super().get_fields(request, obj), tuple(self.hidden_fields(request)))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return without(super().get_readonly_fields(request, obj), tuple(self.hidden_fields(request)))
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        return without(super().get_list_display(request), tuple(self.hidden_fields(request)))
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        # a search field may carry a prefix choosing its lookup: ^startswith, =iexact, @search
+        fields = super().get_search_fields(request)
+        return [name for name in fields if not self.reaches_hidden_field(request, name.lstrip("^=@"))]
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        if self.reaches_hidden_field(request, lookup):
+            return False  # the changelist answers 400 "Filtering by ... not allowed"
+        return bool(super().lookup_allowed(lookup, value, request))
+
+    def reaches_hidden_field(self, request: HttpRequest | None, path: str) -> bool:
+        """Whether a query-string path reaches a credential, or personal data the user may not see."""
+        personal = request is None or not can_view_pii(request)
+        for model, name in pii.path_fields(self.model, path):
+            if name in CREDENTIAL_FIELDS.get(model._meta.label_lower, ()):
+                return True
+            if personal and name in pii.personal_fields(model):
+                return True
+        return False
 
 
 class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg,unused-ignore]
@@ -41,7 +91,7 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg,unused-ignor
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
+class ReadOnlyAdmin(KycModelAdmin):
     """For rows written only by services (provider data, audit, inbox): viewable, never hand-edited."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -15,7 +15,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from django_kyc.admin.base import ReadOnlyAdmin, can_view_pii, reasoned_action
+from django_kyc.admin.base import ReadOnlyAdmin, reasoned_action
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.models import AmlHit, ProposalStatus, ReviewDecision, ReviewQueueItem, Verification
 from django_kyc.services import review
@@ -174,14 +174,13 @@ class VerificationAdmin(ReadOnlyAdmin):
     exclude = ["client_token"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        """The client link is a bearer credential for the hosted flow (only for staff who may act for the
-        applicant); provider payloads carry personal data (only with the PII permission)."""
-        hidden: set[str] = set()
-        if not request.user.has_perm("django_kyc.change_applicant"):
-            hidden.add("client_link")
-        if not can_view_pii(request):
-            hidden.add("provider_data")
-        return [name for name in super().get_readonly_fields(request, obj) if name not in hidden]
+        """The client link is a bearer credential for the hosted flow: only for staff who may act for the
+        applicant. (Provider payloads carry personal data: the base admin hides them without the PII
+        permission.)"""
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.has_perm("django_kyc.change_applicant"):
+            return list(fields)
+        return [name for name in fields if name != "client_link"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         visible = set(self.get_readonly_fields(request, obj))

@@ -11,7 +11,9 @@ from django_kyc.services import webhooks
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    """The inbox. Bodies are shown only on the detail page; the list never renders them."""
+    """The inbox. Bodies are shown only on the detail page, and only to staff who may see personal data
+    (they carry names, dates of birth and document numbers): the base admin's rule, as for provider payloads
+    on the verification page. The list never renders them."""
 
     list_display = [
         "received_at",
