@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.audit import TIMELINE_COLUMNS
-from django_kyc.admin.base import DOCUMENT_PII_FIELDS, HIDDEN, KycModelAdmin, ReadOnlyInline, can_view_pii, without
+from django_kyc.admin.base import DOCUMENT_PII_FIELDS, HIDDEN, ReadOnlyInline, can_view_pii, without
 from django_kyc.admin.export import ExportAdminMixin
 from django_kyc.admin.retention import (
     ErasureRequestInline,
@@ -18,6 +18,7 @@ from django_kyc.admin.retention import (
     purge_applicants,
     record_erasure_request,
 )
+from django_kyc.admin.risk import RiskAdminMixin, change_risk_level
 from django_kyc.models import AmlCheck, Applicant, AuditEvent, Document, Verification
 
 
@@ -102,7 +103,7 @@ class AuditInline(ReadOnlyInline):
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, KycModelAdmin):
+class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, RiskAdminMixin):
     list_display = ["reference", "full_name", "user", "status", "risk_level", "country", "created_at"]
     list_filter = ["status", "risk_level", "created_at"]
     search_fields = ["reference", "external_id", "email", "last_name", "user__username", "user__email"]
@@ -111,6 +112,7 @@ class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, KycModelAdmin):
         "id",
         "reference",
         "status",
+        "risk_level",  # through the "Change risk level" action and page: audited, and read by four-eyes
         "verified_at",
         "created_at",
         "updated_at",
@@ -118,7 +120,7 @@ class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, KycModelAdmin):
         "retention_until",
         "pii_redacted_at",
     )
-    actions = [record_erasure_request, purge_applicants]
+    actions = [record_erasure_request, purge_applicants, change_risk_level]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
     inlines = [DocumentInline, VerificationInline, AmlCheckInline, ErasureRequestInline, AuditInline]

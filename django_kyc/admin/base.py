@@ -10,8 +10,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 
 from django_kyc import pii
 from django_kyc.exceptions import KycError
@@ -160,3 +163,59 @@ def reasoned_action(
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
     }
     return TemplateResponse(request, "django_kyc/admin/decision.html", context)
+
+
+class DecisionPagesAdmin(KycModelAdmin):
+    """A page per decision on one object (``<pk>/decide/<decision>/``), linked from the object's page.
+
+    It runs the admin's ``decide(request, queryset, decision, single=True)``, the same two-step
+    :func:`reasoned_action` as the list's bulk action, on that one object, and returns to the object's page.
+    ``decisions(request)`` names the decisions the user may take (``{name: label}``).
+    """
+
+    change_form_template = "django_kyc/admin/decisions_change_form.html"
+
+    def decisions(self, request: HttpRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def decide(
+        self, request: HttpRequest, queryset: QuerySet[Any], decision: str, single: bool = False
+    ) -> HttpResponse | None:
+        raise NotImplementedError
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        custom = [
+            path(
+                "<uuid:object_id>/decide/<str:decision>/",
+                self.admin_site.admin_view(self.decide_one),
+                name="{}_{}_decide".format(*info),
+            )
+        ]
+        return custom + super().get_urls()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = {
+            **(extra_context or {}),
+            "decisions": self.decisions(request).items(),
+            "decide_url_name": f"admin:{self.opts.app_label}_{self.opts.model_name}_decide",
+        }
+        return super().change_view(request, object_id, form_url, extra)
+
+    def decide_one(self, request: HttpRequest, object_id: Any, decision: str) -> HttpResponse:
+        """The decision page of one object; the reviewer must be able to see what they decide on."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        queryset = self.get_queryset(request).filter(pk=object_id)
+        get_object_or_404(queryset)
+        response = self.decide(request, queryset, decision, single=True)
+        if response is None:
+            opts = self.opts
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]))
+        return response
