@@ -29,14 +29,16 @@ APPLICANT_PII_FIELDS = (
 #: Document fields that identify a person.
 DOCUMENT_PII_FIELDS = ("number",)
 
+#: AML check fields that identify a person: the wallet or transaction a crypto screening was about.
+AML_CHECK_PII_FIELDS = ("address", "tx_hash")
+
 #: Every django_kyc model's fields that identify a person, by model label. Besides the applicant's own data:
-#: what providers send back (payloads and raw webhook bodies carry names, dates of birth, document numbers)
-#: and the wallet a crypto screening was about.
+#: what providers send back (payloads and raw webhook bodies carry names, dates of birth, document numbers).
 PERSONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "django_kyc.applicant": APPLICANT_PII_FIELDS,
     "django_kyc.document": DOCUMENT_PII_FIELDS,
     "django_kyc.verification": ("provider_data",),
-    "django_kyc.amlcheck": ("address", "tx_hash", "provider_data"),
+    "django_kyc.amlcheck": (*AML_CHECK_PII_FIELDS, "provider_data"),
     "django_kyc.webhookevent": ("body",),
 }
 
