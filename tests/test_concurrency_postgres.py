@@ -188,3 +188,52 @@ def test_concurrent_refusals_are_each_counted_once():
     assert counts == {"stale": half, "wrong_method": half}
     assert WebhookRejection.objects.count() == 2
     assert not WebhookEvent.objects.exists()
+
+
+def test_a_risk_raise_committing_during_a_decision_is_seen_by_the_four_eyes_rule(make_applicant, reviewer):
+    """The rule is read under the applicant's lock: a decision that starts while another reviewer is raising
+    the risk level waits for that change, and then needs a second reviewer, instead of slipping through on
+    the level read a moment before."""
+    import time
+
+    from django.db import transaction
+
+    from django_kyc.models import ReviewDecision
+    from django_kyc.services import review, risk
+    from tests.conftest import _user
+    from tests.core_helpers import kyc_settings_with, make_verification
+
+    applicant = make_applicant()
+    verification = make_verification(applicant, VerificationStatus.REVIEW)
+    colleague = _user("colleague", "django_kyc.review_applicant", staff=True)
+    raised, committed_at, outcome = threading.Event(), [0.0], []
+
+    def raise_level() -> None:
+        try:
+            with transaction.atomic():
+                risk.set_risk_level(applicant.pk, "high", Change.by_user(colleague, Source.ADMIN, reason_code="OTHER"))
+                raised.set()
+                time.sleep(0.5)  # the decision below starts meanwhile
+                committed_at[0] = time.monotonic()
+        finally:
+            connection.close()
+
+    def decide() -> None:
+        try:
+            raised.wait(timeout=10)
+            outcome.append(review.decide(verification.pk, "approve", user=reviewer, reason_code="VERIFIED_MANUALLY"))
+            outcome.append(time.monotonic())
+        finally:
+            connection.close()
+
+    with override_settings(DJANGO_KYC=kyc_settings_with(FOUR_EYES=True)):
+        threads = [threading.Thread(target=raise_level), threading.Thread(target=decide)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+    result, decided_at = outcome
+    assert decided_at >= committed_at[0]  # it waited for the lock
+    assert isinstance(result, ReviewDecision)
+    assert result.rule == "risk_level:high"
+    assert Verification.objects.get(pk=verification.pk).status == VerificationStatus.REVIEW

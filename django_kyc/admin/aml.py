@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline, can_view_pii, reasoned_action
+from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline, reasoned_action
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.admin.verification import AgeFilter, AssigneeFilter, assign_to_me, unassign
 from django_kyc.backends import get_backend
@@ -83,14 +83,9 @@ class AmlCheckAdmin(ReadOnlyAdmin):
     exclude = ["next_attempt_at"]
     inlines = [AmlHitInline]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        """Provider payloads and the screened wallet carry personal data: only with the PII permission."""
-        fields = list(super().get_readonly_fields(request, obj))
-        if can_view_pii(request):
-            return fields
-        return [name for name in fields if name not in ("provider_data", "address", "tx_hash")]
-
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        """Only the read-only fields that are visible: provider payloads and the screened wallet carry personal
+        data, which the base admin hides (and refuses to search or filter on) without the PII permission."""
         visible = set(self.get_readonly_fields(request, obj))
         return [name for name in super().get_fields(request, obj) if name in visible]
 

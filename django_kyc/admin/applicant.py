@@ -10,14 +10,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.audit import TIMELINE_COLUMNS
-from django_kyc.admin.base import (
-    APPLICANT_PII_FIELDS,
-    DOCUMENT_PII_FIELDS,
-    HIDDEN,
-    ReadOnlyInline,
-    can_view_pii,
-    without,
-)
+from django_kyc.admin.base import DOCUMENT_PII_FIELDS, HIDDEN, ReadOnlyInline, can_view_pii, without
 from django_kyc.admin.export import ExportAdminMixin
 from django_kyc.admin.retention import (
     ErasureRequestInline,
@@ -25,6 +18,7 @@ from django_kyc.admin.retention import (
     purge_applicants,
     record_erasure_request,
 )
+from django_kyc.admin.risk import RiskAdminMixin, change_risk_level
 from django_kyc.models import AmlCheck, Applicant, AuditEvent, Document, Verification
 
 
@@ -109,7 +103,7 @@ class AuditInline(ReadOnlyInline):
 
 
 @admin.register(Applicant)
-class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
+class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, RiskAdminMixin):
     list_display = ["reference", "full_name", "user", "status", "risk_level", "country", "created_at"]
     list_filter = ["status", "risk_level", "created_at"]
     search_fields = ["reference", "external_id", "email", "last_name", "user__username", "user__email"]
@@ -118,6 +112,7 @@ class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, admin.ModelAdmin):  
         "id",
         "reference",
         "status",
+        "risk_level",  # through the "Change risk level" action and page: audited, and read by four-eyes
         "verified_at",
         "created_at",
         "updated_at",
@@ -125,7 +120,7 @@ class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, admin.ModelAdmin):  
         "retention_until",
         "pii_redacted_at",
     )
-    actions = [record_erasure_request, purge_applicants]
+    actions = [record_erasure_request, purge_applicants, change_risk_level]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
     inlines = [DocumentInline, VerificationInline, AmlCheckInline, ErasureRequestInline, AuditInline]
@@ -152,17 +147,18 @@ class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, admin.ModelAdmin):  
     ]
 
     # Personal data is shown only to reviewers with ``view_applicant_pii``. Without it the fields are left out
-    # of the form (so they can be neither read nor overwritten blind) and of the search, which would otherwise
-    # answer "is there an applicant called ...?".
+    # of the form (so they can be neither read nor overwritten blind), and the base admin keeps them out of
+    # the search and the filters, which would otherwise answer "is there an applicant called ...?".
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         fieldsets = super().get_fieldsets(request, obj)
-        if can_view_pii(request):
+        hidden = tuple(self.hidden_fields(request))
+        if not hidden:
             return fieldsets
         masked, placed = [], False
         for name, options in fieldsets:
             fields = list(options["fields"])
-            kept = without(fields, APPLICANT_PII_FIELDS)
+            kept = without(fields, hidden)
             if len(kept) < len(fields) and not placed:
                 kept.insert(0, "personal_data")
                 placed = True
@@ -174,12 +170,6 @@ class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, admin.ModelAdmin):  
         if can_view_pii(request):
             return list(columns)
         return ["masked_name" if column == "full_name" else column for column in columns]
-
-    def get_search_fields(self, request: HttpRequest) -> list[str]:
-        fields = super().get_search_fields(request)
-        if can_view_pii(request):
-            return list(fields)
-        return [name for name in fields if name.rsplit("__", 1)[-1] not in (*APPLICANT_PII_FIELDS, "email")]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Applicant]:
         """The linked account is displayed on the list and, for read-only reviewers, on the applicant page

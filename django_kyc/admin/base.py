@@ -1,4 +1,5 @@
-"""Shared admin pieces: read-only inlines, a read-only model admin for provider-sourced data, PII masking."""
+"""Shared admin pieces: the personal-data rules every django_kyc admin follows, read-only inlines, a read-only
+model admin for provider-sourced data, and the reasoned two-step page every reviewer action shares."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 
 from django_kyc import pii
 from django_kyc.exceptions import KycError
@@ -20,6 +24,10 @@ __all__ = ["APPLICANT_PII_FIELDS", "DOCUMENT_PII_FIELDS", "HIDDEN", "can_view_pi
 
 HIDDEN = "•••"
 
+#: Bearer credentials (the hosted flow's token and link): no filter or search may reach them, whoever asks,
+#: or a viewer could read them back a character at a time.
+CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {"django_kyc.verification": ("client_token", "client_link")}
+
 
 def can_view_pii(request: HttpRequest) -> bool:
     return pii.can_view_pii(request.user)
@@ -27,6 +35,51 @@ def can_view_pii(request: HttpRequest) -> bool:
 
 def without(fields: Any, hidden: tuple[str, ...]) -> list[Any]:
     return [name for name in fields if name not in hidden]
+
+
+class KycModelAdmin(admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
+    """The base of every django_kyc model admin: personal data only for staff with ``view_applicant_pii``.
+
+    Without the permission, the model's personal fields (:func:`django_kyc.pii.personal_fields`) are left out
+    of its pages and lists, and no query string may reach a personal field of any model, directly or through
+    relations: not a filter (``?last_name__startswith=J``, ``?applicant__email__startswith=j``: 400), not a
+    search field (``?q=``). A field that cannot be read must not be guessable letter by letter either, and for
+    the same reason no one may filter on a credential (:data:`CREDENTIAL_FIELDS`). Sorting (``?o=``) follows
+    the list's columns, which hold no personal field for these users.
+    """
+
+    def hidden_fields(self, request: HttpRequest) -> frozenset[str]:
+        """This model's fields the user may not see (none with the PII permission)."""
+        return frozenset() if can_view_pii(request) else pii.personal_fields(self.model)
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return without(super().get_fields(request, obj), tuple(self.hidden_fields(request)))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        return without(super().get_readonly_fields(request, obj), tuple(self.hidden_fields(request)))
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        return without(super().get_list_display(request), tuple(self.hidden_fields(request)))
+
+    def get_search_fields(self, request: HttpRequest) -> list[str]:
+        # a search field may carry a prefix choosing its lookup: ^startswith, =iexact, @search
+        fields = super().get_search_fields(request)
+        return [name for name in fields if not self.reaches_hidden_field(request, name.lstrip("^=@"))]
+
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest | None = None) -> bool:
+        if self.reaches_hidden_field(request, lookup):
+            return False  # the changelist answers 400 "Filtering by ... not allowed"
+        return bool(super().lookup_allowed(lookup, value, request))
+
+    def reaches_hidden_field(self, request: HttpRequest | None, path: str) -> bool:
+        """Whether a query-string path reaches a credential, or personal data the user may not see."""
+        personal = request is None or not can_view_pii(request)
+        for model, name in pii.path_fields(self.model, path):
+            if name in CREDENTIAL_FIELDS.get(model._meta.label_lower, ()):
+                return True
+            if personal and name in pii.personal_fields(model):
+                return True
+        return False
 
 
 class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg,unused-ignore]
@@ -41,7 +94,7 @@ class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg,unused-ignor
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
+class ReadOnlyAdmin(KycModelAdmin):
     """For rows written only by services (provider data, audit, inbox): viewable, never hand-edited."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -110,3 +163,59 @@ def reasoned_action(
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
     }
     return TemplateResponse(request, "django_kyc/admin/decision.html", context)
+
+
+class DecisionPagesAdmin(KycModelAdmin):
+    """A page per decision on one object (``<pk>/decide/<decision>/``), linked from the object's page.
+
+    It runs the admin's ``decide(request, queryset, decision, single=True)``, the same two-step
+    :func:`reasoned_action` as the list's bulk action, on that one object, and returns to the object's page.
+    ``decisions(request)`` names the decisions the user may take (``{name: label}``).
+    """
+
+    change_form_template = "django_kyc/admin/decisions_change_form.html"
+
+    def decisions(self, request: HttpRequest) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def decide(
+        self, request: HttpRequest, queryset: QuerySet[Any], decision: str, single: bool = False
+    ) -> HttpResponse | None:
+        raise NotImplementedError
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        custom = [
+            path(
+                "<uuid:object_id>/decide/<str:decision>/",
+                self.admin_site.admin_view(self.decide_one),
+                name="{}_{}_decide".format(*info),
+            )
+        ]
+        return custom + super().get_urls()
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra = {
+            **(extra_context or {}),
+            "decisions": self.decisions(request).items(),
+            "decide_url_name": f"admin:{self.opts.app_label}_{self.opts.model_name}_decide",
+        }
+        return super().change_view(request, object_id, form_url, extra)
+
+    def decide_one(self, request: HttpRequest, object_id: Any, decision: str) -> HttpResponse:
+        """The decision page of one object; the reviewer must be able to see what they decide on."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        queryset = self.get_queryset(request).filter(pk=object_id)
+        get_object_or_404(queryset)
+        response = self.decide(request, queryset, decision, single=True)
+        if response is None:
+            opts = self.opts
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]))
+        return response

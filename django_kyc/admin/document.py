@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path
 
-from django_kyc.admin.base import DOCUMENT_PII_FIELDS, ReadOnlyAdmin, ReadOnlyInline, can_view_pii, without
+from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline, can_view_pii
 from django_kyc.models import Document, DocumentFile
 from django_kyc.services.transitions import Change, audit
 from django_kyc.status import Source
@@ -23,16 +23,13 @@ class DocumentFileInline(ReadOnlyInline):
 
 @admin.register(Document)
 class DocumentAdmin(ReadOnlyAdmin):
+    """The document number identifies the person: the base admin shows it only with the PII permission."""
+
     list_display = ["id", "applicant", "type", "issuing_country", "status", "created_at"]
     list_filter = ["type", "status", "created_at"]
     search_fields = ["applicant__reference", "provider_document_id"]
     list_select_related = ["applicant"]
     inlines = [DocumentFileInline]
-
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        """The document number identifies the person: only for reviewers who may see personal data."""
-        fields = super().get_fields(request, obj)
-        return list(fields) if can_view_pii(request) else without(fields, DOCUMENT_PII_FIELDS)
 
     def get_urls(self) -> list[URLPattern]:
         custom = [

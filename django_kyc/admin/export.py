@@ -2,6 +2,10 @@
 
 Exports leave the system, so they need ``export_applicant`` (separate from viewing) and every exported
 applicant gets an audit row. Personal data columns are included only for users who may also view PII.
+
+Applicants type most of what is exported, and the file is opened in a spreadsheet, which runs a cell that
+starts like a formula (``=HYPERLINK(...)`` sends the neighbouring cells wherever it points). Every cell goes
+through :func:`csv_cell`, as OWASP's CSV injection guidance recommends.
 """
 
 from __future__ import annotations
@@ -36,6 +40,24 @@ BASE_COLUMNS = (
 )
 
 
+#: What makes a spreadsheet read a cell as a formula (OWASP's list: = + - @, and tab and carriage return, which
+#: a spreadsheet may drop before reading what follows), with the full-width forms some spreadsheets accept.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(value: Any) -> str:
+    """A value as a cell no spreadsheet runs: one starting with a formula trigger, after any leading spaces
+    or quotes a spreadsheet might skip, gets a leading ``'`` (shown as text, never evaluated).
+
+    A phone number such as ``+44 20 7946 0000`` is exported as ``'+44 20 7946 0000``: the price of never
+    guessing which leading ``+`` or ``-`` is harmless.
+    """
+    text = "" if value is None else str(value)
+    if text.lstrip(" \"'\n\x0b\x0c\xa0").startswith(FORMULA_TRIGGERS) or text.startswith(FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
 def export_columns(user: Any) -> tuple[str, ...]:
     return (*BASE_COLUMNS, *APPLICANT_PII_FIELDS) if can_view_pii(user) else BASE_COLUMNS
 
@@ -47,10 +69,10 @@ def export_csv(user: Any, queryset: QuerySet[Applicant]) -> str:
     columns = export_columns(user)
     applicants = list(queryset.order_by("created_at"))
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)  # every cell quoted, inner quotes doubled (OWASP)
     writer.writerow(columns)
     for applicant in applicants:
-        writer.writerow(["" if getattr(applicant, c) is None else getattr(applicant, c) for c in columns])
+        writer.writerow([csv_cell(getattr(applicant, column)) for column in columns])
     pii = columns != BASE_COLUMNS
     AuditEvent.objects.bulk_create(
         AuditEvent(

@@ -15,7 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from django_kyc.admin.base import ReadOnlyInline
+from django_kyc.admin.base import KycModelAdmin, ReadOnlyInline
 from django_kyc.models import Applicant, ErasureRequest, ErasureSource
 from django_kyc.services import retention
 from django_kyc.services.transitions import Change
@@ -84,7 +84,7 @@ class RetentionAdminMixin:
 
 
 @admin.register(ErasureRequest)
-class ErasureRequestAdmin(admin.ModelAdmin):  # type: ignore[type-arg,unused-ignore]
+class ErasureRequestAdmin(KycModelAdmin):
     """The register: who asked, when, and what became of it. Requests are recorded through the applicant
     action or :func:`~django_kyc.services.retention.request_erasure`, never typed in, so each one is
     evaluated against retention when it is made."""

@@ -9,13 +9,11 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Count, QuerySet, Value
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
-from django.urls import URLPattern, path, reverse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from django_kyc.admin.base import ReadOnlyAdmin, can_view_pii, reasoned_action
+from django_kyc.admin.base import DecisionPagesAdmin, ReadOnlyAdmin, reasoned_action
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.models import AmlHit, ProposalStatus, ReviewDecision, ReviewQueueItem, Verification
 from django_kyc.services import review
@@ -132,7 +130,7 @@ def _decision_action(decision: str) -> Callable[..., Any]:
 
 
 @admin.register(Verification)
-class VerificationAdmin(ReadOnlyAdmin):
+class VerificationAdmin(DecisionPagesAdmin, ReadOnlyAdmin):
     list_display = [
         "id",
         "applicant",
@@ -147,7 +145,6 @@ class VerificationAdmin(ReadOnlyAdmin):
     search_fields = ["id", "applicant__reference", "provider_verification_id", "provider_applicant_id"]
     list_select_related = ["applicant"]
     date_hierarchy = "created_at"
-    change_form_template = "django_kyc/admin/verification_change_form.html"
     actions = [_decision_action(name) for name in DECISION_LABELS]
     readonly_fields = [
         "applicant",
@@ -174,14 +171,13 @@ class VerificationAdmin(ReadOnlyAdmin):
     exclude = ["client_token"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        """The client link is a bearer credential for the hosted flow (only for staff who may act for the
-        applicant); provider payloads carry personal data (only with the PII permission)."""
-        hidden: set[str] = set()
-        if not request.user.has_perm("django_kyc.change_applicant"):
-            hidden.add("client_link")
-        if not can_view_pii(request):
-            hidden.add("provider_data")
-        return [name for name in super().get_readonly_fields(request, obj) if name not in hidden]
+        """The client link is a bearer credential for the hosted flow: only for staff who may act for the
+        applicant. (Provider payloads carry personal data: the base admin hides them without the PII
+        permission.)"""
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.has_perm("django_kyc.change_applicant"):
+            return list(fields)
+        return [name for name in fields if name != "client_link"]
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         visible = set(self.get_readonly_fields(request, obj))
@@ -190,43 +186,8 @@ class VerificationAdmin(ReadOnlyAdmin):
     def has_review_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(review.REVIEW_PERMISSION)
 
-    def get_urls(self) -> list[URLPattern]:
-        info = self.opts.app_label, self.opts.model_name
-        custom = [
-            path(
-                "<uuid:object_id>/decide/<str:decision>/",
-                self.admin_site.admin_view(self.decide_one),
-                name="{}_{}_decide".format(*info),
-            )
-        ]
-        return custom + super().get_urls()
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        extra = {
-            **(extra_context or {}),
-            "decisions": DECISION_LABELS.items() if self.has_review_permission(request) else [],
-            "decide_url_name": f"admin:{self.opts.app_label}_{self.opts.model_name}_decide",
-        }
-        return super().change_view(request, object_id, form_url, extra)
-
-    def decide_one(self, request: HttpRequest, object_id: Any, decision: str) -> HttpResponse:
-        """The decision page of one verification; the reviewer must be able to see what they decide on."""
-        if not self.has_view_or_change_permission(request):
-            raise PermissionDenied
-        queryset = self.get_queryset(request).filter(pk=object_id)
-        get_object_or_404(queryset)
-        response = self.decide(request, queryset, decision, single=True)
-        if response is None:
-            return HttpResponseRedirect(
-                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[object_id])
-            )
-        return response
+    def decisions(self, request: HttpRequest) -> dict[str, Any]:
+        return DECISION_LABELS if self.has_review_permission(request) else {}
 
     def decide(
         self, request: HttpRequest, queryset: QuerySet[Verification], decision: str, single: bool = False

@@ -11,7 +11,9 @@ from django_kyc.services import webhooks
 
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    """The inbox. Bodies are shown only on the detail page; the list never renders them.
+    """The inbox. Bodies are shown only on the detail page, and only to staff who may see personal data
+    (they carry names, dates of birth and document numbers): the base admin's rule, as for provider payloads
+    on the verification page. The list never renders them.
 
     The stored body is bytes (exactly what was authenticated); the page shows it decoded for reading, with
     bytes that do not decode replaced: display only, nothing parses what is shown.
@@ -36,6 +38,11 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     actions = ["reprocess"]
     readonly_fields = ["body_as_text"]
+
+    def hidden_fields(self, request: HttpRequest) -> frozenset[str]:
+        """The decoded body is the body: hidden whenever the stored one is."""
+        hidden = super().hidden_fields(request)
+        return hidden | {"body_as_text"} if "body" in hidden else hidden
 
     @admin.display(description="body")
     def body_as_text(self, obj: WebhookEvent) -> str:

@@ -11,7 +11,7 @@ from django_kyc.api.uploads import CheckedUpload, check_upload
 from django_kyc.backends.registry import is_configured
 from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, DocumentFile, Verification
 from django_kyc.models.document import DocumentSide, DocumentType
-from django_kyc.pii import APPLICANT_PII_FIELDS, DOCUMENT_PII_FIELDS
+from django_kyc.pii import AML_CHECK_PII_FIELDS, APPLICANT_PII_FIELDS, DOCUMENT_PII_FIELDS
 from django_kyc.services import transitions
 from django_kyc.services.transitions import Change
 from django_kyc.status import ApplicantStatus, Source
@@ -288,6 +288,11 @@ class AmlCheckSerializer(serializers.ModelSerializer[AmlCheck]):
             "screened_at",
             "created_at",
         ]
+
+    def to_representation(self, instance: AmlCheck) -> dict[str, Any]:
+        """The screened wallet or transaction identifies the person: blank without ``view_applicant_pii``."""
+        data: dict[str, Any] = super().to_representation(instance)
+        return masked(data, AML_CHECK_PII_FIELDS, self.context, instance.applicant)
 
     def validate_backend(self, value: str) -> str:
         return chosen_backend(value, self.context)

@@ -233,6 +233,7 @@ class ApplicantAmlCheckViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, A
     def get_queryset(self) -> QuerySet[AmlCheck]:
         return (
             AmlCheck.objects.filter(applicant=self.get_applicant())
+            .select_related("applicant")  # the serializer checks who may see the screened wallet
             .prefetch_related(Prefetch("hits", queryset=AmlHit.objects.order_by("-score")))
             .order_by("-created_at")
         )

@@ -52,7 +52,11 @@ class Applicant(models.Model):
         default=ApplicantStatus.UNVERIFIED,
         editable=False,
     )
-    risk_level = models.CharField(_("risk level"), max_length=16, choices=RiskLevel.choices, default=RiskLevel.LOW)
+    # Changed only through django_kyc.services.risk.set_risk_level (audited): the four-eyes rule reads it, so no
+    # form, serializer or bulk action may write it.
+    risk_level = models.CharField(
+        _("risk level"), max_length=16, choices=RiskLevel.choices, default=RiskLevel.LOW, editable=False
+    )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
 
     # Retention (docs/retention.md): records are kept for a period counted from the end of the relationship.

@@ -9,6 +9,7 @@ different reviewer holding ``approve_high_risk`` agrees, and :func:`withdraw` dr
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
@@ -22,7 +23,7 @@ from django_kyc.exceptions import KycError
 from django_kyc.models import AmlHit, Applicant, ProposalStatus, ReviewDecision, Verification
 from django_kyc.queue import enqueue_on_commit
 from django_kyc.reasons import reason_codes
-from django_kyc.services import submission, transitions
+from django_kyc.services import risk, submission, transitions
 from django_kyc.services.transitions import Change
 from django_kyc.status import AmlHitStatus, Source, VerificationStatus
 
@@ -69,12 +70,17 @@ def decide(
     check_reviewer(user, reason_code)
     if Verification.objects.filter(pk=verification_id, applicant__user_id=user.pk or 0).exists():
         raise PermissionDenied("Reviewers cannot decide on their own verification.")
-    verification = Verification.objects.select_related("applicant").get(pk=verification_id)
-    rule = four_eyes_rule(verification.applicant)
-    if rule:
-        return _propose(verification, None, decision, user, reason_code, comment, rule, source)
-    change = Change.by_user(user, source, reason=comment, reason_code=reason_code)
-    return _apply_verification_decision(verification_id, decision, change)
+    with transaction.atomic():
+        # The rule is read under the locks its inputs are written under (the verification's, then the
+        # applicant's: the order every status change takes them in), so a risk change cannot slip in between
+        # the rule and the decision.
+        verification = transitions.lock_verification(verification_id)
+        applicant = Applicant.objects.select_for_update().get(pk=verification.applicant_id)
+        rule = four_eyes_rule(applicant, since=verification.created_at, decider=user)
+        if rule:
+            return _propose(verification, None, decision, user, reason_code, comment, rule, source)
+        change = Change.by_user(user, source, reason=comment, reason_code=reason_code)
+        return _apply_verification_decision(verification_id, decision, change)
 
 
 def _apply_verification_decision(verification_id: Any, decision: str, change: Change) -> Verification:
@@ -104,31 +110,52 @@ def decide_hit(
     if resolution not in HIT_RESOLUTIONS:
         raise ValidationError({"resolution": f"Unknown resolution {resolution!r}."})
     check_reviewer(user, reason_code)
-    hit = AmlHit.objects.select_related("aml_check__applicant").get(pk=hit_id)
-    applicant = hit.aml_check.applicant
-    if applicant.user_id is not None and applicant.user_id == user.pk:
-        raise PermissionDenied("Reviewers cannot resolve hits on their own applicant.")
-    if hit.status != AmlHitStatus.OPEN:
-        raise ValidationError({"resolution": "This hit is already resolved."})
-    rule = four_eyes_rule(applicant)
-    if rule:
-        return _propose(None, hit, resolution, user, reason_code, comment, rule, source)
-    return aml.resolve_hit(hit_id, resolution, user=user, reason_code=reason_code, comment=comment, source=source)
+    with transaction.atomic():
+        # the hit (and its check), then the applicant: the order resolving a hit takes them in (see decide)
+        hit = AmlHit.objects.select_for_update().select_related("aml_check").get(pk=hit_id)
+        applicant = Applicant.objects.select_for_update().get(pk=hit.aml_check.applicant_id)
+        if applicant.user_id is not None and applicant.user_id == user.pk:
+            raise PermissionDenied("Reviewers cannot resolve hits on their own applicant.")
+        if hit.status != AmlHitStatus.OPEN:
+            raise ValidationError({"resolution": "This hit is already resolved."})
+        rule = four_eyes_rule(applicant, since=hit.aml_check.created_at, decider=user)
+        if rule:
+            return _propose(None, hit, resolution, user, reason_code, comment, rule, source)
+        return aml.resolve_hit(hit_id, resolution, user=user, reason_code=reason_code, comment=comment, source=source)
 
 
 # --- four-eyes -------------------------------------------------------------------------------------------
 
 
-def four_eyes_rule(applicant: Applicant) -> str:
+def four_eyes_rule(
+    applicant: Applicant,
+    *,
+    since: datetime | None = None,
+    decider: AbstractBaseUser | AnonymousUser | None = None,
+) -> str:
     """Why a decision on this applicant needs a second reviewer (the rule's name), or ``""`` when it does not.
 
     Checked in order: the risk level, AML hits (open or confirmed, not dismissed) whose topics are listed,
     then the site's own rule. The first that applies is recorded on the proposal, so auditors see why.
+
+    The risk level is not only today's: a level listed in ``FOUR_EYES_RISK_LEVELS`` still counts when the
+    ``decider`` lowered it themselves (at any time: ``risk_lowered_by_decider``), or when the applicant had it
+    at any moment ``since`` the item under decision was opened (``risk_level_since_opened``). Otherwise the
+    reviewer about to decide could switch the policy off by lowering the level first.
     """
     if not kyc_settings.FOUR_EYES:
         return ""
-    if applicant.risk_level in set(kyc_settings.FOUR_EYES_RISK_LEVELS):
+    risky = set(kyc_settings.FOUR_EYES_RISK_LEVELS)
+    if applicant.risk_level in risky:
         return f"risk_level:{applicant.risk_level}"
+    if since is not None:
+        earlier = risk.history(applicant.pk, since=since, decider=decider)
+        for name, levels in (
+            ("risk_lowered_by_decider", earlier.left_by_decider),
+            ("risk_level_since_opened", earlier.held_since),
+        ):
+            if levels & risky:
+                return f"{name}:{risk.highest(levels & risky)}"
     wanted = {str(topic).lower() for topic in kyc_settings.FOUR_EYES_AML_TOPICS}
     if wanted:
         hit_topics = AmlHit.objects.filter(

@@ -196,6 +196,34 @@ def test_status_cannot_be_set_by_patch(api: APIClient, user: User, make_applican
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_risk_level_cannot_be_set_through_the_api_even_by_staff_who_may_change_applicants(
+    make_applicant: Any, client_for: Callable[[User | None], APIClient], method: str
+) -> None:
+    """The four-eyes rule reads the risk level: only the audited risk service writes it, never the API."""
+    from tests.conftest import _user
+
+    editor = _user(
+        "editor", "django_kyc.view_applicant", "django_kyc.change_applicant", "django_kyc.review_applicant", staff=True
+    )
+    applicant = make_applicant(risk_level="high")
+    body = {"country": "FR", "risk_level": "low"}
+    response = getattr(client_for(editor), method)(f"{URL}{applicant.pk}/", body, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["risk_level"] == "high"
+    applicant.refresh_from_db()
+    assert (applicant.country, applicant.risk_level) == ("FR", "high")  # the write went through, but not that
+    assert not AuditEvent.objects.filter(applicant=applicant, action="risk_changed").exists()
+
+
+@pytest.mark.django_db
+def test_risk_level_cannot_be_chosen_on_creation(api: APIClient) -> None:
+    response = api.post(URL, {"last_name": "Doe", "risk_level": "prohibited"}, format="json")
+    assert response.status_code == 201, response.content
+    assert Applicant.objects.get(pk=response.json()["id"]).risk_level == "low"
+
+
+@pytest.mark.django_db
 def test_malformed_json_is_a_400_not_a_500(api: APIClient) -> None:
     response = api.generic("POST", URL, "{not json", content_type="application/json")
     assert response.status_code == 400

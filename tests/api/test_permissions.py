@@ -334,6 +334,29 @@ def test_personal_data_needs_the_pii_permission_unless_it_is_your_own(
 
 
 @pytest.mark.django_db
+def test_a_screened_wallet_needs_the_pii_permission_unless_it_is_your_own(
+    world: World, make_user: Callable[..., User]
+) -> None:
+    """The admin hides the wallet and transaction a screening was about from staff without
+    ``view_applicant_pii`` (``django_kyc.pii.PERSONAL_FIELDS``); the API follows the same rule."""
+    from django_kyc.models import AmlCheck
+
+    AmlCheck.objects.filter(pk=world.aml_check.pk).update(address="0xWalletOfTheOwner", tx_hash="0xTxOfTheOwner")
+    world.users["trusted"] = make_user(
+        "trusted", "django_kyc.view_applicant", "django_kyc.view_applicant_pii", staff=True
+    )
+    for role, visible in (("owner", True), ("trusted", True), ("viewer", False), ("editor", False)):
+        client = world.client(role)
+        detail = client.get(f"/kyc/api/aml-checks/{world.aml_check.pk}/").json()
+        listed = client.get(f"/kyc/api/applicants/{world.applicant.pk}/aml-checks/").json()["results"][0]
+        for data in (detail, listed):
+            assert (data["address"], data["tx_hash"]) == (
+                ("0xWalletOfTheOwner", "0xTxOfTheOwner") if visible else ("", "")
+            ), role
+            assert data["status"] == world.aml_check.status
+
+
+@pytest.mark.django_db
 def test_staff_without_the_pii_permission_cannot_overwrite_personal_data(world: World) -> None:
     _cancel_active(world)  # editable again
     url = f"/kyc/api/applicants/{world.applicant.pk}/"
