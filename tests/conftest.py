@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
@@ -50,6 +51,21 @@ def _fresh_backends() -> Iterator[None]:
     registry.clear_cache()
     yield
     registry.clear_cache()
+
+
+@pytest.fixture
+def document_storage_as() -> Iterator[Callable[[Storage], Storage]]:
+    """Put another storage under ``DocumentFile.file`` for one test, as a site's ``DOCUMENT_STORAGE`` would be
+    (Django calls a field's storage callable once, when the model is loaded)."""
+    field = DocumentFile._meta.get_field("file")
+    original = field.storage  # type: ignore[attr-defined]
+
+    def use(storage: Storage) -> Storage:
+        field.storage = storage  # type: ignore[attr-defined]
+        return storage
+
+    yield use
+    field.storage = original  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -88,9 +88,12 @@ def test_good_upload_is_stored_privately_under_a_random_name(
 
     row = DocumentFile.objects.get(pk=described["id"])
     assert row.content_type == detected
-    path = Path(row.file.path).resolve()
+    path = (STORAGE_ROOT / row.file.name).resolve()
     assert path.is_relative_to(STORAGE_ROOT)
-    assert path.read_bytes() == content
+    at_rest = path.read_bytes()
+    assert content not in at_rest  # encrypted at rest ...
+    with row.file.open("rb") as handle:  # ... and the plaintext through the storage
+        assert handle.read() == content
     assert path.suffix == extension
     stem = Path(client_name).stem.lower()
     assert stem not in row.file.name.lower()
