@@ -50,7 +50,8 @@ DEFAULTS: dict[str, Any] = {
     # Document files are encrypted with ENCRYPTION_KEYS on whatever storage this factory returns (a dotted
     # path or a callable returning a Django Storage, e.g. the site's S3 storage): it only ever gets ciphertext.
     "DOCUMENT_STORAGE": "django_kyc.storage.default_document_storage",
-    # The default storage's directory (files 0600, directories 0700). None: <BASE_DIR or cwd>/private/kyc-documents
+    # The default storage's directory (files 0600, directories 0700; system check E030 tests that it can be
+    # created and written). None: <BASE_DIR or cwd>/private/kyc-documents
     "DOCUMENT_STORAGE_LOCATION": None,
     # API.
     "API_AUTHENTICATION_CLASSES": None,  # None: the project's REST_FRAMEWORK default

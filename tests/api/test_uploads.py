@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.files.storage import InMemoryStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from rest_framework.test import APIClient
 
 from django_kyc.models import Applicant, AuditEvent, Document, DocumentFile
+from django_kyc.storage import PrivateFileSystemStorage, document_storage
 from tests.conftest import PDF_BYTES, make_png
 
 #: The start of a real JFIF file (SOI, APP0 "JFIF", a quantisation table header) and the end marker.
@@ -243,3 +245,61 @@ def test_json_body_is_a_415_json_error(post: Callable[..., Any]) -> None:
     response = post({"type": "passport"}, format="json")
     assert response.status_code == 415
     assert "detail" in response.json()
+
+
+# --- storage failures ---------------------------------------------------------------------------------------
+
+
+class SecondSaveFails(InMemoryStorage):
+    """Saves the front side, then fails on the back side: a remote store that went away mid-request."""
+
+    saves = 0
+
+    def _save(self, name: str, content: Any) -> str:
+        self.saves += 1
+        if self.saves > 1:
+            raise ConnectionError("the object store is unreachable")
+        return str(super()._save(name, content))
+
+    def everything(self) -> list[str]:
+        if not self.exists("documents"):
+            return []
+        return [name for folder in self.listdir("documents")[0] for name in self.listdir(f"documents/{folder}")[1]]
+
+
+@pytest.mark.django_db
+def test_a_storage_location_that_cannot_be_written_is_a_503_and_keeps_nothing(
+    post: Callable[..., Any], tmp_path: Path, document_storage_as: Callable[[Any], Any]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"")
+    with override_settings(
+        DJANGO_KYC={
+            **settings.DJANGO_KYC,
+            "DOCUMENT_STORAGE": lambda: PrivateFileSystemStorage(location=str(blocker / "documents")),
+        }
+    ):
+        document_storage_as(document_storage())
+    response = post({"type": "passport", "file": upload(make_png())}, format="multipart")
+    assert response.status_code == 503
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "The document could not be stored; nothing was kept. Try again later."}
+    assert not Document.objects.exists()
+    assert not DocumentFile.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_storage_failure_on_the_back_side_removes_the_front_side(
+    post: Callable[..., Any], document_storage_as: Callable[[Any], Any]
+) -> None:
+    inner = SecondSaveFails()
+    with override_settings(DJANGO_KYC={**settings.DJANGO_KYC, "DOCUMENT_STORAGE": lambda: inner}):
+        document_storage_as(document_storage())
+    response = post(
+        {"type": "id_card", "file": upload(make_png()), "back_file": upload(make_png(3, 3))}, format="multipart"
+    )
+    assert response.status_code == 503
+    assert not Document.objects.exists()
+    assert not AuditEvent.objects.filter(action="uploaded").exists()
+    assert inner.saves == 2
+    assert inner.everything() == []
