@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError
 from rest_framework.exceptions import ValidationError
 
-from django_kyc.api.image_size import UnreadableImage, declared_size
+from django_kyc.api.image_size import READERS, UnreadableImage, declared_size
 from django_kyc.conf import kyc_settings
 
 EXTENSIONS = {
@@ -76,6 +76,8 @@ def check_upload(upload: UploadedFile) -> CheckedUpload:
 
 def check_image(upload: UploadedFile, content_type: str) -> None:
     """Refuse an image whose declared size exceeds ``MAX_IMAGE_DIMENSION`` or ``MAX_IMAGE_PIXELS``."""
+    if content_type not in READERS:  # a type the site allowed that we cannot measure: refused, not waved through
+        raise ValidationError(f"The size of {content_type} images cannot be checked, so they are not accepted.")
     upload.seek(0)
     try:
         width, height = declared_size(upload.read(), content_type)

@@ -314,6 +314,13 @@ def test_image_limits_come_from_settings(post: Callable[..., Any]) -> None:
 
 
 @pytest.mark.django_db
+def test_an_image_type_whose_size_cannot_be_checked_is_refused(post: Callable[..., Any]) -> None:
+    gif = b"GIF89a" + (4).to_bytes(2, "little") * 2 + b"\x00" * 32
+    with override_settings(DJANGO_KYC={**settings.DJANGO_KYC, "ALLOWED_UPLOAD_TYPES": ["image/png", "image/gif"]}):
+        assert refused(post, gif) == "The size of image/gif images cannot be checked, so they are not accepted."
+
+
+@pytest.mark.django_db
 def test_none_turns_a_limit_off(post: Callable[..., Any]) -> None:
     unlimited = {"MAX_IMAGE_PIXELS": None, "MAX_IMAGE_DIMENSION": None, "MAX_PDF_PAGES": None}
     with override_settings(DJANGO_KYC={**settings.DJANGO_KYC, **unlimited}):
