@@ -26,6 +26,7 @@ from django.apps import apps
 from django.db import connection, models
 from django.utils import timezone
 
+from django_kyc import file_encryption
 from django_kyc.crypto import blind_index, encrypt_str
 from django_kyc.models import (
     AmlCheck,
@@ -218,6 +219,9 @@ def seed_decided(count: int, *, storage: Path | None, ended_years_ago: float = 7
     purge (every applicant is due) work on.
     """
     now = timezone.now()
+    # stored as the document storage stores it: encrypted (one ciphertext for every copy of the same tiny
+    # image; the purge only deletes them)
+    encrypted_png = b"".join(file_encryption.encrypt([PNG_BYTES])) if storage is not None else b""
     ended = now - timedelta(days=round(365.25 * ended_years_ago))
     retention_until = ended.replace(year=ended.year + 5)
     applicants: list[dict[str, Any]] = []
@@ -277,8 +281,8 @@ def seed_decided(count: int, *, storage: Path | None, ended_years_ago: float = 7
         name = f"documents/{n % 256:02x}/{uuid.uuid4().hex}.png"
         if storage is not None:
             path = storage / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(PNG_BYTES)
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            path.write_bytes(encrypted_png)
         files.append(
             {
                 "document_id": document_id,

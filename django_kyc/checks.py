@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -192,3 +195,52 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             )
         )
     return messages
+
+
+@register(Tags.files)
+def check_document_storage(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The default document directory must be creatable and writable, or the first upload fails.
+
+    Only for the default storage: a storage the site supplies (S3 and the like) is the site's to check. An
+    existing directory is tested by creating an unnamed temporary file in it (truthful for root, read-only
+    mounts and ACLs alike); a missing one is not created here, its nearest existing parent is checked instead.
+    """
+    from django_kyc.storage import LOCATION_SETTING, default_storage_location, uses_default_storage
+
+    if not uses_default_storage():
+        return []
+    location = default_storage_location()
+    problem = _location_problem(location)
+    if problem is None:
+        return []
+    return [
+        Error(
+            f"{LOCATION_SETTING} ({location}) {problem}, so document uploads would fail.",
+            hint=(
+                f"Set {LOCATION_SETTING} to a directory that the user running the web and worker processes can "
+                "create and write, outside MEDIA_ROOT and anything the web server serves (it is created with "
+                'mode 0700), or set DJANGO_KYC["DOCUMENT_STORAGE"] to a storage of your own.'
+            ),
+            id="django_kyc.E030",
+        )
+    ]
+
+
+def _location_problem(location: Path) -> str | None:
+    """What stops documents from being stored under ``location``, or ``None``."""
+    try:
+        if location.exists():
+            if not location.is_dir():
+                return "is not a directory"
+            with tempfile.TemporaryFile(dir=location):
+                return None
+        parent = location.parent
+        while not parent.exists():
+            parent = parent.parent
+    except OSError as exc:
+        return f"cannot be written ({exc.strerror or exc})"
+    if not parent.is_dir():
+        return f"cannot be created: {parent} is not a directory"
+    if not os.access(parent, os.W_OK | os.X_OK):
+        return f"cannot be created: {parent} is not writable"
+    return None

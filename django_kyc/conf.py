@@ -47,8 +47,17 @@ DEFAULTS: dict[str, Any] = {
     # Uploads.
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "ALLOWED_UPLOAD_TYPES": ["image/jpeg", "image/png", "image/webp", "application/pdf"],
+    # Declared image size (read from the header, nothing decoded) and PDF page count, checked at upload;
+    # an upload over a limit is a 400 that names it. None turns a limit off.
+    "MAX_IMAGE_DIMENSION": 12_000,  # pixels on the longer side
+    "MAX_IMAGE_PIXELS": 50_000_000,  # width * height
+    "MAX_PDF_PAGES": 20,
+    # Document files are encrypted with ENCRYPTION_KEYS on whatever storage this factory returns (a dotted
+    # path or a callable returning a Django Storage, e.g. the site's S3 storage): it only ever gets ciphertext.
     "DOCUMENT_STORAGE": "django_kyc.storage.default_document_storage",
-    "DOCUMENT_STORAGE_LOCATION": None,  # None: <BASE_DIR or cwd>/private/kyc-documents
+    # The default storage's directory (files 0600, directories 0700; system check E030 tests that it can be
+    # created and written). None: <BASE_DIR or cwd>/private/kyc-documents
+    "DOCUMENT_STORAGE_LOCATION": None,
     # API.
     "API_AUTHENTICATION_CLASSES": None,  # None: the project's REST_FRAMEWORK default
     "API_PAGE_SIZE": 25,

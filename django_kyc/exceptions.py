@@ -119,3 +119,17 @@ class InvalidTransition(KycError):
 
 class VerificationConflict(KycError):
     """The applicant already has a verification in progress."""
+
+
+class DocumentIntegrityError(KycError):
+    """An encrypted document file failed authentication: altered, cut short or corrupted at rest.
+
+    Raised instead of returning any byte that was not written together; the message names no personal data.
+    """
+
+
+class DocumentStorageError(KycError):
+    """The document storage failed to save a file (disk full, directory not writable, remote store down).
+
+    A fault on the site's side, not the client's: the API answers 503 and keeps nothing half-stored.
+    """

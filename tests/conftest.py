@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Permission, User
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from pypdf import PdfWriter
 from rest_framework.test import APIClient
 
 from django_kyc.backends import registry
@@ -28,21 +30,33 @@ def require_service(name: str, available: bool, detail: str = "") -> None:
     pytest.skip(message)
 
 
-def make_png(width: int = 2, height: int = 2) -> bytes:
-    """A real, minimal PNG, so content sniffing sees a genuine image."""
+def make_png(width: int = 2, height: int = 2, raw: bytes | None = None) -> bytes:
+    """A real, minimal PNG, so content sniffing sees a genuine image.
+
+    ``raw`` replaces the pixel rows: a few bytes with a huge ``width`` and ``height`` make a file whose header
+    declares an enormous image that no one could decode (a decompression bomb, for the upload checks).
+    """
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 
-    raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    if raw is None:
+        raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
-PDF_BYTES = (
-    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
-    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-)
+def make_pdf(pages: int = 1) -> bytes:
+    """A real PDF of blank pages (uploads count a PDF's pages, so it must be readable)."""
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+PDF_BYTES = make_pdf()
 
 
 @pytest.fixture(autouse=True)
@@ -50,6 +64,21 @@ def _fresh_backends() -> Iterator[None]:
     registry.clear_cache()
     yield
     registry.clear_cache()
+
+
+@pytest.fixture
+def document_storage_as() -> Iterator[Callable[[Storage], Storage]]:
+    """Put another storage under ``DocumentFile.file`` for one test, as a site's ``DOCUMENT_STORAGE`` would be
+    (Django calls a field's storage callable once, when the model is loaded)."""
+    field = DocumentFile._meta.get_field("file")
+    original = field.storage  # type: ignore[attr-defined]
+
+    def use(storage: Storage) -> Storage:
+        field.storage = storage  # type: ignore[attr-defined]
+        return storage
+
+    yield use
+    field.storage = original  # type: ignore[attr-defined]
 
 
 @pytest.fixture

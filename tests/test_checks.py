@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from django.conf import settings
-from django.core.checks import Error
+from django.core.checks import Error, run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
@@ -177,3 +178,57 @@ def test_a_backends_own_timeouts_must_fit_in_the_task_timeout(options: dict[str,
     assert [m.id for m in messages] == (["django_kyc.W004"] if warned else [])
     if warned:
         assert 'DJANGO_KYC["BACKENDS"]["slow"]' in messages[0].msg
+
+
+# --- document storage -------------------------------------------------------------------------------------
+
+
+def storage_messages(**changes: Any) -> list[Any]:
+    """What ``manage.py check`` reports about the document storage (the ``files`` tag, django_kyc's only)."""
+    with override_settings(DJANGO_KYC=kyc_settings_with(**changes)):
+        return [message for message in run_checks(tags=["files"]) if message.id.startswith("django_kyc.")]
+
+
+def test_the_suite_storage_location_passes() -> None:
+    assert storage_messages() == []
+
+
+def test_a_missing_location_that_can_be_created_passes_and_is_not_created(tmp_path: Path) -> None:
+    location = tmp_path / "private" / "kyc-documents"
+    assert storage_messages(DOCUMENT_STORAGE_LOCATION=str(location)) == []
+    assert not (tmp_path / "private").exists()
+
+
+@pytest.mark.parametrize(
+    ("layout", "problem"),
+    [
+        ("location-is-a-file", "is not a directory"),
+        ("parent-is-a-file", "cannot be created: {tmp}/blocker is not a directory"),
+        ("not-writable", "cannot be written"),
+    ],
+)
+def test_a_location_that_cannot_be_created_or_written_is_an_error(tmp_path: Path, layout: str, problem: str) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_bytes(b"")
+    location = {
+        "location-is-a-file": blocker,
+        "parent-is-a-file": blocker / "kyc-documents",
+        "not-writable": Path("/proc/self"),  # a directory no process may create files in, root included
+    }[layout]
+    [message] = storage_messages(DOCUMENT_STORAGE_LOCATION=str(location))
+    assert isinstance(message, Error)
+    assert message.id == "django_kyc.E030"
+    assert message.msg.startswith(f'DJANGO_KYC["DOCUMENT_STORAGE_LOCATION"] ({location}) ')
+    assert problem.format(tmp=tmp_path) in message.msg
+    assert "uploads would fail" in message.msg
+    assert 'DJANGO_KYC["DOCUMENT_STORAGE_LOCATION"]' in message.hint
+    assert "0700" in message.hint
+
+
+def test_a_storage_the_site_supplies_is_not_checked_here(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_bytes(b"")
+    messages = storage_messages(
+        DOCUMENT_STORAGE="django.core.files.storage.InMemoryStorage", DOCUMENT_STORAGE_LOCATION=str(blocker)
+    )
+    assert messages == []

@@ -1,17 +1,23 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponseServerError
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path
 
 from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline, can_view_pii
+from django_kyc.crypto import DecryptionError
+from django_kyc.exceptions import DocumentIntegrityError
 from django_kyc.models import Document, DocumentFile
 from django_kyc.services.transitions import Change, audit
 from django_kyc.status import Source
+
+logger = logging.getLogger("django_kyc.admin")
 
 
 class DocumentFileInline(ReadOnlyInline):
@@ -41,9 +47,14 @@ class DocumentAdmin(ReadOnlyAdmin):
         ]
         return custom + super().get_urls()
 
-    def file_view(self, request: HttpRequest, file_id: Any) -> FileResponse:
+    def file_view(self, request: HttpRequest, file_id: Any) -> HttpResponseBase:
         """Stream a document file to a reviewer who may view documents AND personal data (an ID scan is the
-        most personal data there is); every access is audited."""
+        most personal data there is); every access is audited.
+
+        The storage decrypts on the way out, authenticating each chunk before it is sent: a file altered at
+        rest fails at open (a 500 that says so) or, if only a later chunk was altered, ends the response
+        early; it is never shown wrong.
+        """
         if not (request.user.has_perm("django_kyc.view_document") and can_view_pii(request)):
             raise PermissionDenied
         row = get_object_or_404(DocumentFile.objects.select_related("document"), pk=file_id)
@@ -52,6 +63,10 @@ class DocumentAdmin(ReadOnlyAdmin):
         except FileNotFoundError as exc:
             # gone from storage (purged, or lost): a 404, and no audit row claiming someone saw it
             raise Http404("The file is no longer stored.") from exc
+        except (DecryptionError, DocumentIntegrityError) as exc:
+            # a removed key or an altered file: say so, show nothing, and audit no view that did not happen
+            logger.error("Document file %s cannot be decrypted: %s", row.pk, exc)
+            return HttpResponseServerError(f"This file cannot be shown. {exc}", content_type="text/plain")
         audit(
             Change.by_user(request.user, Source.ADMIN),
             obj=row.document,
@@ -60,6 +75,8 @@ class DocumentAdmin(ReadOnlyAdmin):
             data={"file": str(row.pk)},
         )
         response = FileResponse(handle, content_type=row.content_type)
+        # the plaintext's length: FileResponse cannot measure a decrypting stream (nor guess it from a path)
+        response["Content-Length"] = str(handle.size)
         response["Content-Disposition"] = f'inline; filename="document-{row.pk}"'
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"

@@ -23,6 +23,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from django_kyc.conf import DEFAULTS, kyc_settings
 from django_kyc.exceptions import (
+    DocumentStorageError,
     InvalidTransition,
     KycConfigurationError,
     ProviderError,
@@ -51,6 +52,12 @@ class NotConfigured(APIException):
     default_code = "not_configured"
 
 
+class StorageUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The document could not be stored; nothing was kept. Try again later."
+    default_code = "storage_unavailable"
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Map domain errors to clear 4xx responses; everything else goes to DRF's handler."""
     mapped: APIException | None = None
@@ -63,6 +70,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # The site's mistake, not the client's: log it with the key it names, answer without internals.
         logger.error("django-kyc is misconfigured: %s", exc, exc_info=exc)
         mapped = NotConfigured()
+    elif isinstance(exc, DocumentStorageError):
+        # a fault on the site's side (disk, permissions, the remote store): logged for the site, a 503 here
+        logger.error("Document storage failed: %s", exc, exc_info=exc)
+        mapped = StorageUnavailable()
     elif isinstance(exc, ProviderError):
         mapped = ProviderUnavailable() if exc.transient else Conflict(exc.message)
     elif isinstance(exc, DjangoValidationError):

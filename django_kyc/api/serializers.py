@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.files.base import File
@@ -15,6 +16,8 @@ from django_kyc.pii import AML_CHECK_PII_FIELDS, APPLICANT_PII_FIELDS, DOCUMENT_
 from django_kyc.services import transitions
 from django_kyc.services.transitions import Change
 from django_kyc.status import ApplicantStatus, Source
+
+logger = logging.getLogger("django_kyc.api")
 
 
 def country_code(value: str) -> str:
@@ -172,30 +175,42 @@ class DocumentSerializer(serializers.ModelSerializer[Document]):
         back: CheckedUpload | None = validated_data.pop("back_file", None)
         applicant: Applicant = self.context["applicant"]
         request = self.context["request"]
-        with transaction.atomic():
-            document = Document.objects.create(applicant=applicant, **validated_data)
-            for side, upload in (
-                (DocumentSide.FRONT if back else DocumentSide.SINGLE, front),
-                (DocumentSide.BACK, back),
-            ):
-                if upload is None:
-                    continue
-                row = DocumentFile(
-                    document=document,
-                    side=side,
-                    sha256=upload.sha256,
-                    content_type=upload.content_type,
-                    size=upload.size,
+        stored: list[DocumentFile] = []
+        try:
+            with transaction.atomic():
+                document = Document.objects.create(applicant=applicant, **validated_data)
+                for side, upload in (
+                    (DocumentSide.FRONT if back else DocumentSide.SINGLE, front),
+                    (DocumentSide.BACK, back),
+                ):
+                    if upload is None:
+                        continue
+                    row = DocumentFile(
+                        document=document,
+                        side=side,
+                        sha256=upload.sha256,
+                        content_type=upload.content_type,
+                        size=upload.size,
+                    )
+                    row.file.save(upload.storage_name, upload.file, save=False)
+                    stored.append(row)
+                    row.save()
+                transitions.audit(
+                    Change.by_user(request.user, Source.API),
+                    obj=document,
+                    applicant_id=applicant.pk,
+                    action="uploaded",
+                    to_status=document.status,
                 )
-                row.file.save(upload.storage_name, upload.file, save=False)
-                row.save()
-            transitions.audit(
-                Change.by_user(request.user, Source.API),
-                obj=document,
-                applicant_id=applicant.pk,
-                action="uploaded",
-                to_status=document.status,
-            )
+        except Exception:
+            # the rows are rolled back; the files saved before the failure must go too (a storage failure
+            # is answered 503 by the exception handler, with nothing half-stored)
+            for row in stored:
+                try:
+                    row.file.storage.delete(row.file.name)
+                except Exception:
+                    logger.warning("Could not delete document file %s after a failed upload", row.pk, exc_info=True)
+            raise
         return document
 
 

@@ -1,7 +1,13 @@
-"""Upload validation: size limits and file types detected from the content's magic bytes.
+"""Upload validation: size limits, file types detected from the content's magic bytes, and what the content
+declares (an image's dimensions, a PDF's page count).
 
 The client's file name and ``Content-Type`` are never trusted; the stored file gets a random name with the
 extension of the type we detected.
+
+Dimensions come from the image's header (:mod:`django_kyc.api.image_size`), without decoding a pixel, so a
+PNG that declares 50000x50000 pixels costs a few bytes to refuse, not gigabytes to find out. Page counts come
+from pypdf, which walks the page tree with its own bounds. Both parse bytes from the internet, so any failure
+means one thing to the client: the file cannot be read (a 400, never a 500).
 """
 
 from __future__ import annotations
@@ -12,8 +18,11 @@ from dataclasses import dataclass
 import filetype
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from pypdf import PdfReader
+from pypdf.errors import FileNotDecryptedError
 from rest_framework.exceptions import ValidationError
 
+from django_kyc.api.image_size import READERS, UnreadableImage, declared_size
 from django_kyc.conf import kyc_settings
 
 EXTENSIONS = {
@@ -53,9 +62,52 @@ def check_upload(upload: UploadedFile) -> CheckedUpload:
             f"Unsupported file content; allowed types are {', '.join(allowed)} (detected from the content, "
             "not the file name)."
         )
+    if kind.mime == "application/pdf":
+        check_pdf(upload)
+    elif kind.mime.startswith("image/"):
+        check_image(upload, kind.mime)
     digest = hashlib.sha256()
     upload.seek(0)
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
     return CheckedUpload(file=upload, content_type=kind.mime, sha256=digest.hexdigest(), size=size)
+
+
+def check_image(upload: UploadedFile, content_type: str) -> None:
+    """Refuse an image whose declared size exceeds ``MAX_IMAGE_DIMENSION`` or ``MAX_IMAGE_PIXELS``."""
+    if content_type not in READERS:  # a type the site allowed that we cannot measure: refused, not waved through
+        raise ValidationError(f"The size of {content_type} images cannot be checked, so they are not accepted.")
+    upload.seek(0)
+    try:
+        width, height = declared_size(upload.read(), content_type)
+    except UnreadableImage as exc:
+        raise ValidationError("The image cannot be read: it is damaged or incomplete.") from exc
+    finally:
+        upload.seek(0)
+    side = kyc_settings.MAX_IMAGE_DIMENSION
+    if side is not None and max(width, height) > int(side):
+        raise ValidationError(
+            f"The image is {width}x{height} pixels; at most {int(side)} pixels on a side are accepted."
+        )
+    pixels = kyc_settings.MAX_IMAGE_PIXELS
+    if pixels is not None and width * height > int(pixels):
+        raise ValidationError(
+            f"The image is {width}x{height} = {width * height:,} pixels; at most {int(pixels):,} are accepted."
+        )
+
+
+def check_pdf(upload: UploadedFile) -> None:
+    """Refuse a PDF that cannot be read, is password-protected, or has more than ``MAX_PDF_PAGES`` pages."""
+    upload.seek(0)
+    try:
+        pages = len(PdfReader(upload).pages)
+    except FileNotDecryptedError as exc:
+        raise ValidationError("The PDF is password-protected; upload it without a password.") from exc
+    except Exception as exc:  # any parser failure on untrusted bytes means the same thing
+        raise ValidationError("The PDF cannot be read: it is damaged or incomplete.") from exc
+    finally:
+        upload.seek(0)
+    limit = kyc_settings.MAX_PDF_PAGES
+    if limit is not None and pages > int(limit):
+        raise ValidationError(f"The PDF has {pages} pages; at most {int(limit)} are accepted.")

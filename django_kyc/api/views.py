@@ -41,6 +41,9 @@ ERRORS = {
 }
 READ_ERRORS = {code: ERRORS[code] for code in (401, 403, 404)}
 CONFLICT = OpenApiResponse(ErrorSerializer, description="Conflicts with the current state.")
+STORAGE_UNAVAILABLE = OpenApiResponse(
+    ErrorSerializer, description="The document storage failed; nothing was kept. Try again later."
+)
 
 
 def extend_schema(**kwargs: Any) -> Callable[[Any], Any]:
@@ -146,11 +149,12 @@ class ApplicantChildViewSet(KycViewSet):
     list=extend_schema(responses=with_errors(DocumentSerializer(many=True), 401, 403, 404)),
     create=extend_schema(
         request={"multipart/form-data": DocumentSerializer},
-        responses={201: DocumentSerializer, **ERRORS},
+        responses={201: DocumentSerializer, 503: STORAGE_UNAVAILABLE, **ERRORS},
     ),
 )
 class ApplicantDocumentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ApplicantChildViewSet):
-    """Identity documents. Uploads are checked by size and by content (magic bytes), never by file name."""
+    """Identity documents. Uploads are checked by size, by content (magic bytes), and by declared image size or
+    PDF page count, never by file name. Files are stored encrypted."""
 
     serializer_class = DocumentSerializer
     parser_classes = [MultiPartParser, FormParser]

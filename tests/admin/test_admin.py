@@ -8,16 +8,20 @@ import io
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import time_machine
+from cryptography.fernet import Fernet
+from django.conf import settings
 from django.contrib import admin as django_admin
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.contrib.auth.models import Permission, User
 from django.contrib.messages import get_messages
+from django.core.files.base import ContentFile
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -45,6 +49,7 @@ from django_kyc.services import aml, review, submission, transitions, webhooks
 from django_kyc.services.transitions import Change
 from django_kyc.status import Actor, ApplicantStatus, Source, VerificationStatus
 from tests.conftest import make_png
+from tests.core_helpers import kyc_settings_with
 
 V = VerificationStatus
 KYC_MODELS = [
@@ -778,6 +783,55 @@ def test_document_file_missing_from_storage_is_404_and_not_audited(
     document_file.file.storage.delete(document_file.file.name)
     response = login(pii_reviewer).get(file_url(document_file))
     assert response.status_code == 404
+    assert not AuditEvent.objects.filter(action="file_viewed").exists()
+
+
+def stored_path(row: DocumentFile) -> Path:
+    """Where the default storage keeps ``row``'s (encrypted) bytes."""
+    return Path(str(settings.DJANGO_KYC["DOCUMENT_STORAGE_LOCATION"])) / row.file.name
+
+
+@pytest.mark.django_db
+def test_document_file_is_decrypted_on_the_way_out(pii_reviewer: User, document_file: DocumentFile) -> None:
+    assert make_png() not in stored_path(document_file).read_bytes()
+    response = login(pii_reviewer).get(file_url(document_file))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == make_png()  # type: ignore[attr-defined]
+    assert response["Content-Length"] == str(len(make_png()))
+
+
+@pytest.mark.django_db
+def test_a_plaintext_file_from_before_encryption_is_still_shown(
+    pii_reviewer: User, document_file: DocumentFile
+) -> None:
+    stored_path(document_file).write_bytes(make_png(5, 5))
+    response = login(pii_reviewer).get(file_url(document_file))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == make_png(5, 5)  # type: ignore[attr-defined]
+
+
+@pytest.mark.django_db
+def test_a_tampered_document_file_is_refused_and_not_audited(pii_reviewer: User, document_file: DocumentFile) -> None:
+    path = stored_path(document_file)
+    content = bytearray(path.read_bytes())
+    content[-3] ^= 0x01
+    path.write_bytes(bytes(content))
+    response = login(pii_reviewer).get(file_url(document_file))
+    assert response.status_code == 500
+    assert response["Content-Type"].startswith("text/plain")
+    assert b"failed authentication" in response.content
+    assert not AuditEvent.objects.filter(action="file_viewed").exists()
+
+
+@pytest.mark.django_db
+def test_a_document_file_whose_key_was_removed_says_so(pii_reviewer: User, document_file: DocumentFile) -> None:
+    other_key = Fernet.generate_key().decode()
+    with override_settings(DJANGO_KYC=kyc_settings_with(ENCRYPTION_KEYS=[other_key])):
+        name = document_file.file.storage.save("documents/zz/elsewhere.png", ContentFile(make_png()))
+    DocumentFile.objects.filter(pk=document_file.pk).update(file=name)
+    response = login(pii_reviewer).get(file_url(document_file))
+    assert response.status_code == 500
+    assert b"ENCRYPTION_KEYS" in response.content
     assert not AuditEvent.objects.filter(action="file_viewed").exists()
 
 

@@ -69,7 +69,8 @@ def test_schema_documents_errors_and_the_upload(schema: dict[str, Any]) -> None:
     paths = schema["paths"]
     upload = paths["/kyc/api/applicants/{applicant_pk}/documents/"]["post"]
     assert "multipart/form-data" in upload["requestBody"]["content"]
-    assert {"201", "400", "429"} <= set(upload["responses"])
+    assert {"201", "400", "429", "503"} <= set(upload["responses"])
+    assert "storage" in upload["responses"]["503"]["description"]
     assert "409" in paths["/kyc/api/applicants/{applicant_pk}/verifications/"]["post"]["responses"]
     token = paths["/kyc/api/verifications/{id}/client-token/"]["post"]
     assert "requestBody" not in token

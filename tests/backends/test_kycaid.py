@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -178,6 +179,8 @@ class TestKycaidContract(KycaidHooks):
         assert len(server.files) == 3
         assert all(f["content_type"] == "image/png" and f["size"] > 0 for f in server.files.values())
         assert {f["filename"] for f in server.files.values()} == {"single.png", "front.png", "back.png"}
+        # stored encrypted, sent as the image itself: the provider gets the plaintext
+        assert {f["sha256"] for f in server.files.values()} == {hashlib.sha256(make_png()).hexdigest()}
         by_type = {doc["type"]: doc for doc in server.documents.values()}
         assert set(by_type) == {"PASSPORT", "GOVERNMENT_ID"}
         passport, card = by_type["PASSPORT"], by_type["GOVERNMENT_ID"]

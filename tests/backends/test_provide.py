@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -18,6 +19,7 @@ from django_kyc.status import VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.provide import FakeProvide
 from tests.backends.contract import ALIAS, BackendContract
+from tests.conftest import make_png
 
 V = VerificationStatus
 
@@ -71,7 +73,7 @@ class TestProvideContract(BackendContract):
         assert (application["provider"], application["type"]) == ("vouched", "kyc")
         assert (params["first_name"], params["last_name"], params["date_of_birth"]) == ("Jane", "Smith", "1990-02-03")
         assert params["webhook_url"] == f"http://testserver/kyc/webhooks/{ALIAS}/"
-        assert params["id_photo"]  # the applicant's passport image, base64
+        assert base64.b64decode(params["id_photo"]) == make_png()  # the passport image, decrypted, in base64
         assert params["selfie"] == ""
 
     @pytest.mark.django_db

@@ -5,17 +5,19 @@ from __future__ import annotations
 import datetime
 import io
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from django_kyc.crypto import DecryptionError, blind_index
 from django_kyc.management.commands.kyc_rotate_keys import progress_bar
-from django_kyc.models import AmlCheck, Applicant, Document, Verification, WebhookEvent
+from django_kyc.models import AmlCheck, Applicant, Document, DocumentFile, Verification, WebhookEvent
+from tests.conftest import make_png
 from tests.core_helpers import kyc_settings_with
 from tests.test_crypto import raw_column
 
@@ -108,3 +110,86 @@ def test_progress_bar() -> None:
     assert progress_bar(5, 10, width=10) == "[#####-----] 5/10"
     assert progress_bar(10, 10, width=10) == "[##########] 10/10"
     assert progress_bar(0, 0, width=4) == "[####] 0/0"
+
+
+# --- document files ---------------------------------------------------------------------------------------
+
+
+def on_disk(row: DocumentFile) -> Path:
+    """Where the default storage keeps ``row``'s bytes (encrypted, unless written before encryption)."""
+    return Path(str(settings.DJANGO_KYC["DOCUMENT_STORAGE_LOCATION"])) / row.file.name
+
+
+def plaintexts() -> dict[Any, bytes]:
+    contents = {}
+    for row in DocumentFile.objects.all():
+        with row.file.open("rb") as handle:
+            contents[row.pk] = handle.read()
+    return contents
+
+
+def test_files_are_reencrypted_under_the_new_key_then_the_old_key_can_go(
+    people: list[Applicant], django_capture_on_commit_callbacks: Any
+) -> None:
+    before = plaintexts()
+    old_paths = {row.pk: on_disk(row) for row in DocumentFile.objects.all()}
+    with override_settings(DJANGO_KYC=kyc_settings_with(ENCRYPTION_KEYS=[NEW_KEY, OLD_KEY])):
+        with django_capture_on_commit_callbacks(execute=True):
+            output = rotate()
+        assert "Document files: 7 file(s)" in output
+        assert "] 7/7 7 under an older key, 0 plaintext" in output
+        assert output.splitlines()[-1] == "Done: 35 row(s) re-encrypted. 7 document file(s) re-encrypted."
+        assert "0 document file(s)" in rotate().splitlines()[-1]  # a second run finds nothing to do
+
+    for row in DocumentFile.objects.all():
+        assert not old_paths[row.pk].exists()  # the copy under the old key is gone
+        assert make_png() not in on_disk(row).read_bytes()
+    with override_settings(DJANGO_KYC=kyc_settings_with(ENCRYPTION_KEYS=[NEW_KEY])):
+        assert plaintexts() == before
+
+
+def test_plaintext_files_from_before_encryption_get_encrypted_with_a_progress_bar(
+    people: list[Applicant], django_capture_on_commit_callbacks: Any
+) -> None:
+    for row in DocumentFile.objects.all():
+        on_disk(row).write_bytes(make_png(4, 4))  # as stored before files were encrypted
+    hashes = dict(DocumentFile.objects.values_list("pk", "sha256"))
+
+    assert "7 document file(s) would be re-encrypted." in rotate("--dry-run")
+    assert all(on_disk(row).read_bytes() == make_png(4, 4) for row in DocumentFile.objects.all())
+
+    with django_capture_on_commit_callbacks(execute=True):
+        output = rotate("--batch-size", "3")
+    assert "  [############------------------] 3/7" in output
+    assert "  [" + "#" * 30 + "] 7/7 0 under an older key, 7 plaintext" in output
+    assert "7 document file(s) re-encrypted." in output
+    for row in DocumentFile.objects.all():
+        assert make_png(4, 4) not in on_disk(row).read_bytes()
+    assert set(plaintexts().values()) == {make_png(4, 4)}
+    assert dict(DocumentFile.objects.values_list("pk", "sha256")) == hashes  # still the plaintext's
+
+
+def test_a_file_that_cannot_be_reencrypted_is_reported_and_the_rest_done(
+    people: list[Applicant], django_capture_on_commit_callbacks: Any
+) -> None:
+    tampered, missing, *rest = DocumentFile.objects.order_by("pk")
+    content = bytearray(on_disk(tampered).read_bytes())
+    content[-1] ^= 0x01
+    on_disk(tampered).write_bytes(bytes(content))
+    on_disk(missing).unlink()
+    out, err = io.StringIO(), io.StringIO()
+    with (
+        override_settings(DJANGO_KYC=kyc_settings_with(ENCRYPTION_KEYS=[NEW_KEY, OLD_KEY])),
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(CommandError, match="1 document file"),
+    ):
+        call_command("kyc_rotate_keys", stdout=out, stderr=err)
+    assert "] 7/7 6 under an older key, 0 plaintext, 1 missing from storage (skipped), 1 failed" in out.getvalue()
+    assert "5 document file(s) re-encrypted." in out.getvalue()
+    assert f"DocumentFile {tampered.pk}: " in err.getvalue()
+    assert "failed authentication" in err.getvalue()
+    assert DocumentFile.objects.get(pk=tampered.pk).file.name == tampered.file.name  # left as it was
+    with override_settings(DJANGO_KYC=kyc_settings_with(ENCRYPTION_KEYS=[NEW_KEY])):
+        for row in DocumentFile.objects.filter(pk__in=[row.pk for row in rest]):
+            with row.file.open("rb") as handle:
+                assert handle.read() == make_png()

@@ -1,6 +1,7 @@
 """After the whole flow, driven through the REST API (applicant, a correction of the date of birth, document
 upload, verification, the provider's webhook, processing), a raw dump of the database holds no plaintext
-document number or date of birth: ``pg_dump`` of the test database, and a plain cursor over every table."""
+document number or date of birth: ``pg_dump`` of the test database, and a plain cursor over every table. And
+the document storage holds no plaintext image."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +17,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from rest_framework.test import APIClient
 
-from django_kyc.models import Applicant, Document, Verification, WebhookEvent
+from django_kyc.models import Applicant, Document, DocumentFile, Verification, WebhookEvent
 from django_kyc.status import VerificationStatus
 from tests.conftest import make_png
 
@@ -114,3 +116,9 @@ def test_raw_database_holds_no_plaintext_document_number_or_date_of_birth(
         assert str(verification.pk) in text, name  # the dump is of the right database
         for plaintext in forbidden():
             assert plaintext not in text, (name, plaintext)
+
+    [row] = DocumentFile.objects.filter(document=document)
+    at_rest = (Path(settings.DJANGO_KYC["DOCUMENT_STORAGE_LOCATION"]) / row.file.name).read_bytes()
+    assert make_png() not in at_rest
+    with row.file.open("rb") as handle:
+        assert handle.read() == make_png()

@@ -1,9 +1,9 @@
-"""``manage.py kyc_rotate_keys``: re-encrypt every encrypted column under the primary key.
+"""``manage.py kyc_rotate_keys``: re-encrypt every encrypted column and document file under the primary key.
 
 Rotation is three steps (docs/encryption.md): put a new key first in ``DJANGO_KYC["ENCRYPTION_KEYS"]`` and
 deploy, run this command, then drop the old key. The command also recomputes blind indexes, which is what a
-new ``BLIND_INDEX_KEY`` needs. Rows already under the primary key with a current index are skipped, so it is
-safe to re-run or to interrupt.
+new ``BLIND_INDEX_KEY`` needs, and encrypts document files stored in plaintext before files were encrypted.
+Rows and files already under the primary key are skipped, so it is safe to re-run or to interrupt.
 """
 
 from __future__ import annotations
@@ -11,11 +11,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import models, transaction
 from django.db.models.functions import Cast
 
-from django_kyc.crypto import BlindIndexField, blind_index, blind_index_fields, encrypted_fields, is_current_token
+from django_kyc.crypto import (
+    BlindIndexField,
+    DecryptionError,
+    blind_index,
+    blind_index_fields,
+    encrypted_fields,
+    is_current_token,
+)
+from django_kyc.exceptions import DocumentIntegrityError, DocumentStorageError
+from django_kyc.models import DocumentFile
+from django_kyc.services.document_files import document_file_storage, reencrypt
+from django_kyc.storage import FileState
 
 BAR_WIDTH = 30
 
@@ -27,7 +38,10 @@ def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt encrypted fields under the first key of DJANGO_KYC['ENCRYPTION_KEYS'] and rebuild blind indexes."
+    help = (
+        "Re-encrypt encrypted fields and document files under the first key of DJANGO_KYC['ENCRYPTION_KEYS'], "
+        "encrypt document files stored in plaintext, and rebuild blind indexes."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch-size", type=int, default=500, help="Rows read and written per batch.")
@@ -42,8 +56,14 @@ class Command(BaseCommand):
             if not fields or model._meta.proxy:
                 continue
             total_changed += self._rotate_model(model, fields, blind_index_fields(model), batch_size, dry_run)
+        files_changed, failures = self._rotate_files(batch_size, dry_run)
         verb = "would be re-encrypted" if dry_run else "re-encrypted"
-        self.stdout.write(f"Done: {total_changed} row(s) {verb}.")
+        self.stdout.write(f"Done: {total_changed} row(s) {verb}. {files_changed} document file(s) {verb}.")
+        if failures:
+            raise CommandError(
+                f"{failures} document file(s) could not be re-encrypted (listed above); keep every old key in "
+                "ENCRYPTION_KEYS until they are dealt with."
+            )
 
     def _rotate_model(
         self,
@@ -80,6 +100,37 @@ class Command(BaseCommand):
         self._write(model, batch, update_fields, dry_run)
         self.stdout.write(f"  {progress_bar(seen, total)} {changed} stale")
         return changed
+
+    def _rotate_files(self, batch_size: int, dry_run: bool) -> tuple[int, int]:
+        """Document files: encrypt plaintext ones, re-encrypt those under an older key. (changed, failed)"""
+        storage = document_file_storage()
+        queryset = DocumentFile.objects.exclude(file="").order_by("pk").only("pk", "file")
+        total = queryset.count()
+        self.stdout.write(f"Document files: {total} file(s)")
+        seen = changed = missing = 0
+        counts = dict.fromkeys(FileState, 0)
+        failed: list[str] = []
+        for row in queryset.iterator(chunk_size=batch_size):
+            seen += 1
+            try:
+                state = storage.state(row.file.name)
+                counts[state] += 1
+                if state is not FileState.CURRENT:
+                    changed += dry_run or reencrypt(row, storage)
+            except FileNotFoundError:
+                missing += 1
+            except (DecryptionError, DocumentIntegrityError, DocumentStorageError) as exc:
+                failed.append(str(row.pk))
+                self.stderr.write(f"  DocumentFile {row.pk}: {exc}")
+            if seen % batch_size == 0:
+                self.stdout.write(f"  {progress_bar(seen, total)}")
+        summary = f"{counts[FileState.STALE]} under an older key, {counts[FileState.PLAINTEXT]} plaintext"
+        if missing:
+            summary += f", {missing} missing from storage (skipped)"
+        if failed:
+            summary += f", {len(failed)} failed"
+        self.stdout.write(f"  {progress_bar(seen, total)} {summary}")
+        return changed, len(failed)
 
     @staticmethod
     def _is_stale(row: models.Model, fields: list[models.Field[Any, Any]], indexes: list[BlindIndexField]) -> bool:
