@@ -29,7 +29,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         "note",
         "verification",
     ]
-    list_filter = ["state", "backend", "event_type", "received_at"]
+    list_filter = ["state", "backend", "event_type", "holds_event_id", "received_at"]
     search_fields = ["event_id", "provider_ref"]
     list_select_related = ["verification"]
     date_hierarchy = "received_at"

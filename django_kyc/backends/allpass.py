@@ -87,6 +87,12 @@ MAX_TOKEN_TTL = 3_153_600_000
 DEFAULT_TOKEN_TTL = 3600
 #: Where the event name may sit in a decrypted webhook payload (the docs do not say; ``type`` is likeliest).
 EVENT_FIELDS = ("type", "event", "eventName", "eventType", "webhookType")
+#: Allpass documents no error catalogue, so "there is no such applicant" may come as 404 or as a 400 / 422
+#: whose message says so; these are the phrasings taken for it (anything else is a real error).
+NOT_FOUND_MESSAGE = re.compile(
+    r"not\s+(?:been\s+)?found|does\s*(?:not|n't)\s+exists?|not\s+exists?|no\s+(?:such\s+)?applicant",
+    re.IGNORECASE,
+)
 #: ``txHash`` as the seed's pattern has it.
 TX_HASH_PATTERN = re.compile(r"^(0x)?[a-fA-F0-9]{64}$")
 #: Wallet addresses: every chain's format differs; we only refuse what is obviously not an address.
@@ -132,6 +138,13 @@ def allpass_error_message(response: requests.Response) -> str:
     except ValueError:
         return response.reason or f"HTTP {response.status_code}"
     return _message_from(payload) or response.reason or f"HTTP {response.status_code}"
+
+
+def is_not_found(error: PermanentProviderError) -> bool:
+    """Whether Allpass answered "no such applicant": HTTP 404, or 400 / 422 with a message saying so."""
+    if error.status_code == 404:
+        return True
+    return error.status_code in (400, 422) and bool(NOT_FOUND_MESSAGE.search(error.message))
 
 
 def _error_for(status_code: int, message: str) -> PermanentProviderError | TransientProviderError:
@@ -430,11 +443,12 @@ class AllpassBackend(KycBackend):
         return self._object("GET", self._path("applicant", applicant_id))
 
     def find_applicant(self, external_user_id: str) -> dict[str, Any] | None:
-        """The Allpass applicant created for our reference, or ``None`` (404) if there is none yet."""
+        """The Allpass applicant created for our reference, or ``None`` if there is none yet (404, or a 400 /
+        422 saying the applicant does not exist: :func:`is_not_found`)."""
         try:
             return self.get_applicant(external_user_id)
         except PermanentProviderError as exc:
-            if exc.status_code == 404:
+            if is_not_found(exc):
                 return None
             raise
 
@@ -461,7 +475,7 @@ class AllpassBackend(KycBackend):
         try:
             when = self.schedule_deletion(applicant.reference)
         except PermanentProviderError as exc:
-            if exc.status_code != 404:
+            if not is_not_found(exc):
                 raise
             # never sent to Allpass (or already gone): there is nothing to erase there
             logger.info("allpass: applicant %s has no Allpass applicant to delete", applicant.pk)

@@ -68,6 +68,7 @@ import binascii
 import hashlib
 import json
 import logging
+import re
 import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -79,6 +80,7 @@ from urllib.parse import urlencode
 
 import requests
 
+from django_kyc.backends.argos_monitoring import ENROLLED, NOT_ENROLLED, UNKNOWN, read_enrolment
 from django_kyc.backends.base import (
     AmlHitResult,
     AmlResult,
@@ -95,6 +97,7 @@ from django_kyc.backends.parsing import iso_date, iso_datetime, mapping
 from django_kyc.backends.signing import check_source_ip, source_ip
 from django_kyc.exceptions import (
     PermanentProviderError,
+    ProviderError,
     TransientProviderError,
     UnsupportedFeature,
     WebhookAuthenticationError,
@@ -113,6 +116,10 @@ DEFAULT_LIVEFORM_URL = "https://form.argosidentity.com/"
 DEFAULT_ALLOWED_IPS = ("52.78.194.237",)
 #: ``provider_status`` of a verification whose person has not started on the Liveform yet.
 NO_SUBMISSION = "no_submission"
+#: ARGOS's answers to deleting a submission it does not hold (or no longer holds): "… Data" and "… ID".
+ALREADY_DELETED = re.compile(r"not\s+exist\s+submission\s+(data|id)\b", re.IGNORECASE)
+#: ``data`` fields a deleted submission keeps ("ID type"; the ids, dates and result sit outside ``data``).
+RETAINED_DATA = frozenset({"idType"})
 
 V = VerificationStatus
 
@@ -247,6 +254,10 @@ def pick_submission(submissions: Sequence[Mapping[str, Any]]) -> Mapping[str, An
     submission (a late reject of an abandoned attempt) can therefore never displace an approval."""
     approved = [item for item in submissions if _result(item) == "approved"]
     return max(approved or submissions, key=_sort_key)
+
+
+def _isoformat(moment: datetime | None) -> str:
+    return moment.isoformat() if moment else ""
 
 
 def _latest_update(submissions: Iterable[Mapping[str, Any]]) -> datetime | None:
@@ -591,6 +602,7 @@ class ArgosBackend(KycBackend):
                     "submission_id": str(item.get("submission_id") or ""),
                     "result": _result(item),
                     "created_at": item.get("created_at"),
+                    "updated_at": _isoformat(_latest_update([item])),
                 }
                 for item in sorted(submissions or [submission], key=_sort_key)
             ],
@@ -728,9 +740,14 @@ class ArgosBackend(KycBackend):
                 raise WebhookAuthenticationError("webhook names no verification of this backend")
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
-        """One event per (submission, trigger, update time), providers.md §6. ``state`` is always ``None``:
-        the processing task fetches the submissions before anything is applied. A delivery for a submission
-        made outside our links (no ``userid`` of ours) yields nothing: answered 200, stored nowhere."""
+        """One event per (submission, trigger, update time). ``state`` is always ``None``: the processing task
+        fetches the submissions before anything is applied. A delivery for a submission made outside our links
+        (no ``userid`` of ours) yields nothing: answered 200, stored nowhere.
+
+        Nothing in the delivery is signed, so the event id is a claim (:attr:`ProviderEvent.claim`): it holds
+        its de-duplication key only once the fetched submissions show that submission updated that late (and,
+        for ``approved`` / ``rejected``, with that result). A forged delivery naming a future update therefore
+        cannot make the genuine one look like a repeat."""
         payload = self.webhook_payload(webhook)
         trigger = str(payload["webhook_trigger"])
         submission_id = str(payload.get("submission_id") or "")
@@ -740,6 +757,7 @@ class ArgosBackend(KycBackend):
             return []
         result = mapping(payload.get("kyc_result"))
         updated = str(result.get("updated_at") or payload.get("updated_at") or "")
+        claim = {"submission_id": submission_id, "trigger": trigger, "updated_at": updated}
         return [
             ProviderEvent(
                 event_id=f"{submission_id or our_ref}:{trigger}:{updated}",
@@ -748,8 +766,37 @@ class ArgosBackend(KycBackend):
                 our_ref=our_ref,
                 occurred_at=parse_timestamp(updated),
                 state=None,
+                claim=json.dumps(claim, sort_keys=True, separators=(",", ":")),
             )
         ]
+
+    def claim_confirmed(self, event: ProviderEvent, state: ProviderState) -> bool:
+        """The fetched submissions include the delivery's submission, updated at least as late as it says,
+        and with the result an ``approved`` / ``rejected`` trigger names."""
+        try:
+            claim = json.loads(event.claim)
+        except ValueError:
+            return False
+        if not isinstance(claim, Mapping) or not claim.get("submission_id"):
+            return False
+        submissions = mapping(state.data.get("argos")).get("submissions") or []
+        found = next(
+            (
+                item
+                for item in submissions
+                if isinstance(item, Mapping) and item.get("submission_id") == claim["submission_id"]
+            ),
+            None,
+        )
+        if found is None:
+            return False
+        if claim.get("trigger") in self.DECISION_MAP.values() and found.get("result") != claim["trigger"]:
+            return False
+        claimed_at = parse_timestamp(claim.get("updated_at"))
+        if claimed_at is None:
+            return True
+        updated_at = iso_datetime(found.get("updated_at"))
+        return updated_at is not None and updated_at >= claimed_at
 
     # --- AML -----------------------------------------------------------------------------------------
     def _aml_submission(self, aml_check: AmlCheck) -> dict[str, Any]:
@@ -835,28 +882,93 @@ class ArgosBackend(KycBackend):
         return tuple(hits)
 
     def _enrol(self, aml_check: AmlCheck, submission_id: str) -> tuple[bool, dict[str, Any]]:
-        """``POST /submission/aml/monitor/{worklistId}``, once per submission (an earlier monitored check of
-        the same submission means it is enrolled already)."""
+        """``POST /submission/aml/monitor/{worklistId}``, only when the submission is known not to be enrolled.
+
+        Before enrolling: the stored state (earlier checks of the same submission) and, for the record ids
+        it holds, ARGOS's own records (``GET /submission/aml/monitor/{worklistId}/{recordId}``). A call that got
+        no answer leaves the state ``unknown``, which is never enrolled again automatically: ARGOS has no way to
+        list a worklist's records by submission, so a person checks the dashboard (``provider_data["monitoring"]``
+        says so). The answer is read leniently (:func:`~django_kyc.backends.argos_monitoring.read_enrolment`)."""
+        worklist = str(self.options["AML_WORKLIST_ID"])
+        earlier = self._earlier_enrolment(aml_check, submission_id, worklist)
+        if earlier is not None:
+            return earlier
+        body = {"submissionIds": [submission_id], "admin": self._require_admin("enrol ongoing AML monitoring")}
+        try:
+            answer = self._json(self.client.post(f"submission/aml/monitor/{worklist}", json=self._body(body)))
+        except ProviderError as exc:
+            if "all_submissions_failed" in exc.message:  # ARGOS's "nothing was registered"
+                return False, {"worklist_id": worklist, "state": NOT_ENROLLED, "error": exc.message}
+            if exc.status_code is not None and exc.status_code < 500:
+                raise  # refused (or rate-limited): nothing registered, the check says why or is retried
+            return False, {
+                "worklist_id": worklist,
+                "state": UNKNOWN,
+                "error": f"the enrolment got no answer ({exc.message}); check the worklist in ARGOS's dashboard",
+            }
+        enrolment = read_enrolment(answer, submission_id)
+        data: dict[str, Any] = {"worklist_id": worklist, "state": enrolment.state}
+        if enrolment.record_ids:
+            data["record_ids"] = list(enrolment.record_ids)
+        if enrolment.error:
+            data["note" if enrolment.enrolled else "error"] = enrolment.error
+        return enrolment.enrolled, data
+
+    def _earlier_enrolment(
+        self, aml_check: AmlCheck, submission_id: str, worklist: str
+    ) -> tuple[bool, dict[str, Any]] | None:
+        """What earlier checks of the same submission recorded about its enrolment in ``worklist``, confirmed
+        with ARGOS where record ids are known; ``None`` when it is not (or no longer) enrolled."""
         from django_kyc.models import AmlCheck as AmlCheckModel
 
-        worklist = str(self.options["AML_WORKLIST_ID"])
-        already = AmlCheckModel.objects.filter(
-            applicant_id=aml_check.applicant_id, backend=self.alias, monitored=True, provider_check_id=submission_id
-        ).exclude(pk=aml_check.pk)
-        if already.exists():
-            return True, {"worklist_id": worklist, "enrolled": "earlier"}
-        body = {"submissionIds": [submission_id], "admin": self._require_admin("enrol ongoing AML monitoring")}
-        answer = self._json(self.client.post(f"submission/aml/monitor/{worklist}", json=self._body(body)))
-        answer = mapping(answer)
-        for item in answer.get("successResults") or []:
-            if isinstance(item, Mapping) and str(item.get("submissionId")) == submission_id:
-                return True, {"worklist_id": worklist, "record_ids": [str(r) for r in item.get("recordIds") or []]}
-        errors = [
-            str(item.get("error") or "")
-            for item in answer.get("failedResults") or []
-            if isinstance(item, Mapping) and str(item.get("submissionId")) == submission_id
-        ]
-        return False, {"worklist_id": worklist, "error": "; ".join(errors) or "not enrolled"}
+        earlier = (
+            AmlCheckModel.objects.filter(
+                applicant_id=aml_check.applicant_id, backend=self.alias, provider_check_id=submission_id
+            )
+            .exclude(pk=aml_check.pk)
+            .order_by("-created_at")
+        )
+        for check in earlier:
+            monitoring = mapping(mapping(check.provider_data).get("monitoring"))
+            if str(monitoring.get("worklist_id") or worklist) != worklist:
+                continue
+            state = str(monitoring.get("state") or (ENROLLED if check.monitored else ""))
+            record_ids = [str(r) for r in monitoring.get("record_ids") or []]
+            if state == UNKNOWN:
+                return False, {
+                    "worklist_id": worklist,
+                    "state": UNKNOWN,
+                    "error": "an earlier enrolment got no answer; check the worklist in ARGOS's dashboard",
+                }
+            if state != ENROLLED:
+                continue
+            if record_ids:
+                records = self._monitoring_records(worklist, record_ids, submission_id)
+                if not records:
+                    return None  # ARGOS no longer holds them: enrol again
+                return True, {
+                    "worklist_id": worklist,
+                    "state": ENROLLED,
+                    "enrolled": "earlier",
+                    "record_ids": [record["record_id"] for record in records],
+                    "records": records,
+                }
+            return True, {"worklist_id": worklist, "state": ENROLLED, "enrolled": "earlier"}
+        return None
+
+    def _monitoring_records(self, worklist: str, record_ids: Sequence[str], submission_id: str) -> list[dict[str, Any]]:
+        """ARGOS's monitoring records among ``record_ids`` that still exist for ``submission_id`` (id, status)."""
+        found = []
+        for record_id in record_ids:
+            try:
+                record = mapping(self._json(self.client.get(f"submission/aml/monitor/{worklist}/{record_id}")))
+            except PermanentProviderError as exc:
+                if exc.status_code in (400, 404):
+                    continue
+                raise
+            if str(record.get("submissionId") or submission_id) == submission_id:
+                found.append({"record_id": record_id, "status": str(record.get("status") or "")})
+        return found
 
     def aml_report(self, aml_check: AmlCheck) -> tuple[bytes, str]:
         """``GET /report/aml?resourceId=`` for the check's highest-scoring match (ARGOS issues reports for
@@ -891,5 +1003,23 @@ class ArgosBackend(KycBackend):
                 try:
                     self.client.delete("submission", params=params)
                 except PermanentProviderError as exc:
-                    if "not Exist Submission Data" not in exc.message:
+                    if not ALREADY_DELETED.search(exc.message):
                         raise
+                    self._check_gone(submission)
+
+    def _check_gone(self, submission: Mapping[str, Any]) -> None:
+        """After "not Exist Submission …": believe it only if the submission holds no personal data any more.
+
+        ARGOS's page lists "not Exist Submission Data" (no such submission) and "not Exist Submission ID" (the
+        id parameter is missing), while its own error example answers an unknown id with the latter; both
+        count as already deleted. A parameter ARGOS stopped reading would give the same answer for every
+        submission and the erasure would silently do nothing, so the listing just read must show the
+        submission as ARGOS leaves a deleted one: no email and no personal fields in ``data``."""
+        data = mapping(submission.get("data"))
+        personal = sorted(key for key, value in data.items() if value not in (None, "") and key not in RETAINED_DATA)
+        if submission.get("email") or personal:
+            raise PermanentProviderError(
+                f"ARGOS says submission {submission.get('submission_id')} does not exist but still lists its "
+                f"personal data ({', '.join(personal) or 'email'}): not erased",
+                provider=self.provider,
+            )

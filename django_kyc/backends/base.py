@@ -8,14 +8,16 @@ apply what they return through the transition service.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django_kyc.backends.http import ErrorMessage, ProviderHttpClient, default_error_message
-from django_kyc.exceptions import KycConfigurationError, UnsupportedFeature
+from django_kyc.exceptions import KycConfigurationError, ProviderError, UnsupportedFeature
 
 if TYPE_CHECKING:
     from django_kyc.models import AmlCheck, Applicant, Verification
@@ -80,6 +82,40 @@ class Submission:
     client: ClientToken | None = None
 
 
+#: ``provider_data`` key of the create calls whose answer has not arrived (see :meth:`KycBackend.creating`).
+UNANSWERED_CREATES = "unanswered_creates"
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """A call that creates something at the provider whose answer never arrived (a timeout, a reset, a 5xx,
+    a worker killed mid-call), and that nothing found again afterwards: the provider may hold an object (a
+    second session, a second billed verification) that no verification of ours refers to. The submission
+    service writes one ``possible_duplicate`` audit row per item so a reviewer can look for it."""
+
+    kind: str
+    call: str
+    attempted_at: str
+
+    @classmethod
+    def from_entry(cls, entry: Mapping[str, Any]) -> PossibleDuplicate:
+        return cls(
+            kind=str(entry.get("kind") or ""),
+            call=str(entry.get("call") or ""),
+            attempted_at=str(entry.get("at") or ""),
+        )
+
+
+def possible_duplicates(provider_data: Mapping[str, Any]) -> list[PossibleDuplicate]:
+    """The unanswered create calls a verification's ``provider_data`` still lists."""
+    entries = provider_data.get(UNANSWERED_CREATES)
+    return (
+        [PossibleDuplicate.from_entry(e) for e in entries if isinstance(e, Mapping)]
+        if isinstance(entries, list)
+        else []
+    )
+
+
 @dataclass(frozen=True)
 class InboundWebhook:
     """A webhook delivery as the backend sees it: the raw bytes, never a parsed body."""
@@ -103,6 +139,13 @@ class ProviderEvent:
     ``event_id`` must be stable across redeliveries of the same event; it is the de-duplication key.
     ``state`` may be ``None`` when the provider only notifies and the current state has to be fetched.
     Everything in it must be storable (see :func:`unstorable`); an event that is not is refused.
+
+    ``claim`` is for such fetch-on-notify events whose ``event_id`` is built from fields no signature covers
+    (an unsigned callback's ``session_state``): what the delivery says the provider's state now is. A delivery
+    anyone could have forged must not hold the de-duplication key of the genuine delivery that may follow, so
+    the event only takes its key once the fetched state confirms the claim (:meth:`KycBackend.claim_confirmed`);
+    until then a repeat of it is stored and fetched again, which costs a call and applies nothing twice. Empty
+    when every field of the ``event_id`` is authenticated: the key is held at once.
     """
 
     event_id: str
@@ -111,6 +154,7 @@ class ProviderEvent:
     our_ref: str = ""
     occurred_at: datetime | None = None
     state: ProviderState | None = None
+    claim: str = ""
 
 
 #: NUL (PostgreSQL refuses it in text and JSON columns) and unpaired surrogates (no driver can encode them)
@@ -173,6 +217,21 @@ class AmlResult:
     score: float | None = None
     risk_level: str = ""
     monitored: bool = False
+
+
+class CreateCall:
+    """One checkpointed create call (:meth:`KycBackend.creating`)."""
+
+    def __init__(self, backend: KycBackend, verification: Verification, entry_id: str) -> None:
+        self.backend = backend
+        self.verification = verification
+        self.entry_id = entry_id
+        self.settled = False
+
+    def remember(self, **fields: Any) -> None:
+        """Commit what the call created (as :meth:`KycBackend.remember`) and settle the call, in one UPDATE."""
+        self.backend._commit(self.verification, fields, lambda entry: entry.get("id") == self.entry_id)
+        self.settled = True
 
 
 class KycBackend:
@@ -254,24 +313,77 @@ class KycBackend:
         )
 
     # --- checkpoints ---------------------------------------------------------------------------------
-    def remember(self, verification: Verification, **fields: Any) -> None:
+    def remember(self, verification: Verification, *, settles: str = "", **fields: Any) -> None:
         """Commit provider ids the moment the provider hands them out.
 
         A submission may take several calls (create applicant, upload files, create verification). If the
         worker dies half-way, the retry finds what was already created on the verification and reuses it
         instead of creating a second provider applicant. ``provider_data`` values are merged, not replaced.
+        ``settles`` names a kind of create call (see :meth:`creating`) whose unanswered calls are accounted for
+        by what is remembered here: a lookup found the object they created.
         """
+        self._commit(verification, fields, lambda entry: bool(settles) and entry.get("kind") == settles)
+
+    def _commit(self, verification: Verification, fields: dict[str, Any], settled: Callable[[Any], bool]) -> None:
         from django_kyc.models import Verification as VerificationModel
 
         allowed = {"provider_applicant_id", "provider_verification_id", "provider_data"}
         unknown = set(fields) - allowed
         if unknown:
             raise ValueError(f"remember() cannot store {sorted(unknown)}")
-        if "provider_data" in fields:
-            fields["provider_data"] = {**verification.provider_data, **fields["provider_data"]}
+        data = {**verification.provider_data, **fields.get("provider_data", {})}
+        unanswered = self.unanswered(verification)
+        kept = [entry for entry in unanswered if not settled(entry)]
+        if kept != unanswered:
+            if kept:
+                data[UNANSWERED_CREATES] = kept
+            else:
+                data.pop(UNANSWERED_CREATES, None)
+        if "provider_data" in fields or kept != unanswered:
+            fields["provider_data"] = data
         for name, value in fields.items():
             setattr(verification, name, value)
-        VerificationModel.objects.filter(pk=verification.pk).update(**fields)
+        if fields:
+            VerificationModel.objects.filter(pk=verification.pk).update(**fields)
+
+    @staticmethod
+    def unanswered(verification: Verification, kind: str = "") -> list[dict[str, Any]]:
+        """Create calls (of ``kind``, or all) made for this verification whose answer never arrived."""
+        entries = verification.provider_data.get(UNANSWERED_CREATES)
+        if not isinstance(entries, list):
+            return []
+        return [dict(e) for e in entries if isinstance(e, Mapping) and (not kind or e.get("kind") == kind)]
+
+    @contextmanager
+    def creating(self, verification: Verification, kind: str, call: str) -> Iterator[CreateCall]:
+        """Checkpoint a call that creates ``kind`` at the provider (``call`` says which, for reviewers).
+
+        The call is committed to ``provider_data`` as unanswered before it is made, and settled by
+        :meth:`CreateCall.remember` (in the same UPDATE that stores what it created), by a refusal (a 4xx:
+        nothing was created) or when the block ends without an error. A timeout, a reset, a 5xx or a killed
+        worker leaves it unanswered: the provider may have done the work without our learning its id. The
+        next attempt sees it in :meth:`unanswered` and looks the object up where the provider offers a way
+        (then ``remember(..., settles=kind)``); what is left unanswered when the submission ends is reported by
+        the submission service as a possible duplicate in the audit trail.
+        """
+        from django.utils import timezone
+
+        entry = {"id": uuid.uuid4().hex, "kind": kind, "call": call, "at": timezone.now().isoformat()}
+        self._commit(
+            verification,
+            {"provider_data": {UNANSWERED_CREATES: [*self.unanswered(verification), entry]}},
+            lambda _entry: False,
+        )
+        handle = CreateCall(self, verification, entry["id"])
+        try:
+            yield handle
+        except ProviderError as exc:
+            refused = exc.status_code is not None and 400 <= exc.status_code < 500
+            if refused and not handle.settled:
+                handle.remember()
+            raise
+        if not handle.settled:
+            handle.remember()
 
     def remember_document(self, document: Any, provider_document_id: str) -> None:
         """Commit the provider's id for one of our documents as soon as it exists (see :meth:`remember`)."""
@@ -304,6 +416,11 @@ class KycBackend:
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
         """Turn an authenticated delivery into events; raise :class:`WebhookPayloadError` if malformed."""
         raise self._unsupported("webhooks")
+
+    def claim_confirmed(self, event: ProviderEvent, state: ProviderState) -> bool:
+        """Whether the fetched ``state`` bears out what the delivery claimed (:attr:`ProviderEvent.claim`).
+        Default: the provider now reports the raw status the delivery named."""
+        return state.provider_status == event.claim
 
     # --- AML and data protection ---------------------------------------------------------------------
     def screen(self, aml_check: AmlCheck) -> AmlResult:

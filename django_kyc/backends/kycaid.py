@@ -464,8 +464,11 @@ class KycaidBackend(KycBackend):
                 payload: dict[str, Any] = {"applicant_id": applicant_id, "form_id": self.form_id}
                 if self.options.get("CALLBACK_URL"):
                     payload["callback_url"] = str(self.options["CALLBACK_URL"])
-                verification_id = self._id(client.post("/verifications", json=payload), "verification_id")
-                self.remember(verification, provider_verification_id=verification_id)
+                # billed, and KYCAID documents no way to find a verification but by its id: a lost answer is
+                # reported as a possible duplicate (a second billed verification)
+                with self.creating(verification, "verification", "POST /verifications") as call:
+                    verification_id = self._id(client.post("/verifications", json=payload), "verification_id")
+                    call.remember(provider_verification_id=verification_id)
         finally:
             client.close()
         return Submission(
@@ -505,8 +508,10 @@ class KycaidBackend(KycBackend):
                 provider_data={"kycaid_documents": dict(previous.provider_data.get("kycaid_documents") or {})},
             )
             return applicant_id
-        applicant_id = self._id(client.post("/applicants", json=fields), "applicant_id")
-        self.remember(verification, provider_applicant_id=applicant_id)
+        # KYCAID documents no search by external_applicant_id: a lost answer is reported, not looked up
+        with self.creating(verification, "applicant", "POST /applicants") as call:
+            applicant_id = self._id(client.post("/applicants", json=fields), "applicant_id")
+            call.remember(provider_applicant_id=applicant_id)
         return applicant_id
 
     def documents_to_send(self, verification: Verification) -> list[Document]:
@@ -536,19 +541,57 @@ class KycaidBackend(KycBackend):
             for slot, row in zip(self._slots_for(ordered), ordered, strict=False):
                 file_id = files.get(str(row.pk))
                 if not file_id:
-                    file_id = self._upload(client, row)
-                    files[str(row.pk)] = file_id
-                    self.remember(verification, provider_data={"kycaid_files": dict(files)})
+                    with self.creating(verification, f"file {row.pk}", "POST /files") as call:
+                        file_id = self._upload(client, row)
+                        files[str(row.pk)] = file_id
+                        call.remember(provider_data={"kycaid_files": dict(files)})
                 payload[slot] = file_id
             if len(ordered) > len(_SLOTS):
                 logger.warning("kycaid: document %s has more files than KYCAID has sides; extras not sent", document.pk)
             payload.update(self._document_fields(document))
-            document_id = self._id(client.post("/documents", json=payload), "document_id")
-            documents[str(document.pk)] = document_id
-            self.remember(verification, provider_data={"kycaid_documents": dict(documents)})
+            kind = f"document {document.pk}"
+            document_id = self._find_lost_document(client, verification, applicant_id, payload, documents, kind)
+            if document_id:
+                documents[str(document.pk)] = document_id
+                self.remember(verification, provider_data={"kycaid_documents": dict(documents)}, settles=kind)
+            else:
+                with self.creating(verification, kind, "POST /documents") as call:
+                    document_id = self._id(client.post("/documents", json=payload), "document_id")
+                    documents[str(document.pk)] = document_id
+                    call.remember(provider_data={"kycaid_documents": dict(documents)})
             self.remember_document(document, document_id)
         if skipped:
             self.remember(verification, provider_data={"kycaid_skipped_documents": skipped})
+
+    def _find_lost_document(
+        self,
+        client: ProviderHttpClient,
+        verification: Verification,
+        applicant_id: str,
+        payload: Mapping[str, Any],
+        known: Mapping[str, str],
+        kind: str,
+    ) -> str:
+        """The KYCAID document an earlier ``POST /documents`` for the same document created although its
+        answer was lost, or ``""``. The applicant lists its documents (``GET /applicants/{id}`` →
+        ``documents[].document_id``) and each document shows its type and file ids (``GET /documents/{id}``);
+        our file ids were uploaded for this document alone, so a document of that type holding exactly them
+        is the one."""
+        if not self.unanswered(verification, kind):
+            return ""
+        applicant = self._json(client.get(f"/applicants/{applicant_id}"))
+        ours = set(known.values())
+        slots = {slot: payload[slot] for slot in _SLOTS if payload.get(slot)}
+        for listed in applicant.get("documents") or []:
+            document_id = text(listed.get("document_id")) if isinstance(listed, Mapping) else ""
+            if not document_id or document_id in ours:
+                continue
+            found = self._json(client.get(f"/documents/{document_id}"))
+            if text(found.get("type")) == payload.get("type") and all(
+                text(found.get(slot)) == file_id for slot, file_id in slots.items()
+            ):
+                return document_id
+        return ""
 
     @staticmethod
     def _slots_for(files: Sequence[DocumentFile]) -> list[str]:
@@ -590,22 +633,26 @@ class KycaidBackend(KycBackend):
         return payload
 
     def _request_form_url(self, client: ProviderHttpClient, verification: Verification) -> ClientToken:
-        """``POST /forms/{form_id}/urls``; KYCAID's docs spell the id ``verificaiton_id``: both are read."""
-        response = client.post(f"/forms/{self.form_id}/urls", json=self._form_payload(verification))
-        payload = self._json(response)
-        form_url = text(payload.get("form_url"))
-        verification_id = text(payload.get("verification_id") or payload.get("verificaiton_id"))
-        if not form_url or not verification_id:
-            raise PermanentProviderError("KYCAID answered without form_url or verification_id", provider=self.provider)
-        attempts = payload.get("verification_attempts_left")
-        self.remember(
-            verification,
-            provider_verification_id=verification_id,
-            provider_data={
-                "kycaid_form": {"form_url": form_url, "form_token": text(payload.get("form_token"))},
-                "kycaid_attempts_left": attempts if isinstance(attempts, int) else None,
-            },
-        )
+        """``POST /forms/{form_id}/urls``; KYCAID's docs spell the id ``verificaiton_id``: both are read.
+        Each call makes a new (unused, not yet billed) verification at KYCAID; one whose answer is lost is
+        reported as a possible duplicate."""
+        with self.creating(verification, "form verification", f"POST /forms/{self.form_id}/urls") as call:
+            response = client.post(f"/forms/{self.form_id}/urls", json=self._form_payload(verification))
+            payload = self._json(response)
+            form_url = text(payload.get("form_url"))
+            verification_id = text(payload.get("verification_id") or payload.get("verificaiton_id"))
+            if not form_url or not verification_id:
+                raise PermanentProviderError(
+                    "KYCAID answered without form_url or verification_id", provider=self.provider
+                )
+            attempts = payload.get("verification_attempts_left")
+            call.remember(
+                provider_verification_id=verification_id,
+                provider_data={
+                    "kycaid_form": {"form_url": form_url, "form_token": text(payload.get("form_token"))},
+                    "kycaid_attempts_left": attempts if isinstance(attempts, int) else None,
+                },
+            )
         # one-time link without a documented lifetime: no expiry is reported
         return ClientToken(token=text(payload.get("form_token")), link=form_url)
 

@@ -254,21 +254,24 @@ class PassportReaderBackend(KycBackend):
         }
         if self.options.get("CALLBACK_URL"):
             payload["callback_url"] = str(self.options["CALLBACK_URL"])
-        created = self.call("session.create", payload)
-        session_id, token = created.get("id"), created.get("token")
-        if not isinstance(session_id, int) or isinstance(session_id, bool) or not isinstance(token, str) or not token:
-            # permanent: retrying would create a second session we could not track either
-            raise PermanentProviderError("session.create answered without an id and token", provider=self.provider)
-        self.remember(
-            verification,
-            provider_verification_id=str(session_id),
-            provider_data={
-                "session": {
-                    "id": str(session_id),
-                    "token": seal(self.reference_keys[0], {"t": token}, TOKEN_ASSOCIATED),
-                }
-            },
-        )
+        # PassportReader documents no way to find a session again (no list, no search by reference), so a
+        # session.create whose answer is lost stays unanswered and is reported as a possible duplicate
+        with self.creating(verification, "session", "session.create") as call:
+            created = self.call("session.create", payload)
+            session_id, token = created.get("id"), created.get("token")
+            usable = isinstance(session_id, int) and not isinstance(session_id, bool) and isinstance(token, str)
+            if not usable or not token:
+                # permanent: retrying would create a second session we could not track either
+                raise PermanentProviderError("session.create answered without an id and token", provider=self.provider)
+            call.remember(
+                provider_verification_id=str(session_id),
+                provider_data={
+                    "session": {
+                        "id": str(session_id),
+                        "token": seal(self.reference_keys[0], {"t": token}, TOKEN_ASSOCIATED),
+                    }
+                },
+            )
         return Submission(
             state=ProviderState(status=self.map_status("CREATED"), provider_status="CREATED"),
             provider_verification_id=str(session_id),
@@ -471,7 +474,10 @@ class PassportReaderBackend(KycBackend):
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
         """One event per (session, state): the provider's only stable identity for a callback. The state
-        is left to a fetch (``state=None``), so the callback's own ``session_state`` is never trusted."""
+        is left to a fetch (``state=None``), so the callback's own ``session_state`` is never trusted, and it
+        is only a claim (:attr:`ProviderEvent.claim`): whoever knows a session's reference can send any state,
+        so the event holds ``<session>:<state>`` only once the fetched session is in that state. Until then a
+        later genuine callback with that state is stored and applied, not dropped as a repeat."""
         session_id, state, _ = self._payload(webhook)
         return [
             ProviderEvent(
@@ -479,5 +485,6 @@ class PassportReaderBackend(KycBackend):
                 event_type=f"session.{state}"[:128],
                 provider_ref=str(session_id),
                 state=None,
+                claim=state,
             )
         ]

@@ -11,38 +11,48 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
+from django.utils.module_loading import import_string
 
 from django_kyc.backends.base import InboundWebhook, KycBackend, ProviderEvent, ProviderState, Submission
 from django_kyc.backends.http import ProviderHttpClient
+from django_kyc.backends.parsing import iso_datetime
 from django_kyc.backends.signing import as_secret_list, parse_signature_header, sign_timestamped, verify_timestamped
 from django_kyc.exceptions import PermanentProviderError, WebhookPayloadError, WebhookSignatureMissing
 from django_kyc.models.document import DocumentSide, DocumentType
 from django_kyc.status import VerificationStatus
 
 if TYPE_CHECKING:
-    from django_kyc.models import Document, Verification
+    from django_kyc.models import Applicant, Document, Verification
 
 V = VerificationStatus
 SIGNATURE_HEADER = "X-Request-Signature"
 
 
 def provide_error_message(response: requests.Response) -> str:
-    """Provide renders errors as ``{"errors": [{"message": ...}]}``."""
+    """Provide's two error shapes, both from its server code: ``provide.RenderError`` writes
+    ``{"message": ...}`` (401, 403, 404, a refused create), a failed update ``{"errors": [{"message": ...}]}``."""
     try:
         payload = response.json()
     except ValueError:
         return response.reason or "error"
-    errors = payload.get("errors") if isinstance(payload, Mapping) else None
-    if isinstance(errors, list) and errors:
-        messages = [str(item.get("message", "")) for item in errors if isinstance(item, Mapping)]
-        return "; ".join(message for message in messages if message)[:500] or "error"
+    if not isinstance(payload, Mapping):
+        return response.reason or "error"
+    errors = payload.get("errors")
+    if isinstance(errors, list):
+        messages = [str(item.get("message") or "") if isinstance(item, Mapping) else str(item or "") for item in errors]
+        text = "; ".join(message for message in messages if message)
+        if text:
+            return text[:500]
+    message = payload.get("message")
+    if isinstance(message, str) and message.strip():
+        return message.strip()[:500]
     return response.reason or "error"
 
 
@@ -50,8 +60,9 @@ class ProvideBackend(KycBackend):
     """Options: ``TOKEN`` (bearer JWT, required), ``BASE_URL`` (default
     ``https://ident.provide.services/api/v1/``), ``PROVIDER`` (``vouched`` or ``identitymind``), ``TYPE``
     (``kyc``/``kyb``), ``USER_ID`` (when the token is an application token acting for a user),
-    ``WEBHOOK_URL`` (our webhook view's absolute URL), ``WEBHOOK_SECRET`` (one or a list, newest first),
-    ``TOLERANCE`` (seconds, default 300), ``PUSH_DECISIONS`` (send reviewer decisions to Provide)."""
+    ``USER_ID_FOR`` (dotted path of a callable: the applicant → their own Provide user id; overrides
+    ``USER_ID``), ``WEBHOOK_URL`` (our webhook view's absolute URL), ``WEBHOOK_SECRET`` (one or a list, newest
+    first), ``TOLERANCE`` (seconds, default 300), ``PUSH_DECISIONS`` (send reviewer decisions to Provide)."""
 
     provider = "provide"
     #: the signed timestamp dates the event when a stored delivery is parsed again
@@ -80,6 +91,35 @@ class ProvideBackend(KycBackend):
         V.DECLINED: "rejected",
         V.RESUBMISSION_REQUESTED: "remediate",
     }
+
+    #: ``GET /kyc_applications`` page size when looking for an application whose create answer was lost
+    #: (Provide's ``rpp``; its server parses it as an 8-bit integer, so at most 127).
+    LOOKUP_PAGE_SIZE = 100
+    #: How much earlier than the verification an application may be dated and still be taken for its own
+    #: (the two clocks differ).
+    LOOKUP_CLOCK_SKEW = timedelta(minutes=5)
+
+    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
+        super().__init__(alias, options)
+        self._user_id_for: Callable[[Applicant], Any] | None = None
+        path = self.options.get("USER_ID_FOR")
+        if path:
+            try:
+                found = import_string(str(path))
+            except ImportError as exc:
+                raise self.option_error("USER_ID_FOR", f"cannot be imported: {exc}") from exc
+            if not callable(found):
+                raise self.option_error("USER_ID_FOR", f"must name a callable, not {type(found).__name__}.")
+            self._user_id_for = found
+
+    def user_id_for(self, applicant: Applicant) -> str:
+        """The Provide user an application is for: ``USER_ID_FOR(applicant)``, else the static ``USER_ID``
+        (empty: none is sent and the token's own user is the subject)."""
+        if self._user_id_for is not None:
+            value = self._user_id_for(applicant)
+            if value:
+                return str(value)
+        return str(self.options.get("USER_ID") or "")
 
     @cached_property
     def client(self) -> ProviderHttpClient:
@@ -157,22 +197,87 @@ class ProvideBackend(KycBackend):
                 self.client.put(f"kyc_applications/{existing}", json={"params": self.params_for(verification)})
                 application = self.client.get(f"kyc_applications/{existing}").json()
         else:
-            body: dict[str, Any] = {
-                "provider": str(self.options.get("PROVIDER", "vouched")),
-                "type": str(self.options.get("TYPE", "kyc")),
-                "params": self.params_for(verification),
-            }
-            if self.options.get("USER_ID"):
-                body["user_id"] = str(self.options["USER_ID"])
-            application = self.client.post("kyc_applications", json=body).json()
-            if not isinstance(application, Mapping) or not application.get("id"):
-                raise PermanentProviderError("Provide returned no application id", provider=self.provider)
-            self.remember(verification, provider_verification_id=str(application["id"]))
+            user_id = self.user_id_for(verification.applicant)
+            found = self.find_lost_application(verification, user_id)
+            if found is not None:
+                application = found
+                self.remember(verification, provider_verification_id=str(application["id"]), settles="application")
+            else:
+                application = self.create_application(verification, user_id)
         return Submission(
             state=self.state_from(application),
             provider_applicant_id=str(application.get("identifier") or ""),
             provider_verification_id=str(application["id"]),
         )
+
+    @property
+    def provider_name(self) -> str:
+        return str(self.options.get("PROVIDER", "vouched"))
+
+    @property
+    def application_type(self) -> str:
+        return str(self.options.get("TYPE", "kyc"))
+
+    def create_application(self, verification: Verification, user_id: str) -> dict[str, Any]:
+        """``POST /kyc_applications``, checkpointed: its id is committed with the answer, and a call whose
+        answer is lost is looked for on the retry (:meth:`find_lost_application`)."""
+        body: dict[str, Any] = {
+            "provider": self.provider_name,
+            "type": self.application_type,
+            "params": self.params_for(verification),
+        }
+        if user_id:
+            body["user_id"] = user_id
+        with self.creating(verification, "application", "POST /kyc_applications") as call:
+            application = self.client.post("kyc_applications", json=body).json()
+            if not isinstance(application, dict) or not application.get("id"):
+                raise PermanentProviderError("Provide returned no application id", provider=self.provider)
+            call.remember(provider_verification_id=str(application["id"]))
+        return application
+
+    def find_lost_application(self, verification: Verification, user_id: str) -> dict[str, Any] | None:
+        """The application an earlier ``POST`` created although its answer was lost, if it can be told apart.
+
+        Provide keeps no reference of ours on an application and lists them only by ``status``, newest first.
+        With ``USER_ID_FOR`` each applicant is their own Provide user and has one active verification, so an
+        application of that user, of our provider and type, dated from this verification on and held by no
+        verification of ours, is the lost one, provided there is exactly one. Without ``USER_ID_FOR`` every
+        application shares one user and nothing tells them apart: no lookup (the call is reported instead)."""
+        from django_kyc.models import Verification as VerificationModel
+
+        if not self.unanswered(verification, "application") or self._user_id_for is None or not user_id:
+            return None
+        since = verification.created_at - self.LOOKUP_CLOCK_SKEW
+        candidates = [
+            item
+            for item in self.iter_applications(since)
+            if str(item.get("user_id") or "") == user_id
+            and item.get("provider") == self.provider_name
+            and item.get("type") == self.application_type
+            and not VerificationModel.objects.filter(provider_verification_id=str(item.get("id"))).exists()
+        ]
+        if len(candidates) != 1:
+            return None
+        found = self.client.get(f"kyc_applications/{candidates[0]['id']}").json()
+        return found if isinstance(found, dict) and found.get("id") else None
+
+    def iter_applications(self, since: datetime) -> Iterator[dict[str, Any]]:
+        """``GET /kyc_applications?page=&rpp=`` (newest first) back to ``since``."""
+        page = 1
+        while True:
+            response = self.client.get("kyc_applications", params={"page": page, "rpp": self.LOOKUP_PAGE_SIZE})
+            items = response.json()
+            if not isinstance(items, list):
+                raise PermanentProviderError("Provide listed applications without a list", provider=self.provider)
+            for item in items:
+                created = iso_datetime(item.get("created_at")) if isinstance(item, dict) else None
+                if created is not None and created < since:
+                    return
+                if isinstance(item, dict) and item.get("id"):
+                    yield item
+            if len(items) < self.LOOKUP_PAGE_SIZE:
+                return
+            page += 1
 
     def fetch_verification(self, verification: Verification) -> ProviderState:
         application = self.client.get(f"kyc_applications/{verification.provider_verification_id}").json()

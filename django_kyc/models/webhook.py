@@ -20,7 +20,11 @@ class WebhookState(models.TextChoices):
 class WebhookEvent(models.Model):
     """The inbox: every authenticated provider event, stored before it is processed.
 
-    The unique constraint on (backend, event_id) is what makes a repeated delivery a no-op.
+    The unique constraint on (backend, event_id) among the rows that hold their event id is what makes a
+    repeated delivery a no-op. A delivery whose event id rests on fields nobody authenticated (an unsigned
+    callback's claimed state) holds it only once the fetched state has confirmed the claim
+    (:attr:`~django_kyc.backends.base.ProviderEvent.claim`), so a forgery cannot take the key of the genuine
+    delivery that follows it.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -40,6 +44,11 @@ class WebhookEvent(models.Model):
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
+    holds_event_id = models.BooleanField(
+        _("holds its event id"),
+        default=True,
+        help_text=_("False while an unauthenticated claim awaits confirmation: repeats are then stored too."),
+    )
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     verification = models.ForeignKey(
         "django_kyc.Verification",
@@ -53,7 +62,13 @@ class WebhookEvent(models.Model):
         verbose_name = _("webhook event")
         verbose_name_plural = _("webhook events")
         ordering = ["-received_at"]
-        constraints = [models.UniqueConstraint(fields=["backend", "event_id"], name="kyc_webhook_unique_event")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["backend", "event_id"],
+                condition=models.Q(holds_event_id=True),
+                name="kyc_webhook_unique_event",
+            )
+        ]
         indexes = [
             models.Index(fields=["state", "next_attempt_at"], name="kyc_webhook_state_idx"),
             models.Index(fields=["backend", "-received_at"], name="kyc_webhook_backend_idx"),

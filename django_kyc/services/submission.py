@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from django_kyc.backends import get_backend
-from django_kyc.backends.base import ClientToken, RetryPolicy, Submission
+from django_kyc.backends.base import UNANSWERED_CREATES, ClientToken, RetryPolicy, Submission, possible_duplicates
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import (
     KycConfigurationError,
@@ -90,6 +90,7 @@ def submit_verification(verification_id: Any) -> None:
 def record_submission(verification_id: Any, submission: Submission, change: Change) -> None:
     with transaction.atomic():
         verification = transitions.lock_verification(verification_id)
+        report_possible_duplicates(verification, change)
         updates: dict[str, Any] = {
             "provider_applicant_id": submission.provider_applicant_id or verification.provider_applicant_id,
             "provider_verification_id": submission.provider_verification_id or verification.provider_verification_id,
@@ -120,6 +121,35 @@ def record_submission(verification_id: Any, submission: Submission, change: Chan
         )
 
 
+def report_possible_duplicates(verification: Verification, change: Change) -> None:
+    """One ``possible_duplicate`` audit row per create call the backend left unanswered, then forget them.
+
+    A call whose answer was lost (a timeout, a reset, a 5xx, a killed worker) may have created its object at
+    the provider anyway. Where the provider offers a lookup the backend finds that object on the retry and
+    settles the call; what is still unanswered when a submission ends (recorded, failed, given up) or a client
+    token was issued could not be found again, and a reviewer should know the provider may hold a second
+    applicant, session or billed verification this one does not refer to. Called with the row locked.
+    """
+    found = possible_duplicates(verification.provider_data)
+    if not found:
+        return
+    for item in found:
+        reason = (
+            f"{item.call} at {item.attempted_at} got no answer and could not be looked up: "
+            f"{verification.backend} may hold a {item.kind} this verification does not refer to"
+        )
+        transitions.audit(
+            _with_reason(change, reason),
+            obj=verification,
+            applicant_id=verification.applicant_id,
+            action="possible_duplicate",
+            data={"kind": item.kind, "call": item.call, "attempted_at": item.attempted_at},
+        )
+    remaining = {key: value for key, value in verification.provider_data.items() if key != UNANSWERED_CREATES}
+    verification.provider_data = remaining
+    Verification.objects.filter(pk=verification.pk).update(provider_data=remaining)
+
+
 def _client_fields(client: ClientToken) -> dict[str, Any]:
     return {
         "client_token": client.token,
@@ -136,6 +166,7 @@ def schedule_retry(verification_id: Any, error: ProviderError, change: Change) -
             return
         policy = _policy(verification.backend)
         if verification.attempts >= max_attempts(policy):
+            report_possible_duplicates(verification, change)
             message = f"gave up after {verification.attempts} attempts: {error}"
             transitions.transition_verification(
                 verification.pk,
@@ -176,6 +207,7 @@ def fail(verification_id: Any, message: str, change: Change) -> None:
         verification = transitions.lock_verification(verification_id)
         if verification.status != VerificationStatus.PENDING:
             return
+        report_possible_duplicates(verification, change)
         transitions.transition_verification(
             verification.pk,
             VerificationStatus.ERROR,
@@ -216,5 +248,10 @@ def refresh_client_token(verification: Verification) -> Verification:
         return verification
     client = get_backend(verification.backend).issue_client_token(verification)
     Verification.objects.filter(pk=verification.pk).update(**_client_fields(client), updated_at=timezone.now())
+    if possible_duplicates(verification.provider_data):  # what the backend checkpointed on this very object
+        # issuing a token can create a provider session; an earlier try may have lost its answer
+        with transaction.atomic():
+            locked = transitions.lock_verification(verification.pk)
+            report_possible_duplicates(locked, Change.provider(verification.backend, Source.API))
     verification.refresh_from_db()
     return verification

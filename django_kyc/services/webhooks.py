@@ -114,8 +114,17 @@ def _store(alias: str, event: ProviderEvent, headers: dict[str, str], body: byte
     A new event, the common case, costs one INSERT (and, on the ORM broker, the queue row in the same
     commit). A redelivery fails the unique constraint on (backend, event_id), which undoes only this insert;
     any other integrity error is not a duplicate and is raised.
+
+    An event resting on an unauthenticated claim (:attr:`ProviderEvent.claim`) is a duplicate only of a row
+    that holds its event id, i.e. whose claim a fetch has confirmed; otherwise it is stored without holding the
+    id (a forgery stored first cannot make the genuine delivery look like a repeat) and :func:`process`
+    lets it take the id once its own fetch confirms the claim.
     """
     event_id = event.event_id[:255]
+    holds = not (event.claim and event.state is None)
+    held = WebhookEvent.objects.filter(backend=alias, event_id=event_id, holds_event_id=True)
+    if not holds and held.exists():
+        return False
     # the event and its queue row are two statements and need a transaction; the event alone does not
     try:
         with transaction.atomic() if queues_in_database() else savepoint_if_nested():
@@ -127,10 +136,11 @@ def _store(alias: str, event: ProviderEvent, headers: dict[str, str], body: byte
                 occurred_at=event.occurred_at,
                 headers=headers,
                 body=body,
+                holds_event_id=holds,
             )
             enqueue_on_commit("process_webhook_event", str(row.pk))
     except IntegrityError:
-        if WebhookEvent.objects.filter(backend=alias, event_id=event_id).exists():
+        if held.exists():
             return False
         raise
     return True
@@ -247,6 +257,11 @@ def process(event_pk: Any) -> None:
                 WebhookState.PROCESSED if outcome in (Outcome.APPLIED, Outcome.UNCHANGED) else WebhookState.IGNORED
             )
             row.note = outcome.value
+            if not row.holds_event_id and backend.claim_confirmed(event, state):
+                taken = _take_event_id(row)
+                if not taken and outcome != Outcome.APPLIED:
+                    # the same claim, confirmed by an earlier copy that holds the id: this one was a repeat
+                    row.state, row.note = WebhookState.IGNORED, "duplicate"
             row.verification = verification
             row.attempts += 1
             row.processed_at = timezone.now()
@@ -261,6 +276,17 @@ def process(event_pk: Any) -> None:
     except Exception as exc:
         logger.exception("processing webhook event %s failed", event_pk)
         _record_failure(event_pk, exc, final=False)
+
+
+def _take_event_id(row: WebhookEvent) -> bool:
+    """Let a row whose claim its fetch confirmed hold its event id; False when another row already holds it."""
+    try:
+        with transaction.atomic():  # a savepoint: a lost race must leave the processing transaction usable
+            WebhookEvent.objects.filter(pk=row.pk).update(holds_event_id=True)
+    except IntegrityError:
+        return False
+    row.holds_event_id = True
+    return True
 
 
 def _record_failure(event_pk: Any, error: Exception, *, final: bool) -> None:

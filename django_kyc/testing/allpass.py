@@ -146,8 +146,14 @@ class FakeAllpass(FakeProviderServer):
         app_key: str = "0b7e2d1c-5a4f-4e3b-9c8d-7a6b5c4d3e2f",
         gcm_iv_length: int | str = 12,
         encrypt_responses: bool | str = False,
+        missing_status: int | str = 404,
+        missing_message: str = "Applicant not found",
     ) -> None:
         super().__init__(host, port)
+        #: How an unknown applicant is answered. Allpass publishes no error catalogue: 404 is the likeliest,
+        #: a 400 / 422 "does not exist" is plausible too, and the backend must take either for "none yet".
+        self.missing_status = int(missing_status)
+        self.missing_message = missing_message
         if webhook_mode not in ("cbc-hmac", "gcm"):
             raise ValueError("webhook_mode must be 'cbc-hmac' or 'gcm'")
         bytes.fromhex(crypto_key)  # fail early on a key the vendor would not issue
@@ -219,7 +225,7 @@ class FakeAllpass(FakeProviderServer):
             (item for item in self.applicants.values() if item["externalUserId"] == key), None
         )
         if found is None:
-            return self.error(404, "Applicant not found")
+            return self.error(self.missing_status, self.missing_message)
         return found
 
     def _tick(self) -> str:

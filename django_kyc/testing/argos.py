@@ -112,6 +112,10 @@ def decrypt(key: bytes, text: str) -> bytes:
     return padded[:-pad]
 
 
+#: Shapes of the enrolment answer: the documented one, and plausible others the backend must still read.
+MONITOR_ANSWERS = ("documented", "results", "summary")
+
+
 class FakeArgos(FakeProviderServer):
     """Submissions in memory, several per ``userid``."""
 
@@ -122,6 +126,7 @@ class FakeArgos(FakeProviderServer):
         ("POST", r"/v3/submission/review", "review"),
         ("GET", r"/v3/report/aml", "aml_report"),
         ("POST", r"/v3/submission/aml/monitor/(?P<worklist>[A-Za-z0-9_.-]+)", "monitor"),
+        ("GET", r"/v3/submission/aml/monitor/(?P<worklist>[A-Za-z0-9_.-]+)/(?P<record>[A-Za-z0-9_.-]+)", "record"),
         ("GET", r"/liveform/?", "liveform"),
     ]
 
@@ -135,8 +140,17 @@ class FakeArgos(FakeProviderServer):
         encryption: bool | str = False,
         secret_key: str = "",
         webhook_url: str = "",
+        monitor_answer: str = "documented",
+        gone_message: str = "not Exist Submission Data",
     ) -> None:
         super().__init__(host, port)
+        if monitor_answer not in MONITOR_ANSWERS:
+            raise ValueError(f"monitor_answer must be one of {MONITOR_ANSWERS}")
+        #: the shape of the enrolment answer: ARGOS's documented one, or another plausible one
+        self.monitor_answer = monitor_answer
+        #: what DELETE answers for a submission ARGOS does not (or no longer) hold: its page lists
+        #: "not Exist Submission Data", its error example shows "not Exist Submission ID"
+        self.gone_message = gone_message
         self.api_key = api_key
         self.project_id = project_id
         self.admins = {admin}
@@ -146,6 +160,8 @@ class FakeArgos(FakeProviderServer):
         self.submissions: dict[str, dict[str, Any]] = {}
         self.reports: dict[str, bytes] = {}
         self.monitored: dict[str, list[str]] = {}
+        #: (worklist, record id) -> monitoring record, as ``GET /submission/aml/monitor/{w}/{r}`` shows it
+        self.records: dict[tuple[str, str], dict[str, Any]] = {}
         self.reviews: list[dict[str, Any]] = []
         self.deleted: list[dict[str, str]] = []
         self._clock = datetime(2000, 1, 1, tzinfo=timezone.utc)
@@ -256,8 +272,8 @@ class FakeArgos(FakeProviderServer):
         if not submission_id:
             return self.error(400, "not Exist Submission ID")
         submission = self.submissions.get(submission_id)
-        if submission is None:
-            return self.error(400, "not Exist Submission Data")
+        if submission is None or submission.get("_deleted"):
+            return self.error(400, self.gone_message)
         # personal data, images and AML data go; ids, dates, ID type and the result stay
         id_type = (submission.get("data") or {}).get("idType")
         submission["data"] = {"idType": id_type} if id_type else {}
@@ -319,12 +335,16 @@ class FakeArgos(FakeProviderServer):
         )
 
     def monitor(self, request: FakeRequest) -> FakeResponse:
+        """Register approved submissions (with a name and a birth date) in a worklist. As the vendor documents:
+        per-submission results, and HTTP 500 ``all_submissions_failed`` when none could be registered. ARGOS
+        does not say what a second enrolment of the same submission does; here it makes a second record, the
+        case the backend must avoid."""
         body = self._body(request)
         if isinstance(body, FakeResponse):
             return body
         ids = body.get("submissionIds")
         if not isinstance(ids, list) or not 1 <= len(ids) <= 25:
-            return self.error(400, "Invalid format: submissionIds", code="invalid_format")
+            return self.error(400, "Invalid format: submissionIds", code="invalid_submissionIds")
         if body.get("admin") not in self.admins:
             return self.error(400, "Invalid admin", code="invalid_admin")
         worklist = request.params["worklist"]
@@ -346,19 +366,55 @@ class FakeArgos(FakeProviderServer):
                     }
                 )
                 continue
-            record = f"{worklist}_{submission_id}"
+            record_id = f"{secrets.token_hex(6)}_{submission_id}"  # the docs' example: "<12 chars>_<submission>"
+            self.records[(worklist, record_id)] = {
+                "name": data["name"],
+                "id": record_id,
+                "submissionId": submission_id,
+                "nationality": data.get("nationality", ""),
+                "status": "screenedNoMatches",
+                "dob": data["date_of_birth"],
+                "email": submission["email"],
+                "memo": "",
+                "tags": [],
+                "admin": body["admin"],
+                "updateTime": self._now().isoformat().replace("+00:00", "Z"),
+                "openCount": 0,
+                "falsePositiveCount": 0,
+                "truePositiveCount": 0,
+                "discardedCount": 0,
+            }
             self.monitored.setdefault(worklist, []).append(str(submission_id))
-            done.append({"submissionId": submission_id, "recordIds": [record], "status": "success"})
-        return FakeResponse(
-            200,
-            {
-                "success": bool(done),
-                "successCount": len(done),
-                "failedCount": len(failed),
-                "successResults": done,
-                "failedResults": failed,
-            },
-        )
+            done.append({"submissionId": submission_id, "recordIds": [record_id], "status": "success"})
+        if not done:
+            return self.error(500, "All submissions failed to process", code="all_submissions_failed")
+        return FakeResponse(200, self._monitor_answer(done, failed))
+
+    def _monitor_answer(self, done: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[str, Any]:
+        if self.monitor_answer == "results":
+            return {
+                "results": [
+                    {"submissionId": item["submissionId"], "recordId": (item["recordIds"] or [""])[0], **item}
+                    for item in (*done, *failed)
+                ]
+            }
+        if self.monitor_answer == "summary":
+            return {"summary": {"successCount": len(done), "failedCount": len(failed)}}
+        return {
+            "success": bool(done),
+            "successCount": len(done),
+            "failedCount": len(failed),
+            "successResults": done,
+            "failedResults": failed,
+        }
+
+    def record(self, request: FakeRequest) -> FakeResponse:
+        """``GET /submission/aml/monitor/{worklistId}/{recordId}``; the vendor shows no error for an unknown
+        record, this answers 404 in ARGOS's ``{"message", "statusCode"}`` form."""
+        found = self.records.get((request.params["worklist"], request.params["record"]))
+        if found is None:
+            return self.error(404, "not Exist Record")
+        return self._answer(dict(found))
 
     def liveform(self, request: FakeRequest) -> FakeResponse:
         """The person opens the link and starts: ARGOS creates the submission (``incomplete``)."""

@@ -1,4 +1,10 @@
-"""A fake Provide ``ident`` API: ``/api/v1/kyc_applications`` with bearer auth and signed webhooks."""
+"""A fake Provide ``ident`` API: ``/api/v1/kyc_applications`` with bearer auth and signed webhooks.
+
+Shaped after Provide's server (``provideplatform/ident`` ``kyc/handlers.go``, ``provide-go`` ``handlers.go``):
+errors rendered by ``provide.RenderError`` are ``{"message": ...}`` (401, 404, 400, a refused create), a failed
+update answers 422 ``{"errors": [{"message": ...}]}``; lists are newest first, paginated with ``page`` (from 1)
+and ``rpp`` (default 25) and counted in ``X-Total-Results-Count``.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,8 @@ from django_kyc.backends.signing import hmac_hex
 from django_kyc.testing.server import FakeProviderServer, FakeRequest, FakeResponse
 
 STATUSES = ("pending", "submitted", "review", "remediate", "accepted", "rejected", "failed")
+#: ``provide-go``'s ``defaultResultsPerPage``
+DEFAULT_RPP = 25
 PROVIDERS = ("vouched", "identitymind")
 
 
@@ -51,15 +59,32 @@ class FakeProvide(FakeProviderServer):
         return None
 
     def error(self, status: int, message: str, **extra: Any) -> FakeResponse:
-        return FakeResponse(status, {"errors": [{"message": message}]})
+        """``provide.RenderError``: ``{"message": ...}``."""
+        return FakeResponse(status, {"message": message})
+
+    @staticmethod
+    def validation_error(message: str) -> FakeResponse:
+        """A failed update: the model's errors, ``{"errors": [{"message": ...}]}``."""
+        return FakeResponse(422, {"errors": [{"message": message, "status": 422}]})
 
     def list_applications(self, request: FakeRequest) -> FakeResponse:
-        items = list(self.applications.values())
+        items = sorted(self.applications.values(), key=lambda item: item["created_at"], reverse=True)
         status = (request.query.get("status") or [""])[0]
         if status:
             items = [item for item in items if item["status"] == status]
-        public = [self._public(item) for item in items]
-        return FakeResponse(200, public, headers={"X-Total-Results-Count": str(len(public))})
+        page, rpp = self._number(request, "page", 1), self._number(request, "rpp", DEFAULT_RPP)
+        shown = items[(page - 1) * rpp : page * rpp]
+        public = [self._public(item) for item in shown]
+        return FakeResponse(200, public, headers={"X-Total-Results-Count": str(len(items))})
+
+    @staticmethod
+    def _number(request: FakeRequest, name: str, default: int) -> int:
+        """Provide's ``Paginate``: a value that does not parse (as a signed 8-bit integer) keeps the default."""
+        try:
+            value = int((request.query.get(name) or [""])[0])
+        except ValueError:
+            return default
+        return value if 0 < value < 128 else default
 
     def create_application(self, request: FakeRequest) -> FakeResponse:
         body = request.json()
@@ -111,7 +136,7 @@ class FakeProvide(FakeProviderServer):
             return self.error(400, "failed to parse JSON body")
         if "status" in body:
             if body["status"] not in STATUSES:
-                return self.error(422, f"invalid status: {body['status']}")
+                return self.validation_error(f"invalid status: {body['status']}")
             application["status"] = body["status"]
         if isinstance(body.get("params"), dict):
             application["params"] = body["params"]

@@ -57,15 +57,33 @@ class FakeResponse:
         return json.dumps(self.body).encode()
 
 
+#: Fault kinds. ``status``, ``timeout`` and ``reset`` stand in for the request (nothing happens at the
+#: provider); ``lost`` and ``lost_timeout`` let the request be handled (an applicant is created) and then lose
+#: the answer to a reset or a stall past the client's timeout: the work exists, the client never learns of it.
+FAULT_KINDS = ("status", "timeout", "reset", "lost", "lost_timeout")
+#: The kinds whose request is handled before the answer is lost.
+ANSWER_LOST = frozenset({"lost", "lost_timeout"})
+
+
 @dataclass(frozen=True)
 class Fault:
     """What the server does instead of answering: an HTTP status, a stall past the client's timeout, or a
-    connection reset."""
+    connection reset, either instead of handling the request or after handling it (``ANSWER_LOST``).
 
-    kind: str = "status"  # "status" | "timeout" | "reset"
+    ``method`` / ``path`` (a regular expression matched against the whole path) narrow the calls the fault
+    waits for, so a test can lose the answer of one particular call of a multi-call submission."""
+
+    kind: str = "status"
     status: int = 503
     message: str = "injected failure"
     retry_after: float | None = None
+    method: str = ""
+    path: str = ""
+
+    def matches(self, request: FakeRequest) -> bool:
+        if self.method and self.method.upper() != request.method:
+            return False
+        return not self.path or re.fullmatch(self.path, request.path) is not None
 
 
 Route = tuple[str, "re.Pattern[str]", str]
@@ -143,10 +161,23 @@ class FakeProviderServer:
         status: int = 503,
         message: str = "injected failure",
         retry_after: float | None = None,
+        method: str = "",
+        path: str = "",
     ) -> None:
-        """Make the next ``count`` API calls fail the given way (control calls are never affected)."""
+        """Make the next ``count`` API calls (those matching ``method`` / ``path`` when given) fail the given
+        way; ``kind`` is one of :data:`FAULT_KINDS`."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {kind!r}; choose from {FAULT_KINDS}")
         with self.lock:
-            self.faults.extend(Fault(kind, status, message, retry_after) for _ in range(count))
+            self.faults.extend(Fault(kind, status, message, retry_after, method, path) for _ in range(count))
+
+    def _take_fault(self, request: FakeRequest) -> Fault | None:
+        """The first queued fault waiting for this call, removed from the queue."""
+        for fault in self.faults:
+            if fault.matches(request):
+                self.faults.remove(fault)
+                return fault
+        return None
 
     # --- provider behaviour (subclasses) -------------------------------------------------------------
     def authenticate(self, request: FakeRequest) -> FakeResponse | None:
@@ -201,7 +232,10 @@ class FakeProviderServer:
     def handle(self, request: FakeRequest) -> FakeResponse | Fault:
         with self.lock:
             self.calls.append((request.method, request.path))
-            fault = self.faults.popleft() if self.faults else None
+            fault = self._take_fault(request)
+        if fault is not None and fault.kind in ANSWER_LOST:
+            self.respond(request)  # the provider does the work; only its answer never arrives
+            return fault
         if fault is not None:
             if fault.kind == "status":
                 response = self.error(fault.status, fault.message)
@@ -209,6 +243,10 @@ class FakeProviderServer:
                     response.headers["Retry-After"] = str(int(fault.retry_after))
                 return response
             return fault
+        return self.respond(request)
+
+    def respond(self, request: FakeRequest) -> FakeResponse:
+        """The provider's own answer: its authentication, then the route's handler."""
         denied = self.authenticate(request)
         if denied is not None:
             return denied
@@ -277,7 +315,7 @@ def _handler_for(server: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
             if server.response_delay > 0:
                 time.sleep(server.response_delay)
             if isinstance(result, Fault):
-                if result.kind == "timeout":
+                if result.kind in ("timeout", "lost_timeout"):
                     time.sleep(server.timeout_seconds)
                 # a reset: close with SO_LINGER 0 so the client sees ECONNRESET, not a clean close
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))

@@ -57,6 +57,10 @@ class BackendContract:
     #: submitting creates a record at the provider; ``False`` for hosted flows where nothing exists there until
     #: the person starts (ARGOS's Liveform), so the provider-side count after a bare submission is 0
     CREATES_AT_SUBMISSION: ClassVar[bool] = True
+    #: (method, path regex) of the call that creates the provider's record counted by ``applicant_count()``
+    CREATE_CALL: ClassVar[tuple[str, str] | None] = None
+    #: the provider offers a way to find that record again when the answer to its creation was lost
+    FINDS_LOST_CREATES: ClassVar[bool] = False
 
     # --- hooks -----------------------------------------------------------------------------------------
     def server_kwargs(self) -> dict[str, Any]:
@@ -288,6 +292,45 @@ class BackendContract:
         verification.refresh_from_db()
         assert verification.status == self.SUBMITTED_STATUS, verification.last_error
         assert server.applicant_count() == int(self.CREATES_AT_SUBMISSION)
+
+    @pytest.mark.django_db
+    @pytest.mark.parametrize("kind", ["lost", "lost_timeout"])
+    def test_lost_answer_is_found_again_or_reported_as_a_possible_duplicate(
+        self,
+        server: FakeProviderServer,
+        backend: None,
+        applicant: Applicant,
+        kind: str,
+        time_machine: Any,
+    ) -> None:
+        """The provider creates the record, then the answer is lost (a reset, or a stall past our timeout).
+        The retry either finds that record (one at the provider, nothing to report) or, where the provider
+        offers no way to, creates another and the audit trail names the possible duplicate."""
+        from django.utils import timezone
+
+        if self.CREATE_CALL is None:
+            pytest.skip(f"{self.server_class.provider} creates nothing at submission")
+        method, path = self.CREATE_CALL
+        time_machine.move_to(timezone.now(), tick=False)
+        server.fail_next(1, kind=kind, method=method, path=path)
+        verification = self.start(applicant)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert (verification.status, server.applicant_count()) == (V.PENDING, 1)
+        assert verification.next_attempt_at is not None
+        time_machine.move_to(verification.next_attempt_at, tick=False)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert verification.status == self.SUBMITTED_STATUS, verification.last_error
+        reported = AuditEvent.objects.filter(object_id=str(verification.pk), action="possible_duplicate")
+        if self.FINDS_LOST_CREATES:
+            assert (server.applicant_count(), reported.count()) == (1, 0)
+        else:
+            assert server.applicant_count() == 2
+            (row,) = reported
+            assert row.data["attempted_at"]
+            assert row.reason.startswith(f"{row.data['call']} at {row.data['attempted_at']} got no answer")
+        assert "unanswered_creates" not in verification.provider_data
 
     # --- webhooks --------------------------------------------------------------------------------------
     @pytest.mark.django_db

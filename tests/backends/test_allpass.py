@@ -109,6 +109,8 @@ class AllpassHooks(BackendContract):
     #: the envelope time is not covered by the signature: ordering uses it, staleness cannot
     TIMESTAMPED = False
     PERMANENT_STATUS = 400
+    CREATE_CALL = ("POST", r"/api/public/applicant")
+    FINDS_LOST_CREATES = True  # by externalUserId
     MODE = "cbc-hmac"
 
     def server_kwargs(self) -> dict[str, Any]:
@@ -240,6 +242,43 @@ class TestAllpassCbcContract(AllpassHooks):
         assert first.provider_applicant_id == next(iter(server.applicants))
         assert ("POST", "/api/public/applicant") not in server.calls
         assert server.calls[0] == ("GET", f"/api/public/applicant/{applicant.reference}")
+
+    @pytest.mark.django_db
+    @pytest.mark.parametrize(
+        ("status", "message"),
+        [
+            (404, "Applicant not found"),
+            (400, "Applicant does not exist"),
+            (422, "Applicant with this externalUserId was not found"),
+            (400, ["applicant doesn't exist"]),
+        ],
+    )
+    def test_applicant_not_found_answered_with_400_or_422_means_none_yet(
+        self, applicant: Applicant, make_applicant: Any, status: int, message: str | list[str]
+    ) -> None:
+        """Allpass publishes no error catalogue: a lookup of an applicant that does not exist may be answered
+        400 / 422 instead of 404. Either way it is "none yet", and the applicant is created."""
+        fake = FakeAllpass(**self.server_kwargs(), missing_status=status)
+        fake.missing_message = message  # type: ignore[assignment]  # NestJS sends validation messages as lists
+        with fake, self.configured(self.backend_options(fake)):
+            verification = self.start(applicant)
+            submission.submit_verification(verification.pk)
+            verification.refresh_from_db()
+            assert verification.status == V.AWAITING_USER, verification.last_error
+            assert fake.applicant_count() == 1
+            allpass().delete_applicant(make_applicant(last_name="Never-Sent"))  # the same reading for erasure
+
+    @pytest.mark.django_db
+    def test_other_client_errors_of_the_lookup_still_end_in_error(
+        self, server: FakeAllpass, backend: None, applicant: Applicant
+    ) -> None:
+        server.fail_next(1, status=400, message="externalUserId must be a UUID", method="GET")
+        verification = self.start(applicant)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert verification.status == V.ERROR
+        assert "externalUserId must be a UUID" in verification.last_error
+        assert server.applicant_count() == 0
 
     @pytest.mark.django_db
     def test_every_applicant_operation(self, server: FakeAllpass, submitted: Verification) -> None:

@@ -5,6 +5,7 @@ client reviews, erasure, AML from the submission)."""
 from __future__ import annotations
 
 import base64
+import copy
 import hashlib
 import json
 import uuid
@@ -30,6 +31,7 @@ from django_kyc.backends.argos import (
     parse_timestamp,
     pick_submission,
 )
+from django_kyc.backends.base import ProviderEvent
 from django_kyc.backends.signing import check_source_ip, source_ip
 from django_kyc.exceptions import (
     KycConfigurationError,
@@ -370,6 +372,50 @@ class TestSubmissions:
         assert set(history) == {first, second, third}
         assert pick_submission(list(fake.submissions.values()))["submission_id"] == second
 
+    def test_forged_decision_does_not_burn_the_genuine_webhooks_key(
+        self, fake: FakeArgos, configure: Any, person: Applicant, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        """ARGOS signs nothing: a delivery byte for byte equal to the approval webhook, sent from an allowed
+        address before ARGOS approved, changes nothing (the state is fetched) and must not make ARGOS's own
+        webhook a "duplicate" when it comes."""
+        configure()
+        verification = started(person)
+        ref = fake.open_liveform(verification.client_link)
+        fake.decide(ref, "pending")
+        before = copy.deepcopy(fake.submissions[ref])
+        fake.decide(ref, "approved")
+        genuine, headers = fake.webhook_for(ref)
+        approved = copy.deepcopy(fake.submissions[ref])
+        fake.submissions[ref] = before  # ARGOS has not approved yet when the forgery arrives
+        assert deliver(genuine, headers, django_capture_on_commit_callbacks).json() == {"stored": 1, "duplicates": 0}
+        verification.refresh_from_db()
+        assert verification.status == V.REVIEW
+        fake.submissions[ref] = approved
+        assert deliver(genuine, headers, django_capture_on_commit_callbacks).json() == {"stored": 1, "duplicates": 0}
+        verification.refresh_from_db()
+        assert verification.status == V.APPROVED
+        # confirmed now: ARGOS's retry of the same webhook is a duplicate
+        assert deliver(genuine, headers, django_capture_on_commit_callbacks).json() == {"stored": 0, "duplicates": 1}
+
+    def test_claim_confirmation_reads_submission_update_and_result(self, configure: Any) -> None:
+        configure()
+        backend = argos()
+        state = backend.state_from(
+            {"submission_id": "s1", "kyc": {"result": "approved"}, "updated_at": "2026-01-02-03-04-05-006"}
+        )
+
+        def claim(**fields: str) -> ProviderEvent:
+            body = {"submission_id": "s1", "trigger": "approved", "updated_at": "2026-01-02-03-04-05-006", **fields}
+            return ProviderEvent(event_id="x", event_type="t", state=None, claim=json.dumps(body))
+
+        assert backend.claim_confirmed(claim(), state)
+        assert backend.claim_confirmed(claim(updated_at="2026-01-02-03-04-05-005"), state)  # an older update
+        assert not backend.claim_confirmed(claim(updated_at="2026-01-02-03-04-05-007"), state)  # not yet
+        assert not backend.claim_confirmed(claim(trigger="rejected"), state)
+        assert not backend.claim_confirmed(claim(submission_id="s2"), state)
+        assert not backend.claim_confirmed(claim(submission_id=""), state)
+        assert backend.claim_confirmed(claim(trigger="updated", updated_at=""), state)
+
     def test_scores_comment_codes_and_attempts_are_kept(
         self, fake: FakeArgos, configure: Any, person: Applicant, django_capture_on_commit_callbacks: Any
     ) -> None:
@@ -538,6 +584,38 @@ def test_delete_applicant_deletes_every_submission(fake: FakeArgos, configure: A
     argos().delete_applicant(person)  # a retried erasure is fine
 
 
+@pytest.mark.django_db
+@pytest.mark.parametrize("answer", ["not Exist Submission Data", "not Exist Submission ID"])
+def test_erasure_is_idempotent_whichever_not_exist_answer_argos_gives(answer: str, person: Applicant) -> None:
+    """ARGOS's page lists "… Data" for an unknown submission and "… ID" for a missing id, but its own error
+    example answers an unknown id with "… ID": either means there is nothing left to delete."""
+    server = FakeArgos(api_key=API_KEY, project_id=PROJECT_ID, admin=ADMIN, gone_message=answer)
+    with server, ArgosContract().configured(options_for(server)):
+        verification = started(person)
+        ref = server.open_liveform(verification.client_link)
+        server.decide(ref, "approved")
+        argos().delete_applicant(person)
+        assert [row["submission_id"] for row in server.deleted] == [ref]
+        argos().delete_applicant(person)  # again: ARGOS answers `answer`, and that is fine
+        assert [row["submission_id"] for row in server.deleted] == [ref]
+
+
+@pytest.mark.django_db
+def test_not_exist_answer_for_a_submission_still_holding_personal_data_is_an_error(
+    fake: FakeArgos, configure: Any, person: Applicant
+) -> None:
+    """ "not Exist Submission ID" also means ARGOS did not read the id: then nothing was erased, and saying
+    so beats counting it as done."""
+    configure()
+    verification = started(person)
+    ref = fake.open_liveform(verification.client_link)
+    fake.decide(ref, "approved")
+    fake.fail_next(1, status=400, message="not Exist Submission ID", method="DELETE")
+    with pytest.raises(PermanentProviderError, match=f"still lists its personal data .*{ref}|{ref}.*not erased"):
+        argos().delete_applicant(person)
+    assert fake.submission(ref)["email"] == "jane@example.com"
+
+
 @pytest.mark.parametrize(
     ("body", "status", "expected"),
     [
@@ -626,6 +704,68 @@ class TestAml:
         assert fake.monitored == {"wl-1": [ref]}
         with pytest.raises(PermanentProviderError, match="no Red Flag"):
             argos().aml_report(first)
+
+    @pytest.mark.parametrize("shape", ["results", "summary"])
+    def test_enrolment_answer_of_another_shape_counts_and_is_never_repeated(
+        self, fake: FakeArgos, approved: tuple[Applicant, str], shape: str
+    ) -> None:
+        """Another plausible answer shape (``results[].recordId``, or only a ``summary``) is an enrolment all
+        the same, so the next check must not enrol the submission a second time."""
+        applicant, ref = approved
+        fake.monitor_answer = shape
+        first = self.run(applicant)
+        assert (first.status, first.monitored) == (AmlStatus.CLEAR, True)
+        assert first.provider_data["monitoring"]["state"] == "enrolled"
+        second = self.run(applicant)
+        assert second.monitored is True
+        assert fake.monitored == {"wl-1": [ref]}
+
+    def test_enrolment_whose_answer_was_lost_is_never_repeated(
+        self, fake: FakeArgos, approved: tuple[Applicant, str]
+    ) -> None:
+        """ARGOS registered the submission but the answer never came. The screening result stands, the
+        enrolment is "unknown" for a person to check, and no later check enrols it again."""
+        applicant, ref = approved
+        fake.fail_next(1, kind="lost", method="POST", path=r"/v3/submission/aml/monitor/.*")
+        first = self.run(applicant)
+        assert (first.status, first.monitored) == (AmlStatus.CLEAR, False)
+        assert first.provider_data["monitoring"]["state"] == "unknown"
+        assert "dashboard" in first.provider_data["monitoring"]["error"]
+        second = self.run(applicant)
+        assert (second.monitored, second.provider_data["monitoring"]["state"]) == (False, "unknown")
+        assert fake.monitored == {"wl-1": [ref]}
+
+    def test_enrolled_records_are_checked_at_argos_before_enrolling_again(
+        self, fake: FakeArgos, approved: tuple[Applicant, str]
+    ) -> None:
+        applicant, ref = approved
+        first = self.run(applicant)
+        (record,) = first.provider_data["monitoring"]["record_ids"]
+        fake.calls.clear()
+        second = self.run(applicant)
+        assert second.provider_data["monitoring"]["records"] == [{"record_id": record, "status": "screenedNoMatches"}]
+        assert ("GET", f"/v3/submission/aml/monitor/wl-1/{record}") in fake.calls
+        assert fake.monitored == {"wl-1": [ref]}
+        # the record was removed at ARGOS: the submission is not monitored any more, so it is enrolled again
+        fake.records.clear()
+        third = self.run(applicant)
+        assert third.monitored is True
+        assert fake.monitored == {"wl-1": [ref, ref]}
+
+    def test_submission_argos_cannot_enrol_is_recorded_not_failed(
+        self, fake: FakeArgos, configure: Any, person: Applicant, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        """ARGOS answers HTTP 500 ``all_submissions_failed`` when nothing was registered: not a provider
+        outage to retry, and not a reason to lose the screening result."""
+        configure(AML_WORKLIST_ID="wl-1")
+        verification = started(person)
+        ref = fake.open_liveform(verification.client_link)
+        fake.decide(ref, "approved")
+        fake.submission(ref)["data"].pop("date_of_birth")  # ARGOS needs a birth date to monitor
+        check = self.run(person)
+        assert (check.status, check.monitored) == (AmlStatus.CLEAR, False)
+        assert check.provider_data["monitoring"]["state"] == "not_enrolled"
+        assert "all_submissions_failed" in check.provider_data["monitoring"]["error"]
 
     def test_before_approval_the_check_is_running(self, fake: FakeArgos, configure: Any, person: Applicant) -> None:
         configure()

@@ -21,7 +21,7 @@ from django_kyc.exceptions import (
     UnsupportedFeature,
     WebhookAuthenticationError,
 )
-from django_kyc.models import Applicant, Document, DocumentFile, Verification, WebhookEvent
+from django_kyc.models import Applicant, AuditEvent, Document, DocumentFile, Verification, WebhookEvent
 from django_kyc.services import polling, submission
 from django_kyc.status import DocumentStatus, VerificationStatus
 from django_kyc.testing import FakeProviderServer
@@ -70,6 +70,8 @@ class KycaidHooks(BackendContract):
     SIGNATURE_HEADER = "x-data-integrity"
     TIMESTAMPED = False  # KYCAID signs no timestamp; request_id de-duplicates replays
     PERMANENT_STATUS = 422
+    #: KYCAID documents no search by external_applicant_id: a lost applicant is reported, not found again
+    CREATE_CALL = ("POST", "/applicants")
     EXTRA_OPTIONS: dict[str, Any] = {}
 
     def server_kwargs(self) -> dict[str, Any]:
@@ -109,6 +111,63 @@ class TestKycaidContract(KycaidHooks):
         ("on_hold", V.REVIEW),
     ]
     EXTRA_OPTIONS = {"DECLINE_POLICY": "resubmit_quality"}
+
+    # --- answers lost after KYCAID did the work ----------------------------------------------------------
+    def retried_after_a_lost_answer(
+        self, server: FakeKycaid, applicant: Applicant, time_machine: Any, path: str
+    ) -> Verification:
+        from django.utils import timezone
+
+        time_machine.move_to(timezone.now(), tick=False)
+        server.fail_next(1, kind="lost", method="POST", path=path)
+        verification = self.start(applicant)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert verification.status == V.PENDING
+        time_machine.move_to(verification.next_attempt_at, tick=False)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert verification.status == V.PROCESSING, verification.last_error
+        return verification
+
+    @staticmethod
+    def reported(verification: Verification) -> list[str]:
+        rows = AuditEvent.objects.filter(object_id=str(verification.pk), action="possible_duplicate")
+        return sorted(row.data["call"] for row in rows)
+
+    @pytest.mark.django_db
+    def test_lost_verification_is_reported_as_a_possible_second_billed_verification(
+        self, server: FakeKycaid, backend: None, applicant: Applicant, time_machine: Any
+    ) -> None:
+        """KYCAID documents no way to find a verification but by its id: the retry creates (and KYCAID
+        bills) a second one, and the audit trail says so."""
+        verification = self.retried_after_a_lost_answer(server, applicant, time_machine, "/verifications")
+        assert len(server.verifications) == 2
+        assert verification.provider_verification_id in server.verifications
+        assert self.reported(verification) == ["POST /verifications"]
+        assert (server.applicant_count(), len(server.documents), len(server.files)) == (1, 1, 1)
+
+    @pytest.mark.django_db
+    def test_lost_document_is_found_again_through_the_applicant(
+        self, server: FakeKycaid, backend: None, applicant: Applicant, time_machine: Any
+    ) -> None:
+        """The applicant lists its documents and each shows its file ids: the retry recognises the document
+        the lost call created by the files uploaded for it, and creates no second one."""
+        verification = self.retried_after_a_lost_answer(server, applicant, time_machine, "/documents")
+        (document,) = Document.objects.filter(applicant=applicant)
+        (kycaid_id,) = server.documents
+        assert document.provider_document_id == kycaid_id
+        assert verification.provider_data["kycaid_documents"] == {str(document.pk): kycaid_id}
+        assert self.reported(verification) == []
+        assert len(server.verifications) == 1
+
+    @pytest.mark.django_db
+    def test_lost_file_upload_is_reported(
+        self, server: FakeKycaid, backend: None, applicant: Applicant, time_machine: Any
+    ) -> None:
+        verification = self.retried_after_a_lost_answer(server, applicant, time_machine, "/files")
+        assert len(server.files) == 2  # one never attached to anything
+        assert self.reported(verification) == ["POST /files"]
 
     # --- signatures ------------------------------------------------------------------------------------
     def test_vendor_test_vector(self) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from django_kyc.backends import get_backend
@@ -20,7 +20,7 @@ from django_kyc.backends.passportreader import (
 )
 from django_kyc.backends.signing import derive_key, open_sealed, seal
 from django_kyc.exceptions import KycConfigurationError, PermanentProviderError, WebhookAuthenticationError
-from django_kyc.models import Applicant, Document, Verification, WebhookEvent
+from django_kyc.models import Applicant, AuditEvent, Document, Verification, WebhookEvent
 from django_kyc.services import polling, submission
 from django_kyc.services.retry import max_attempts, next_attempt_at
 from django_kyc.status import DocumentStatus, VerificationStatus
@@ -59,6 +59,7 @@ class TestPassportReaderContract(BackendContract):
     SIGNED = False
     TIMESTAMPED = False
     PERMANENT_STATUS = 400
+    CREATE_CALL = ("POST", r"/api/v1/session\.create")
 
     def server_kwargs(self) -> dict[str, Any]:
         return {"public_key": PUBLIC_KEY, "secret": SECRET}
@@ -236,6 +237,56 @@ class TestPassportReaderContract(BackendContract):
         submitted.refresh_from_db()
         assert (submitted.status, submitted.provider_status) == (V.AWAITING_USER, "INITIATED")
         assert WebhookEvent.objects.get().event_id == f"{self.ref(submitted)}:APPROVED"
+
+    @pytest.mark.django_db
+    def test_forged_state_does_not_burn_the_genuine_callbacks_key(
+        self, server: FakePassportReader, submitted: Verification, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        """Whoever holds a session's reference can send any state, byte for byte what the provider will send.
+        Sent early, it changes nothing (the state is fetched) and must not make the provider's real callback
+        a "duplicate": the decision would then wait for polling."""
+        ref = self.ref(submitted)
+        server.decide(ref, "INITIATED")
+        body, headers = server.webhook_for(ref)
+        forged = json.dumps({**json.loads(body), "session_state": "APPROVED"}).encode()
+        assert self.post(django_capture_on_commit_callbacks, forged, headers).json() == {"stored": 1, "duplicates": 0}
+        submitted.refresh_from_db()
+        assert submitted.status == V.AWAITING_USER
+        server.decide(ref, "APPROVED")
+        genuine, headers = server.webhook_for(ref)
+        assert genuine == forged  # the provider's callback is exactly what was forged
+        assert self.post(django_capture_on_commit_callbacks, genuine, headers).json() == {"stored": 1, "duplicates": 0}
+        submitted.refresh_from_db()
+        assert submitted.status == V.APPROVED
+        # confirmed by the fetch, the genuine one now holds the key: a redelivery is a duplicate again
+        assert self.post(django_capture_on_commit_callbacks, genuine, headers).json() == {"stored": 0, "duplicates": 1}
+        held = WebhookEvent.objects.filter(event_id=f"{ref}:APPROVED")
+        assert sorted(held.values_list("holds_event_id", flat=True)) == [False, True]
+
+    @pytest.mark.django_db
+    def test_copies_received_before_the_claim_is_confirmed_apply_once(
+        self, server: FakePassportReader, submitted: Verification, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        """Two copies stored before either was processed: both are fetched, one takes the key, the other is
+        marked a duplicate, and the decision is applied once."""
+        ref = self.ref(submitted)
+        server.decide(ref, "APPROVED")
+        body, _ = server.webhook_for(ref)
+        client = Client()
+        with django_capture_on_commit_callbacks(execute=False) as queued:
+            for _ in range(2):
+                response = client.post(f"/kyc/webhooks/{ALIAS}/", data=body, content_type="application/json")
+                assert response.json() == {"stored": 1, "duplicates": 0}
+        for callback in queued:
+            callback()
+        submitted.refresh_from_db()
+        assert submitted.status == V.APPROVED
+        assert self.status_changes(submitted, V.APPROVED) == 1
+        rows = WebhookEvent.objects.order_by("received_at")
+        assert [(row.holds_event_id, row.state, row.note) for row in rows] == [
+            (True, "processed", "applied"),
+            (False, "ignored", "duplicate"),
+        ]
 
     # --- chip data -------------------------------------------------------------------------------------
     def approve(self, server: FakePassportReader, verification: Verification, capture: Any, **fields: Any) -> None:
@@ -423,6 +474,27 @@ class TestPassportReaderContract(BackendContract):
         )
         submitted.refresh_from_db()
         assert submitted.status == V.APPROVED
+
+    @pytest.mark.django_db
+    def test_a_lost_session_is_reported_even_when_the_submission_then_fails(
+        self, server: FakePassportReader, backend: None, applicant: Applicant, time_machine: Any
+    ) -> None:
+        """The session made by the call whose answer was lost exists at PassportReader whatever happens next:
+        a submission that ends in error names it too."""
+        time_machine.move_to(timezone.now(), tick=False)
+        server.fail_next(1, kind="lost_timeout", path=r"/api/v1/session\.create")
+        verification = self.start(applicant)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        time_machine.move_to(verification.next_attempt_at, tick=False)
+        server.fail_next(1, status=400, message="Missing required property: reference")
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert verification.status == V.ERROR
+        assert server.applicant_count() == 1
+        (row,) = AuditEvent.objects.filter(object_id=str(verification.pk), action="possible_duplicate")
+        assert (row.data["kind"], row.data["call"]) == ("session", "session.create")
+        assert "unanswered_creates" not in verification.provider_data
 
     # --- the seed's retry guidance ---------------------------------------------------------------------
     def test_retry_policy_follows_the_seed(self) -> None:

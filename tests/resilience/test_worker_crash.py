@@ -21,9 +21,10 @@ grace and HTTP timeouts are shortened through ``DJANGO_KYC`` (the subprocess get
 seconds instead of minutes.
 
 Submissions go to Allpass: its backend looks the applicant up by our reference before creating one, so even a
-kill between Allpass creating the applicant and our commit of its id leaves one applicant. KYCAID, Provide and
-PassportReader have no such lookup (KYCAID's page documents it: a response lost after the provider created the
-object can duplicate it), so a kill in that window can duplicate there, and it is not asserted for them. Webhooks
+kill between Allpass creating the applicant and our commit of its id leaves one applicant. KYCAID (but for
+documents), PassportReader and Provide (without ``USER_ID_FOR``) have no such lookup: a kill in that window
+can duplicate there, and the duplicate is reported in the audit trail instead (the contract's lost-answer
+test covers that), so it is not asserted for them here. Webhooks
 go to Provide, whose processing always fetches the application first: a slow call for the kill to land in.
 """
 

@@ -173,8 +173,36 @@ def test_monitoring_enrols_approved_submissions_only(fake: FakeArgos) -> None:
     )
     assert status == 200
     assert (body["successCount"], body["failedCount"]) == (1, 1)
-    assert body["successResults"][0]["recordIds"] == [f"wl-9_{approved}"]
+    (record,) = body["successResults"][0]["recordIds"]
+    assert record.endswith(f"_{approved}")  # the vendor's example record id: "<12 characters>_<submission id>"
     assert body["failedResults"][0]["error"] == f"This submission is not approved: {pending}"
+    status, shown = call(fake, "GET", f"submission/aml/monitor/wl-9/{record}")
+    assert (status, shown["id"], shown["submissionId"], shown["status"]) == (200, record, approved, "screenedNoMatches")
+    assert call(fake, "GET", "submission/aml/monitor/wl-9/nope")[0] == 404
+    # a batch in which nothing could be registered is an error, as the vendor documents
+    status, body = call(
+        fake, "POST", "submission/aml/monitor/wl-9", body={"submissionIds": [pending], "admin": "admin@example.com"}
+    )
+    assert (status, body["errorCode"]) == (500, "all_submissions_failed")
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        ("results", lambda ref: "results" in ref and ref["results"][0]["recordId"]),
+        ("summary", lambda ref: ref == {"summary": {"successCount": 1, "failedCount": 0}}),
+    ],
+)
+def test_monitoring_answer_can_take_other_plausible_shapes(shape: str, expected: Any) -> None:
+    with FakeArgos(api_key=KEY, project_id="p1", monitor_answer=shape) as server:
+        ref = server.submit("u1")
+        server.decide(ref, "approved")
+        status, body = call(
+            server, "POST", "submission/aml/monitor/wl-1", body={"submissionIds": [ref], "admin": "admin@example.com"}
+        )
+        assert status == 200
+        assert expected(body)
+        assert server.monitored == {"wl-1": [ref]}
 
 
 def test_encrypted_project_encrypts_answers_and_webhooks_with_sha256_of_the_key() -> None:

@@ -32,7 +32,7 @@ def test_cli_serves_the_provider_api_and_stops_on_sigint() -> None:
         with pytest.raises(urllib.error.HTTPError) as denied:
             urllib.request.urlopen(request, timeout=5)
         assert denied.value.code == 401
-        assert json.loads(denied.value.read()) == {"errors": [{"message": "unauthorized"}]}
+        assert json.loads(denied.value.read()) == {"message": "unauthorized"}  # provide.RenderError
         request = urllib.request.Request(
             f"{base}/api/v1/kyc_applications", headers={"Authorization": "bearer cli-token"}
         )

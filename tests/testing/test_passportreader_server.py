@@ -142,6 +142,34 @@ def test_injected_faults_use_the_providers_error_format(fake: FakePassportReader
     )
 
 
+@pytest.mark.parametrize(("kind", "seen"), [("lost", (ConnectionError,)), ("lost_timeout", (TimeoutError,))])
+def test_a_lost_answer_comes_after_the_work_is_done(
+    fake: FakePassportReader, kind: str, seen: tuple[type[Exception], ...]
+) -> None:
+    """The shared fault machinery: the request is handled (the session exists), only its answer is lost;
+    ``method`` / ``path`` make the fault wait for the call it is meant for."""
+    fake.timeout_seconds = 1.0
+    fake.fail_next(1, kind=kind, method="POST", path=r"/api/v1/session\.create")
+    assert call(fake.base_url, "session.state", b'{"id": 1}')[0] == 404  # not the call the fault waits for
+    request = urllib.request.Request(
+        f"{fake.base_url}/api/v1/session.create", data=b"{}", headers={"Authorization": AUTHORIZATION}, method="POST"
+    )
+    with pytest.raises((urllib.error.URLError, *seen)):
+        urllib.request.urlopen(request, timeout=0.5)
+    assert fake.applicant_count() == 1
+    assert not fake.faults
+
+
+def test_fault_filters_wait_for_their_call(fake: FakePassportReader) -> None:
+    fake.fail_next(1, status=500, message="only for state", path=r"/api/v1/session\.state")
+    status, body = call(fake.base_url, "session.create")
+    assert status == 200
+    assert call(fake.base_url, "session.state", json.dumps({"id": body["id"]}).encode())[0] == 500
+    assert call(fake.base_url, "session.state", json.dumps({"id": body["id"]}).encode())[0] == 200
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        fake.fail_next(1, kind="explode")
+
+
 class _Receiver(BaseHTTPRequestHandler):
     received: list[tuple[dict[str, str], bytes]] = []
 
