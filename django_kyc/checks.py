@@ -5,12 +5,36 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from django_kyc.backends.registry import get_backend_class
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import KycConfigurationError
+
+#: Apps django_kyc cannot work without: why, and what to do besides adding it. Both packages are installed with
+#: django_kyc, so every import succeeds and only a request or a task would find the app missing.
+REQUIRED_APPS = {
+    "rest_framework": ("the API's browsable pages render its templates and answer 500 without them", ""),
+    "django_q": (
+        "background work and the sweeper schedule live in its tables",
+        ", then run `python manage.py migrate` to create its tables",
+    ),
+}
+
+
+@register(Tags.compatibility)
+def check_installed_apps(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    return [
+        Error(
+            f'"{app}" is not in INSTALLED_APPS; django_kyc needs it: {why}.',
+            hint=f'Add "{app}" to INSTALLED_APPS{then}.',
+            id="django_kyc.E030",
+        )
+        for app, (why, then) in REQUIRED_APPS.items()
+        if not apps.is_installed(app)
+    ]
 
 
 @register(Tags.compatibility)
@@ -127,10 +151,20 @@ def _provider_timeouts_within(timeout: float) -> list[CheckMessage]:
 def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Personal data is never stored in plaintext: missing keys stop production, DEBUG gets a loud warning."""
     from django_kyc.crypto import (
+        BLIND_INDEX_KEY_COMMAND,
         BLIND_INDEX_SETTING,
+        FERNET_KEY_COMMAND,
         KEYS_SETTING,
         MIN_BLIND_INDEX_KEY_LENGTH,
         validate_encryption_keys,
+    )
+
+    # Each hint says what to set and how to make the value: the documents in the repository are not in the
+    # installed wheel, so a hint that pointed at one would point at nothing.
+    keys_hint = f"Set {KEYS_SETTING} to a list of Fernet keys, newest first; generate one with `{FERNET_KEY_COMMAND}`."
+    bidx_hint = (
+        f"Set {BLIND_INDEX_SETTING} to a random string of at least {MIN_BLIND_INDEX_KEY_LENGTH} characters, "
+        f"different from every encryption key; generate one with `{BLIND_INDEX_KEY_COMMAND}`."
     )
 
     messages: list[CheckMessage] = []
@@ -141,7 +175,8 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
                 Warning(
                     f"{KEYS_SETTING} is not set; personal data is encrypted with a development key derived "
                     "from SECRET_KEY.",
-                    hint="Set real keys before DEBUG is turned off; see docs/encryption.md.",
+                    hint=f"{keys_hint} Do it before DEBUG is turned off: data written under the development key "
+                    "cannot be read once real keys are set.",
                     id="django_kyc.W020",
                 )
             )
@@ -149,8 +184,7 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             messages.append(
                 Error(
                     f"{KEYS_SETTING} is not set; django_kyc refuses to store personal data unencrypted.",
-                    hint="Generate a key with `python -c 'from cryptography.fernet import Fernet; "
-                    "print(Fernet.generate_key().decode())'` and set the list, newest first.",
+                    hint=keys_hint,
                     id="django_kyc.E020",
                 )
             )
@@ -163,8 +197,8 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             messages.append(
                 Warning(
                     f"{BLIND_INDEX_SETTING} is not set; blind indexes use a development key derived from SECRET_KEY.",
-                    hint="Set a real key before DEBUG is turned off; indexes must be rebuilt (kyc_rotate_keys) "
-                    "when it changes.",
+                    hint=f"{bidx_hint} Do it before DEBUG is turned off, then rebuild the indexes written under the "
+                    "development key with `python manage.py kyc_rotate_keys`.",
                     id="django_kyc.W021",
                 )
             )
@@ -172,8 +206,7 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             messages.append(
                 Error(
                     f"{BLIND_INDEX_SETTING} is not set; it is needed to look up encrypted document numbers.",
-                    hint="Use a random string of at least 32 characters, e.g. "
-                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`.",
+                    hint=bidx_hint,
                     id="django_kyc.E021",
                 )
             )
@@ -181,6 +214,7 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
         messages.append(
             Error(
                 f"{BLIND_INDEX_SETTING} must be a string of at least {MIN_BLIND_INDEX_KEY_LENGTH} characters.",
+                hint=bidx_hint,
                 id="django_kyc.E023",
             )
         )
@@ -188,6 +222,7 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
         messages.append(
             Error(
                 f"{BLIND_INDEX_SETTING} must not be one of {KEYS_SETTING}: one leaked key would expose both.",
+                hint=bidx_hint,
                 id="django_kyc.E024",
             )
         )

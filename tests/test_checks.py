@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
+import shlex
+import subprocess
+import sys
 from typing import Any, ClassVar
 
 import pytest
 from django.conf import settings
-from django.core.checks import Error
+from django.core.checks import Error, Tags, run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
@@ -177,3 +181,68 @@ def test_a_backends_own_timeouts_must_fit_in_the_task_timeout(options: dict[str,
     assert [m.id for m in messages] == (["django_kyc.W004"] if warned else [])
     if warned:
         assert 'DJANGO_KYC["BACKENDS"]["slow"]' in messages[0].msg
+
+
+# --- installed apps -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("app", ["rest_framework", "django_q"])
+def test_a_missing_required_app_stops_manage_py_check_and_is_named(app: str) -> None:
+    """Both packages are dependencies, so nothing fails at import: only the check can say the app is missing."""
+    installed = [name for name in settings.INSTALLED_APPS if name != app]
+    with override_settings(INSTALLED_APPS=installed):
+        messages = [message for message in run_checks() if message.id == "django_kyc.E030"]
+        with pytest.raises(SystemCheckError, match=f'"{app}" is not in INSTALLED_APPS'):
+            call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
+    assert len(messages) == 1
+    assert isinstance(messages[0], Error)
+    assert messages[0].hint.startswith(f'Add "{app}" to INSTALLED_APPS')
+    assert not [message for message in run_checks() if message.id == "django_kyc.E030"]
+
+
+# --- hints are self-contained ----------------------------------------------------------------------------
+
+
+def encryption_messages(debug: bool, **changes: Any) -> dict[str, Any]:
+    with override_settings(DEBUG=debug, DJANGO_KYC=kyc_settings_with(**changes)):
+        messages = run_checks(tags=[Tags.security])
+    return {message.id: message for message in messages if message.id.startswith("django_kyc")}
+
+
+def run_hint_command(hint: str) -> str:
+    """Run the one-line command a hint quotes (with this interpreter) and return what it printed."""
+    command = shlex.split(re.search(r"`(python -c .+?)`", hint).group(1))  # type: ignore[union-attr]
+    return subprocess.run([sys.executable, *command[1:]], capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_missing_key_hints_say_what_to_set_and_how_to_generate_it(debug: bool) -> None:
+    """W020/W021 pointed at docs/encryption.md, which the wheel does not ship. Each hint now names the setting
+    and quotes a command whose output, once set, silences the check."""
+    messages = encryption_messages(debug, ENCRYPTION_KEYS=[], BLIND_INDEX_KEY="")
+    keys, bidx = ("W020", "W021") if debug else ("E020", "E021")
+    keys_hint, bidx_hint = messages[f"django_kyc.{keys}"].hint, messages[f"django_kyc.{bidx}"].hint
+    assert 'DJANGO_KYC["ENCRYPTION_KEYS"]' in keys_hint
+    assert 'DJANGO_KYC["BLIND_INDEX_KEY"]' in bidx_hint
+    generated = {"ENCRYPTION_KEYS": [run_hint_command(keys_hint)], "BLIND_INDEX_KEY": run_hint_command(bidx_hint)}
+    assert encryption_messages(debug, **generated) == {}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"ENCRYPTION_KEYS": [], "BLIND_INDEX_KEY": ""},
+        {"ENCRYPTION_KEYS": ["not-a-key"], "BLIND_INDEX_KEY": "too-short"},
+        {"BLIND_INDEX_KEY": settings.DJANGO_KYC["ENCRYPTION_KEYS"][0]},
+    ],
+)
+@pytest.mark.parametrize("debug", [True, False])
+def test_no_check_points_at_a_document_outside_the_wheel(changes: dict[str, Any], debug: bool) -> None:
+    with override_settings(DEBUG=debug, DJANGO_KYC=kyc_settings_with(**changes)):
+        messages = [message for message in run_checks() if message.id.startswith("django_kyc")]
+    assert messages
+    for message in messages:
+        text = f"{message.msg} {message.hint or ''}"
+        assert "docs/" not in text
+        assert ".md" not in text
+        assert message.hint or "`python -c" in message.msg, f"{message.id} says what is wrong but not what to do"
