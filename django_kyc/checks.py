@@ -7,6 +7,9 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.core.cache import InvalidCacheBackendError, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from django_kyc.backends.registry import get_backend_class
@@ -227,3 +230,45 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             )
         )
     return messages
+
+
+#: Cache backends whose contents belong to one process. A throttle's history kept in one is counted per web
+#: worker (LocMemCache), or not at all (DummyCache).
+PROCESS_LOCAL_CACHES = {
+    LocMemCache: "keeps its entries in each process's memory: every web worker counts a user's writes on its own, "
+    "so N workers allow N times the rate",
+    DummyCache: "stores nothing: the API's write throttles never refuse a request",
+}
+
+
+@register(Tags.caches)
+def check_throttle_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The throttles are only as good as their cache: it must be one store that every web process shares."""
+    rates = {scope: rate for scope, rate in kyc_settings.throttle_rates.items() if rate}
+    if not rates:
+        return []
+    alias = kyc_settings.API_THROTTLE_CACHE
+    try:
+        cache = caches[alias]
+    except InvalidCacheBackendError as exc:
+        return [
+            Error(
+                f'DJANGO_KYC["API_THROTTLE_CACHE"] = {alias!r} is not a usable cache: {exc}',
+                hint=f"Name a key of CACHES ({', '.join(map(repr, settings.CACHES))}).",
+                id="django_kyc.E041",
+            )
+        ]
+    for backend, problem in PROCESS_LOCAL_CACHES.items():
+        if isinstance(cache, backend):
+            return [
+                Warning(
+                    f"The API throttles ({', '.join(f'{scope}={rate}' for scope, rate in rates.items())}) keep "
+                    f'their history in CACHES["{alias}"], a {backend.__name__}, which {problem}.',
+                    hint=f'Point CACHES["{alias}"] (or DJANGO_KYC["API_THROTTLE_CACHE"]) at a cache all web '
+                    'processes share: "django.core.cache.backends.redis.RedisCache", a Memcached backend, or '
+                    '"django.core.cache.backends.db.DatabaseCache" (then run `python manage.py createcachetable`). '
+                    "FileBasedCache is shared only by the processes of one machine.",
+                    id="django_kyc.W040",
+                )
+            ]
+    return []

@@ -55,6 +55,10 @@ DEFAULTS: dict[str, Any] = {
     # Backend aliases an applicant may choose when starting a verification (None: only DEFAULT_BACKEND).
     "USER_SELECTABLE_BACKENDS": None,
     "API_THROTTLE_RATES": {"kyc_write": "60/hour", "kyc_upload": "30/hour"},
+    # The cache alias (a key of settings.CACHES) that holds the throttles' request history. Every process that
+    # serves the API must share it (Redis, Memcached, the database): in a per-process cache (LocMemCache) each
+    # web worker counts on its own, so N workers allow N times the rate (system check W040).
+    "API_THROTTLE_CACHE": "default",
     # Reviewer reason codes added to the built-in catalogue: {"CODE": "Label"}.
     "REASON_CODES": {},
     # Provider reason codes mapped onto the catalogue, over the built-in map: {"PROVIDER_CODE": "CATALOGUE_CODE"}.
@@ -108,6 +112,12 @@ class KycSettings:
     @property
     def backend_aliases(self) -> list[str]:
         return list(self.BACKENDS) if isinstance(self.BACKENDS, Mapping) else []
+
+    @property
+    def throttle_rates(self) -> dict[str, str | None]:
+        """``API_THROTTLE_RATES`` over the defaults: a scope the host left out keeps its default rather than
+        going unthrottled; ``None`` set explicitly for a scope turns its throttle off."""
+        return {**DEFAULTS["API_THROTTLE_RATES"], **dict(self.API_THROTTLE_RATES)}
 
     @property
     def poll_after(self) -> timedelta:

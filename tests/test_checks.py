@@ -7,11 +7,13 @@ import re
 import shlex
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from django.conf import settings
-from django.core.checks import Error, Tags, run_checks
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.checks import Error, Tags, Warning, run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
@@ -246,3 +248,72 @@ def test_no_check_points_at_a_document_outside_the_wheel(changes: dict[str, Any]
         assert "docs/" not in text
         assert ".md" not in text
         assert message.hint or "`python -c" in message.msg, f"{message.id} says what is wrong but not what to do"
+
+
+# --- the throttles' cache ---------------------------------------------------------------------------------
+
+LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+DATABASE_CACHE = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "kyc_cache"}
+
+
+class SiteLocMemCache(LocMemCache):
+    """A site's own subclass is still per process."""
+
+
+def throttle_messages(caches: dict[str, Any], **kyc: Any) -> list[Any]:
+    with override_settings(CACHES=caches, DJANGO_KYC=kyc_settings_with(**kyc)):
+        return [message for message in run_checks(tags=[Tags.caches]) if message.id.startswith("django_kyc")]
+
+
+@pytest.mark.parametrize(
+    ("backend", "fragment"),
+    [
+        ("django.core.cache.backends.locmem.LocMemCache", "N workers allow N times the rate"),
+        (f"{__name__}.SiteLocMemCache", "N workers allow N times the rate"),
+        ("django.core.cache.backends.dummy.DummyCache", "never refuse a request"),
+    ],
+)
+def test_throttles_on_a_process_local_cache_are_a_warning(backend: str, fragment: str) -> None:
+    """Django's default cache is LocMemCache: with two web workers, 60/hour let a user write 120 times."""
+    messages = throttle_messages({"default": {"BACKEND": backend}}, API_THROTTLE_RATES={"kyc_write": "60/hour"})
+    assert ids(messages) == ["django_kyc.W040"]
+    assert isinstance(messages[0], Warning)
+    assert 'CACHES["default"]' in messages[0].msg
+    assert "kyc_write=60/hour, kyc_upload=30/hour" in messages[0].msg
+    assert fragment in messages[0].msg
+    assert "DatabaseCache" in messages[0].hint
+    assert "createcachetable" in messages[0].hint
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.db.DatabaseCache",
+        "django.core.cache.backends.redis.RedisCache",
+        "django.core.cache.backends.filebased.FileBasedCache",
+    ],
+)
+def test_throttles_on_a_shared_cache_pass(backend: str, tmp_path: Path) -> None:
+    assert throttle_messages({"default": {"BACKEND": backend, "LOCATION": str(tmp_path)}}) == []
+
+
+def test_no_warning_when_every_throttle_is_off() -> None:
+    rates = {"kyc_write": None, "kyc_upload": None}
+    assert throttle_messages({"default": LOCMEM}, API_THROTTLE_RATES=rates) == []
+    assert ids(throttle_messages({"default": LOCMEM}, API_THROTTLE_RATES={"kyc_write": None})) == ["django_kyc.W040"]
+
+
+def test_the_throttle_cache_alias_is_the_one_checked() -> None:
+    """A site may keep a per-process default cache and give the throttles a shared one, or the reverse."""
+    assert throttle_messages({"default": LOCMEM, "shared": DATABASE_CACHE}, API_THROTTLE_CACHE="shared") == []
+    messages = throttle_messages({"default": DATABASE_CACHE, "local": LOCMEM}, API_THROTTLE_CACHE="local")
+    assert ids(messages) == ["django_kyc.W040"]
+    assert 'CACHES["local"]' in messages[0].msg
+
+
+def test_an_unknown_throttle_cache_alias_is_an_error() -> None:
+    """Without the check the first write request would fail with InvalidCacheBackendError: a 500."""
+    messages = throttle_messages({"default": LOCMEM, "other": DATABASE_CACHE}, API_THROTTLE_CACHE="throttle")
+    assert ids(messages) == ["django_kyc.E041"]
+    assert messages[0].msg.startswith("""DJANGO_KYC["API_THROTTLE_CACHE"] = 'throttle' is not a usable cache""")
+    assert messages[0].hint == "Name a key of CACHES ('default', 'other')."
