@@ -44,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     # for this long; after that the sweeper enqueues it again (the enqueue was lost, or the worker died
     # before it ran).
     "SWEEP_GRACE_SECONDS": 60.0,
+    # Each run of the sweeper is recorded (a heartbeat). When the last one is older than this, the review queue,
+    # the dashboard and `manage.py kyc_health` say the background worker is not running. None: five sweeper
+    # intervals (5 x SWEEP_EVERY_MINUTES minutes), which leaves room for django-q2's 30 s scheduler tick.
+    "HEALTH_STALE_AFTER_SECONDS": None,
     # Uploads.
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "ALLOWED_UPLOAD_TYPES": ["image/jpeg", "image/png", "image/webp", "application/pdf"],
@@ -118,6 +122,13 @@ class KycSettings:
         """``API_THROTTLE_RATES`` over the defaults: a scope the host left out keeps its default rather than
         going unthrottled; ``None`` set explicitly for a scope turns its throttle off."""
         return {**DEFAULTS["API_THROTTLE_RATES"], **dict(self.API_THROTTLE_RATES)}
+
+    @property
+    def health_stale_after(self) -> timedelta:
+        configured = self.HEALTH_STALE_AFTER_SECONDS
+        if configured is None:
+            return timedelta(minutes=5 * float(self.SWEEP_EVERY_MINUTES))
+        return timedelta(seconds=float(configured))
 
     @property
     def poll_after(self) -> timedelta:
