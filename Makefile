@@ -27,6 +27,7 @@ venv: $(STAMP)
 
 demo-data: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py kyc_demo
 
 demo: demo-data

@@ -8,12 +8,39 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
+from django.core.cache import InvalidCacheBackendError, caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from django_kyc.backends.registry import get_backend_class
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import KycConfigurationError
+
+#: Apps django_kyc cannot work without: why, and what to do besides adding it. Both packages are installed with
+#: django_kyc, so every import succeeds and only a request or a task would find the app missing.
+REQUIRED_APPS = {
+    "rest_framework": ("the API's browsable pages render its templates and answer 500 without them", ""),
+    "django_q": (
+        "background work and the sweeper schedule live in its tables",
+        ", then run `python manage.py migrate` to create its tables",
+    ),
+}
+
+
+@register(Tags.compatibility)
+def check_installed_apps(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    return [
+        Error(
+            f'"{app}" is not in INSTALLED_APPS; django_kyc needs it: {why}.',
+            hint=f'Add "{app}" to INSTALLED_APPS{then}.',
+            id="django_kyc.E030",
+        )
+        for app, (why, then) in REQUIRED_APPS.items()
+        if not apps.is_installed(app)
+    ]
 
 
 @register(Tags.compatibility)
@@ -130,10 +157,20 @@ def _provider_timeouts_within(timeout: float) -> list[CheckMessage]:
 def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Personal data is never stored in plaintext: missing keys stop production, DEBUG gets a loud warning."""
     from django_kyc.crypto import (
+        BLIND_INDEX_KEY_COMMAND,
         BLIND_INDEX_SETTING,
+        FERNET_KEY_COMMAND,
         KEYS_SETTING,
         MIN_BLIND_INDEX_KEY_LENGTH,
         validate_encryption_keys,
+    )
+
+    # Each hint says what to set and how to make the value: the documents in the repository are not in the
+    # installed wheel, so a hint that pointed at one would point at nothing.
+    keys_hint = f"Set {KEYS_SETTING} to a list of Fernet keys, newest first; generate one with `{FERNET_KEY_COMMAND}`."
+    bidx_hint = (
+        f"Set {BLIND_INDEX_SETTING} to a random string of at least {MIN_BLIND_INDEX_KEY_LENGTH} characters, "
+        f"different from every encryption key; generate one with `{BLIND_INDEX_KEY_COMMAND}`."
     )
 
     messages: list[CheckMessage] = []
@@ -144,7 +181,8 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
                 Warning(
                     f"{KEYS_SETTING} is not set; personal data is encrypted with a development key derived "
                     "from SECRET_KEY.",
-                    hint="Set real keys before DEBUG is turned off; see docs/encryption.md.",
+                    hint=f"{keys_hint} Do it before DEBUG is turned off: data written under the development key "
+                    "cannot be read once real keys are set.",
                     id="django_kyc.W020",
                 )
             )
@@ -152,8 +190,7 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             messages.append(
                 Error(
                     f"{KEYS_SETTING} is not set; django_kyc refuses to store personal data unencrypted.",
-                    hint="Generate a key with `python -c 'from cryptography.fernet import Fernet; "
-                    "print(Fernet.generate_key().decode())'` and set the list, newest first.",
+                    hint=keys_hint,
                     id="django_kyc.E020",
                 )
             )
@@ -166,8 +203,8 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             messages.append(
                 Warning(
                     f"{BLIND_INDEX_SETTING} is not set; blind indexes use a development key derived from SECRET_KEY.",
-                    hint="Set a real key before DEBUG is turned off; indexes must be rebuilt (kyc_rotate_keys) "
-                    "when it changes.",
+                    hint=f"{bidx_hint} Do it before DEBUG is turned off, then rebuild the indexes written under the "
+                    "development key with `python manage.py kyc_rotate_keys`.",
                     id="django_kyc.W021",
                 )
             )
@@ -175,8 +212,7 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             messages.append(
                 Error(
                     f"{BLIND_INDEX_SETTING} is not set; it is needed to look up encrypted document numbers.",
-                    hint="Use a random string of at least 32 characters, e.g. "
-                    "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`.",
+                    hint=bidx_hint,
                     id="django_kyc.E021",
                 )
             )
@@ -184,6 +220,7 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
         messages.append(
             Error(
                 f"{BLIND_INDEX_SETTING} must be a string of at least {MIN_BLIND_INDEX_KEY_LENGTH} characters.",
+                hint=bidx_hint,
                 id="django_kyc.E023",
             )
         )
@@ -191,6 +228,7 @@ def check_encryption_keys(app_configs: Any = None, **kwargs: Any) -> list[CheckM
         messages.append(
             Error(
                 f"{BLIND_INDEX_SETTING} must not be one of {KEYS_SETTING}: one leaked key would expose both.",
+                hint=bidx_hint,
                 id="django_kyc.E024",
             )
         )
@@ -221,7 +259,7 @@ def check_document_storage(app_configs: Any = None, **kwargs: Any) -> list[Check
                 "create and write, outside MEDIA_ROOT and anything the web server serves (it is created with "
                 'mode 0700), or set DJANGO_KYC["DOCUMENT_STORAGE"] to a storage of your own.'
             ),
-            id="django_kyc.E030",
+            id="django_kyc.E050",
         )
     ]
 
@@ -244,3 +282,45 @@ def _location_problem(location: Path) -> str | None:
     if not os.access(parent, os.W_OK | os.X_OK):
         return f"cannot be created: {parent} is not writable"
     return None
+
+
+#: Cache backends whose contents belong to one process. A throttle's history kept in one is counted per web
+#: worker (LocMemCache), or not at all (DummyCache).
+PROCESS_LOCAL_CACHES = {
+    LocMemCache: "keeps its entries in each process's memory: every web worker counts a user's writes on its own, "
+    "so N workers allow N times the rate",
+    DummyCache: "stores nothing: the API's write throttles never refuse a request",
+}
+
+
+@register(Tags.caches)
+def check_throttle_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The throttles are only as good as their cache: it must be one store that every web process shares."""
+    rates = {scope: rate for scope, rate in kyc_settings.throttle_rates.items() if rate}
+    if not rates:
+        return []
+    alias = kyc_settings.API_THROTTLE_CACHE
+    try:
+        cache = caches[alias]
+    except InvalidCacheBackendError as exc:
+        return [
+            Error(
+                f'DJANGO_KYC["API_THROTTLE_CACHE"] = {alias!r} is not a usable cache: {exc}',
+                hint=f"Name a key of CACHES ({', '.join(map(repr, settings.CACHES))}).",
+                id="django_kyc.E041",
+            )
+        ]
+    for backend, problem in PROCESS_LOCAL_CACHES.items():
+        if isinstance(cache, backend):
+            return [
+                Warning(
+                    f"The API throttles ({', '.join(f'{scope}={rate}' for scope, rate in rates.items())}) keep "
+                    f'their history in CACHES["{alias}"], a {backend.__name__}, which {problem}.',
+                    hint=f'Point CACHES["{alias}"] (or DJANGO_KYC["API_THROTTLE_CACHE"]) at a cache all web '
+                    'processes share: "django.core.cache.backends.redis.RedisCache", a Memcached backend, or '
+                    '"django.core.cache.backends.db.DatabaseCache" (then run `python manage.py createcachetable`). '
+                    "FileBasedCache is shared only by the processes of one machine.",
+                    id="django_kyc.W040",
+                )
+            ]
+    return []

@@ -44,6 +44,10 @@ DEFAULTS: dict[str, Any] = {
     # for this long; after that the sweeper enqueues it again (the enqueue was lost, or the worker died
     # before it ran).
     "SWEEP_GRACE_SECONDS": 60.0,
+    # Each run of the sweeper is recorded (a heartbeat). When the last one is older than this, the review queue,
+    # the dashboard and `manage.py kyc_health` say the background worker is not running. None: five sweeper
+    # intervals (5 x SWEEP_EVERY_MINUTES minutes), which leaves room for django-q2's 30 s scheduler tick.
+    "HEALTH_STALE_AFTER_SECONDS": None,
     # Uploads.
     "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
     "ALLOWED_UPLOAD_TYPES": ["image/jpeg", "image/png", "image/webp", "application/pdf"],
@@ -55,7 +59,7 @@ DEFAULTS: dict[str, Any] = {
     # Document files are encrypted with ENCRYPTION_KEYS on whatever storage this factory returns (a dotted
     # path or a callable returning a Django Storage, e.g. the site's S3 storage): it only ever gets ciphertext.
     "DOCUMENT_STORAGE": "django_kyc.storage.default_document_storage",
-    # The default storage's directory (files 0600, directories 0700; system check E030 tests that it can be
+    # The default storage's directory (files 0600, directories 0700; system check E050 tests that it can be
     # created and written). None: <BASE_DIR or cwd>/private/kyc-documents
     "DOCUMENT_STORAGE_LOCATION": None,
     # API.
@@ -64,6 +68,10 @@ DEFAULTS: dict[str, Any] = {
     # Backend aliases an applicant may choose when starting a verification (None: only DEFAULT_BACKEND).
     "USER_SELECTABLE_BACKENDS": None,
     "API_THROTTLE_RATES": {"kyc_write": "60/hour", "kyc_upload": "30/hour"},
+    # The cache alias (a key of settings.CACHES) that holds the throttles' request history. Every process that
+    # serves the API must share it (Redis, Memcached, the database): in a per-process cache (LocMemCache) each
+    # web worker counts on its own, so N workers allow N times the rate (system check W040).
+    "API_THROTTLE_CACHE": "default",
     # Reviewer reason codes added to the built-in catalogue: {"CODE": "Label"}.
     "REASON_CODES": {},
     # Provider reason codes mapped onto the catalogue, over the built-in map: {"PROVIDER_CODE": "CATALOGUE_CODE"}.
@@ -117,6 +125,19 @@ class KycSettings:
     @property
     def backend_aliases(self) -> list[str]:
         return list(self.BACKENDS) if isinstance(self.BACKENDS, Mapping) else []
+
+    @property
+    def throttle_rates(self) -> dict[str, str | None]:
+        """``API_THROTTLE_RATES`` over the defaults: a scope the host left out keeps its default rather than
+        going unthrottled; ``None`` set explicitly for a scope turns its throttle off."""
+        return {**DEFAULTS["API_THROTTLE_RATES"], **dict(self.API_THROTTLE_RATES)}
+
+    @property
+    def health_stale_after(self) -> timedelta:
+        configured = self.HEALTH_STALE_AFTER_SECONDS
+        if configured is None:
+            return timedelta(minutes=5 * float(self.SWEEP_EVERY_MINUTES))
+        return timedelta(seconds=float(configured))
 
     @property
     def poll_after(self) -> timedelta:

@@ -44,6 +44,10 @@ BLIND_INDEX_SETTING = 'DJANGO_KYC["BLIND_INDEX_KEY"]'
 
 #: Minimum length of ``BLIND_INDEX_KEY``: an HMAC key shorter than the digest weakens it.
 MIN_BLIND_INDEX_KEY_LENGTH = 32
+#: One-line commands that print a new key. The system checks quote them, so a hint needs no document that the
+#: installed wheel does not ship.
+FERNET_KEY_COMMAND = "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+BLIND_INDEX_KEY_COMMAND = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 _DEV_ENCRYPTION_CONTEXT = b"django_kyc.encryption.development-key"
 _DEV_BLIND_INDEX_CONTEXT = b"django_kyc.blind-index.development-key"
@@ -83,8 +87,7 @@ def validate_encryption_keys(value: Any) -> list[str]:
         except (ValueError, TypeError, binascii.Error):
             problems.append(
                 f"{KEYS_SETTING}[{position}] is not a Fernet key (32 url-safe base64-encoded bytes); "
-                "generate one with `python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())'`."
+                f"generate one with `{FERNET_KEY_COMMAND}`."
             )
     return problems
 

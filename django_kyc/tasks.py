@@ -5,7 +5,7 @@ All of them are safe to run twice, so a broker re-delivery or a sweeper re-enque
 
 from __future__ import annotations
 
-from django_kyc.services import aml, polling, review, submission, sweeper, webhooks
+from django_kyc.services import aml, health, polling, review, submission, sweeper, webhooks
 
 
 def submit_verification(verification_id: str) -> None:
@@ -29,11 +29,10 @@ def run_aml_check(check_id: str) -> None:
 
 
 def sweep() -> str:
-    report = sweeper.sweep()
-    return (
-        f"submissions={report.submissions} webhook_events={report.webhook_events} "
-        f"aml_checks={report.aml_checks} polls={report.polls}"
-    )
+    """The sweeper schedule's task. Each completed run is a heartbeat: the proof that a cluster is working."""
+    summary = sweeper.sweep().summary()
+    health.beat()
+    return summary
 
 
 def purge_expired() -> str:

@@ -1,9 +1,10 @@
 """Settings of the demo site.
 
 Everything that differs between machines comes from the environment (or an optional ``.env`` file at the
-repository root; see ``.env.example`` for every variable). The defaults need nothing installed: SQLite
-and django-q2's ORM broker, with all runtime state under ``.demo/`` (git-ignored), so ``make demo`` works
-from a fresh clone. ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and Redis.
+repository root; see ``.env.example`` for every variable). The defaults need nothing installed: SQLite,
+django-q2's ORM broker and a database cache, with all runtime state under ``.demo/`` (git-ignored), so
+``make demo`` works from a fresh clone. ``DATABASE_URL`` switches to PostgreSQL, ``REDIS_URL`` the broker and
+the cache to Redis.
 """
 
 from __future__ import annotations
@@ -87,6 +88,20 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- cache ---------------------------------------------------------------------------------------------
+# One store shared by every process: django_kyc's API throttles count a user's writes here, and a per-process
+# cache (Django's default LocMemCache) would let each web worker count on its own (system check W040).
+# Redis when REDIS_URL is set, otherwise a table in the database (`manage.py createcachetable`; `make demo`
+# runs it).
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHES: dict[str, dict[str, Any]] = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "django_kyc_demo_cache"}
+    )
+}
+
 # --- auth ----------------------------------------------------------------------------------------------
 LOGIN_URL = "onboarding:login"
 LOGIN_REDIRECT_URL = "onboarding:index"
@@ -128,7 +143,6 @@ Q_CLUSTER: dict[str, Any] = {
     "orm": "default",
     "poll": 0.5,
 }
-REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     del Q_CLUSTER["orm"], Q_CLUSTER["poll"]
     Q_CLUSTER["redis"] = REDIS_URL

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import io
+import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 from django.conf import settings
-from django.core.checks import Error, run_checks
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.checks import Error, Tags, Warning, run_checks
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
@@ -217,7 +222,7 @@ def test_a_location_that_cannot_be_created_or_written_is_an_error(tmp_path: Path
     }[layout]
     [message] = storage_messages(DOCUMENT_STORAGE_LOCATION=str(location))
     assert isinstance(message, Error)
-    assert message.id == "django_kyc.E030"
+    assert message.id == "django_kyc.E050"
     assert message.msg.startswith(f'DJANGO_KYC["DOCUMENT_STORAGE_LOCATION"] ({location}) ')
     assert problem.format(tmp=tmp_path) in message.msg
     assert "uploads would fail" in message.msg
@@ -232,3 +237,137 @@ def test_a_storage_the_site_supplies_is_not_checked_here(tmp_path: Path) -> None
         DOCUMENT_STORAGE="django.core.files.storage.InMemoryStorage", DOCUMENT_STORAGE_LOCATION=str(blocker)
     )
     assert messages == []
+
+
+# --- installed apps -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("app", ["rest_framework", "django_q"])
+def test_a_missing_required_app_stops_manage_py_check_and_is_named(app: str) -> None:
+    """Both packages are dependencies, so nothing fails at import: only the check can say the app is missing."""
+    installed = [name for name in settings.INSTALLED_APPS if name != app]
+    with override_settings(INSTALLED_APPS=installed):
+        messages = [message for message in run_checks() if message.id == "django_kyc.E030"]
+        with pytest.raises(SystemCheckError, match=f'"{app}" is not in INSTALLED_APPS'):
+            call_command("check", stdout=io.StringIO(), stderr=io.StringIO())
+    assert len(messages) == 1
+    assert isinstance(messages[0], Error)
+    assert messages[0].hint.startswith(f'Add "{app}" to INSTALLED_APPS')
+    assert not [message for message in run_checks() if message.id == "django_kyc.E030"]
+
+
+# --- hints are self-contained ----------------------------------------------------------------------------
+
+
+def encryption_messages(debug: bool, **changes: Any) -> dict[str, Any]:
+    with override_settings(DEBUG=debug, DJANGO_KYC=kyc_settings_with(**changes)):
+        messages = run_checks(tags=[Tags.security])
+    return {message.id: message for message in messages if message.id.startswith("django_kyc")}
+
+
+def run_hint_command(hint: str) -> str:
+    """Run the one-line command a hint quotes (with this interpreter) and return what it printed."""
+    command = shlex.split(re.search(r"`(python -c .+?)`", hint).group(1))  # type: ignore[union-attr]
+    return subprocess.run([sys.executable, *command[1:]], capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_missing_key_hints_say_what_to_set_and_how_to_generate_it(debug: bool) -> None:
+    """W020/W021 pointed at docs/encryption.md, which the wheel does not ship. Each hint now names the setting
+    and quotes a command whose output, once set, silences the check."""
+    messages = encryption_messages(debug, ENCRYPTION_KEYS=[], BLIND_INDEX_KEY="")
+    keys, bidx = ("W020", "W021") if debug else ("E020", "E021")
+    keys_hint, bidx_hint = messages[f"django_kyc.{keys}"].hint, messages[f"django_kyc.{bidx}"].hint
+    assert 'DJANGO_KYC["ENCRYPTION_KEYS"]' in keys_hint
+    assert 'DJANGO_KYC["BLIND_INDEX_KEY"]' in bidx_hint
+    generated = {"ENCRYPTION_KEYS": [run_hint_command(keys_hint)], "BLIND_INDEX_KEY": run_hint_command(bidx_hint)}
+    assert encryption_messages(debug, **generated) == {}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"ENCRYPTION_KEYS": [], "BLIND_INDEX_KEY": ""},
+        {"ENCRYPTION_KEYS": ["not-a-key"], "BLIND_INDEX_KEY": "too-short"},
+        {"BLIND_INDEX_KEY": settings.DJANGO_KYC["ENCRYPTION_KEYS"][0]},
+    ],
+)
+@pytest.mark.parametrize("debug", [True, False])
+def test_no_check_points_at_a_document_outside_the_wheel(changes: dict[str, Any], debug: bool) -> None:
+    with override_settings(DEBUG=debug, DJANGO_KYC=kyc_settings_with(**changes)):
+        messages = [message for message in run_checks() if message.id.startswith("django_kyc")]
+    assert messages
+    for message in messages:
+        text = f"{message.msg} {message.hint or ''}"
+        assert "docs/" not in text
+        assert ".md" not in text
+        assert message.hint or "`python -c" in message.msg, f"{message.id} says what is wrong but not what to do"
+
+
+# --- the throttles' cache ---------------------------------------------------------------------------------
+
+LOCMEM = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+DATABASE_CACHE = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "kyc_cache"}
+
+
+class SiteLocMemCache(LocMemCache):
+    """A site's own subclass is still per process."""
+
+
+def throttle_messages(caches: dict[str, Any], **kyc: Any) -> list[Any]:
+    with override_settings(CACHES=caches, DJANGO_KYC=kyc_settings_with(**kyc)):
+        return [message for message in run_checks(tags=[Tags.caches]) if message.id.startswith("django_kyc")]
+
+
+@pytest.mark.parametrize(
+    ("backend", "fragment"),
+    [
+        ("django.core.cache.backends.locmem.LocMemCache", "N workers allow N times the rate"),
+        (f"{__name__}.SiteLocMemCache", "N workers allow N times the rate"),
+        ("django.core.cache.backends.dummy.DummyCache", "never refuse a request"),
+    ],
+)
+def test_throttles_on_a_process_local_cache_are_a_warning(backend: str, fragment: str) -> None:
+    """Django's default cache is LocMemCache: with two web workers, 60/hour let a user write 120 times."""
+    messages = throttle_messages({"default": {"BACKEND": backend}}, API_THROTTLE_RATES={"kyc_write": "60/hour"})
+    assert ids(messages) == ["django_kyc.W040"]
+    assert isinstance(messages[0], Warning)
+    assert 'CACHES["default"]' in messages[0].msg
+    assert "kyc_write=60/hour, kyc_upload=30/hour" in messages[0].msg
+    assert fragment in messages[0].msg
+    assert "DatabaseCache" in messages[0].hint
+    assert "createcachetable" in messages[0].hint
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        "django.core.cache.backends.db.DatabaseCache",
+        "django.core.cache.backends.redis.RedisCache",
+        "django.core.cache.backends.filebased.FileBasedCache",
+    ],
+)
+def test_throttles_on_a_shared_cache_pass(backend: str, tmp_path: Path) -> None:
+    assert throttle_messages({"default": {"BACKEND": backend, "LOCATION": str(tmp_path)}}) == []
+
+
+def test_no_warning_when_every_throttle_is_off() -> None:
+    rates = {"kyc_write": None, "kyc_upload": None}
+    assert throttle_messages({"default": LOCMEM}, API_THROTTLE_RATES=rates) == []
+    assert ids(throttle_messages({"default": LOCMEM}, API_THROTTLE_RATES={"kyc_write": None})) == ["django_kyc.W040"]
+
+
+def test_the_throttle_cache_alias_is_the_one_checked() -> None:
+    """A site may keep a per-process default cache and give the throttles a shared one, or the reverse."""
+    assert throttle_messages({"default": LOCMEM, "shared": DATABASE_CACHE}, API_THROTTLE_CACHE="shared") == []
+    messages = throttle_messages({"default": DATABASE_CACHE, "local": LOCMEM}, API_THROTTLE_CACHE="local")
+    assert ids(messages) == ["django_kyc.W040"]
+    assert 'CACHES["local"]' in messages[0].msg
+
+
+def test_an_unknown_throttle_cache_alias_is_an_error() -> None:
+    """Without the check the first write request would fail with InvalidCacheBackendError: a 500."""
+    messages = throttle_messages({"default": LOCMEM, "other": DATABASE_CACHE}, API_THROTTLE_CACHE="throttle")
+    assert ids(messages) == ["django_kyc.E041"]
+    assert messages[0].msg.startswith("""DJANGO_KYC["API_THROTTLE_CACHE"] = 'throttle' is not a usable cache""")
+    assert messages[0].hint == "Name a key of CACHES ('default', 'other')."

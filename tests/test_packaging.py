@@ -78,8 +78,19 @@ def test_wheel_installs_into_an_empty_virtualenv_and_migrates(wheel: Path, tmp_p
     run = lambda *args: subprocess.run(  # noqa: E731
         [str(python), "-m", "django", *args], cwd=site, env=env, check=True, capture_output=True, text=True
     )
-    run("check")
+    checked = run("check")
+    report = checked.stdout + checked.stderr
+    # a brand-new site: the warnings it gets must make sense without the repository's docs/
+    assert "django_kyc.W020" in report
+    assert "docs/" not in report
+    assert "django_kyc.W040" in report  # no CACHES: Django's per-process LocMemCache holds the throttles
     assert "Applying django_kyc.0001_initial... OK" in run("migrate", "--noinput").stdout
+    # no qcluster has run: the health command says so and fails, as a container health check needs
+    health = subprocess.run(
+        [str(python), "-m", "django", "kyc_health"], cwd=site, env=env, capture_output=True, text=True, check=False
+    )
+    assert health.returncode == 1
+    assert "the sweeper has never run" in health.stdout
     schedules = run(
         "shell", "-v", "0", "-c", "from django_q.models import Schedule; print(list(Schedule.objects.values('name')))"
     )

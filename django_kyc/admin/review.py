@@ -15,7 +15,7 @@ from django_kyc import charts
 from django_kyc.admin.base import ReadOnlyAdmin, reasoned_action
 from django_kyc.conf import kyc_settings
 from django_kyc.models import ReviewDecision
-from django_kyc.services import dashboard, review
+from django_kyc.services import dashboard, health, review
 from django_kyc.status import VerificationStatus
 
 
@@ -112,8 +112,8 @@ class ReviewDecisionAdmin(ReadOnlyAdmin):
         return custom + super().get_urls()
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
-        """Verifications per status over time, approval rate and median time to decision per backend, and
-        refused webhooks for those who may view their counters.
+        """Verifications per status over time, approval rate and median time to decision per backend,
+        refused webhooks for those who may view their counters, and whether the background worker runs.
 
         Aggregates only, no personal data: anyone who may list verifications may see it.
         """
@@ -137,6 +137,7 @@ class ReviewDecisionAdmin(ReadOnlyAdmin):
             "days": days,
             "stats": stats,
             "rejections": rejections,
+            "worker": health.read_worker_health(),
             "status_chart": charts.stacked_bars(
                 [d.isoformat() for d in dates], series, names=names, title="Verifications per status"
             ),

@@ -8,15 +8,16 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import CharField, Count, QuerySet, Value
+from django.db.models import CharField, Count, DateTimeField, Max, QuerySet, Value
+from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.base import DecisionPagesAdmin, ReadOnlyAdmin, reasoned_action
 from django_kyc.admin.forms import DecisionForm
-from django_kyc.models import AmlHit, ProposalStatus, ReviewDecision, ReviewQueueItem, Verification
-from django_kyc.services import review
+from django_kyc.models import AmlHit, Heartbeat, ProposalStatus, ReviewDecision, ReviewQueueItem, Verification
+from django_kyc.services import health, review
 from django_kyc.status import AmlHitStatus, VerificationStatus
 
 DECISION_LABELS = {
@@ -81,43 +82,50 @@ def unassign(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> 
     modeladmin.message_user(request, "Unassigned.", messages.SUCCESS)
 
 
-def _tally(queryset: QuerySet[Any], kind: str) -> QuerySet[Any]:
-    """``(kind, number of rows)`` as one row, even when there are none (nothing to group by but a constant)."""
+#: The heartbeat column of the rows that have none: a NULL typed as a timestamp, so PostgreSQL can match it
+#: with the heartbeat's in the ``UNION`` (two untyped NULLs resolve as text), inside an aggregate, so it adds
+#: nothing to GROUP BY (grouping by a constant returns no row at all from an empty table).
+NO_TIME = Max(Cast(Value(None), DateTimeField()))
+
+
+def _tally(queryset: QuerySet[Any], kind: str, at: Any = NO_TIME) -> QuerySet[Any]:
+    """``(kind, number of rows, at)`` as one row, even when there are none (nothing to group by but a constant)."""
     return (
         queryset.order_by()
         .annotate(kind=Value(kind, output_field=CharField()))
         .values_list("kind")
-        .annotate(n=Count("pk"))
-        .values_list("kind", "n")
+        .annotate(n=Count("pk"), at=at)
+        .values_list("kind", "n", "at")
     )
 
 
 def queue_counts() -> dict[str, Any]:
-    """What waits for a human, per status: one query whatever the queue's size.
+    """What waits for a human, per status, and whether the background worker runs: one query.
 
     The queue is the page reviewers reload all day, and a page may cost at most ten queries (session, user
-    and permissions included; ``tests/test_query_counts.py``), so the three aggregates go to the database
-    together, joined by ``UNION ALL``.
+    and permissions included; ``tests/test_query_counts.py``), so the three aggregates and the sweeper's
+    heartbeat go to the database together, joined by ``UNION ALL``.
     """
     by_status = (
         Verification.objects.filter(status__in=WAITING)
         .order_by()
         .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
+        .annotate(n=Count("pk"), at=NO_TIME)
+        .values_list("status", "n", "at")
     )
-    counts = dict(
-        by_status.union(
-            _tally(AmlHit.objects.filter(status=AmlHitStatus.OPEN), "aml_hits"),
-            _tally(ReviewDecision.objects.filter(status=ProposalStatus.PROPOSED), "proposals"),
-            all=True,
-        )
+    rows = by_status.union(
+        _tally(AmlHit.objects.filter(status=AmlHitStatus.OPEN), "aml_hits"),
+        _tally(ReviewDecision.objects.filter(status=ProposalStatus.PROPOSED), "proposals"),
+        _tally(Heartbeat.objects.filter(name=health.SWEEPER), "heartbeat", at=Max("beat_at")),
+        all=True,
     )
+    counts = {kind: (n, at) for kind, n, at in rows}
     labels = dict(VerificationStatus.choices)
     return {
-        "verifications": [(labels[status], counts.get(status, 0)) for status in WAITING],
-        "aml_hits": counts.get("aml_hits", 0),
-        "proposals": counts.get("proposals", 0),
+        "verifications": [(labels[status], counts.get(status, (0,))[0]) for status in WAITING],
+        "aml_hits": counts["aml_hits"][0],
+        "proposals": counts["proposals"][0],
+        "worker": health.worker_health(counts["heartbeat"][1]),
     }
 
 

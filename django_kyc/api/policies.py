@@ -6,6 +6,7 @@ import functools
 import logging
 from typing import Any
 
+from django.core.cache import BaseCache, caches
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.module_loading import import_string
@@ -21,7 +22,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from django_kyc.conf import DEFAULTS, kyc_settings
+from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import (
     DocumentStorageError,
     InvalidTransition,
@@ -85,7 +86,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 class WriteThrottle(ScopedRateThrottle):
-    """Rate-limits unsafe methods per user, with rates from ``DJANGO_KYC["API_THROTTLE_RATES"]``."""
+    """Rate-limits unsafe methods per user, with rates from ``DJANGO_KYC["API_THROTTLE_RATES"]``.
+
+    The request history lives in the cache named by ``DJANGO_KYC["API_THROTTLE_CACHE"]``, which must be shared
+    by every web process or each one counts for itself (system check W040).
+    """
+
+    @property
+    def cache(self) -> BaseCache:  # type: ignore[override]
+        return caches[kyc_settings.API_THROTTLE_CACHE]
 
     def allow_request(self, request: Request, view: Any) -> bool:
         if request.method in SAFE_METHODS:
@@ -93,12 +102,7 @@ class WriteThrottle(ScopedRateThrottle):
         return super().allow_request(request, view)
 
     def get_rate(self) -> str | None:
-        """The configured rate; a scope the host left out keeps its default rather than going unthrottled.
-
-        ``None`` set explicitly for a scope turns its throttle off.
-        """
-        rates = {**DEFAULTS["API_THROTTLE_RATES"], **dict(kyc_settings.API_THROTTLE_RATES)}
-        return rates.get(self.scope) if self.scope else None
+        return kyc_settings.throttle_rates.get(self.scope) if self.scope else None
 
 
 class Pagination(PageNumberPagination):

@@ -6,6 +6,7 @@ from django_kyc.models.aml import AmlCheck, AmlHit, AmlQueueItem
 from django_kyc.models.applicant import Applicant
 from django_kyc.models.audit import AuditEvent
 from django_kyc.models.document import Document, DocumentFile
+from django_kyc.models.health import Heartbeat
 from django_kyc.models.retention import ErasureRequest, ErasureSource, ErasureStatus
 from django_kyc.models.review import ProposalStatus, ReviewDecision
 from django_kyc.models.verification import ReviewQueueItem, Verification
@@ -22,6 +23,7 @@ __all__ = [
     "ErasureRequest",
     "ErasureSource",
     "ErasureStatus",
+    "Heartbeat",
     "ProposalStatus",
     "RejectionReason",
     "ReviewDecision",

@@ -33,6 +33,12 @@ class SweepReport:
     aml_checks: int
     polls: int
 
+    def summary(self) -> str:
+        return (
+            f"submissions={self.submissions} webhook_events={self.webhook_events} "
+            f"aml_checks={self.aml_checks} polls={self.polls}"
+        )
+
 
 def _due() -> Q:
     current = timezone.now()

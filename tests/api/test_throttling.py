@@ -111,3 +111,29 @@ def test_a_scope_left_out_of_the_setting_keeps_its_default_rate(
             file = SimpleUploadedFile("a.png", make_png(), content_type="image/png")
             response = api.post(f"/kyc/api/applicants/{applicant.pk}/documents/", {"type": "passport", "file": file})
             assert response.status_code == 201
+
+
+@pytest.mark.django_db
+def test_the_history_lives_in_the_cache_named_by_the_setting(
+    user: User, applicant: Applicant, client_for: Callable[[User | None], APIClient]
+) -> None:
+    """``API_THROTTLE_CACHE`` lets the throttles use a shared cache while the site's default stays local."""
+    from django.core.cache import caches
+
+    from django_kyc.api.policies import WriteThrottle
+
+    two_caches = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
+        "throttle": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"},
+    }
+    key = WriteThrottle.cache_format % {"scope": "kyc_write", "ident": user.pk}
+    kyc = {**settings.DJANGO_KYC, "API_THROTTLE_RATES": {"kyc_write": "2/minute"}, "API_THROTTLE_CACHE": "throttle"}
+    with override_settings(CACHES=two_caches, DJANGO_KYC=kyc):
+        api = client_for(user)
+        url = f"/kyc/api/applicants/{applicant.pk}/"
+        assert [api.patch(url, {"city": "York"}, format="json").status_code for _ in range(2)] == [200, 200]
+        assert_throttled(api.patch(url, {"city": "Hull"}, format="json"))
+        assert len(caches["throttle"].get(key)) == 2
+        assert caches["default"].get(key) is None
+        caches["throttle"].clear()  # a fresh history in the throttles' cache lets the user write again
+        assert api.patch(url, {"city": "Hull"}, format="json").status_code == 200

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 from django_q.models import Schedule, Task
@@ -16,6 +16,7 @@ from django_q.models import Schedule, Task
 from django_kyc.models import Applicant, Verification, WebhookEvent, WebhookState
 from django_kyc.schedules import SWEEP_SCHEDULE_NAME
 from django_kyc.status import VerificationStatus
+from django_kyc.tasks import sweep as sweep_task
 from tests.core_helpers import kyc_settings_with, make_verification, sandbox_event
 
 V = VerificationStatus
@@ -75,6 +76,63 @@ def test_sweep_runs_due_work_and_reports_it(make_applicant: Any, django_capture_
 
 def test_sweep_with_nothing_due() -> None:
     assert run("kyc_sweep").strip() == "submissions=0 webhook_events=0 aml_checks=0 polls=0"
+
+
+# --- kyc_health -------------------------------------------------------------------------------------------
+
+
+def health(*args: str) -> tuple[int, str, str]:
+    """``manage.py kyc_health``'s exit status, stdout and stderr, the way a container health check sees them."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("kyc_health", *args, stdout=out, stderr=err)
+    except CommandError as exc:
+        return exc.returncode, out.getvalue(), str(exc)
+    return 0, out.getvalue(), err.getvalue()
+
+
+def test_health_fails_until_the_cluster_has_run_the_sweeper(make_applicant: Any, time_machine: Any) -> None:
+    """No worker: a verification stays pending with no attempt, and kyc_health says why and exits 1."""
+    time_machine.move_to(timezone.now(), tick=False)
+    make_verification(make_applicant())
+    time_machine.move_to(timezone.now() + timedelta(minutes=2), tick=False)
+
+    status, out, err = health()
+    assert status == 1
+    assert out.splitlines() == [
+        "Background worker: the sweeper has never run.",
+        "Not attempted by any worker after 60 s: verifications 1, webhook events 0, AML checks 0.",
+    ]
+    assert err.startswith("The background worker is not running.")
+    assert "manage.py qcluster" in err
+
+    sweep_task()  # what the cluster runs every SWEEP_EVERY_MINUTES (it enqueues the pending verification)
+    status, out, _ = health()
+    assert status == 0
+    assert out.splitlines()[0] == "Background worker: the sweeper last ran less than a minute ago."
+    assert out.splitlines()[1].endswith("(unhealthy after 5 minutes).")
+    assert out.splitlines()[-1] == "Healthy."
+
+
+def test_a_sweep_run_by_hand_is_no_heartbeat() -> None:
+    """Only the cluster beats: an operator's ``kyc_sweep`` must not hide a dead cluster from ``kyc_health``."""
+    run("kyc_sweep")
+    status, out, _ = health()
+    assert (status, out.splitlines()[0]) == (1, "Background worker: the sweeper has never run.")
+
+
+def test_health_fails_when_the_last_sweep_is_too_old(time_machine: Any) -> None:
+    time_machine.move_to(timezone.now(), tick=False)
+    sweep_task()
+    time_machine.move_to(timezone.now() + timedelta(minutes=12), tick=False)
+
+    status, out, _ = health()
+    assert status == 1
+    assert out.splitlines()[0] == "Background worker: the sweeper last ran 12\xa0minutes ago."
+    assert health("--max-age-minutes", "15")[0] == 0
+    assert health("--max-age-minutes", "10")[0] == 1
+    with override_settings(DJANGO_KYC=kyc_settings_with(HEALTH_STALE_AFTER_SECONDS=15 * 60)):
+        assert health()[0] == 0
 
 
 # --- kyc_reprocess_webhooks ----------------------------------------------------------------------------------
