@@ -90,7 +90,7 @@ def test_untouched_work_is_what_no_worker_attempted_after_the_grace(make_applica
     waiting = make_verification(make_applicant())
     make_verification(make_applicant(), attempts=1)  # a worker tried it: retries are the sweeper's
     make_verification(make_applicant(), V.REVIEW)
-    WebhookEvent.objects.create(backend="sandbox", event_id="evt_1", body="{}")
+    WebhookEvent.objects.create(backend="sandbox", event_id="evt_1", body=b"{}")
     assert health.untouched_work() == {"verifications": 0, "webhook events": 0, "AML checks": 0}
 
     time_machine.move_to(timezone.now() + timedelta(seconds=61), tick=False)  # SWEEP_GRACE_SECONDS is 60
