@@ -40,15 +40,18 @@ from django.utils.crypto import salted_hmac
 from django_kyc.backends.base import (
     AmlHitResult,
     AmlResult,
+    Capability,
     ClientToken,
     DocumentResult,
     InboundWebhook,
     KycBackend,
+    Option,
     ProviderEvent,
     ProviderState,
     Submission,
 )
-from django_kyc.backends.signing import as_secret_list, sign_timestamped, verify_timestamped
+from django_kyc.backends.options import boolean, integer, number, secrets
+from django_kyc.backends.signing import sign_timestamped, verify_timestamped
 from django_kyc.exceptions import (
     PermanentProviderError,
     TransientProviderError,
@@ -71,14 +74,79 @@ def _short_hash(*parts: str) -> str:
 
 
 class SandboxBackend(KycBackend):
-    """Options: ``HOSTED_FLOW`` (bool), ``DECISION_DELAY`` (seconds, default 2), ``WEBHOOK_SECRET`` (one or a
-    list; default derived from ``SECRET_KEY``), ``WEBHOOK_URL`` (POST decisions over HTTP instead of in
-    process), ``TOLERANCE`` (seconds, default 300), ``CLIENT_TOKEN_TTL`` (seconds, default 3600),
-    ``PUBLIC_BASE_URL`` (prefix for hosted-flow links)."""
+    """The sandbox "provider" (options: ``option_specs``, documented in ``docs/sandbox.md``)."""
 
     provider = "sandbox"
-    capabilities = frozenset({"document_upload", "hosted_flow", "polling", "aml", "crypto_aml", "webhooks", "delete"})
-    secret_options = ("WEBHOOK_SECRET",)
+    display_name = "Sandbox"
+    capabilities = frozenset(
+        {
+            Capability.DOCUMENT_UPLOAD,
+            Capability.HOSTED_FLOW,
+            Capability.POLLING,
+            Capability.AML,
+            Capability.CRYPTO_AML,
+            Capability.WEBHOOKS,
+            Capability.DELETE,
+        }
+    )
+    capability_notes = {Capability.HOSTED_FLOW: "local capture page", Capability.DELETE: "logs only"}
+    option_specs = (
+        Option(
+            "HOSTED_FLOW",
+            "Start verifications in `awaiting_user` with a link to the capture page instead of deciding on the "
+            "uploaded documents.",
+            coerce=boolean,
+            default=False,
+        ),
+        Option(
+            "DECISION_DELAY",
+            "Seconds the sandbox waits before it sends the decision (the wait happens in a django-q2 worker, at "
+            "most 30 s).",
+            coerce=number(minimum=0),
+            default=2.0,
+        ),
+        Option(
+            "WEBHOOK_SECRET",
+            "One secret or a list, newest first. Deliveries are signed with the first and accepted with any of "
+            'them. The default is `salted_hmac("django_kyc.sandbox.webhook", alias, SECRET_KEY).hexdigest()`, '
+            "so it differs per alias and changes with `SECRET_KEY`.",
+            coerce=secrets,
+            secret=True,
+            default_doc="derived",
+        ),
+        Option(
+            "WEBHOOK_URL",
+            "Where to POST deliveries over HTTP (normally this site's `/kyc/webhooks/<alias>/`). Unset, "
+            "deliveries are handed to `django_kyc.services.webhooks.receive` in process, the same function the "
+            "webhook view calls.",
+            url=True,
+        ),
+        Option(
+            "TOLERANCE",
+            "Seconds a signature timestamp may be away from the clock before the delivery is refused.",
+            coerce=number(minimum=0),
+            default=300.0,
+        ),
+        Option(
+            "CLIENT_TOKEN_TTL",
+            "Lifetime in seconds reported for hosted-flow links (`client_token_expires_at`).",
+            coerce=integer(minimum=1),
+            default=3600,
+        ),
+        Option(
+            "PUBLIC_BASE_URL",
+            "Prefix for hosted-flow links, for example `https://example.com`; empty gives a path relative to the site.",
+            url=True,
+            default="",
+        ),
+        Option(
+            "CAPTURE_PAGE",
+            "Serve the hosted capture page (which lets the link holder pick the outcome) while `DEBUG` is off, "
+            "for a test environment.",
+            coerce=boolean,
+            default=False,
+        ),
+    )
 
     #: The sandbox's own raw status vocabulary, mapped like any provider's. Unknown values go to review.
     STATUS_MAP: ClassVar[Mapping[str, str]] = {
@@ -90,7 +158,6 @@ class SandboxBackend(KycBackend):
         "declined": VerificationStatus.DECLINED,
         "expired": VerificationStatus.EXPIRED,
     }
-    UNKNOWN_STATUS = VerificationStatus.REVIEW
 
     #: last-name keyword -> (raw decision status, verification reasons, document status, document reasons)
     OUTCOMES: ClassVar[Sequence[tuple[str, str, tuple[str, ...], str, tuple[str, ...]]]] = (
@@ -109,21 +176,18 @@ class SandboxBackend(KycBackend):
     # --- options -------------------------------------------------------------------------------------
     @property
     def secrets(self) -> list[bytes]:
-        configured = as_secret_list(self.options.get("WEBHOOK_SECRET"))
+        configured: list[bytes] = self.option("WEBHOOK_SECRET") or []
         if configured:
             return configured
         return [salted_hmac("django_kyc.sandbox.webhook", self.alias, settings.SECRET_KEY).hexdigest().encode()]
 
     @property
     def client_token_ttl(self) -> int:
-        return int(self.options.get("CLIENT_TOKEN_TTL", 3600))
+        return int(self.option("CLIENT_TOKEN_TTL"))
 
     @property
     def decision_delay(self) -> float:
-        return float(self.options.get("DECISION_DELAY", 2))
-
-    def map_status(self, raw: str) -> str:
-        return self.STATUS_MAP.get(raw, self.UNKNOWN_STATUS)
+        return float(self.option("DECISION_DELAY"))
 
     # --- outcome rules -------------------------------------------------------------------------------
     @staticmethod
@@ -179,7 +243,7 @@ class SandboxBackend(KycBackend):
         if "flaky" in name and verification.attempts <= 2:
             raise TransientProviderError("simulated outage", provider=self.provider, status_code=503)
         applicant_id, verification_id = self.provider_ids(verification)
-        if self.options.get("HOSTED_FLOW"):
+        if self.option("HOSTED_FLOW"):
             return Submission(
                 state=ProviderState(status=VerificationStatus.AWAITING_USER, provider_status="awaiting_input"),
                 provider_applicant_id=applicant_id,
@@ -214,7 +278,7 @@ class SandboxBackend(KycBackend):
             path = reverse("django_kyc:sandbox-capture", kwargs={"token": token})
         except NoReverseMatch:
             path = ""
-        base = str(self.options.get("PUBLIC_BASE_URL", "")).rstrip("/")
+        base = str(self.option("PUBLIC_BASE_URL")).rstrip("/")
         return ClientToken(token=token, link=f"{base}{path}", expires_at=timezone.now() + timedelta(seconds=ttl))
 
     def screen(self, aml_check: AmlCheck) -> AmlResult:
@@ -298,9 +362,7 @@ class SandboxBackend(KycBackend):
         header = webhook.header(SIGNATURE_HEADER)
         if not header:
             raise WebhookSignatureMissing(f"{SIGNATURE_HEADER} header missing")
-        verify_timestamped(
-            header, webhook.body, self.secrets, tolerance=float(self.options.get("TOLERANCE", 300)), signature_key="v1"
-        )
+        verify_timestamped(header, webhook.body, self.secrets, tolerance=self.option("TOLERANCE"), signature_key="v1")
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
         try:
@@ -367,11 +429,9 @@ class SandboxBackend(KycBackend):
     def deliver(self, body: bytes) -> None:
         """Send a signed event: over HTTP to ``WEBHOOK_URL`` if set, else in process through the same inbox."""
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: self.sign(body)}
-        url = self.options.get("WEBHOOK_URL")
+        url = self.option("WEBHOOK_URL")
         if url:
-            from django_kyc.backends.http import ProviderHttpClient
-
-            ProviderHttpClient(provider=self.provider, base_url=str(url)).post(str(url), data=body, headers=headers)
+            self.http_client(url).post(url, data=body, headers=headers)
             return
         from django_kyc.services.webhooks import receive
 
