@@ -30,7 +30,7 @@ from django_kyc.backends.http import ProviderHttpClient, error_message_from
 from django_kyc.backends.options import boolean, dotted_callable, number, secrets
 from django_kyc.backends.parsing import iso_datetime
 from django_kyc.backends.signing import parse_signature_header, sign_timestamped, verify_timestamped
-from django_kyc.exceptions import PermanentProviderError, WebhookPayloadError, WebhookSignatureMissing
+from django_kyc.exceptions import PermanentProviderError, WebhookPayloadError
 from django_kyc.status import VerificationStatus
 
 if TYPE_CHECKING:
@@ -315,9 +315,7 @@ class ProvideBackend(KycBackend):
         return sign_timestamped(secret or self.secrets[0], body, timestamp, "s")
 
     def authenticate_webhook(self, webhook: InboundWebhook) -> None:
-        header = webhook.header(SIGNATURE_HEADER)
-        if not header:
-            raise WebhookSignatureMissing(f"{SIGNATURE_HEADER} header missing")
+        header = webhook.signature_header(SIGNATURE_HEADER)
         verify_timestamped(header, webhook.body, self.secrets, tolerance=self.option("TOLERANCE"), signature_key="s")
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:

@@ -15,6 +15,8 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import Any
 
+from django_kyc.exceptions import WebhookSignatureMissing
+
 
 @dataclass(frozen=True)
 class ClientToken:
@@ -123,6 +125,13 @@ class InboundWebhook:
             if key.lower() == lowered:
                 return value
         return ""
+
+    def signature_header(self, name: str) -> str:
+        """The header carrying the delivery's signature; :class:`WebhookSignatureMissing` when it is absent."""
+        value = self.header(name)
+        if not value:
+            raise WebhookSignatureMissing(f"{name} header missing")
+        return value
 
 
 @dataclass(frozen=True)
