@@ -51,12 +51,16 @@ def options_table(specs: Iterable[Option]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def capability_matrix(classes: Sequence[type[KycBackend]]) -> str:
-    """One row per backend, one column per capability: ``yes`` (with the backend's note) or ``no``."""
+def capability_matrix(paths: Sequence[str]) -> str:
+    """One row per backend (by its ``CLASS`` path), one column per capability: ``yes`` (with the backend's
+    note) or ``no``."""
+    from django.utils.module_loading import import_string
+
     header = ["Backend", *(f"`{member.value}`" for member in Capability)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for cls in classes:
-        cells = [f"{cls.display_name or cls.provider} (`{cls.__module__}.{cls.__qualname__}`)"]
+    for path in paths:
+        cls: type[KycBackend] = import_string(path)
+        cells = [f"{cls.display_name or cls.provider} (`{path}`)"]
         for member in Capability:
             note = cls.capability_notes.get(member, "")
             cells.append(("yes" + (f" ({note})" if note else "")) if member in cls.capabilities else "no")
@@ -95,7 +99,7 @@ def main(argv: Sequence[str]) -> int:
         begin, pattern, wanted = OPTIONS_BEGIN.format(path=args[1]), _OPTIONS_BLOCK, args[1]
         end = OPTIONS_END
     elif args == ["matrix"]:
-        table = capability_matrix([import_string(path) for path in SHIPPED_BACKENDS])
+        table = capability_matrix(SHIPPED_BACKENDS)
         begin, pattern, wanted, end = MATRIX_BEGIN, _MATRIX_BLOCK, "", MATRIX_END
     else:
         sys.stderr.write(

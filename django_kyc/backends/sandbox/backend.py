@@ -1,28 +1,8 @@
-"""The built-in sandbox provider: no network, deterministic outcomes, real signed webhooks.
-
-It behaves like a hosted KYC provider so the whole pipeline runs in development and tests: submissions get
-provider ids, decisions arrive later as HMAC-signed webhooks that go through the same authentication,
-inbox, de-duplication and processing as any real provider's, and the state can be polled.
-
-Outcomes are chosen by the applicant's last name (case-insensitive, "contains"):
-
-==================  =====================================================================================
-last name contains  outcome
-==================  =====================================================================================
-``decline``         declined (documents rejected, reason ``DOCUMENT_TAMPERED``)
-``review``          review: waits for a reviewer in admin
-``resubmit``        resubmission requested (document reason ``DOCUMENT_UNREADABLE``)
-``error``           the submission is rejected with a permanent provider error (HTTP 400)
-``flaky``           the first two submission attempts fail with HTTP 503, then it is approved
-``silent``          approved, but no webhook is sent: only polling finds the decision
-``pep``/``sanction`` AML screening returns a potential match (verification itself is approved)
-anything else       approved
-==================  =====================================================================================
-"""
+"""The sandbox backend: the contract, its options, outcomes and signed webhooks (the rules are in
+:mod:`.rules`, the back office that sends decisions in :mod:`.delivery`)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -38,7 +18,6 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from django_kyc.backends.base import (
-    AmlHitResult,
     AmlResult,
     Capability,
     ClientToken,
@@ -51,13 +30,14 @@ from django_kyc.backends.base import (
     Submission,
 )
 from django_kyc.backends.options import boolean, integer, number, secrets
+from django_kyc.backends.sandbox import rules
 from django_kyc.backends.signing import sign_timestamped, verify_timestamped
 from django_kyc.exceptions import (
     PermanentProviderError,
     TransientProviderError,
     WebhookPayloadError,
 )
-from django_kyc.status import AmlStatus, DocumentStatus, VerificationStatus
+from django_kyc.status import DocumentStatus, VerificationStatus
 
 if TYPE_CHECKING:
     from django_kyc.models import AmlCheck, Applicant, Verification
@@ -66,10 +46,6 @@ logger = logging.getLogger("django_kyc.sandbox")
 
 SIGNATURE_HEADER = "X-Sandbox-Signature"
 TOKEN_SALT = "django_kyc.sandbox.capture"  # noqa: S105 - a signing salt (a namespace), not a secret
-
-
-def _short_hash(*parts: str) -> str:
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
 
 
 class SandboxBackend(KycBackend):
@@ -229,8 +205,8 @@ class SandboxBackend(KycBackend):
     def provider_ids(self, verification: Verification) -> tuple[str, str]:
         """Derived from our ids, so a repeated submission finds the same provider applicant."""
         return (
-            f"sbx_app_{_short_hash(verification.applicant.reference)}",
-            f"sbx_ver_{_short_hash(str(verification.pk))}",
+            f"sbx_app_{rules.short_hash(verification.applicant.reference)}",
+            f"sbx_ver_{rules.short_hash(str(verification.pk))}",
         )
 
     def start_verification(self, verification: Verification) -> Submission:
@@ -281,72 +257,7 @@ class SandboxBackend(KycBackend):
         return ClientToken(token=token, link=f"{base}{path}", expires_at=timezone.now() + timedelta(seconds=ttl))
 
     def screen(self, aml_check: AmlCheck) -> AmlResult:
-        if aml_check.subject != "applicant":
-            return self._screen_crypto(aml_check)
-        name = self._keyword(aml_check.applicant)
-        hits = []
-        if "pep" in name:
-            hits.append(
-                AmlHitResult(
-                    entity_id="sbx-pep-1",
-                    caption="Sandbox Politically Exposed Person",
-                    score=0.91,
-                    topics=("role.pep",),
-                    datasets=("sandbox_peps",),
-                )
-            )
-        if "sanction" in name:
-            hits.append(
-                AmlHitResult(
-                    entity_id="sbx-sanction-1",
-                    caption="Sandbox Sanctioned Person",
-                    score=0.97,
-                    topics=("sanction",),
-                    datasets=("sandbox_sanctions",),
-                )
-            )
-        return AmlResult(
-            status=AmlStatus.POTENTIAL_MATCH if hits else AmlStatus.CLEAR,
-            provider_status="match" if hits else "no_match",
-            provider_check_id=f"sbx_aml_{_short_hash(str(aml_check.pk))}",
-            hits=hits,
-        )
-
-    def _screen_crypto(self, aml_check: AmlCheck) -> AmlResult:
-        """Wallets and transactions: ``bad`` in the address or hash is a sanctioned counterparty, ``mix`` a
-        mixer (medium risk); anything else is clear."""
-        subject = (aml_check.address or aml_check.tx_hash).lower()
-        hits = []
-        if "bad" in subject:
-            hits.append(
-                AmlHitResult(
-                    entity_id="sbx-wallet-sanctioned",
-                    caption="Sandbox sanctioned exchange",
-                    score=0.95,
-                    topics=("sanction",),
-                    datasets=("sandbox_wallets",),
-                )
-            )
-        if "mix" in subject:
-            hits.append(
-                AmlHitResult(
-                    entity_id="sbx-wallet-mixer",
-                    caption="Sandbox coin mixer",
-                    score=0.6,
-                    topics=("mixer",),
-                    datasets=("sandbox_wallets",),
-                )
-            )
-        score = max((hit.score or 0.0 for hit in hits), default=0.05)
-        return AmlResult(
-            status=AmlStatus.POTENTIAL_MATCH if hits else AmlStatus.CLEAR,
-            provider_status="risky" if hits else "clean",
-            provider_check_id=f"sbx_caml_{_short_hash(str(aml_check.pk))}",
-            hits=hits,
-            score=score,
-            risk_level="high" if score >= 0.9 else "medium" if hits else "low",
-            data={"sandbox": {"blockchain": aml_check.blockchain, "sources_of_funds": [], "uses_of_funds": []}},
-        )
+        return rules.screen(aml_check)
 
     def delete_applicant(self, applicant: Applicant) -> None:
         logger.info("sandbox: applicant %s deleted at the provider", applicant.pk)
@@ -409,7 +320,7 @@ class SandboxBackend(KycBackend):
         _, provider_ref = self.provider_ids(verification)
         occurred = state.occurred_at or timezone.now()
         payload: dict[str, Any] = {
-            "event_id": f"sbx_evt_{_short_hash(str(verification.pk), state.provider_status)}",
+            "event_id": f"sbx_evt_{rules.short_hash(str(verification.pk), state.provider_status)}",
             "type": "verification.updated",
             "verification_id": provider_ref,
             "reference": str(verification.pk),
@@ -433,34 +344,6 @@ class SandboxBackend(KycBackend):
         from django_kyc.services.webhooks import receive
 
         receive(self.alias, InboundWebhook(body=body, headers=headers))
-
-
-def deliver_decision(alias: str, verification_id: str, chosen: str = "") -> None:
-    """Task body standing in for the provider's back office: wait, decide, send signed webhooks."""
-    from django_kyc.backends.registry import get_backend
-    from django_kyc.models import Verification
-
-    backend = get_backend(alias)
-    if not isinstance(backend, SandboxBackend):
-        raise TypeError(f"backend {alias!r} is not a sandbox backend")
-    verification = Verification.objects.select_related("applicant").filter(pk=verification_id).first()
-    if verification is None:
-        return
-    if verification.status in (VerificationStatus.PENDING, VerificationStatus.AWAITING_USER):
-        backend.deliver(
-            backend.build_event(
-                verification,
-                ProviderState(
-                    status=VerificationStatus.PROCESSING,
-                    provider_status="processing",
-                    occurred_at=timezone.now(),
-                ),
-            )
-        )
-    if backend.decision_delay > 0:
-        # capped well below any sensible Q_CLUSTER["timeout"] so the task is never killed mid-sleep
-        time.sleep(min(backend.decision_delay, 30.0))
-    backend.deliver(backend.build_event(verification, backend.decided_state(verification, chosen)))
 
 
 def load_capture_token(token: str, max_age: int | None) -> dict[str, str]:
