@@ -14,7 +14,7 @@ help:
 	@echo "make test-postgres  the whole suite on PostgreSQL ($(POSTGRES_URL)), including concurrency tests"
 	@echo "make test-resilience  the resilience suite (tests/resilience) on PostgreSQL ($(POSTGRES_URL))"
 	@echo "make bench          the benchmarks (gunicorn, wrk, PostgreSQL, Redis); report in artifacts/bench/, see docs/benchmarks.md"
-	@echo "make lint           ruff, mypy and the migrations check"
+	@echo "make lint           ruff, mypy, the import-cycle check and the migrations check"
 	@echo "make build          build the sdist and wheel into dist/"
 
 $(STAMP): pyproject.toml
@@ -61,6 +61,7 @@ lint: $(STAMP) check-migrations
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy django_kyc
+	$(BIN)/python scripts/check_import_cycles.py django_kyc
 
 typecheck: $(STAMP)
 	$(BIN)/mypy django_kyc

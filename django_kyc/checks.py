@@ -15,6 +15,8 @@ from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
+from django_kyc.backends.base import KycBackend
+from django_kyc.backends.options import DEPRECATED, INVALID, MISSING, UNKNOWN
 from django_kyc.backends.registry import get_backend_class
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import KycConfigurationError
@@ -73,13 +75,7 @@ def check_backends(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                 Error(f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"] must be a dict.', id="django_kyc.E006")
             )
             continue
-        for name in cls.missing_options(options):
-            messages.append(
-                Error(
-                    f'DJANGO_KYC["BACKENDS"]["{alias}"]["OPTIONS"]["{name}"] is required by {cls.__name__}.',
-                    id="django_kyc.E005",
-                )
-            )
+        messages.extend(_option_messages(cls, str(alias), options))
         if cls.provider == "sandbox" and not settings.DEBUG:
             # The sandbox approves by rule and its capture page lets the link holder pick the outcome: in
             # production it would be a way to verify oneself. An Error, so a deploy stops.
@@ -91,6 +87,25 @@ def check_backends(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]
                     id="django_kyc.E007",
                 )
             )
+    return messages
+
+
+#: How each kind of option problem is reported (the declaration in the backend's ``option_specs`` says which).
+OPTION_CHECKS: dict[str, tuple[type[Error] | type[Warning], str, str]] = {
+    MISSING: (Error, "django_kyc.E005", ""),
+    INVALID: (Error, "django_kyc.E008", ""),
+    DEPRECATED: (Warning, "django_kyc.W005", "The old name still works; it will be removed in a later release."),
+    UNKNOWN: (Warning, "django_kyc.W006", "A misspelt option is otherwise silently ignored."),
+}
+
+
+def _option_messages(cls: type[KycBackend], alias: str, options: Mapping[str, Any]) -> list[CheckMessage]:
+    """Every problem with one alias's ``OPTIONS``, read from the same declaration the backend is built from."""
+    _, problems = cls.read_options(alias, options)
+    messages: list[CheckMessage] = []
+    for problem in problems:
+        kind, check_id, hint = OPTION_CHECKS[problem.kind]
+        messages.append(kind(problem.text(alias), hint=hint or None, id=check_id))
     return messages
 
 
@@ -139,8 +154,12 @@ def _provider_timeouts_within(timeout: float) -> list[CheckMessage]:
         except KycConfigurationError:
             continue  # reported by check_backends
         options = (kyc_settings.backend_config(alias) or {}).get("OPTIONS") or {}
-        connect, read = cls.default_timeout or (0.0, 0.0)
-        total = float(options.get("CONNECT_TIMEOUT", connect)) + float(options.get("READ_TIMEOUT", read))
+        if not isinstance(options, Mapping):
+            continue  # reported by check_backends
+        timeouts = cls.timeouts_for(options)
+        if timeouts is None:
+            continue  # DJANGO_KYC's own timeouts: W003 covers them
+        total = sum(timeouts)
         if total >= timeout:
             messages.append(
                 Warning(

@@ -36,7 +36,7 @@ class SandboxCaptureView(View):
             backend = get_backend(data["a"])
             if not isinstance(backend, SandboxBackend):
                 raise Http404("Not a sandbox backend.")
-            if not (settings.DEBUG or backend.options.get("CAPTURE_PAGE")):
+            if not (settings.DEBUG or backend.option("CAPTURE_PAGE")):
                 # the page lets whoever holds the link choose the outcome: development only, or an explicit
                 # opt-in for a test environment
                 raise Http404("The sandbox capture page is off.")

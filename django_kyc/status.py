@@ -87,6 +87,31 @@ class Source(models.TextChoices):
     SYSTEM = "system", _("System")
 
 
+class AuditAction(models.TextChoices):
+    """What an :class:`~django_kyc.models.AuditEvent` records. Every row's ``action`` is one of these."""
+
+    STATUS_CHANGE = "status_change", _("Status change")
+    CREATED = "created", _("Created")
+    UPLOADED = "uploaded", _("Document uploaded")
+    FILE_VIEWED = "file_viewed", _("Document file viewed")
+    REPORT_VIEWED = "report_viewed", _("AML report viewed")
+    EXPORTED = "exported", _("Exported")
+    ASSIGNED = "assigned", _("Assigned")
+    UNASSIGNED = "unassigned", _("Unassigned")
+    HIT_RESOLVED = "hit_resolved", _("AML hit resolved")
+    DECISION_PROPOSED = "decision_proposed", _("Decision proposed (four-eyes)")
+    PROPOSAL_CONFIRMED = "proposal_confirmed", _("Proposal confirmed (four-eyes)")
+    PROPOSAL_WITHDRAWN = "proposal_withdrawn", _("Proposal withdrawn (four-eyes)")
+    DECISION_PUSHED = "decision_pushed", _("Decision sent to the provider")
+    PUSH_FAILED = "push_failed", _("Sending the decision to the provider failed")
+    POSSIBLE_DUPLICATE = "possible_duplicate", _("Possible duplicate at the provider")
+    RISK_CHANGED = "risk_changed", _("Risk level changed")
+    ERASURE_REQUESTED = "erasure_requested", _("Erasure requested")
+    ERASURE_REFUSED = "erasure_refused", _("Erasure refused")
+    PROVIDER_ERASURE = "provider_erasure", _("Erasure at the provider")
+    PII_PURGED = "pii_purged", _("Personal data purged")
+
+
 V = VerificationStatus
 D = DocumentStatus
 A = AmlStatus

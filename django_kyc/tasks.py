@@ -5,7 +5,7 @@ All of them are safe to run twice, so a broker re-delivery or a sweeper re-enque
 
 from __future__ import annotations
 
-from django_kyc.services import aml, health, polling, review, submission, sweeper, webhooks
+from django_kyc.services import aml, health, polling, submission, sweeper, webhooks
 
 
 def submit_verification(verification_id: str) -> None:
@@ -21,7 +21,7 @@ def poll_verification(verification_id: str) -> None:
 
 
 def push_decision(verification_id: str) -> None:
-    review.push_decision(verification_id)
+    submission.push_decision(verification_id)
 
 
 def run_aml_check(check_id: str) -> None:

@@ -18,7 +18,8 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
 from django_kyc.backends.base import InboundWebhook
-from django_kyc.backends.registry import is_configured
+from django_kyc.backends.capabilities import Capability
+from django_kyc.backends.registry import get_backend, is_configured
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import UnsupportedFeature, WebhookError
 from django_kyc.models import RejectionReason
@@ -88,7 +89,8 @@ class WebhookView(View):
         return super().http_method_not_allowed(request, *args, **kwargs)
 
     def post(self, request: HttpRequest, alias: str) -> HttpResponse:
-        if not is_configured(alias):
+        # a backend without webhooks (polling only) has no endpoint, rather than one anyone could probe
+        if not is_configured(alias) or not get_backend(alias).supports(Capability.WEBHOOKS):
             return _refuse(alias, RejectionReason.UNKNOWN_ENDPOINT, 404, "Unknown webhook endpoint.")
         limit = int(kyc_settings.WEBHOOK_MAX_BYTES)
         declared = request.META.get("CONTENT_LENGTH") or ""
@@ -123,7 +125,6 @@ class WebhookView(View):
         except WebhookError as exc:
             return _error(exc.status_code, str(exc))  # already counted by receive()
         except UnsupportedFeature:
-            # a configured backend without webhooks (polling only): no endpoint, rather than a 500 that
-            # anyone on the internet could trigger
+            # declares webhooks but cannot take them in its configuration: still no endpoint, never a 500
             return _refuse(alias, RejectionReason.UNKNOWN_ENDPOINT, 404, "Unknown webhook endpoint.")
         return JsonResponse({"stored": receipt.stored, "duplicates": receipt.duplicates})

@@ -16,7 +16,7 @@ from django_kyc.backends.base import KycBackend, ProviderState, Submission
 from django_kyc.backends.sandbox import SIGNATURE_HEADER
 from django_kyc.models import AuditEvent, Verification, WebhookEvent, WebhookRejection
 from django_kyc.services import submission, transitions, webhooks
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import Source, VerificationStatus
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from django_kyc.models import Verification
 from django_kyc.services import submission
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import Source, VerificationStatus
 
 pytestmark = pytest.mark.django_db

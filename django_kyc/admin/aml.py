@@ -19,11 +19,12 @@ from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline, reasoned_action
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.admin.verification import AgeFilter, AssigneeFilter, assign_to_me, unassign
 from django_kyc.backends import get_backend
+from django_kyc.backends.capabilities import Capability
 from django_kyc.exceptions import KycError
 from django_kyc.models import AmlCheck, AmlHit, AmlQueueItem
 from django_kyc.services import review
-from django_kyc.services.transitions import Change, audit
-from django_kyc.status import AmlHitStatus, Source
+from django_kyc.services.audit import Change, audit
+from django_kyc.status import AmlHitStatus, AuditAction, Source
 
 RESOLUTIONS: dict[str, Any] = {
     AmlHitStatus.TRUE_POSITIVE: _("Confirm match (true positive)"),
@@ -102,7 +103,7 @@ class AmlCheckAdmin(ReadOnlyAdmin):
     @admin.display(description=_("provider report"))
     def report(self, obj: AmlCheck) -> str:
         try:
-            supported = get_backend(obj.backend).supports("aml_report")
+            supported = get_backend(obj.backend).supports(Capability.AML_REPORT)
         except KycError:
             supported = False
         if not (supported and obj.provider_check_id):
@@ -124,7 +125,7 @@ class AmlCheckAdmin(ReadOnlyAdmin):
             Change.by_user(request.user, Source.ADMIN),
             obj=check,
             applicant_id=check.applicant_id,
-            action="report_viewed",
+            action=AuditAction.REPORT_VIEWED,
         )
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'inline; filename="aml-report-{check.pk}.pdf"'

@@ -14,8 +14,8 @@ from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline, can_view_pii
 from django_kyc.crypto import DecryptionError
 from django_kyc.exceptions import DocumentIntegrityError
 from django_kyc.models import Document, DocumentFile
-from django_kyc.services.transitions import Change, audit
-from django_kyc.status import Source
+from django_kyc.services.audit import Change, audit
+from django_kyc.status import AuditAction, Source
 
 logger = logging.getLogger("django_kyc.admin")
 
@@ -71,7 +71,7 @@ class DocumentAdmin(ReadOnlyAdmin):
             Change.by_user(request.user, Source.ADMIN),
             obj=row.document,
             applicant_id=row.document.applicant_id,
-            action="file_viewed",
+            action=AuditAction.FILE_VIEWED,
             data={"file": str(row.pk)},
         )
         response = FileResponse(handle, content_type=row.content_type)

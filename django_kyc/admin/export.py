@@ -21,9 +21,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from django_kyc.models import Applicant, AuditEvent
+from django_kyc.models import Applicant
 from django_kyc.pii import APPLICANT_PII_FIELDS, can_view_pii
-from django_kyc.status import Actor, Source
+from django_kyc.services.audit import Change, audit_many
+from django_kyc.status import AuditAction, Source
 
 EXPORT_PERMISSION = "django_kyc.export_applicant"
 
@@ -74,19 +75,11 @@ def export_csv(user: Any, queryset: QuerySet[Applicant]) -> str:
     for applicant in applicants:
         writer.writerow([csv_cell(getattr(applicant, column)) for column in columns])
     pii = columns != BASE_COLUMNS
-    AuditEvent.objects.bulk_create(
-        AuditEvent(
-            applicant_id=applicant.pk,
-            object_type="applicant",
-            object_id=str(applicant.pk),
-            action="exported",
-            actor_type=Actor.USER,
-            actor=user,
-            actor_label=user.get_username()[:128],
-            source=Source.ADMIN,
-            data={"format": "csv", "pii": pii, "count": len(applicants)},
-        )
-        for applicant in applicants
+    audit_many(
+        Change.by_user(user, Source.ADMIN),
+        applicants,
+        action=AuditAction.EXPORTED,
+        data={"format": "csv", "pii": pii, "count": len(applicants)},
     )
     return buffer.getvalue()
 

@@ -18,7 +18,7 @@ from django.utils.translation import ngettext
 from django_kyc.admin.base import KycModelAdmin, ReadOnlyInline
 from django_kyc.models import Applicant, ErasureRequest, ErasureSource
 from django_kyc.services import retention
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import Source
 
 PURGE_PERMISSION = "django_kyc.purge_applicant"

@@ -15,7 +15,7 @@ from django_kyc.admin.base import DecisionPagesAdmin, reasoned_action
 from django_kyc.admin.forms import RiskLevelForm
 from django_kyc.models import Applicant
 from django_kyc.services import review, risk
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import Source
 
 #: The decision's name in the applicant page's URL (``<pk>/decide/risk_level/``).

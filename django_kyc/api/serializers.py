@@ -13,9 +13,8 @@ from django_kyc.backends.registry import is_configured
 from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, DocumentFile, Verification
 from django_kyc.models.document import DocumentSide, DocumentType
 from django_kyc.pii import AML_CHECK_PII_FIELDS, APPLICANT_PII_FIELDS, DOCUMENT_PII_FIELDS
-from django_kyc.services import transitions
-from django_kyc.services.transitions import Change
-from django_kyc.status import ApplicantStatus, Source
+from django_kyc.services.audit import Change, audit
+from django_kyc.status import ApplicantStatus, AuditAction, Source
 
 logger = logging.getLogger("django_kyc.api")
 
@@ -195,11 +194,11 @@ class DocumentSerializer(serializers.ModelSerializer[Document]):
                     row.file.save(upload.storage_name, upload.file, save=False)
                     stored.append(row)
                     row.save()
-                transitions.audit(
+                audit(
                     Change.by_user(request.user, Source.API),
                     obj=document,
                     applicant_id=applicant.pk,
-                    action="uploaded",
+                    action=AuditAction.UPLOADED,
                     to_status=document.status,
                 )
         except Exception:

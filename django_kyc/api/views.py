@@ -29,8 +29,8 @@ from django_kyc.api.serializers import (
 )
 from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, DocumentFile, Verification
 from django_kyc.services import aml, submission
-from django_kyc.services.transitions import Change, audit
-from django_kyc.status import Source
+from django_kyc.services.audit import Change, audit
+from django_kyc.status import AuditAction, Source
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Invalid input; field errors map names to messages."),
@@ -126,7 +126,7 @@ class ApplicantViewSet(
             Change.by_user(user, Source.API),
             obj=applicant,
             applicant_id=applicant.pk,
-            action="created",
+            action=AuditAction.CREATED,
             to_status=applicant.status,
         )
 

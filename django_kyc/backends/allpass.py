@@ -48,14 +48,17 @@ from django.utils import timezone
 from django_kyc.backends.base import (
     AmlHitResult,
     AmlResult,
+    Capability,
     ClientToken,
     InboundWebhook,
     KycBackend,
+    Option,
     ProviderEvent,
     ProviderState,
     Submission,
 )
 from django_kyc.backends.http import ProviderHttpClient
+from django_kyc.backends.options import boolean, integer, number, raw, secrets, strings
 from django_kyc.backends.parsing import iso_datetime, mapping, text
 from django_kyc.backends.signing import as_secret_list, constant_time_equals
 from django_kyc.exceptions import (
@@ -228,25 +231,122 @@ def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-class AllpassBackend(KycBackend):
-    """Allpass applicants, hosted flow, encrypted webhooks and crypto AML.
+def _crypto_keys(value: Any) -> list[bytes]:
+    keys = as_secret_list(value)
+    for key in keys:
+        try:
+            crypto_key_bytes(key)
+        except ValueError as exc:
+            raise ValueError("must be 64 hexadecimal characters (32 bytes): one string or a list of them.") from exc
+    return keys
 
-    Options (``DJANGO_KYC["BACKENDS"][alias]["OPTIONS"]``; details in ``docs/providers/allpass.md``):
-    ``PRIVATE_APP_KEY`` (required, secret), ``BASE_URL`` (required: the production host is not published),
-    ``FLOW_NAME`` (required by the create call), ``LANG``, ``LOCALE``, ``TOKEN_TTL``, ``SEND_SUPPLIED_INFO``,
-    ``WEBHOOK_MODE`` (``"cbc-hmac"`` or ``"gcm"``), ``CRYPTO_KEY`` and ``HMAC_KEY`` (secrets; one or a list,
-    newest first), ``HMAC_INPUT``, ``HMAC_KEY_ENCODING``, ``SIGNATURE_ENCODING``, ``GCM_IV_LENGTH``,
-    ``EVENT_FIELD``, ``APP_KEY``, ``BLOCKCHAINS``, ``AML_SCORE_THRESHOLD``, ``CONNECT_TIMEOUT`` /
-    ``READ_TIMEOUT``.
-    """
+
+class AllpassBackend(KycBackend):
+    """Allpass applicants, hosted flow, encrypted webhooks and crypto AML (options: ``option_specs``,
+    documented in ``docs/providers/allpass.md``)."""
 
     provider = PROVIDER
+    display_name = "Allpass / elKYC"
     #: the GCM tag (or CBC HMAC) is needed to decrypt a stored delivery again when it is processed
     parse_headers = (SIGNATURE_HEADER,)
     #: No document upload (capture happens in Allpass's flow), no person AML over the API, no reviewer push.
-    capabilities = frozenset({"hosted_flow", "polling", "webhooks", "crypto_aml", "delete", "restore"})
-    required_options = ("PRIVATE_APP_KEY", "BASE_URL", "FLOW_NAME")
-    secret_options = ("PRIVATE_APP_KEY", "CRYPTO_KEY", "HMAC_KEY")
+    capabilities = frozenset(
+        {Capability.HOSTED_FLOW, Capability.POLLING, Capability.WEBHOOKS, Capability.CRYPTO_AML, Capability.DELETE}
+    )
+    capability_notes = {Capability.DELETE: "scheduled, can be restored"}
+    option_specs = (
+        Option(
+            "PRIVATE_APP_KEY",
+            "The application's private key, sent as `x-private-app-key`.",
+            required=True,
+            secret=True,
+        ),
+        Option(
+            "BASE_URL",
+            "The Open API host. Allpass's API reference leaves the host empty, so there is no default.",
+            required=True,
+            url=True,
+        ),
+        Option("FLOW_NAME", "`flowName` of the create and token calls (the create call requires it).", required=True),
+        Option("LANG", "`lang` of the created applicant (language of results shown to the person)."),
+        Option("LOCALE", "`locale` of the token call (e.g. `en-US`).", default_doc="`LANG`"),
+        Option(
+            "TOKEN_TTL",
+            "`ttl` of the token call, seconds, 1 … 3 153 600 000 (Allpass's maximum). The client token's expiry "
+            "is the `ttl` Allpass answers with, counted from before the request.",
+            coerce=integer(minimum=1, maximum=MAX_TOKEN_TTL),
+            default=DEFAULT_TOKEN_TTL,
+        ),
+        Option(
+            "SEND_SUPPLIED_INFO",
+            "Send `suppliedInfo` (our applicant's data, for Allpass to compare with the documents).",
+            coerce=boolean,
+            default=True,
+        ),
+        Option(
+            "WEBHOOK_MODE",
+            '`"cbc-hmac"` (AES-256-CBC + HMAC key) or `"gcm"` (AES-256-GCM), whichever the Workplace\'s '
+            '"encryption method" is.',
+            choices=WEBHOOK_MODES,
+            default="cbc-hmac",
+        ),
+        Option(
+            "CRYPTO_KEY",
+            'The Workplace "Crypto"/secret key: 64 hex characters (the vendor\'s sample hex-decodes it). One '
+            "string or a list, newest first. Without it no webhook is accepted.",
+            coerce=_crypto_keys,
+            secret=True,
+        ),
+        Option(
+            "HMAC_KEY",
+            "The Workplace HMAC key (CBC mode). One string or a list. Without it no CBC webhook is accepted.",
+            coerce=secrets,
+            secret=True,
+        ),
+        Option(
+            "HMAC_INPUT",
+            'What the CBC HMAC covers: the encrypted `data` string, or `"body"` (the raw request body).',
+            choices=HMAC_INPUTS,
+            default="data",
+        ),
+        Option(
+            "HMAC_KEY_ENCODING",
+            'The HMAC key\'s bytes: the string as typed (`"utf8"`) or hex-decoded (`"hex"`).',
+            choices=HMAC_KEY_ENCODINGS,
+            default="utf8",
+        ),
+        Option(
+            "SIGNATURE_ENCODING",
+            'Encoding of `x-allpass-signature` (HMAC or GCM tag): `"hex"` or `"base64"`.',
+            choices=ENCODINGS,
+            default="hex",
+        ),
+        Option(
+            "GCM_IV_LENGTH",
+            'Bytes of IV at the start of a GCM `data`: `12`, `16`, or `"auto"` (tries 12, then 16).',
+            coerce=raw,
+            choices=GCM_IV_LENGTHS,
+            default="auto",
+        ),
+        Option(
+            "EVENT_FIELD",
+            "The decrypted payload's event-name field, if Allpass names it something other than `type` / `event` "
+            "/ `eventName` / `eventType` / `webhookType` (tried in that order).",
+        ),
+        Option("APP_KEY", "The application's public key; when set, a delivery whose `appKey` differs is refused."),
+        Option(
+            "BLOCKCHAINS",
+            "Accepted `blockchain` values for crypto AML (upper case).",
+            coerce=strings,
+            default_doc="see below",
+        ),
+        Option(
+            "AML_SCORE_THRESHOLD",
+            "Crypto-AML score (0 to 100) from which an entity is a hit and the check a potential match.",
+            coerce=number(minimum=0, maximum=100),
+            default=DEFAULT_AML_SCORE_THRESHOLD,
+        ),
+    )
 
     #: Applicant ``status`` → ours. Only ``INIT`` is in the seed; the others follow the webhook event names
     #: (providers.md §1.4). ``COMPLETED`` is not a decision: the flow is done and checks have run.
@@ -278,26 +378,16 @@ class AllpassBackend(KycBackend):
     #: Our subject → the ``type`` Allpass answers a search with (used if the answer omits it).
     AML_TYPES: ClassVar[Mapping[str, str]] = {"wallet": "WALLET", "transaction": "TRANSACTION"}
 
-    url_options = ("BASE_URL",)
-    choice_options = {
-        "WEBHOOK_MODE": (WEBHOOK_MODES, "cbc-hmac"),
-        "HMAC_INPUT": (HMAC_INPUTS, "data"),
-        "SIGNATURE_ENCODING": (ENCODINGS, "hex"),
-        "HMAC_KEY_ENCODING": (HMAC_KEY_ENCODINGS, "utf8"),
-        "GCM_IV_LENGTH": (GCM_IV_LENGTHS, "auto"),
-    }
-
-    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
-        super().__init__(alias, options)
-        try:
-            self.crypto_keys  # noqa: B018 - validate now, naming the key, rather than on the first webhook
-            self.hmac_keys  # noqa: B018
-        except ValueError as exc:
-            key = "CRYPTO_KEY" if "CRYPTO_KEY" in str(exc) else "HMAC_KEY"
-            raise self.option_error(key, f"is invalid: {exc}.") from exc
-        ttl = self.token_ttl
-        if not 0 < ttl <= MAX_TOKEN_TTL:
-            raise self.option_error("TOKEN_TTL", f"must be between 1 and {MAX_TOKEN_TTL} seconds.")
+    @classmethod
+    def option_rules(cls, config: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """``HMAC_KEY`` must be hexadecimal when ``HMAC_KEY_ENCODING`` says so."""
+        if config.get("HMAC_KEY_ENCODING") == "hex":
+            try:
+                for key in config.get("HMAC_KEY") or []:
+                    bytes.fromhex(key.decode())
+            except ValueError:
+                return [("HMAC_KEY", 'must be hexadecimal: HMAC_KEY_ENCODING is "hex".')]
+        return []
 
     # --- options -------------------------------------------------------------------------------------
     @property
@@ -780,19 +870,9 @@ class AllpassBackend(KycBackend):
             if not aml_id:
                 raise PermanentProviderError("Allpass answered the AML search without an id", provider=self.provider)
             search = {"id": aml_id, "type": text(found.get("type")) or self.AML_TYPES[str(aml_check.subject)]}
-            self._remember_aml(aml_check, aml_id, search)
+            # committed at once (like remember()): a retried screening reads this search, never starts another
+            self.remember_aml(aml_check, provider_check_id=aml_id, provider_data={"allpass_search": dict(search)})
         return self.fetch_aml(aml_check)
-
-    @staticmethod
-    def _remember_aml(aml_check: AmlCheck, aml_id: str, search: Mapping[str, Any]) -> None:
-        """Commit the search id as soon as Allpass hands it out (like :meth:`KycBackend.remember`)."""
-        from django_kyc.models import AmlCheck as AmlCheckModel
-
-        aml_check.provider_check_id = aml_id
-        aml_check.provider_data = {**(aml_check.provider_data or {}), "allpass_search": dict(search)}
-        AmlCheckModel.objects.filter(pk=aml_check.pk).update(
-            provider_check_id=aml_id, provider_data=aml_check.provider_data
-        )
 
     def fetch_aml(self, aml_check: AmlCheck) -> AmlResult:
         """``GET /crypto-aml/{id}/details?type=…`` → the result; ``running`` while Allpass has no score."""

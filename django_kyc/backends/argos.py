@@ -19,46 +19,7 @@ site opts in with ``TRUST_FORWARDED_FOR``), (2) optionally, the body being AES-2
 key only ARGOS and we hold, and (3) fetch-on-notify: a webhook is only a "go and look" signal, every state
 is read back over the authenticated API before anything is applied.
 
-Options (``DJANGO_KYC["BACKENDS"][alias]["OPTIONS"]``):
-
-``API_KEY`` (required, secret)
-    The project's API key, sent as ``x-api-key``.
-``PROJECT_ID`` (required)
-    The project id, the Liveform's ``pid``.
-``BASE_URL``
-    Default ``https://rest-api.argosidentity.com/v3``.
-``LIVEFORM_URL``
-    The hosted page, default ``https://form.argosidentity.com/``.
-``ALLOWED_IPS``
-    Addresses or networks webhooks may come from. Default ``["52.78.194.237"]``, the egress IP ARGOS
-    documents; the dashboard shows each project's own (Settings → Access Management): set it.
-``TRUST_FORWARDED_FOR``
-    ``0`` (default): only ``REMOTE_ADDR`` counts. ``N``: the site runs behind N reverse proxies it trusts,
-    and the sender is the N-th ``X-Forwarded-For`` entry from the right.
-``ENCRYPTION``
-    ``""`` (default, off) or ``"ecb"``: ARGOS's "Secure Data Transmission" (AES-256-ECB, PKCS#7, base64;
-    key = SHA-256 of the API key, or of ``SECRET_KEY``). Webhook bodies must then be encrypted (plain ones
-    are refused), request bodies are sent encrypted and the Liveform parameters travel in ``encrypted=``.
-    Encrypted API responses (``isEncrypted``) are decrypted whatever this option says.
-``SECRET_KEY`` (secret)
-    The dedicated ``secretKey`` issued in ARGOS's dashboard, when the project uses one instead of the API
-    key for encryption.
-``ADMIN``
-    The email of an admin registered in ARGOS's dashboard. ARGOS requires it to review
-    (``PUSH_DECISIONS``), for ongoing-monitoring enrolment, and to send a ``delete`` webhook after erasure.
-``PUSH_DECISIONS``
-    The project's reviewer is "Client": our reviewers' approve / decline is sent with
-    ``POST /submission/review`` (only ``pending`` submissions can be reviewed there).
-``AML_WORKLIST_ID``
-    Enrol approved submissions in this ongoing-monitoring worklist when an AML check runs
-    (``POST /submission/aml/monitor/{worklistId}``). Unset: no enrolment from here (ARGOS's dashboard can
-    enrol every approved submission automatically; that is invisible to the API).
-``CUSTOM_FIELDS``
-    Liveform ``cf1`` … ``cf3`` as ``{"cf1": "<Applicant attribute>"}``; default ``{"cf1": "reference"}``.
-``PAGE_SIZE``
-    ``count`` per ``GET /submission`` page (default 50, ARGOS's default).
-``CONNECT_TIMEOUT`` / ``READ_TIMEOUT``
-    As for every backend.
+Options: ``ArgosBackend.option_specs``, documented in ``docs/providers/argos.md``.
 """
 
 from __future__ import annotations
@@ -84,15 +45,18 @@ from django_kyc.backends.argos_monitoring import ENROLLED, NOT_ENROLLED, UNKNOWN
 from django_kyc.backends.base import (
     AmlHitResult,
     AmlResult,
+    Capability,
     ClientToken,
     DocumentResult,
     InboundWebhook,
     KycBackend,
+    Option,
     ProviderEvent,
     ProviderState,
     Submission,
 )
 from django_kyc.backends.http import ProviderHttpClient
+from django_kyc.backends.options import boolean, dictionary, integer, strings
 from django_kyc.backends.parsing import iso_date, iso_datetime, mapping
 from django_kyc.backends.signing import check_source_ip, source_ip
 from django_kyc.exceptions import (
@@ -322,16 +286,100 @@ class SpilledGroups:
         self.close()
 
 
+def _encryption(value: Any) -> str:
+    mode = str(value).strip().lower()
+    if mode not in ("", "off", "none", "false", "ecb"):
+        raise ValueError(f'must be "" (off) or "ecb", not {mode!r}.')
+    return mode
+
+
 class ArgosBackend(KycBackend):
-    """ARGOS ID check: Liveform links, submissions read back, client reviews, AML, erasure."""
+    """ARGOS ID check: Liveform links, submissions read back, client reviews, AML, erasure (options:
+    ``option_specs``, documented in ``docs/providers/argos.md``)."""
 
     provider = "argos"
+    display_name = "ARGOS ID check"
     #: Honest: no document upload (the Liveform captures everything) and no crypto AML.
     capabilities = frozenset(
-        {"hosted_flow", "polling", "webhooks", "reconcile", "push_decision", "aml", "aml_report", "delete"}
+        {
+            Capability.HOSTED_FLOW,
+            Capability.POLLING,
+            Capability.WEBHOOKS,
+            Capability.RECONCILE,
+            Capability.PUSH_DECISION,
+            Capability.AML,
+            Capability.AML_REPORT,
+            Capability.DELETE,
+        }
     )
-    required_options = ("API_KEY", "PROJECT_ID")
-    secret_options = ("API_KEY", "SECRET_KEY")
+    capability_notes = {Capability.PUSH_DECISION: "`PUSH_DECISIONS`"}
+    option_specs = (
+        Option("API_KEY", "The project's API key, sent as `x-api-key`.", required=True, secret=True),
+        Option("PROJECT_ID", "The project id: the Liveform's `pid`.", required=True),
+        Option("BASE_URL", "Point it at the fake server for tests and the demo.", url=True, default=DEFAULT_BASE_URL),
+        Option("LIVEFORM_URL", "The hosted page the client link points to.", url=True, default=DEFAULT_LIVEFORM_URL),
+        Option(
+            "ALLOWED_IPS",
+            "Addresses or networks (CIDR) webhooks may come from. The default is the egress IP ARGOS's "
+            "network-security page shows; the dashboard shows your project's own (Settings → Access "
+            "Management): set it.",
+            coerce=strings,
+            default=DEFAULT_ALLOWED_IPS,
+        ),
+        Option(
+            "TRUST_FORWARDED_FOR",
+            "`0`: only `REMOTE_ADDR` counts and `X-Forwarded-For` is ignored. `N`: the site runs behind N reverse "
+            "proxies it trusts; the sender is the N-th `X-Forwarded-For` entry from the right (entries further "
+            "left are written by the sender and prove nothing).",
+            coerce=integer(minimum=0),
+            default=0,
+        ),
+        Option(
+            "ENCRYPTION",
+            '`"ecb"`: ARGOS\'s "Secure Data Transmission" (AES-256-ECB, PKCS#7, base64; key = SHA-256 of the API '
+            "key, or of `SECRET_KEY`). Webhook bodies must then be encrypted (plain ones are refused), request "
+            "bodies are sent encrypted and the Liveform parameters travel in `encrypted=`. Encrypted API "
+            "responses (`isEncrypted`) are decrypted whatever this option says. Anything else is a configuration "
+            "error.",
+            coerce=_encryption,
+            default="",
+            default_doc='`""` (off)',
+        ),
+        Option(
+            "SECRET_KEY",
+            "The dashboard-issued `secretKey`, when the project encrypts with it instead of the API key.",
+            secret=True,
+        ),
+        Option(
+            "ADMIN",
+            "Email of an admin registered in ARGOS's dashboard. Required by ARGOS for reviews (`PUSH_DECISIONS`) "
+            "and monitoring enrolment; sent as `admin_name` on deletion so ARGOS sends a `delete` webhook.",
+        ),
+        Option(
+            "PUSH_DECISIONS",
+            "The project's reviewer is \"Client\": our reviewers' approve / decline is sent with "
+            "`POST /submission/review` (only `pending` submissions can be reviewed there).",
+            coerce=boolean,
+            default=False,
+        ),
+        Option(
+            "AML_WORKLIST_ID",
+            "Enrol approved submissions in this ongoing-monitoring worklist when an AML check runs "
+            "(`POST /submission/aml/monitor/{worklistId}`). Unset: no enrolment from here.",
+        ),
+        Option(
+            "CUSTOM_FIELDS",
+            "Liveform `cf1` … `cf3`, each the name of an `Applicant` attribute.",
+            coerce=dictionary,
+            default_doc='`{"cf1": "reference"}`',
+        ),
+        Option(
+            "PAGE_SIZE",
+            "`count` per `GET /submission` page (ARGOS's default).",
+            coerce=integer(minimum=1),
+            default=50,
+        ),
+    )
 
     #: ``kyc.result`` → our statuses (providers.md §3.3). ``pending`` waits for a person (ARGOS's agents, or
     #: ours when the project's reviewer is "Client"); ``incomplete`` means the person stopped mid-flow (ARGOS
@@ -342,8 +390,7 @@ class ArgosBackend(KycBackend):
         "pending": V.REVIEW,
         "incomplete": V.AWAITING_USER,
     }
-    #: A result we do not know is kept raw and goes to a person, never to a decision.
-    UNKNOWN_STATUS = V.REVIEW
+    #: A result we do not know is kept raw and goes to a person, never to a decision (``UNKNOWN_STATUS``).
     #: ``webhook_trigger`` values (providers.md §3.4) → our event types. None of them carries a state we
     #: apply: each one makes the processing task fetch the submissions (fetch-on-notify). What the fetched
     #: state then is: ``created`` → ``incomplete`` (awaiting_user), ``retry`` → an incomplete submission whose
@@ -377,18 +424,6 @@ class ArgosBackend(KycBackend):
         "Not Screened": AmlStatus.CLEAR,
         "Red Flag": AmlStatus.POTENTIAL_MATCH,
     }
-
-    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
-        super().__init__(alias, options)
-        mode = str(self.options.get("ENCRYPTION") or "").strip().lower()
-        if mode not in ("", "off", "none", "false", "ecb"):
-            raise self.option_error("ENCRYPTION", f'must be "" (off) or "ecb", not {mode!r}.')
-        try:
-            trusted = int(self.options.get("TRUST_FORWARDED_FOR") or 0)
-        except (TypeError, ValueError):
-            trusted = -1
-        if trusted < 0:
-            raise self.option_error("TRUST_FORWARDED_FOR", "must be the number of trusted reverse proxies (0 = none).")
 
     # --- options -------------------------------------------------------------------------------------
     @property
@@ -425,9 +460,6 @@ class ArgosBackend(KycBackend):
         return self.http_client(
             self.base_url, headers={"x-api-key": str(self.options["API_KEY"])}, error_message=argos_error_message
         )
-
-    def map_status(self, raw: str) -> str:
-        return self.STATUS_MAP.get(raw, self.UNKNOWN_STATUS)
 
     # --- the API -------------------------------------------------------------------------------------
     def _json(self, response: requests.Response) -> Any:
@@ -641,7 +673,7 @@ class ArgosBackend(KycBackend):
         )
 
     # --- reviewer decisions ----------------------------------------------------------------------------
-    def push_decision(self, verification: Verification, status: str, reason: str = "") -> None:
+    def push_decision(self, verification: Verification, status: str, reason: str = "", reason_code: str = "") -> None:
         """``POST /submission/review`` for the pending submission (the project's reviewer is "Client")."""
         target = self.DECISION_MAP.get(status)
         if target is None:
@@ -654,26 +686,12 @@ class ArgosBackend(KycBackend):
         submission = (held or [max(pending, key=_sort_key)])[0]
         body: dict[str, Any] = {"admin": admin, "submissionId": str(submission["submission_id"]), "status": target}
         if target == "rejected":
-            body["rejectComment"] = (reason or self._decision_reason(verification, status) or "Declined by reviewer")[
-                :500
-            ]
+            # ARGOS requires a reject comment: the reviewer's own words, else their reason code
+            body["rejectComment"] = (reason or reason_code or "Declined by reviewer")[:500]
         answer = self._json(self.client.post("submission/review", json=self._body(body)))
         final = str(answer.get("finalStatus") or "") if isinstance(answer, Mapping) else ""
         if final and final != target:
             raise PermanentProviderError(f"ARGOS recorded {final!r}, not {target!r}", provider=self.provider)
-
-    @staticmethod
-    def _decision_reason(verification: Verification, status: str) -> str:
-        """The reviewer's own words from the audit row of the decision (ARGOS requires a reject comment)."""
-        from django_kyc.models import AuditEvent
-
-        row = (
-            AuditEvent.objects.filter(object_type="verification", object_id=str(verification.pk), to_status=status)
-            .order_by("-created_at")
-            .values_list("reason", "reason_code")
-            .first()
-        )
-        return (row[0] or row[1]) if row else ""
 
     # --- reconciliation --------------------------------------------------------------------------------
     def reconcile(self, since: datetime | None = None) -> Iterator[ProviderEvent]:

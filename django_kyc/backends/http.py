@@ -9,6 +9,7 @@ carry credentials and personal data.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
@@ -19,24 +20,109 @@ import requests
 
 from django_kyc import __version__
 from django_kyc.conf import kyc_settings
-from django_kyc.exceptions import PermanentProviderError, TransientProviderError
+from django_kyc.exceptions import PermanentProviderError, ProviderError, TransientProviderError
 
 logger = logging.getLogger("django_kyc.http")
 
 #: Turns an error response into a short, PII-free message (each provider formats errors differently).
 ErrorMessage = Callable[[requests.Response], str]
+#: Where an error message may sit in an error body: a path (``"errors[*].message"``), a template over paths
+#: (``"{error_name}: {error_message}"``), or a function of the parsed body for shapes no path describes.
+MessageField = str | Callable[[Any], str]
+
+#: At most this many characters of a provider's message are kept (``last_error``, logs, API answers).
+MESSAGE_LIMIT = 500
+#: At most this many list items (``[*]``) make up one message.
+MESSAGE_ITEMS = 10
+_STEP = re.compile(r"(?P<key>[^.\[\]]+)?(?:\[(?P<index>\*|\d+)\])?")
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 
 
-def default_error_message(response: requests.Response) -> str:
-    try:
-        payload = response.json()
-    except ValueError:
-        return response.reason or "error"
-    if isinstance(payload, Mapping):
-        for key in ("message", "error", "detail", "errors"):
-            if payload.get(key):
-                return str(payload[key])[:500]
-    return response.reason or "error"
+def _walk(node: Any, path: str) -> list[Any]:
+    """The values ``path`` reaches in ``node``: ``a.b``, ``a[0].b``, ``a[*].b`` (every item, up to
+    :data:`MESSAGE_ITEMS`). Missing keys and wrong types reach nothing."""
+    nodes = [node]
+    for part in path.split("."):
+        step = _STEP.fullmatch(part)
+        if step is None or not part:
+            return []
+        reached: list[Any] = []
+        for current in nodes:
+            if step["key"] is not None:
+                current = current.get(step["key"]) if isinstance(current, Mapping) else None
+            if step["index"] is None:
+                reached.append(current)
+            elif isinstance(current, list):
+                if step["index"] == "*":
+                    reached.extend(current[:MESSAGE_ITEMS])
+                elif int(step["index"]) < len(current):
+                    reached.append(current[int(step["index"])])
+        nodes = [item for item in reached if item is not None]
+    return nodes
+
+
+def _text(value: Any) -> str:
+    """A message fragment: strings and numbers as they are, lists of them joined; never a whole object (it
+    could echo what we sent, personal data included)."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, list):
+        return "; ".join(part for part in (_text(item) for item in value[:MESSAGE_ITEMS]) if part)
+    return ""
+
+
+def _message(payload: Any, field: MessageField) -> str:
+    if callable(field):
+        return str(field(payload) or "").strip()
+    if "{" in field:
+        prefix, _, template = field.partition("{")
+        template = "{" + template
+        nodes = _walk(payload, prefix.rstrip(".")) if prefix else [payload]
+        rendered = []
+        for node in nodes:
+            parts = {name: _message(node, name) for name in _PLACEHOLDER.findall(template)}
+            if parts and all(parts.values()):
+                rendered.append(_render(template, parts))
+        return "; ".join(rendered)
+    return "; ".join(part for part in (_text(node) for node in _walk(payload, field)) if part)
+
+
+def _render(template: str, parts: Mapping[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda match: parts[match.group(1)], template)
+
+
+def error_message_from(*fields: MessageField, limit: int = MESSAGE_LIMIT) -> ErrorMessage:
+    """An :data:`ErrorMessage` reading the first non-empty of ``fields`` from a JSON error body.
+
+    Each field is a path (``"message"``, ``"data.message"``, ``"errors[0].message"``, ``"errors[*].message"``
+    joins every item's with ``"; "``), a template whose placeholders are paths and which counts only when
+    all of them are there (``"{error_name}: {error_message}"``; after a list path it applies to each item:
+    ``"errors[*].{parameter}: {message}"``), or a function of the parsed body. Only the named fields are
+    read, never a whole object, so a message cannot echo back the personal data we sent. The message is cut
+    to ``limit`` characters; a body that is not JSON, or names none of the fields, gives the HTTP reason.
+
+    Examples: Provide's two shapes are ``error_message_from("errors[*].message", "message")``;
+    PassportReader's ``error_message_from("{error_name}: {error_message}", "error_name", "error_message")``.
+    """
+
+    def message(response: requests.Response) -> str:
+        try:
+            payload = response.json()
+        except ValueError:
+            payload = None
+        for field in fields:
+            text = _message(payload, field) if payload is not None else ""
+            if text:
+                return text[:limit]
+        return response.reason or f"HTTP {response.status_code}"
+
+    return message
+
+
+#: Common shapes: ``{"message"}``, ``{"error"}``, ``{"detail"}`` (DRF), ``{"errors": [{"message"}]}``.
+default_error_message = error_message_from("message", "error", "detail", "errors[*].message", "errors")
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -52,6 +138,16 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
 
 
+def error_for_status(
+    provider: str, status_code: int, message: str, *, retry_after: float | None = None
+) -> TransientProviderError | PermanentProviderError:
+    """The one split between errors worth retrying (429 and 5xx) and the rest, for HTTP statuses and for a
+    status a provider reports inside a 2xx body."""
+    if status_code == 429 or status_code >= 500:
+        return TransientProviderError(message, provider=provider, status_code=status_code, retry_after=retry_after)
+    return PermanentProviderError(message, provider=provider, status_code=status_code or None)
+
+
 class ProviderHttpClient:
     """A ``requests.Session`` bound to one provider's base URL and authentication headers."""
 
@@ -64,8 +160,12 @@ class ProviderHttpClient:
         auth: tuple[str, str] | None = None,
         timeout: tuple[float, float] | None = None,
         error_message: ErrorMessage = default_error_message,
+        not_json: type[ProviderError] = TransientProviderError,
+        wrong_type: type[ProviderError] = PermanentProviderError,
     ) -> None:
         self.provider = provider
+        self.not_json = not_json
+        self.wrong_type = wrong_type
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.error_message = error_message
@@ -98,15 +198,51 @@ class ProviderHttpClient:
         logger.info("%s %s %s -> %s in %.0f ms", self.provider, method, log_path, response.status_code, elapsed_ms)
         if response.status_code < 400:
             return response
-        message = self.error_message(response)
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TransientProviderError(
-                message,
+        raise error_for_status(
+            self.provider,
+            response.status_code,
+            self.error_message(response),
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+
+    def json(self, method: str, path: str, *, expect: type | tuple[type, ...] | None = dict, **kwargs: Any) -> Any:
+        """:meth:`request`, then the answer decoded by :meth:`decode`: JSON of the ``expect`` type (``dict``,
+        ``list``, a tuple of types, or ``None`` for any JSON)."""
+        return self.decode(self.request(method, path, **kwargs), expect)
+
+    def decode(self, response: requests.Response, expect: type | tuple[type, ...] | None = dict) -> Any:
+        """The JSON of a 2xx answer, checked against ``expect``.
+
+        A body that is not JSON raises ``not_json`` (transient by default: a proxy's or load balancer's page
+        is the usual cause, and every call that reaches here is safe to repeat); JSON of another type raises
+        ``wrong_type`` (permanent by default: the provider answered, and asking again gets the same answer).
+        Both say which call answered, never what it answered (it may hold personal data).
+
+        Override it in a :class:`ProviderHttpClient` subclass when the provider wraps or encodes its answers,
+        and call ``super().decode(response, None)`` for the JSON itself. For example, an envelope
+        ``{"status": true, "statusCode": 200, "data": …}`` is unwrapped there, ``status: false`` raising the
+        error its ``statusCode`` calls for (:func:`error_for_status`), and ``data`` decrypted when it comes as a
+        string; a body flagged ``{"isEncrypted": true, "data": "<ciphertext>"}`` is decrypted before the
+        ``expect`` check, and an ``errorCode`` in a 2xx body raised as the error it is.
+        """
+        call = f"{response.request.method} {urlsplit(response.url).path}" if response.request else "the call"
+        try:
+            payload = response.json()
+        except ValueError as exc:
+            raise self.not_json(
+                f"{call} answered with something that is not JSON",
                 provider=self.provider,
                 status_code=response.status_code,
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            )
-        raise PermanentProviderError(message, provider=self.provider, status_code=response.status_code)
+            ) from exc
+        return self.check_type(payload, expect, call)
+
+    def check_type(self, payload: Any, expect: type | tuple[type, ...] | None, call: str = "the call") -> Any:
+        """``payload`` if it is of the ``expect`` type (any when ``None``), else ``wrong_type``."""
+        if expect is not None and not isinstance(payload, expect):
+            names = " or ".join(t.__name__ for t in (expect if isinstance(expect, tuple) else (expect,)))
+            shape = {"dict": "a JSON object", "list": "a JSON array"}.get(names, names)
+            raise self.wrong_type(f"{call} answered without {shape}", provider=self.provider)
+        return payload
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", path, **kwargs)

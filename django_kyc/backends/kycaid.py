@@ -35,15 +35,18 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import requests
 
 from django_kyc.backends.base import (
+    Capability,
     ClientToken,
     DocumentResult,
     InboundWebhook,
     KycBackend,
+    Option,
     ProviderEvent,
     ProviderState,
     Submission,
 )
 from django_kyc.backends.http import ProviderHttpClient, default_error_message
+from django_kyc.backends.options import dictionary, secrets, strings
 from django_kyc.backends.parsing import iso_date, text
 from django_kyc.backends.signing import as_secret_list, hmac_hex, verify_hmac
 from django_kyc.exceptions import (
@@ -55,7 +58,7 @@ from django_kyc.status import DocumentStatus, VerificationStatus
 
 if TYPE_CHECKING:
     from django_kyc.models import Document, DocumentFile, Verification
-    from django_kyc.services.transitions import Change
+    from django_kyc.services.audit import Change
 
 logger = logging.getLogger("django_kyc.kycaid")
 
@@ -152,21 +155,94 @@ def kycaid_error_message(response: requests.Response) -> str:
     return default_error_message(response)
 
 
-class KycaidBackend(KycBackend):
-    """KYCAID. Options (see ``docs/providers/kycaid.md``):
+def _one_token(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(
+            'must be one token (a string); list older tokens still accepted for callbacks in ["WEBHOOK_TOKENS"].'
+        )
+    return value
 
-    ``API_TOKEN`` (required; one string: used for every API call and always accepted for callbacks),
-    ``WEBHOOK_TOKENS`` (extra tokens accepted for callbacks only, for rotation), ``FORM_ID`` (required),
-    ``BASE_URL``, ``CALLBACK_URL``, ``MODE`` (``"api"``/``"form"``), ``REDIRECT_URL`` (form mode),
-    ``DECLINE_POLICY`` (``"decline"``/``"resubmit_quality"``), ``QUALITY_REASONS``, ``DOCUMENT_TYPES``,
-    ``DOCUMENT_UPDATE_METHOD``, ``CONNECT_TIMEOUT``/``READ_TIMEOUT``.
-    """
+
+class KycaidBackend(KycBackend):
+    """KYCAID (options: ``option_specs``, documented in ``docs/providers/kycaid.md``)."""
 
     provider = "kycaid"
+    display_name = "KYCAID"
     #: What this backend can do at all; :meth:`supports` narrows it to the configured mode.
-    capabilities = frozenset({"document_upload", "hosted_flow", "polling", "webhooks", "document_crud"})
-    required_options = ("API_TOKEN", "FORM_ID")
-    secret_options = ("API_TOKEN", "WEBHOOK_TOKENS")
+    capabilities = frozenset(
+        {Capability.DOCUMENT_UPLOAD, Capability.HOSTED_FLOW, Capability.POLLING, Capability.WEBHOOKS}
+    )
+    capability_notes = {Capability.DOCUMENT_UPLOAD: '`MODE = "api"`', Capability.HOSTED_FLOW: '`MODE = "form"`'}
+    option_specs = (
+        Option(
+            "API_TOKEN",
+            "KYCAID's API token. Sent as `Authorization: Token <API_TOKEN>` on every call, and the key KYCAID "
+            "signs callbacks with. One string (a list is a configuration error: see `WEBHOOK_TOKENS`).",
+            coerce=_one_token,
+            required=True,
+            secret=True,
+        ),
+        Option(
+            "WEBHOOK_TOKENS",
+            "More tokens whose signatures are accepted on callbacks, for rotation: when you switch `API_TOKEN` to "
+            "a new token, put the previous one here until callbacks signed with it have stopped arriving.",
+            coerce=secrets,
+            secret=True,
+            default=(),
+        ),
+        Option(
+            "FORM_ID",
+            "Sent as `form_id` with `POST /verifications` (the verification inherits the form's checks) and used "
+            "for `POST /forms/{form_id}/urls` in form mode.",
+            required=True,
+        ),
+        Option(
+            "BASE_URL",
+            "KYCAID's API root. Point it at the fake server for tests and the demo.",
+            url=True,
+            default=DEFAULT_BASE_URL,
+        ),
+        Option(
+            "CALLBACK_URL",
+            "Absolute URL of this alias's webhook view (`https://<site>/kyc/webhooks/<alias>/`), sent as "
+            "`callback_url` when a verification is created (API mode). Unset, KYCAID uses the callback URL of the "
+            "form's Dashboard settings. In form mode the callback URL always comes from the form's Dashboard "
+            "settings; set it there to the same URL.",
+            url=True,
+        ),
+        Option("MODE", '`"api"` or `"form"`.', choices=MODES, default="api"),
+        Option(
+            "REDIRECT_URL",
+            "Form mode: `redirect_url` of the form URL, where KYCAID sends the person after the form.",
+            url=True,
+        ),
+        Option(
+            "DECLINE_POLICY",
+            'What `completed` + `verified: false` becomes: `"decline"` → `declined`; `"resubmit_quality"` → '
+            "`resubmission_requested` when every decline reason is quality-type (see `QUALITY_REASONS`) and "
+            "attempts are left, else `declined`.",
+            choices=DECLINE_POLICIES,
+            default="decline",
+        ),
+        Option(
+            "QUALITY_REASONS",
+            "The decline reasons a person can fix by sending better pictures.",
+            coerce=strings,
+            default_doc=", ".join(f"`{reason}`" for reason in sorted(QUALITY_REASONS)),
+        ),
+        Option(
+            "DOCUMENT_TYPES",
+            'Overrides of the document type mapping, e.g. `{"id_card": "DOMESTIC_PASSPORT", "other": '
+            '"FINANCIAL_DOCUMENT"}`; a type mapped to `None` is not sent.',
+            coerce=dictionary,
+            default_doc="see below",
+        ),
+        Option(
+            "DOCUMENT_UPDATE_METHOD",
+            'The HTTP verb of "Update a document" (the reference does not state it).',
+            default="PATCH",
+        ),
+    )
 
     #: (KYCAID verification ``status``, ``verified``) -> our status. providers.md §2.3.
     STATUS_TABLE: ClassVar[Mapping[tuple[str, bool | None], str]] = {
@@ -212,17 +288,6 @@ class KycaidBackend(KycBackend):
         "BANK_STATEMENT": "bank_statement",
     }
 
-    url_options = ("CALLBACK_URL", "REDIRECT_URL", "BASE_URL")
-    choice_options = {"MODE": (MODES, "api"), "DECLINE_POLICY": (DECLINE_POLICIES, "decline")}
-
-    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
-        super().__init__(alias, options)
-        if not isinstance(self.options["API_TOKEN"], str):
-            raise self.option_error(
-                "API_TOKEN",
-                'must be one token (a string); list older tokens still accepted for callbacks in ["WEBHOOK_TOKENS"].',
-            )
-
     # --- options -------------------------------------------------------------------------------------
     @property
     def mode(self) -> str:
@@ -246,10 +311,10 @@ class KycaidBackend(KycBackend):
         """Every token a callback may be signed with: the API token first, then ``WEBHOOK_TOKENS``."""
         return as_secret_list([self.options["API_TOKEN"], *as_secret_list(self.options.get("WEBHOOK_TOKENS"))])
 
-    def supports(self, capability: str) -> bool:
-        if capability == "hosted_flow":
+    def supports(self, capability: Capability | str) -> bool:
+        if capability == Capability.HOSTED_FLOW:
             return self.mode == "form"
-        if capability == "document_upload":
+        if capability == Capability.DOCUMENT_UPLOAD:
             return self.mode == "api"
         return super().supports(capability)
 
@@ -725,7 +790,7 @@ class KycaidBackend(KycBackend):
 
         from django_kyc.models import Document as DocumentModel
         from django_kyc.services import transitions
-        from django_kyc.services.transitions import Change as ChangeClass
+        from django_kyc.services.audit import Change as ChangeClass
         from django_kyc.status import Source
 
         result = self.get_document(document)

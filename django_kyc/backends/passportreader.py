@@ -11,33 +11,7 @@ verification that holds the callback's ``session_id``; even then it is only a "g
 is always read back with ``session.get`` / ``session.state`` over the authenticated API (fetch-on-notify), so
 a replayed or reordered callback can at worst make us ask again.
 
-Options (``DJANGO_KYC["BACKENDS"][alias]["OPTIONS"]``):
-
-``PUBLIC_KEY`` (required)
-    The ``public-key-…`` credential (Basic auth user name).
-``SECRET`` (required, secret)
-    The ``secret-…`` credential (Basic auth password).
-``BASE_URL``
-    Default ``https://passportreader.app/api/v1/``.
-``CALLBACK_URL``
-    Absolute URL of this alias's webhook view (``https://…/kyc/webhooks/<alias>/``). Without it the provider
-    sends no callbacks and decisions are found by polling only.
-``FACE_VERIFICATION``
-    Ask the app to compare the holder's face with the chip portrait (default ``False``).
-``REDIRECT_URL``
-    Where the Iris ID app sends the person afterwards (``redirect_url`` of the hand-off link).
-``OPEN_URL``
-    The hand-off page, default ``https://passportreader.app/open``.
-``REFERENCE_KEYS`` (secret)
-    Secrets (newest first) the sealing keys are derived from. New references are sealed with the first, all
-    are tried when opening, so a key can be rotated without rejecting callbacks of sessions still open.
-    Default: ``SECRET_KEY`` followed by ``SECRET_KEY_FALLBACKS``. Every secret goes through HKDF-SHA256
-    with the purpose ``"django_kyc.passportreader.reference"``, so the AES key is never the raw setting.
-``CLIENT_TOKEN_TTL``
-    Seconds after which a hand-off token whose expiry the provider has not told us is re-checked with
-    ``session.get`` (default 900). ``session.create`` does not return the expiry; ``session.get`` does.
-``CONNECT_TIMEOUT`` / ``READ_TIMEOUT``
-    Default 10 s / 60 s (the provider's documented request timeout is 60 s).
+Options: ``PassportReaderBackend.option_specs``, documented in ``docs/providers/passportreader.md``.
 """
 
 from __future__ import annotations
@@ -51,21 +25,23 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
-import requests
 from django.conf import settings
 from django.utils import timezone
 
 from django_kyc.backends.base import (
+    Capability,
     ClientToken,
     DocumentResult,
     InboundWebhook,
     KycBackend,
+    Option,
     ProviderEvent,
     ProviderState,
     RetryPolicy,
     Submission,
 )
-from django_kyc.backends.http import ProviderHttpClient
+from django_kyc.backends.http import ProviderHttpClient, error_message_from
+from django_kyc.backends.options import boolean, number, secrets
 from django_kyc.backends.parsing import iso_date, iso_datetime
 from django_kyc.backends.signing import as_secret_list, derive_key, open_sealed, seal
 from django_kyc.exceptions import (
@@ -92,21 +68,9 @@ TOKEN_ASSOCIATED = b"django_kyc.passportreader.session-token"
 V = VerificationStatus
 
 
-def passportreader_error_message(response: requests.Response) -> str:
-    """``{"error_message": "...", "error_name": "SessionNotFound"}`` → ``"SessionNotFound: ..."``.
-
-    The message is optional in the provider's format, so the name alone (or the HTTP reason) must do.
-    """
-    try:
-        payload = response.json()
-    except ValueError:
-        return response.reason or "error"
-    if not isinstance(payload, Mapping):
-        return response.reason or "error"
-    name = str(payload.get("error_name") or "").strip()
-    message = str(payload.get("error_message") or "").strip()
-    text = f"{name}: {message}" if name and message else name or message or response.reason or "error"
-    return text[:500]
+#: ``{"error_message": "...", "error_name": "SessionNotFound"}`` → ``"SessionNotFound: ..."``. The message is
+#: optional in the provider's format, so the name alone (or the HTTP reason) must do.
+passportreader_error_message = error_message_from("{error_name}: {error_message}", "error_name", "error_message")
 
 
 def _country(value: Any) -> str:
@@ -119,10 +83,57 @@ class PassportReaderBackend(KycBackend):
     """Sessions at PassportReader: create, hand off to the Iris ID app, read the chip data back."""
 
     provider = "passportreader"
+    display_name = "PassportReader"
     #: Honest: a hosted flow (the app), polling and (unsigned) callbacks; no uploads, no AML, no deletion API.
-    capabilities = frozenset({"hosted_flow", "polling", "webhooks"})
-    required_options = ("PUBLIC_KEY", "SECRET")
-    secret_options = ("SECRET", "REFERENCE_KEYS")
+    capabilities = frozenset({Capability.HOSTED_FLOW, Capability.POLLING, Capability.WEBHOOKS})
+    option_specs = (
+        Option(
+            "PUBLIC_KEY", "The `public-key-…` credential, prefix included (the Basic auth user name).", required=True
+        ),
+        Option(
+            "SECRET",
+            "The `secret-…` credential, prefix included (the Basic auth password).",
+            required=True,
+            secret=True,
+        ),
+        Option(
+            "BASE_URL",
+            "Where `session.create` etc. live. Point it at the fake server for tests and the demo.",
+            url=True,
+            default=DEFAULT_BASE_URL,
+        ),
+        Option(
+            "CALLBACK_URL",
+            "Absolute URL of this alias's webhook view (`/kyc/webhooks/<alias>/`), sent as `callback_url`. "
+            "Unset, the provider sends no callbacks and decisions arrive by polling only.",
+            url=True,
+        ),
+        Option(
+            "FACE_VERIFICATION",
+            "Sent as `face_verification`: the app also compares the holder's face with the chip portrait.",
+            coerce=boolean,
+            default=False,
+        ),
+        Option("REDIRECT_URL", "`redirect_url` of the hand-off link: where the app sends the person afterwards."),
+        Option("OPEN_URL", "The hand-off page the link points to.", url=True, default=DEFAULT_OPEN_URL),
+        Option(
+            "REFERENCE_KEYS",
+            "Secrets the sealing keys are derived from (one string or a list, newest first): new references are "
+            "sealed with the first, all are tried when opening, so a key can be rotated without rejecting "
+            "callbacks of sessions still open. Each goes through HKDF-SHA256 with the purpose "
+            '`"django_kyc.passportreader.reference"`, so the AES key is never the raw setting.',
+            coerce=secrets,
+            secret=True,
+            default_doc="`SECRET_KEY`, then `SECRET_KEY_FALLBACKS`",
+        ),
+        Option(
+            "CLIENT_TOKEN_TTL",
+            "Seconds after which a hand-off token whose expiry we do not know yet is re-checked with "
+            "`session.get` (`session.create` does not return the expiry).",
+            coerce=number(minimum=1),
+            default=900.0,
+        ),
+    )
     #: The seed: "retry up to 4 times ... after 2, 4, 8 and finally after 16 seconds", never on 4xx.
     retry_policy = RetryPolicy(max_attempts=5, base_seconds=2, max_seconds=16)
     #: The seed: "The timeout for a given request is 60 seconds" (the connect timeout is ours).
@@ -142,8 +153,7 @@ class PassportReaderBackend(KycBackend):
         "FAILED": V.RESUBMISSION_REQUESTED,
         "ABORTED": V.RESUBMISSION_REQUESTED,
     }
-    #: A state we do not know is kept raw and goes to a person, never to a decision.
-    UNKNOWN_STATUS = V.REVIEW
+    #: A state we do not know is kept raw and goes to a person, never to a decision (the base's ``UNKNOWN_STATUS``).
     STATE_REASONS: ClassVar[Mapping[str, tuple[str, ...]]] = {
         "FAILED": ("SESSION_FAILED",),
         "ABORTED": ("SESSION_ABORTED",),
@@ -163,46 +173,33 @@ class PassportReaderBackend(KycBackend):
         "DRIVING_LICENSE": "driving_licence",
     }
 
-    url_options = ("CALLBACK_URL",)
-
     # --- options -------------------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
-        return str(self.options.get("BASE_URL") or DEFAULT_BASE_URL)
+        return str(self.option("BASE_URL"))
 
     @property
     def reference_keys(self) -> list[bytes]:
         """AES-256 keys, newest first (see ``REFERENCE_KEYS``)."""
-        secrets = as_secret_list(self.options.get("REFERENCE_KEYS"))
+        secrets: list[bytes] = self.option("REFERENCE_KEYS") or []
         if not secrets:
             secrets = as_secret_list([settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])])
         return [derive_key(secret, REFERENCE_PURPOSE) for secret in secrets]
 
     @cached_property
     def client(self) -> ProviderHttpClient:
+        # every answer is a flat JSON object; another shape is taken for a proxy's doing and retried
         return self.http_client(
             self.base_url,
-            auth=(str(self.options["PUBLIC_KEY"]), str(self.options["SECRET"])),
+            auth=(self.option("PUBLIC_KEY"), self.option("SECRET")),
             error_message=passportreader_error_message,
+            wrong_type=TransientProviderError,
         )
-
-    def map_status(self, raw: str) -> str:
-        return self.STATUS_MAP.get(raw, self.UNKNOWN_STATUS)
 
     # --- the API -------------------------------------------------------------------------------------
     def call(self, method: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """``POST <base>/<class>.<method>`` with a JSON body; the answer is always a flat JSON object."""
-        response = self.client.post(method, json=dict(payload))
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise TransientProviderError(
-                f"{method} answered with something that is not JSON", provider=self.provider
-            ) from exc
-        if not isinstance(data, dict):
-            raise TransientProviderError(
-                f"{method} answered with something that is not a JSON object", provider=self.provider
-            )
+        data: dict[str, Any] = self.client.json("POST", method, json=dict(payload))
         return data
 
     def get_session(self, session_id: str) -> dict[str, Any]:
@@ -235,14 +232,14 @@ class PassportReaderBackend(KycBackend):
 
     def _link(self, token: str) -> str:
         query = {"token": token}
-        if self.options.get("REDIRECT_URL"):
-            query["redirect_url"] = str(self.options["REDIRECT_URL"])
-        return f"{self.options.get('OPEN_URL') or DEFAULT_OPEN_URL}?{urlencode(query)}"
+        if self.option("REDIRECT_URL"):
+            query["redirect_url"] = self.option("REDIRECT_URL")
+        return f"{self.option('OPEN_URL')}?{urlencode(query)}"
 
     def _client_token(self, token: str, expires_at: datetime | None) -> ClientToken:
         if expires_at is None:
             # session.create does not say when the token expires: look again after CLIENT_TOKEN_TTL
-            expires_at = timezone.now() + timedelta(seconds=float(self.options.get("CLIENT_TOKEN_TTL", 900)))
+            expires_at = timezone.now() + timedelta(seconds=self.option("CLIENT_TOKEN_TTL"))
         return ClientToken(token=token, link=self._link(token), expires_at=expires_at)
 
     # --- verifications -------------------------------------------------------------------------------
@@ -250,10 +247,10 @@ class PassportReaderBackend(KycBackend):
         """``session.create``, with the session id committed before anything else can go wrong."""
         payload: dict[str, Any] = {
             "reference": self.seal_reference(str(verification.pk)),
-            "face_verification": bool(self.options.get("FACE_VERIFICATION", False)),
+            "face_verification": self.option("FACE_VERIFICATION"),
         }
-        if self.options.get("CALLBACK_URL"):
-            payload["callback_url"] = str(self.options["CALLBACK_URL"])
+        if self.option("CALLBACK_URL"):
+            payload["callback_url"] = self.option("CALLBACK_URL")
         # PassportReader documents no way to find a session again (no list, no search by reference), so a
         # session.create whose answer is lost stays unanswered and is reported as a possible duplicate
         with self.creating(verification, "session", "session.create") as call:

@@ -17,15 +17,20 @@ from datetime import timezone as dt_timezone
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import requests
-from django.utils.module_loading import import_string
-
-from django_kyc.backends.base import InboundWebhook, KycBackend, ProviderEvent, ProviderState, Submission
-from django_kyc.backends.http import ProviderHttpClient
+from django_kyc.backends.base import (
+    Capability,
+    InboundWebhook,
+    KycBackend,
+    Option,
+    ProviderEvent,
+    ProviderState,
+    Submission,
+)
+from django_kyc.backends.http import ProviderHttpClient, error_message_from
+from django_kyc.backends.options import boolean, dotted_callable, number, secrets
 from django_kyc.backends.parsing import iso_datetime
-from django_kyc.backends.signing import as_secret_list, parse_signature_header, sign_timestamped, verify_timestamped
-from django_kyc.exceptions import PermanentProviderError, WebhookPayloadError, WebhookSignatureMissing
-from django_kyc.models.document import DocumentSide, DocumentType
+from django_kyc.backends.signing import parse_signature_header, sign_timestamped, verify_timestamped
+from django_kyc.exceptions import PermanentProviderError, WebhookPayloadError
 from django_kyc.status import VerificationStatus
 
 if TYPE_CHECKING:
@@ -35,42 +40,59 @@ V = VerificationStatus
 SIGNATURE_HEADER = "X-Request-Signature"
 
 
-def provide_error_message(response: requests.Response) -> str:
-    """Provide's two error shapes, both from its server code: ``provide.RenderError`` writes
-    ``{"message": ...}`` (401, 403, 404, a refused create), a failed update ``{"errors": [{"message": ...}]}``."""
-    try:
-        payload = response.json()
-    except ValueError:
-        return response.reason or "error"
-    if not isinstance(payload, Mapping):
-        return response.reason or "error"
-    errors = payload.get("errors")
-    if isinstance(errors, list):
-        messages = [str(item.get("message") or "") if isinstance(item, Mapping) else str(item or "") for item in errors]
-        text = "; ".join(message for message in messages if message)
-        if text:
-            return text[:500]
-    message = payload.get("message")
-    if isinstance(message, str) and message.strip():
-        return message.strip()[:500]
-    return response.reason or "error"
+#: Provide's two error shapes, both from its server code: ``provide.RenderError`` writes ``{"message": ...}``
+#: (401, 403, 404, a refused create), a failed update ``{"errors": [{"message": ...}]}``.
+provide_error_message = error_message_from("errors[*].message", "errors", "message")
 
 
 class ProvideBackend(KycBackend):
-    """Options: ``TOKEN`` (bearer JWT, required), ``BASE_URL`` (default
-    ``https://ident.provide.services/api/v1/``), ``PROVIDER`` (``vouched`` or ``identitymind``), ``TYPE``
-    (``kyc``/``kyb``), ``USER_ID`` (when the token is an application token acting for a user),
-    ``USER_ID_FOR`` (dotted path of a callable: the applicant → their own Provide user id; overrides
-    ``USER_ID``), ``WEBHOOK_URL`` (our webhook view's absolute URL), ``WEBHOOK_SECRET`` (one or a list, newest
-    first), ``TOLERANCE`` (seconds, default 300), ``PUSH_DECISIONS`` (send reviewer decisions to Provide)."""
+    """Provide KYC applications (options: ``option_specs``, documented in ``docs/providers/provide.md``)."""
 
     provider = "provide"
+    display_name = "Provide"
     #: the signed timestamp dates the event when a stored delivery is parsed again
     parse_headers = (SIGNATURE_HEADER,)
-    capabilities = frozenset({"document_upload", "polling", "webhooks", "push_decision"})
-    required_options = ("TOKEN",)
-    secret_options = ("TOKEN", "WEBHOOK_SECRET")
+    capabilities = frozenset(
+        {Capability.DOCUMENT_UPLOAD, Capability.POLLING, Capability.WEBHOOKS, Capability.PUSH_DECISION}
+    )
+    capability_notes = {Capability.PUSH_DECISION: "`PUSH_DECISIONS`"}
     DEFAULT_BASE_URL = "https://ident.provide.services/api/v1/"
+    option_specs = (
+        Option("TOKEN", "The bearer JWT (a user or an application token).", required=True, secret=True),
+        Option("BASE_URL", "Provide's `ident` API root.", url=True, default=DEFAULT_BASE_URL),
+        Option("PROVIDER", "Where Provide sends the application: `vouched` or `identitymind`.", default="vouched"),
+        Option("TYPE", "The application type: `kyc` or `kyb`.", default="kyc"),
+        Option(
+            "USER_ID",
+            "The Provide user every application is for, when an application token acts for a user; empty: "
+            "none is sent and the token's own user is the subject.",
+            default="",
+        ),
+        Option(
+            "USER_ID_FOR",
+            "Dotted path of a callable taking the `Applicant` and returning that person's own Provide user id "
+            "(overrides `USER_ID` when it returns one). Imported when the backend is built.",
+            coerce=dotted_callable,
+        ),
+        Option(
+            "WEBHOOK_URL",
+            "Absolute URL of this alias's webhook view, sent as `webhook_url` with each application.",
+            url=True,
+        ),
+        Option(
+            "WEBHOOK_SECRET",
+            "The webhook signing secret: one, or a list, newest first (older ones keep verifying).",
+            coerce=secrets,
+            secret=True,
+        ),
+        Option(
+            "TOLERANCE",
+            "Seconds a signed timestamp may be away from the clock.",
+            coerce=number(minimum=0),
+            default=300.0,
+        ),
+        Option("PUSH_DECISIONS", "Send reviewers' decisions to Provide.", coerce=boolean, default=False),
+    )
 
     #: Provide's application statuses (providers.md §4.3). ``pending`` means Provide is still handing the
     #: application to the provider, which for us is already "with the provider": processing.
@@ -83,8 +105,7 @@ class ProvideBackend(KycBackend):
         "rejected": V.DECLINED,
         "failed": V.ERROR,
     }
-    #: Unknown statuses are kept raw and put in front of a person, never guessed.
-    UNKNOWN_STATUS = V.REVIEW
+    #: Unknown statuses are kept raw and put in front of a person, never guessed (the base's ``UNKNOWN_STATUS``).
     #: Our decisions as Provide statuses, for ``PUSH_DECISIONS``.
     DECISION_MAP: ClassVar[Mapping[str, str]] = {
         V.APPROVED: "accepted",
@@ -99,18 +120,10 @@ class ProvideBackend(KycBackend):
     #: (the two clocks differ).
     LOOKUP_CLOCK_SKEW = timedelta(minutes=5)
 
-    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
-        super().__init__(alias, options)
-        self._user_id_for: Callable[[Applicant], Any] | None = None
-        path = self.options.get("USER_ID_FOR")
-        if path:
-            try:
-                found = import_string(str(path))
-            except ImportError as exc:
-                raise self.option_error("USER_ID_FOR", f"cannot be imported: {exc}") from exc
-            if not callable(found):
-                raise self.option_error("USER_ID_FOR", f"must name a callable, not {type(found).__name__}.")
-            self._user_id_for = found
+    @property
+    def _user_id_for(self) -> Callable[[Applicant], Any] | None:
+        found: Callable[[Applicant], Any] | None = self.option("USER_ID_FOR")
+        return found
 
     def user_id_for(self, applicant: Applicant) -> str:
         """The Provide user an application is for: ``USER_ID_FOR(applicant)``, else the static ``USER_ID``
@@ -119,19 +132,16 @@ class ProvideBackend(KycBackend):
             value = self._user_id_for(applicant)
             if value:
                 return str(value)
-        return str(self.options.get("USER_ID") or "")
+        return str(self.option("USER_ID"))
 
     @cached_property
     def client(self) -> ProviderHttpClient:
         """One client (one connection pool) per backend instance; the registry caches instances per alias."""
         return self.http_client(
-            str(self.options.get("BASE_URL") or self.DEFAULT_BASE_URL),
-            headers={"Authorization": f"bearer {self.options['TOKEN']}"},
+            self.option("BASE_URL"),
+            headers={"Authorization": f"bearer {self.option('TOKEN')}"},
             error_message=provide_error_message,
         )
-
-    def map_status(self, raw: str) -> str:
-        return self.STATUS_MAP.get(raw, self.UNKNOWN_STATUS)
 
     def state_from(self, application: Mapping[str, Any]) -> ProviderState:
         raw = str(application.get("status") or "")
@@ -163,8 +173,8 @@ class ProvideBackend(KycBackend):
             "id_photo_back": "",
             "selfie": "",
         }
-        if self.options.get("WEBHOOK_URL"):
-            params["webhook_url"] = str(self.options["WEBHOOK_URL"])
+        if self.option("WEBHOOK_URL"):
+            params["webhook_url"] = self.option("WEBHOOK_URL")
         for document in applicant.documents.exclude(status="purged").prefetch_related("files"):
             for key, content in self._photos(document):
                 params.setdefault(key, "")
@@ -174,6 +184,8 @@ class ProvideBackend(KycBackend):
 
     @staticmethod
     def _photos(document: Document) -> list[tuple[str, str]]:
+        from django_kyc.models.document import DocumentSide, DocumentType  # models load only once Django is set up
+
         photos = []
         for row in document.files.all():
             if not row.content_type.startswith("image/"):
@@ -192,10 +204,10 @@ class ProvideBackend(KycBackend):
         existing = verification.provider_verification_id
         if existing:
             # a retry after a crash: the application exists; resubmit only if Provide's hand-off failed
-            application = self.client.get(f"kyc_applications/{existing}").json()
+            application = self.client.json("GET", f"kyc_applications/{existing}")
             if application.get("status") == "failed":
                 self.client.put(f"kyc_applications/{existing}", json={"params": self.params_for(verification)})
-                application = self.client.get(f"kyc_applications/{existing}").json()
+                application = self.client.json("GET", f"kyc_applications/{existing}")
         else:
             user_id = self.user_id_for(verification.applicant)
             found = self.find_lost_application(verification, user_id)
@@ -212,11 +224,11 @@ class ProvideBackend(KycBackend):
 
     @property
     def provider_name(self) -> str:
-        return str(self.options.get("PROVIDER", "vouched"))
+        return str(self.option("PROVIDER"))
 
     @property
     def application_type(self) -> str:
-        return str(self.options.get("TYPE", "kyc"))
+        return str(self.option("TYPE"))
 
     def create_application(self, verification: Verification, user_id: str) -> dict[str, Any]:
         """``POST /kyc_applications``, checkpointed: its id is committed with the answer, and a call whose
@@ -229,8 +241,8 @@ class ProvideBackend(KycBackend):
         if user_id:
             body["user_id"] = user_id
         with self.creating(verification, "application", "POST /kyc_applications") as call:
-            application = self.client.post("kyc_applications", json=body).json()
-            if not isinstance(application, dict) or not application.get("id"):
+            application = self.client.json("POST", "kyc_applications", json=body)
+            if not application.get("id"):
                 raise PermanentProviderError("Provide returned no application id", provider=self.provider)
             call.remember(provider_verification_id=str(application["id"]))
         return application
@@ -258,17 +270,16 @@ class ProvideBackend(KycBackend):
         ]
         if len(candidates) != 1:
             return None
-        found = self.client.get(f"kyc_applications/{candidates[0]['id']}").json()
-        return found if isinstance(found, dict) and found.get("id") else None
+        found = self.client.json("GET", f"kyc_applications/{candidates[0]['id']}")
+        return found if found.get("id") else None
 
     def iter_applications(self, since: datetime) -> Iterator[dict[str, Any]]:
         """``GET /kyc_applications?page=&rpp=`` (newest first) back to ``since``."""
         page = 1
         while True:
-            response = self.client.get("kyc_applications", params={"page": page, "rpp": self.LOOKUP_PAGE_SIZE})
-            items = response.json()
-            if not isinstance(items, list):
-                raise PermanentProviderError("Provide listed applications without a list", provider=self.provider)
+            items = self.client.json(
+                "GET", "kyc_applications", expect=list, params={"page": page, "rpp": self.LOOKUP_PAGE_SIZE}
+            )
             for item in items:
                 created = iso_datetime(item.get("created_at")) if isinstance(item, dict) else None
                 if created is not None and created < since:
@@ -280,16 +291,15 @@ class ProvideBackend(KycBackend):
             page += 1
 
     def fetch_verification(self, verification: Verification) -> ProviderState:
-        application = self.client.get(f"kyc_applications/{verification.provider_verification_id}").json()
-        return self.state_from(application)
+        return self.state_from(self.client.json("GET", f"kyc_applications/{verification.provider_verification_id}"))
 
     def list_applications(self, status: str | None = None) -> tuple[list[dict[str, Any]], int]:
         """One page of applications and the total from ``X-Total-Results-Count``."""
         response = self.client.get("kyc_applications", params={"status": status} if status else None)
         total = int(response.headers.get("X-Total-Results-Count") or 0)
-        return list(response.json()), total
+        return list(self.client.decode(response, list)), total
 
-    def push_decision(self, verification: Verification, status: str, reason: str = "") -> None:
+    def push_decision(self, verification: Verification, status: str, reason: str = "", reason_code: str = "") -> None:
         target = self.DECISION_MAP.get(status)
         if target is None:
             return
@@ -298,19 +308,15 @@ class ProvideBackend(KycBackend):
     # --- webhooks ------------------------------------------------------------------------------------
     @property
     def secrets(self) -> list[bytes]:
-        return as_secret_list(self.options.get("WEBHOOK_SECRET"))
+        return list(self.option("WEBHOOK_SECRET") or [])
 
     def sign(self, body: bytes, timestamp: int, secret: bytes | None = None) -> str:
         """``t=<unix>,s=<hex HMAC-SHA256(secret, "<t>." + body)>``, as Provide's ident service signs."""
         return sign_timestamped(secret or self.secrets[0], body, timestamp, "s")
 
     def authenticate_webhook(self, webhook: InboundWebhook) -> None:
-        header = webhook.header(SIGNATURE_HEADER)
-        if not header:
-            raise WebhookSignatureMissing(f"{SIGNATURE_HEADER} header missing")
-        verify_timestamped(
-            header, webhook.body, self.secrets, tolerance=float(self.options.get("TOLERANCE", 300)), signature_key="s"
-        )
+        header = webhook.signature_header(SIGNATURE_HEADER)
+        verify_timestamped(header, webhook.body, self.secrets, tolerance=self.option("TOLERANCE"), signature_key="s")
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
         try:

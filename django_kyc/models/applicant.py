@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.crypto import EncryptedDateField
+from django_kyc.models.retention import compute_retention_until
 from django_kyc.status import ApplicantStatus, RiskLevel
 
 
@@ -100,8 +101,6 @@ class Applicant(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         """Keep ``retention_until`` in step with what it is computed from, whoever saves the row."""
-        from django_kyc.services.retention import compute_retention_until
-
         self.retention_until = compute_retention_until(self.relationship_ended_at, self.country)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"relationship_ended_at", "country"} & set(update_fields):

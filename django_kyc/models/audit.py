@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from django_kyc.status import Actor, Source
+from django_kyc.status import Actor, AuditAction, Source
 
 
 class AuditEvent(models.Model):
@@ -22,7 +22,9 @@ class AuditEvent(models.Model):
     )
     object_type = models.CharField(_("object type"), max_length=32)
     object_id = models.CharField(_("object id"), max_length=64)
-    action = models.CharField(_("action"), max_length=32, default="status_change")
+    action = models.CharField(
+        _("action"), max_length=32, choices=AuditAction.choices, default=AuditAction.STATUS_CHANGE
+    )
     from_status = models.CharField(_("from"), max_length=32, blank=True)
     to_status = models.CharField(_("to"), max_length=32, blank=True)
     actor_type = models.CharField(_("actor type"), max_length=16, choices=Actor.choices)

@@ -1,11 +1,45 @@
+"""The erasure-request register, and the rule that dates when an applicant's records may go.
+
+The date rule sits here, beside the models, because :meth:`Applicant.save` keeps ``retention_until`` in step
+with it: a model must not reach up into the service layer (``services.retention``) for a pure function.
+"""
+
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from django_kyc.conf import kyc_settings
+
+
+def add_years(moment: datetime, years: int) -> datetime:
+    """``moment`` plus whole calendar years; 29 February becomes 28 February in a common year."""
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def retention_years(country: str = "") -> int:
+    """The retention period for an applicant living in ``country``: per-country rules override the default,
+    because some jurisdictions require longer (Spain: 10 years)."""
+    by_country = kyc_settings.RETENTION_YEARS_BY_COUNTRY
+    if isinstance(by_country, Mapping) and country and country.upper() in by_country:
+        return int(by_country[country.upper()])
+    return int(kyc_settings.RETENTION_YEARS)
+
+
+def compute_retention_until(relationship_ended_at: datetime | None, country: str = "") -> datetime | None:
+    """When the records may go: ``None`` while the relationship lasts (the period has not started)."""
+    if relationship_ended_at is None:
+        return None
+    return add_years(relationship_ended_at, retention_years(country))
 
 
 class ErasureStatus(models.TextChoices):

@@ -1,9 +1,9 @@
-"""AML screening: start a check (on the applicant, a wallet or a transaction), run it through its backend,
-record hits, and let reviewers resolve them.
+"""AML screening: start a check (on the applicant, a wallet or a transaction), run it through its backend and
+record its hits.
 
 A check the provider is still working on is ``running`` and polled by the sweeper through
-``backend.fetch_aml``. Resolving the last open hit settles the check: ``confirmed_match`` if any hit was a
-true positive (the applicant is then suspended), else ``false_positive``. Every step is audited.
+``backend.fetch_aml``. Reviewers resolve the hits through :func:`django_kyc.services.review.decide_hit` (the
+one door, with four-eyes), which settles the check once the last hit is resolved. Every step is audited.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import AmlResult
+from django_kyc.backends.capabilities import Capability
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import (
     KycConfigurationError,
@@ -30,21 +31,18 @@ from django_kyc.models import AmlCheck, AmlHit, Applicant
 from django_kyc.models.aml import AmlSubject
 from django_kyc.queue import enqueue_on_commit
 from django_kyc.services import transitions
+from django_kyc.services.audit import Change, audit
 from django_kyc.services.retry import next_attempt_at, provider_call_lease
-from django_kyc.services.transitions import Change
-from django_kyc.status import AmlHitStatus, AmlStatus, ApplicantStatus, Source
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django_kyc.status import AmlStatus, AuditAction, Source
 
 logger = logging.getLogger("django_kyc.aml")
 
 TX_HASH = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 #: Which backend capability each subject needs.
-CAPABILITY: dict[str, str] = {
-    AmlSubject.APPLICANT: "aml",
-    AmlSubject.WALLET: "crypto_aml",
-    AmlSubject.TRANSACTION: "crypto_aml",
+CAPABILITY: dict[str, Capability] = {
+    AmlSubject.APPLICANT: Capability.AML,
+    AmlSubject.WALLET: Capability.CRYPTO_AML,
+    AmlSubject.TRANSACTION: Capability.CRYPTO_AML,
 }
 
 
@@ -106,7 +104,7 @@ def start_check(
         raise ValidationError(exc.message) from exc
     with transaction.atomic():
         check.save()
-        transitions.audit(change, obj=check, applicant_id=applicant.pk, action="created", to_status=check.status)
+        audit(change, obj=check, applicant_id=applicant.pk, action=AuditAction.CREATED, to_status=check.status)
         enqueue_on_commit("run_aml_check", str(check.pk))
     return check
 
@@ -195,47 +193,3 @@ def apply_result(check_id: Any, result: AmlResult, change: Change) -> AmlCheck:
             )
         updates.update(screened_at=timezone.now(), next_attempt_at=None)
         return transitions.transition_aml_check(check.pk, result.status, change, updates=updates)
-
-
-def resolve_hit(
-    hit_id: Any,
-    resolution: str,
-    *,
-    user: AbstractBaseUser | AnonymousUser,
-    reason_code: str,
-    comment: str = "",
-    source: str = Source.ADMIN,
-) -> AmlHit:
-    """A reviewer's verdict on one hit. The last open hit settles its check; a confirmed match suspends the
-    applicant. Permission and reason checks are here so every door enforces them."""
-    from django_kyc.services.review import HIT_RESOLUTIONS, check_reviewer
-
-    if resolution not in HIT_RESOLUTIONS:
-        raise ValidationError({"resolution": f"Unknown resolution {resolution!r}."})
-    check_reviewer(user, reason_code)
-    change = Change.by_user(user, source, reason=comment, reason_code=reason_code)
-    with transaction.atomic():
-        hit = AmlHit.objects.select_for_update().select_related("aml_check").get(pk=hit_id)
-        check = hit.aml_check
-        if check.applicant.user_id is not None and check.applicant.user_id == user.pk:
-            raise PermissionDenied("Reviewers cannot resolve hits on their own applicant.")
-        if hit.status != AmlHitStatus.OPEN:
-            raise ValidationError({"resolution": "This hit is already resolved."})
-        hit = transitions.transition_aml_hit(
-            hit.pk,
-            resolution,
-            change,
-            updates={
-                "resolved_by": user if user.is_authenticated else None,
-                "resolved_at": timezone.now(),
-                "resolution_code": reason_code,
-                "resolution_reason": comment,
-            },
-        )
-        if not check.hits.filter(status=AmlHitStatus.OPEN).exists():
-            confirmed = check.hits.filter(status=AmlHitStatus.TRUE_POSITIVE).exists()
-            target = AmlStatus.CONFIRMED_MATCH if confirmed else AmlStatus.FALSE_POSITIVE
-            transitions.transition_aml_check(check.pk, target, change)
-            if confirmed:
-                transitions.set_applicant_status(check.applicant_id, ApplicantStatus.SUSPENDED, change)
-    return hit

@@ -8,10 +8,12 @@ from typing import Any
 from django.utils import timezone
 
 from django_kyc.backends import get_backend
+from django_kyc.backends.capabilities import Capability
 from django_kyc.exceptions import KycError
 from django_kyc.models import Verification
 from django_kyc.services import transitions
-from django_kyc.services.transitions import Change, Outcome
+from django_kyc.services.audit import Change
+from django_kyc.services.transitions import Outcome
 from django_kyc.status import Source
 
 logger = logging.getLogger("django_kyc.polling")
@@ -24,7 +26,7 @@ def poll_verification(verification_id: Any) -> Outcome | None:
         return None
     Verification.objects.filter(pk=verification.pk).update(last_polled_at=timezone.now())
     backend = get_backend(verification.backend)
-    if not backend.supports("polling"):
+    if not backend.supports(Capability.POLLING):
         return None
     try:
         state = backend.fetch_verification(verification)

@@ -12,9 +12,11 @@ from datetime import datetime
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import ProviderEvent
+from django_kyc.backends.capabilities import Capability
+from django_kyc.exceptions import UnsupportedFeature
 from django_kyc.models import Verification
 from django_kyc.services import transitions
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.services.webhooks import match_verification
 from django_kyc.status import Source
 
@@ -23,6 +25,8 @@ def reconcile(alias: str, since: datetime | None = None) -> Iterator[tuple[Provi
     """Apply each state the provider lists; yields (event, outcome) where outcome is an Outcome value or
     ``unmatched`` (the provider knows a verification we do not, e.g. created outside this site)."""
     backend = get_backend(alias)
+    if not backend.supports(Capability.RECONCILE):
+        raise UnsupportedFeature(alias, "reconciliation (it cannot list its verifications)")
     for event in backend.reconcile(since):
         verification = match_verification(alias, event)
         if verification is None or event.state is None:

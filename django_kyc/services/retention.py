@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from django_kyc.backends import get_backend
+from django_kyc.backends.capabilities import Capability
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import InvalidTransition, KycConfigurationError, ProviderError, UnsupportedFeature
 from django_kyc.models import (
@@ -45,8 +46,15 @@ from django_kyc.models import (
 )
 from django_kyc.pii import APPLICANT_PII_FIELDS
 from django_kyc.services import transitions
-from django_kyc.services.transitions import Change
-from django_kyc.status import VERIFICATION_ACTIVE, VERIFICATION_DECISIONS, DocumentStatus, Source, VerificationStatus
+from django_kyc.services.audit import Change, audit
+from django_kyc.status import (
+    VERIFICATION_ACTIVE,
+    VERIFICATION_DECISIONS,
+    AuditAction,
+    DocumentStatus,
+    Source,
+    VerificationStatus,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -67,31 +75,7 @@ RETAINED = "retained"
 PROVIDER_FAILED = "provider_failed"
 
 
-# --- retention dates -------------------------------------------------------------------------------------
-
-
-def add_years(moment: datetime, years: int) -> datetime:
-    """``moment`` plus whole calendar years; 29 February becomes 28 February in a common year."""
-    try:
-        return moment.replace(year=moment.year + years)
-    except ValueError:
-        return moment.replace(year=moment.year + years, day=28)
-
-
-def retention_years(country: str = "") -> int:
-    """The retention period for an applicant living in ``country``: per-country rules override the default,
-    because some jurisdictions require longer (Spain: 10 years)."""
-    by_country = kyc_settings.RETENTION_YEARS_BY_COUNTRY
-    if isinstance(by_country, Mapping) and country and country.upper() in by_country:
-        return int(by_country[country.upper()])
-    return int(kyc_settings.RETENTION_YEARS)
-
-
-def compute_retention_until(relationship_ended_at: datetime | None, country: str = "") -> datetime | None:
-    """When the records may go: ``None`` while the relationship lasts (the period has not started)."""
-    if relationship_ended_at is None:
-        return None
-    return add_years(relationship_ended_at, retention_years(country))
+# --- retention dates (the date rule itself: django_kyc.models.retention.compute_retention_until) ----------
 
 
 def has_cdd_record(applicant: Applicant) -> bool:
@@ -181,11 +165,11 @@ def request_erasure(
                 + ("." if locked.retention_until else " (the relationship has not ended)."),
             )
         request.save(update_fields=["status", "due_at", "completed_at", "note"])
-        transitions.audit(
+        audit(
             change,
             obj=locked,
             applicant_id=locked.pk,
-            action="erasure_requested",
+            action=AuditAction.ERASURE_REQUESTED,
             to_status=request.status,
             data={"erasure_request": str(request.pk), "source": source},
         )
@@ -207,11 +191,11 @@ def refuse_erasure(request: ErasureRequest, reason: str, change: Change) -> Eras
         locked.status, locked.completed_at = ErasureStatus.REFUSED, timezone.now()
         locked.note = _append(locked.note, f"Refused: {reason}")
         locked.save(update_fields=["status", "completed_at", "note"])
-        transitions.audit(
+        audit(
             change,
             obj=locked.applicant,
             applicant_id=locked.applicant_id,
-            action="erasure_refused",
+            action=AuditAction.ERASURE_REFUSED,
             from_status=old,
             to_status=locked.status,
             data={"erasure_request": str(locked.pk)},
@@ -281,8 +265,12 @@ def purge(
         outcome = _delete_at_provider(alias, applicant)
         result.providers[alias] = outcome
         if outcome.startswith("failed"):
-            transitions.audit(
-                change, obj=applicant, applicant_id=applicant.pk, action="provider_erasure", data={alias: outcome}
+            audit(
+                change,
+                obj=applicant,
+                applicant_id=applicant.pk,
+                action=AuditAction.PROVIDER_ERASURE,
+                data={alias: outcome},
             )
             result.outcome = PROVIDER_FAILED
             return result
@@ -315,18 +303,18 @@ def purge(
             applicant=applicant, status__in=[ErasureStatus.REQUESTED, ErasureStatus.SCHEDULED]
         ).update(status=ErasureStatus.DONE, completed_at=now)
         for alias, outcome in result.providers.items():
-            transitions.audit(
+            audit(
                 replace(change, reason=f"{alias}: {outcome}"),
                 obj=applicant,
                 applicant_id=applicant.pk,
-                action="provider_erasure",
+                action=AuditAction.PROVIDER_ERASURE,
                 data={alias: outcome},
             )
-        transitions.audit(
+        audit(
             change,
             obj=applicant,
             applicant_id=applicant.pk,
-            action="pii_purged",
+            action=AuditAction.PII_PURGED,
             data={
                 "documents": result.documents,
                 "files": result.files,
@@ -348,11 +336,19 @@ def _blocked(applicant: Applicant, now: datetime) -> str:
     return ""
 
 
+UNSUPPORTED_ERASURE = "unsupported: the provider offers no deletion; erase there by hand if needed"
+
+
 def _delete_at_provider(alias: str, applicant: Applicant) -> str:
+    """Ask the provider to erase the applicant where it can (capability ``delete``); otherwise say so, for the
+    audit trail, so a person knows the provider may still hold the data."""
     try:
-        get_backend(alias).delete_applicant(applicant)
+        backend = get_backend(alias)
+        if not backend.supports(Capability.DELETE):
+            return UNSUPPORTED_ERASURE
+        backend.delete_applicant(applicant)
     except UnsupportedFeature:
-        return "unsupported: the provider offers no deletion; erase there by hand if needed"
+        return UNSUPPORTED_ERASURE
     except KycConfigurationError:
         return "not configured: the backend is no longer in DJANGO_KYC; erase there by hand if needed"
     except ProviderError as exc:

@@ -61,7 +61,8 @@ def provider_call_lease(alias: str | None = None) -> timedelta:
             backend = get_backend(alias)
         except KycConfigurationError:
             backend = None
-        if backend is not None and backend.default_timeout:
-            # a provider that asks for long timeouts (PassportReader: 60 s) may need two calls per attempt
-            seconds = max(seconds, 2 * sum(backend.default_timeout))
+        timeouts = backend.timeouts() if backend is not None else None
+        if timeouts:
+            # a provider with long timeouts (PassportReader asks for 60 s) may need two calls per attempt
+            seconds = max(seconds, 2 * sum(timeouts))
     return timedelta(seconds=seconds + float(kyc_settings.LEASE_MARGIN_SECONDS))

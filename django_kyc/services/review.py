@@ -1,6 +1,10 @@
-"""Reviewer decisions: approve, decline, request resubmission, retry, cancel; assignment; four-eyes.
+"""Reviewer decisions: approve, decline, request resubmission, retry, cancel; AML hit resolutions; assignment;
+four-eyes.
 
-Permission and reason checks live here, not in the admin, so every door (admin, API, shell) enforces them.
+Each thing decided has one public door (:func:`decide` for verifications, :func:`decide_hit` for AML hits),
+which checks the reviewer, applies four-eyes and then calls its private twin (``_apply_…``), which
+:func:`confirm` calls too. Permission and reason checks live here, not in the admin, so every door (admin, API,
+shell) enforces them.
 With ``DJANGO_KYC["FOUR_EYES"]`` on, a decision on a high-risk applicant is recorded as a
 :class:`~django_kyc.models.ReviewDecision` proposal instead of being applied; :func:`confirm` applies it when a
 different reviewer holding ``approve_high_risk`` agrees, and :func:`withdraw` drops it.
@@ -17,15 +21,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from django_kyc.backends import get_backend
 from django_kyc.conf import kyc_settings
-from django_kyc.exceptions import KycError
 from django_kyc.models import AmlHit, Applicant, ProposalStatus, ReviewDecision, Verification
-from django_kyc.queue import enqueue_on_commit
-from django_kyc.reasons import reason_codes
 from django_kyc.services import risk, submission, transitions
-from django_kyc.services.transitions import Change
-from django_kyc.status import AmlHitStatus, Source, VerificationStatus
+from django_kyc.services.audit import Change, audit
+from django_kyc.services.reviewers import APPROVE_HIGH_RISK_PERMISSION, REVIEW_PERMISSION, check_reviewer
+from django_kyc.status import AmlHitStatus, AmlStatus, ApplicantStatus, AuditAction, Source, VerificationStatus
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -36,19 +37,7 @@ DECISIONS: dict[str, str] = {
     "request_resubmission": VerificationStatus.RESUBMISSION_REQUESTED,
     "cancel": VerificationStatus.CANCELLED,
 }
-REVIEW_PERMISSION = "django_kyc.review_applicant"
-#: Needed, on top of ``review_applicant``, to confirm a four-eyes proposal.
-APPROVE_HIGH_RISK_PERMISSION = "django_kyc.approve_high_risk"
 HIT_RESOLUTIONS = frozenset({AmlHitStatus.TRUE_POSITIVE, AmlHitStatus.FALSE_POSITIVE})
-
-
-def check_reviewer(user: AbstractBaseUser | AnonymousUser, reason_code: str) -> None:
-    """The one rule for every reviewer decision (verifications and AML hits): the permission, and a reason
-    code from the catalogue."""
-    if not user.has_perm(REVIEW_PERMISSION):  # type: ignore[union-attr]
-        raise PermissionDenied("You do not have permission to decide on KYC verifications.")
-    if reason_code not in reason_codes():
-        raise ValidationError({"reason_code": f"Unknown reason code {reason_code!r}."})
 
 
 def decide(
@@ -86,8 +75,7 @@ def decide(
 def _apply_verification_decision(verification_id: Any, decision: str, change: Change) -> Verification:
     with transaction.atomic():
         verification = transitions.transition_verification(verification_id, DECISIONS[decision], change)
-        if decision in PUSHABLE and _pushes_decisions(verification.backend):
-            enqueue_on_commit("push_decision", str(verification.pk))
+        submission.push_decision_later(verification)
     return verification
 
 
@@ -105,8 +93,6 @@ def decide_hit(
     Resolving a PEP or sanctions hit is itself a decision on a high-risk applicant, so with the default topics
     every such resolution needs a second reviewer.
     """
-    from django_kyc.services import aml
-
     if resolution not in HIT_RESOLUTIONS:
         raise ValidationError({"resolution": f"Unknown resolution {resolution!r}."})
     check_reviewer(user, reason_code)
@@ -121,7 +107,34 @@ def decide_hit(
         rule = four_eyes_rule(applicant, since=hit.aml_check.created_at, decider=user)
         if rule:
             return _propose(None, hit, resolution, user, reason_code, comment, rule, source)
-        return aml.resolve_hit(hit_id, resolution, user=user, reason_code=reason_code, comment=comment, source=source)
+        change = Change.by_user(user, source, reason=comment, reason_code=reason_code)
+        return _apply_hit_resolution(hit_id, resolution, change)
+
+
+def _apply_hit_resolution(hit_id: Any, resolution: str, change: Change) -> AmlHit:
+    """Resolve a hit already vetted by :func:`decide_hit` (or confirmed by a second reviewer). The last open
+    hit settles its check: ``confirmed_match`` if any hit was a true positive (and the applicant is suspended),
+    else ``false_positive``."""
+    with transaction.atomic():
+        hit = transitions.transition_aml_hit(
+            hit_id,
+            resolution,
+            change,
+            updates={
+                "resolved_by": change.user if change.user is not None and change.user.is_authenticated else None,
+                "resolved_at": timezone.now(),
+                "resolution_code": change.reason_code,
+                "resolution_reason": change.reason,
+            },
+        )
+        check = hit.aml_check
+        if not check.hits.filter(status=AmlHitStatus.OPEN).exists():
+            confirmed = check.hits.filter(status=AmlHitStatus.TRUE_POSITIVE).exists()
+            target = AmlStatus.CONFIRMED_MATCH if confirmed else AmlStatus.FALSE_POSITIVE
+            transitions.transition_aml_check(check.pk, target, change)
+            if confirmed:
+                transitions.set_applicant_status(check.applicant_id, ApplicantStatus.SUSPENDED, change)
+    return hit
 
 
 # --- four-eyes -------------------------------------------------------------------------------------------
@@ -221,9 +234,9 @@ def _propose(
             rule=rule[:255],
             proposed_by=user if user.is_authenticated else None,  # type: ignore[misc]  # AUTH_USER_MODEL
         )
-        transitions.audit(
+        audit(
             Change.by_user(user, source, reason=comment, reason_code=reason_code),
-            action="decision_proposed",
+            action=AuditAction.DECISION_PROPOSED,
             data={"proposal": str(proposal.pk), "decision": decision, "rule": rule, **_hit_data(hit)},
             **target,
         )
@@ -249,8 +262,6 @@ def confirm(
     """
     if not (user.has_perm(REVIEW_PERMISSION) and user.has_perm(APPROVE_HIGH_RISK_PERMISSION)):  # type: ignore[union-attr]
         raise PermissionDenied("Confirming a four-eyes decision needs the approve-high-risk permission.")
-    from django_kyc.services import aml
-
     with transaction.atomic():
         proposal = (
             ReviewDecision.objects.select_for_update(of=("self",))
@@ -275,14 +286,7 @@ def confirm(
         if proposal.verification_id is not None:
             verification = _apply_verification_decision(proposal.verification_id, proposal.decision, change)
         else:
-            hit = aml.resolve_hit(
-                proposal.aml_hit_id,
-                proposal.decision,
-                user=user,
-                reason_code=proposal.reason_code,
-                comment=proposal.comment,
-                source=source,
-            )
+            hit = _apply_hit_resolution(proposal.aml_hit_id, proposal.decision, change)
             verification = None
         proposal.status = ProposalStatus.CONFIRMED
         proposal.confirmed_by = user  # type: ignore[assignment]
@@ -291,9 +295,9 @@ def confirm(
         proposal.save(update_fields=["status", "confirmed_by", "confirm_comment", "closed_at"])
         if hit is not None:
             hit = AmlHit.objects.select_related("aml_check").get(pk=hit.pk)
-        transitions.audit(
+        audit(
             change,
-            action="proposal_confirmed",
+            action=AuditAction.PROPOSAL_CONFIRMED,
             data={
                 "proposal": str(proposal.pk),
                 "decision": proposal.decision,
@@ -331,9 +335,9 @@ def withdraw(
         proposal.closed_by = user  # type: ignore[assignment]
         proposal.closed_at = timezone.now()
         proposal.save(update_fields=["status", "closed_by", "closed_at"])
-        transitions.audit(
+        audit(
             Change.by_user(user, source, reason=comment),
-            action="proposal_withdrawn",
+            action=AuditAction.PROPOSAL_WITHDRAWN,
             data={"proposal": str(proposal.pk), "decision": proposal.decision, **_hit_data(proposal.aml_hit)},
             **_target_audit(proposal.verification, proposal.aml_hit),
         )
@@ -368,49 +372,13 @@ def assign(
         if hit is not None:
             hit = AmlHit.objects.select_related("aml_check").get(pk=hit.pk)
         verification = target if isinstance(target, Verification) else None
-        transitions.audit(
+        audit(
             Change.by_user(actor, source),
-            action="assigned" if user is not None else "unassigned",
+            action=AuditAction.ASSIGNED if user is not None else AuditAction.UNASSIGNED,
             data={"assigned_to": user.get_username() if user is not None else "", **_hit_data(hit)},
             **_target_audit(verification, hit),
         )
     return target
-
-
-#: Decisions a provider can be told about; cancelling is ours alone.
-PUSHABLE = frozenset({"approve", "decline", "request_resubmission"})
-
-
-def _pushes_decisions(alias: str) -> bool:
-    """Only when the backend can and the site asked for it (``OPTIONS["PUSH_DECISIONS"]``)."""
-    backend = get_backend(alias)
-    return backend.supports("push_decision") and bool(backend.options.get("PUSH_DECISIONS"))
-
-
-def push_decision(verification_id: Any) -> None:
-    """Task body: tell the provider what the reviewer decided. The local decision stands either way; the
-    outcome of the push is written to the audit timeline, so a failed push is visible to reviewers."""
-    verification = Verification.objects.get(pk=verification_id)
-    change = Change.system(Source.TASK)
-    try:
-        get_backend(verification.backend).push_decision(verification, verification.status)
-    except KycError as exc:
-        Verification.objects.filter(pk=verification.pk).update(last_error=f"decision push failed: {exc}"[:2000])
-        transitions.audit(
-            Change.system(Source.TASK, reason=str(exc)),
-            obj=verification,
-            applicant_id=verification.applicant_id,
-            action="push_failed",
-            to_status=verification.status,
-        )
-        return
-    transitions.audit(
-        change,
-        obj=verification,
-        applicant_id=verification.applicant_id,
-        action="decision_pushed",
-        to_status=verification.status,
-    )
 
 
 def retry(

@@ -20,12 +20,9 @@ from django.db import transaction
 from django.db.models import Q
 
 from django_kyc.models import Applicant, AuditEvent
-from django_kyc.services import transitions
-from django_kyc.services.transitions import Change
-from django_kyc.status import Actor, RiskLevel
-
-#: The audit action of a risk level change.
-RISK_CHANGED = "risk_changed"
+from django_kyc.services.audit import Change, audit
+from django_kyc.services.reviewers import check_reviewer
+from django_kyc.status import Actor, AuditAction, RiskLevel
 
 
 def set_risk_level(applicant_id: Any, level: str, change: Change) -> Applicant:
@@ -39,8 +36,6 @@ def set_risk_level(applicant_id: Any, level: str, change: Change) -> Applicant:
     if level not in RiskLevel.values:
         raise ValidationError({"risk_level": f"Unknown risk level {level!r}."})
     if change.actor_type == Actor.USER:
-        from django_kyc.services.review import check_reviewer
-
         assert change.user is not None
         check_reviewer(change.user, change.reason_code)
     elif not (change.reason or change.reason_code):
@@ -54,8 +49,13 @@ def set_risk_level(applicant_id: Any, level: str, change: Change) -> Applicant:
             raise ValidationError({"risk_level": f"The risk level is already {RiskLevel(level).label}."})
         applicant.risk_level = level
         applicant.save(update_fields=["risk_level", "updated_at"])
-        transitions.audit(
-            change, obj=applicant, applicant_id=applicant.pk, action=RISK_CHANGED, from_status=old, to_status=level
+        audit(
+            change,
+            obj=applicant,
+            applicant_id=applicant.pk,
+            action=AuditAction.RISK_CHANGED,
+            from_status=old,
+            to_status=level,
         )
     return applicant
 
@@ -81,7 +81,7 @@ def history(applicant_id: Any, *, since: datetime, decider: Any = None) -> RiskH
     decider_id = getattr(decider, "pk", None)
     if decider_id is not None:
         window |= Q(actor_id=decider_id)
-    rows = AuditEvent.objects.filter(window, applicant_id=applicant_id, action=RISK_CHANGED).values_list(
+    rows = AuditEvent.objects.filter(window, applicant_id=applicant_id, action=AuditAction.RISK_CHANGED).values_list(
         "from_status", "actor_id", "created_at"
     )
     held, left = set(), set()

@@ -16,9 +16,11 @@ from django.utils import timezone
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import UNANSWERED_CREATES, ClientToken, RetryPolicy, Submission, possible_duplicates
+from django_kyc.backends.capabilities import Capability
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import (
     KycConfigurationError,
+    KycError,
     PermanentProviderError,
     ProviderError,
     UnsupportedFeature,
@@ -27,9 +29,9 @@ from django_kyc.exceptions import (
 from django_kyc.models import Applicant, Document, Verification
 from django_kyc.queue import enqueue_on_commit
 from django_kyc.services import transitions
+from django_kyc.services.audit import Change, audit, decision_reason
 from django_kyc.services.retry import max_attempts, next_attempt_at, provider_call_lease
-from django_kyc.services.transitions import Change
-from django_kyc.status import VERIFICATION_ACTIVE, DocumentStatus, Source, VerificationStatus
+from django_kyc.status import VERIFICATION_ACTIVE, AuditAction, DocumentStatus, Source, VerificationStatus
 
 logger = logging.getLogger("django_kyc.submission")
 
@@ -43,8 +45,8 @@ def start_verification(applicant: Applicant, change: Change, backend: str | None
         if locked.verifications.filter(status__in=VERIFICATION_ACTIVE).exists():
             raise VerificationConflict("This applicant already has a verification in progress.")
         verification = Verification.objects.create(applicant=locked, backend=alias)
-        transitions.audit(
-            change, obj=verification, applicant_id=locked.pk, action="created", to_status=verification.status
+        audit(
+            change, obj=verification, applicant_id=locked.pk, action=AuditAction.CREATED, to_status=verification.status
         )
         transitions.refresh_applicant(locked.pk, change)
         enqueue_on_commit("submit_verification", str(verification.pk))
@@ -100,8 +102,10 @@ def record_submission(verification_id: Any, submission: Submission, change: Chan
         }
         if submission.client:
             updates.update(_client_fields(submission.client))
-        for document in Document.objects.filter(applicant_id=verification.applicant_id, status=DocumentStatus.UPLOADED):
-            transitions.transition_document(document, DocumentStatus.SUBMITTED, change)
+        if _sends_documents(verification.backend):
+            uploaded = Document.objects.filter(applicant_id=verification.applicant_id, status=DocumentStatus.UPLOADED)
+            for document in uploaded:
+                transitions.transition_document(document, DocumentStatus.SUBMITTED, change)
         # If a webhook overtook us and already moved it, its status stands; we only record the references.
         if verification.status != VerificationStatus.PENDING:
             Verification.objects.filter(pk=verification.pk).update(**updates, updated_at=timezone.now())
@@ -121,6 +125,16 @@ def record_submission(verification_id: Any, submission: Submission, change: Chan
         )
 
 
+def _sends_documents(alias: str) -> bool:
+    """Whether the backend sends the applicant's uploaded documents to the provider (capability
+    ``document_upload``): only then are they ``submitted``. A hosted flow captures its own; ours stay
+    ``uploaded``, with the provider never having seen them."""
+    try:
+        return get_backend(alias).supports(Capability.DOCUMENT_UPLOAD)
+    except KycConfigurationError:
+        return False
+
+
 def report_possible_duplicates(verification: Verification, change: Change) -> None:
     """One ``possible_duplicate`` audit row per create call the backend left unanswered, then forget them.
 
@@ -138,11 +152,11 @@ def report_possible_duplicates(verification: Verification, change: Change) -> No
             f"{item.call} at {item.attempted_at} got no answer and could not be looked up: "
             f"{verification.backend} may hold a {item.kind} this verification does not refer to"
         )
-        transitions.audit(
+        audit(
             _with_reason(change, reason),
             obj=verification,
             applicant_id=verification.applicant_id,
-            action="possible_duplicate",
+            action=AuditAction.POSSIBLE_DUPLICATE,
             data={"kind": item.kind, "call": item.call, "attempted_at": item.attempted_at},
         )
     remaining = {key: value for key, value in verification.provider_data.items() if key != UNANSWERED_CREATES}
@@ -244,9 +258,13 @@ def refresh_client_token(verification: Verification) -> Verification:
     provider asked for a resubmission (the old link points at a session that is over)."""
     expires = verification.client_token_expires_at
     current = (verification.client_token or verification.client_link) and (expires is None or expires > timezone.now())
+    backend = get_backend(verification.backend)
+    if not backend.supports(Capability.HOSTED_FLOW):
+        # an API-mode verification has no hosted step: nothing to hand the person (a 400 at the API)
+        raise UnsupportedFeature(backend.provider or verification.backend, "a hosted flow (client links)")
     if current and verification.status != VerificationStatus.RESUBMISSION_REQUESTED:
         return verification
-    client = get_backend(verification.backend).issue_client_token(verification)
+    client = backend.issue_client_token(verification)
     Verification.objects.filter(pk=verification.pk).update(**_client_fields(client), updated_at=timezone.now())
     if possible_duplicates(verification.provider_data):  # what the backend checkpointed on this very object
         # issuing a token can create a provider session; an earlier try may have lost its answer
@@ -255,3 +273,49 @@ def refresh_client_token(verification: Verification) -> Verification:
             report_possible_duplicates(locked, Change.provider(verification.backend, Source.API))
     verification.refresh_from_db()
     return verification
+
+
+# --- reviewer decisions, told to the provider ----------------------------------------------------------------
+
+#: Decisions a provider can be told about; cancelling is ours alone.
+PUSHABLE = frozenset(
+    {VerificationStatus.APPROVED, VerificationStatus.DECLINED, VerificationStatus.RESUBMISSION_REQUESTED}
+)
+
+
+def push_decision_later(verification: Verification) -> None:
+    """Queue :func:`push_decision` for after the decision commits, when the backend can push decisions and
+    the site asked for it (``OPTIONS["PUSH_DECISIONS"]``)."""
+    if verification.status not in PUSHABLE:
+        return
+    backend = get_backend(verification.backend)
+    if backend.supports(Capability.PUSH_DECISION) and backend.config.get("PUSH_DECISIONS"):
+        enqueue_on_commit("push_decision", str(verification.pk))
+
+
+def push_decision(verification_id: Any) -> None:
+    """Task body: tell the provider what the reviewer decided, and why. The local decision stands either way;
+    the outcome of the push is written to the audit timeline, so a failed push is visible to reviewers."""
+    verification = Verification.objects.get(pk=verification_id)
+    reason, reason_code = decision_reason(verification)
+    try:
+        get_backend(verification.backend).push_decision(
+            verification, verification.status, reason=reason, reason_code=reason_code
+        )
+    except KycError as exc:
+        Verification.objects.filter(pk=verification.pk).update(last_error=f"decision push failed: {exc}"[:2000])
+        audit(
+            Change.system(Source.TASK, reason=str(exc)),
+            obj=verification,
+            applicant_id=verification.applicant_id,
+            action=AuditAction.PUSH_FAILED,
+            to_status=verification.status,
+        )
+        return
+    audit(
+        Change.system(Source.TASK),
+        obj=verification,
+        applicant_id=verification.applicant_id,
+        action=AuditAction.DECISION_PUSHED,
+        to_status=verification.status,
+    )

@@ -1,9 +1,9 @@
 """The only code that changes a status.
 
-Every change locks the row, checks the move against the tables in :mod:`django_kyc.status`, writes an
-append-only :class:`~django_kyc.models.AuditEvent`, refreshes the applicant aggregate and sends signals
-after commit. Provider events go through :func:`apply_provider_state`, which also enforces ordering:
-events older than the last applied one are ignored and a terminal decision is never regressed.
+Every change locks the row, checks the move against the tables in :mod:`django_kyc.status`, writes an audit row
+(:mod:`django_kyc.services.audit`), refreshes the applicant aggregate and sends signals after commit. Provider
+events go through :func:`apply_provider_state`, which also enforces ordering: events older than the last
+applied one are ignored and a terminal decision is never regressed.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import enum
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -22,8 +21,8 @@ from django.utils import timezone
 from django_kyc import signals
 from django_kyc.backends.base import DocumentResult, ProviderState
 from django_kyc.exceptions import InvalidTransition
-from django_kyc.models import AmlCheck, AmlHit, Applicant, AuditEvent, Document, Verification, WebhookEvent
-from django_kyc.models.verification import DecisionSource
+from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, Verification
+from django_kyc.services.audit import Change, audit
 from django_kyc.status import (
     AML_HIT_TRANSITIONS,
     AML_TRANSITIONS,
@@ -35,62 +34,12 @@ from django_kyc.status import (
     Actor,
     AmlStatus,
     ApplicantStatus,
-    Source,
+    AuditAction,
     VerificationStatus,
     verification_move,
 )
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-
 logger = logging.getLogger("django_kyc.transitions")
-
-
-@dataclass(frozen=True)
-class Change:
-    """Who is making a change, through which door, and why. Recorded on every audit row it causes."""
-
-    actor_type: str
-    source: str
-    user: AbstractBaseUser | AnonymousUser | None = None
-    label: str = ""
-    reason: str = ""
-    reason_code: str = ""
-    webhook_event: WebhookEvent | None = None
-
-    @classmethod
-    def system(cls, source: str = Source.SYSTEM, reason: str = "") -> Change:
-        return cls(actor_type=Actor.SYSTEM, source=source, label="django_kyc", reason=reason)
-
-    @classmethod
-    def provider(cls, backend: str, source: str, webhook_event: WebhookEvent | None = None) -> Change:
-        return cls(actor_type=Actor.PROVIDER, source=source, label=backend, webhook_event=webhook_event)
-
-    @classmethod
-    def by_user(
-        cls,
-        user: AbstractBaseUser | AnonymousUser | None,
-        source: str,
-        reason: str = "",
-        reason_code: str = "",
-    ) -> Change:
-        label = user.get_username() if user is not None and user.is_authenticated else ""
-        return cls(
-            actor_type=Actor.USER,
-            source=source,
-            user=user,
-            label=label,
-            reason=reason,
-            reason_code=reason_code,
-        )
-
-    @property
-    def decision_source(self) -> str:
-        sources: dict[str, str] = {
-            Actor.USER: DecisionSource.REVIEWER,
-            Actor.PROVIDER: DecisionSource.PROVIDER,
-        }
-        return sources.get(self.actor_type, DecisionSource.SYSTEM)
 
 
 class Outcome(enum.Enum):
@@ -99,36 +48,6 @@ class Outcome(enum.Enum):
     STALE = "stale"
     TERMINAL = "terminal"
     FORBIDDEN = "forbidden"
-
-
-def audit(
-    change: Change,
-    *,
-    obj: Applicant | Document | Verification | AmlCheck,
-    applicant_id: Any,
-    action: str = "status_change",
-    from_status: str = "",
-    to_status: str = "",
-    data: Mapping[str, Any] | None = None,
-) -> AuditEvent:
-    """Append an audit row. Public so other services (document downloads, decisions) record the same way."""
-    user = change.user if change.user is not None and change.user.is_authenticated else None
-    return AuditEvent.objects.create(
-        applicant_id=applicant_id,
-        object_type=type(obj)._meta.model_name or "",
-        object_id=str(obj.pk),
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        actor_type=change.actor_type,
-        actor=user,  # type: ignore[misc]  # the site's AUTH_USER_MODEL
-        actor_label=change.label[:128],
-        source=change.source,
-        reason_code=change.reason_code,
-        reason=change.reason,
-        webhook_event=change.webhook_event,
-        data=dict(data or {}),
-    )
 
 
 def _send_after_commit(signal: Any, sender: type, **kwargs: Any) -> None:
@@ -338,7 +257,13 @@ def _document_from_provider(verification: Verification, result: DocumentResult, 
     document = Document.objects.create(
         applicant_id=verification.applicant_id, provider_document_id=result.provider_document_id[:128], **fields
     )
-    audit(change, obj=document, applicant_id=verification.applicant_id, action="created", to_status=document.status)
+    audit(
+        change,
+        obj=document,
+        applicant_id=verification.applicant_id,
+        action=AuditAction.CREATED,
+        to_status=document.status,
+    )
     return document
 
 
@@ -502,7 +427,7 @@ def transition_aml_hit(hit_id: Any, to_status: str, change: Change, updates: Map
             change,
             obj=hit.aml_check,
             applicant_id=hit.aml_check.applicant_id,
-            action="hit_resolved",
+            action=AuditAction.HIT_RESOLVED,
             from_status=from_status,
             to_status=to_status,
             data={"hit": str(hit.pk), "entity_id": hit.entity_id, "resolution": to_status},

@@ -31,9 +31,9 @@ from django_kyc.backends.base import InboundWebhook, ProviderState
 from django_kyc.backends.sandbox import SIGNATURE_HEADER, SandboxBackend
 from django_kyc.models import Applicant, Document, DocumentFile, Verification, WebhookEvent, WebhookState
 from django_kyc.models.document import DocumentSide, DocumentType
-from django_kyc.services import aml, review, submission, transitions, webhooks
-from django_kyc.services.transitions import Change
-from django_kyc.status import Actor, Source, VerificationStatus
+from django_kyc.services import aml, review, submission, webhooks
+from django_kyc.services.audit import Change, audit
+from django_kyc.status import Actor, AuditAction, Source, VerificationStatus
 from example_project.onboarding.images import identity_card_png
 
 #: Who the sample data is attributed to in the audit timeline.
@@ -81,9 +81,7 @@ class Seeder:
             nationality=sample.nationality,
             email=f"{sample.first_name}.{sample.last_name}@example.com".lower().replace(" ", ""),
         )
-        transitions.audit(
-            SEEDER, obj=applicant, applicant_id=applicant.pk, action="created", to_status=applicant.status
-        )
+        audit(SEEDER, obj=applicant, applicant_id=applicant.pk, action=AuditAction.CREATED, to_status=applicant.status)
         image = identity_card_png(sample.external_id)
         document = Document.objects.create(
             applicant=applicant,
@@ -100,7 +98,7 @@ class Seeder:
         )
         row.file.save("upload.png", ContentFile(image), save=False)
         row.save()
-        transitions.audit(SEEDER, obj=document, applicant_id=applicant.pk, action="uploaded", to_status=document.status)
+        audit(SEEDER, obj=document, applicant_id=applicant.pk, action=AuditAction.UPLOADED, to_status=document.status)
         return applicant
 
     def start(self, applicant: Applicant, backend: str) -> Verification:

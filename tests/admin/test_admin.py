@@ -46,7 +46,7 @@ from django_kyc.models import (
     WebhookState,
 )
 from django_kyc.services import aml, review, submission, transitions, webhooks
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import Actor, ApplicantStatus, Source, VerificationStatus
 from tests.conftest import make_png
 from tests.core_helpers import kyc_settings_with

@@ -17,7 +17,7 @@ from django_kyc.backends import get_backend
 from django_kyc.backends.sandbox import SandboxBackend
 from django_kyc.models import AmlCheck, Applicant, Verification, WebhookEvent, WebhookState
 from django_kyc.services import aml
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from tests.core_helpers import make_verification
 
 pytestmark = pytest.mark.django_db

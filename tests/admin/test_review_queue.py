@@ -22,7 +22,7 @@ from django_kyc.models import (
     ReviewQueueItem,
 )
 from django_kyc.services import aml, review
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import AmlStatus, VerificationStatus
 from tests.conftest import _user
 from tests.core_helpers import kyc_settings_with, make_verification

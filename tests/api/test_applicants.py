@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from django_kyc.models import Applicant, AuditEvent
 from django_kyc.services import submission, transitions
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import ApplicantStatus
 
 URL = "/kyc/api/applicants/"

@@ -18,7 +18,7 @@ from rest_framework.test import APIClient
 from django_kyc.api import urls as api_urls
 from django_kyc.models import AmlCheck, Applicant, AuditEvent, Document, Verification
 from django_kyc.services import aml, submission, transitions
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import VerificationStatus
 from tests.conftest import make_png
 

@@ -19,7 +19,7 @@ from django.test import Client, override_settings
 
 from django_kyc.models import Applicant, AuditEvent, Verification, WebhookEvent, WebhookRejection
 from django_kyc.services import submission
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import Source, VerificationStatus
 from django_kyc.testing import FakeProviderServer
 

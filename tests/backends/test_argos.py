@@ -41,7 +41,7 @@ from django_kyc.exceptions import (
 )
 from django_kyc.models import AmlCheck, AmlHit, Applicant, Verification, WebhookEvent
 from django_kyc.services import aml, polling, review, submission
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import AmlStatus, Source, VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.argos import REPORT_PDF, UNKNOWN_RESULT, FakeArgos

@@ -13,9 +13,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 
 from django_kyc import __version__
-from django_kyc.backends.http import ProviderHttpClient, parse_retry_after
+from django_kyc.backends.http import (
+    ProviderHttpClient,
+    default_error_message,
+    error_for_status,
+    error_message_from,
+    parse_retry_after,
+)
 from django_kyc.exceptions import PermanentProviderError, ProviderError, TransientProviderError
 from tests.core_helpers import capture_logs
 
@@ -72,6 +79,10 @@ class ProviderHandler(BaseHTTPRequestHandler):
             self._reply(429, {"error": "too many requests"}, {"Retry-After": formatdate(time.time() + 30, usegmt=True)})
         elif path == "/v1/down":
             self._reply(503, {"detail": "maintenance"})
+        elif path == "/v1/html":
+            self._reply(200, b"<html>maintenance</html>")
+        elif path == "/v1/list":
+            self._reply(200, [{"id": "app_1", "email": "jane.doe@example.com"}])
         elif path == "/v1/slow":
             time.sleep(0.6)
             self._reply(200, {"late": True})
@@ -218,3 +229,147 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
 
 def test_parse_retry_after_in_the_past_is_zero() -> None:
     assert parse_retry_after(formatdate(time.time() - 60, usegmt=True)) == 0.0
+
+
+# --- decoding answers: json() and the decode hook -----------------------------------------------------------
+
+
+def test_json_returns_the_decoded_answer_of_the_expected_type(client: ProviderHttpClient) -> None:
+    assert client.json("POST", "applicants", json=PII_BODY) == {"id": "app_1"}
+    assert client.json("GET", "list", expect=list) == [{"id": "app_1", "email": "jane.doe@example.com"}]
+    assert client.json("GET", "list", expect=None)[0]["id"] == "app_1"
+    assert client.json("GET", "list", expect=(dict, list))[0]["id"] == "app_1"
+
+
+def test_a_2xx_that_is_not_json_is_transient_by_default(client: ProviderHttpClient) -> None:
+    """A proxy's or load balancer's page: worth asking again (every call that decodes is safe to repeat)."""
+    with pytest.raises(TransientProviderError) as caught:
+        client.json("GET", "html")
+    assert str(caught.value) == "acme: GET /v1/html answered with something that is not JSON (HTTP 200)"
+
+
+def test_a_2xx_of_the_wrong_type_is_permanent_and_echoes_nothing(client: ProviderHttpClient) -> None:
+    with pytest.raises(PermanentProviderError) as caught:
+        client.json("GET", "list")
+    assert str(caught.value) == "acme: GET /v1/list answered without a JSON object"
+    assert_clean(str(caught.value))
+
+
+def test_each_provider_picks_the_kind_of_each_decoding_error(server: FakeProviderServer) -> None:
+    """KYCAID treats a body that is not JSON as permanent, PassportReader a wrong shape as transient: the
+    client says which, so each backend keeps its own rule without its own decoder."""
+    http = ProviderHttpClient(
+        provider="acme",
+        base_url=f"http://127.0.0.1:{server.server_address[1]}/v1/",
+        not_json=PermanentProviderError,
+        wrong_type=TransientProviderError,
+    )
+    with pytest.raises(PermanentProviderError):
+        http.json("GET", "html")
+    with pytest.raises(TransientProviderError):
+        http.json("GET", "list")
+    http.close()
+
+
+class EnvelopeClient(ProviderHttpClient):
+    """The shape of an answer wrapped as ``{"status", "statusCode", "data"}`` (Allpass's envelope)."""
+
+    def decode(self, response: Any, expect: Any = dict) -> Any:
+        payload = super().decode(response, None)
+        if isinstance(payload, list):  # this fake server's list stands for an envelope saying "no"
+            raise error_for_status(self.provider, 404, "Applicant not found")
+        return self.check_type(payload, expect)
+
+
+def test_a_subclass_unwraps_in_decode_and_keeps_the_checks(server: FakeProviderServer) -> None:
+    http = EnvelopeClient(provider="acme", base_url=f"http://127.0.0.1:{server.server_address[1]}/v1/")
+    assert http.json("POST", "applicants") == {"id": "app_1"}
+    with pytest.raises(PermanentProviderError, match="Applicant not found") as caught:
+        http.json("GET", "list")
+    assert caught.value.status_code == 404
+    with pytest.raises(TransientProviderError):
+        http.json("GET", "html")
+    http.close()
+
+
+@pytest.mark.parametrize(("status", "transient"), [(400, False), (404, False), (429, True), (500, True), (503, True)])
+def test_error_for_status_is_the_one_split(status: int, transient: bool) -> None:
+    error = error_for_status("acme", status, "m", retry_after=3.0 if transient else None)
+    assert error.transient is transient
+    assert (error.status_code, error.provider, error.message) == (status, "acme", "m")
+
+
+# --- error messages: error_message_from ----------------------------------------------------------------------
+
+
+def response_with(body: Any, status: int = 422, reason: str = "Unprocessable Entity") -> requests.Response:
+    response = requests.Response()
+    response.status_code, response.reason = status, reason
+    response._content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return response
+
+
+@pytest.mark.parametrize(
+    ("fields", "body", "expected"),
+    [
+        (("message",), {"message": "  flowName is required  "}, "flowName is required"),
+        (("data.message",), {"data": {"message": "nested"}}, "nested"),
+        (("errors[0].message",), {"errors": [{"message": "first"}, {"message": "second"}]}, "first"),
+        (("errors[*].message",), {"errors": [{"message": "a"}, {"other": 1}, {"message": "b"}]}, "a; b"),
+        (
+            ("message",),
+            {"message": ["should not be empty", "", "must be a string"]},
+            "should not be empty; must be a string",
+        ),
+        (("message", "error"), {"message": "", "error": "Unauthorized"}, "Unauthorized"),  # first non-empty wins
+        (("code",), {"code": 4041}, "4041"),
+        (
+            ("{error_name}: {error_message}", "error_name", "error_message"),
+            {"error_name": "SessionNotFound", "error_message": "no such session"},
+            "SessionNotFound: no such session",
+        ),
+        (("{error_name}: {error_message}", "error_name", "error_message"), {"error_name": "Gone"}, "Gone"),
+        (
+            ("errors[*].{parameter}: {message}", "errors[*].message"),
+            {"errors": [{"parameter": "dob", "message": "is invalid"}, {"message": "no parameter"}]},
+            "dob: is invalid",
+        ),
+        ((lambda body: f"code {body['code']}" if "code" in body else "",), {"code": "x"}, "code x"),
+        (("message",), {"nothing": "here"}, "Unprocessable Entity"),
+        (("message",), b"<html>", "Unprocessable Entity"),
+        (("message",), ["a", "list"], "Unprocessable Entity"),
+    ],
+)
+def test_error_message_from_reads_the_first_field_present(fields: tuple[Any, ...], body: Any, expected: str) -> None:
+    assert error_message_from(*fields)(response_with(body)) == expected
+
+
+def test_error_message_never_dumps_an_object() -> None:
+    """An object where a message is expected would be printed whole, with whatever we sent echoed back in it
+    (a name, a document number): only strings and numbers become messages."""
+    body = {"message": {"first_name": "Jane", "document_number": "X99887766"}, "errors": [PII_BODY]}
+    assert error_message_from("message", "errors", "errors[*]")(response_with(body)) == "Unprocessable Entity"
+
+
+def test_error_message_is_bounded() -> None:
+    assert error_message_from("message")(response_with({"message": "x" * 5000})) == "x" * 500
+    assert len(error_message_from("message", limit=20)(response_with({"message": "y" * 50}))) == 20
+    many = {"errors": [{"message": f"e{n}"} for n in range(50)]}
+    assert error_message_from("errors[*].message")(response_with(many)) == "; ".join(f"e{n}" for n in range(10))
+
+
+def test_without_a_reason_the_status_code_is_the_message() -> None:
+    assert error_message_from("message")(response_with(b"", status=502, reason="")) == "HTTP 502"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"message": "m", "error": "e"}, "m"),
+        ({"detail": "DRF says no"}, "DRF says no"),
+        ({"errors": [{"message": "first"}]}, "first"),
+        ({"errors": ["plain"]}, "plain"),
+    ],
+)
+def test_the_default_message_reads_the_common_shapes(body: Any, expected: str) -> None:
+    assert default_error_message(response_with(body)) == expected

@@ -11,7 +11,7 @@ from django.core.files.base import ContentFile
 
 from django_kyc.models import AuditEvent, Document, DocumentFile, Verification
 from django_kyc.services import transitions
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import Source, VerificationStatus
 from example_project.onboarding.images import identity_card_png
 from tests.conftest import make_png

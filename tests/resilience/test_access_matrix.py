@@ -40,7 +40,7 @@ from django_kyc.models import (
 )
 from django_kyc.models.webhook import WebhookState
 from django_kyc.services import aml
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import VerificationStatus
 from tests.core_helpers import make_verification
 

@@ -18,7 +18,7 @@ from django_kyc.backends import get_backend
 from django_kyc.backends.sandbox import SIGNATURE_HEADER, SandboxBackend
 from django_kyc.models import AuditEvent, Verification, WebhookEvent
 from django_kyc.services import submission
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import Source, VerificationStatus
 from tests.resilience.providers import new_applicant, provider
 

@@ -44,7 +44,7 @@ from django.test import Client, override_settings
 
 from django_kyc.models import AuditEvent, Verification, WebhookEvent, WebhookState
 from django_kyc.services import submission, sweeper
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import Source, VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from tests.backends.contract import ALIAS, BackendContract

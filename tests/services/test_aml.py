@@ -14,7 +14,7 @@ from django_kyc.backends.base import AmlResult, KycBackend
 from django_kyc.exceptions import PermanentProviderError, TransientProviderError, UnsupportedFeature
 from django_kyc.models import AmlCheck, AmlHit, Applicant, AuditEvent
 from django_kyc.services import aml, sweeper
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import AmlStatus, Source
 from tests.core_helpers import kyc_settings_with, suite_backends
 

@@ -9,8 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from django_kyc.backends.base import AmlResult, KycBackend
 from django_kyc.models import AmlCheck, AuditEvent
-from django_kyc.services import aml
-from django_kyc.services.transitions import Change
+from django_kyc.services import aml, review
+from django_kyc.services.audit import Change
 from django_kyc.status import AmlHitStatus, AmlStatus, ApplicantStatus, Source
 from tests.core_helpers import make_verification
 
@@ -79,7 +79,7 @@ def test_an_open_match_holds_a_verified_applicant_for_review(
     assert applicant.status == ApplicantStatus.REVIEW
 
     hit = check.hits.get()
-    aml.resolve_hit(hit.pk, "false_positive", user=reviewer, reason_code="OTHER", comment="different birth date")
+    review.decide_hit(hit.pk, "false_positive", user=reviewer, reason_code="OTHER", comment="different birth date")
     check.refresh_from_db()
     applicant.refresh_from_db()
     hit.refresh_from_db()
@@ -97,10 +97,10 @@ def test_a_confirmed_match_suspends_the_applicant_once_every_hit_is_resolved(
     make_verification(applicant, "approved")
     check = screen(applicant, django_capture_on_commit_callbacks)
     pep, sanction = check.hits.order_by("entity_id")
-    aml.resolve_hit(sanction.pk, "true_positive", user=reviewer, reason_code="SANCTIONS_MATCH")
+    review.decide_hit(sanction.pk, "true_positive", user=reviewer, reason_code="SANCTIONS_MATCH")
     check.refresh_from_db()
     assert check.status == AmlStatus.POTENTIAL_MATCH  # one hit still open
-    aml.resolve_hit(pep.pk, "false_positive", user=reviewer, reason_code="OTHER")
+    review.decide_hit(pep.pk, "false_positive", user=reviewer, reason_code="OTHER")
     check.refresh_from_db()
     applicant.refresh_from_db()
     assert check.status == AmlStatus.CONFIRMED_MATCH
@@ -114,14 +114,14 @@ def test_resolving_needs_permission_a_known_reason_and_an_open_hit(
     check = screen(make_applicant(last_name="Pepper"), django_capture_on_commit_callbacks)
     hit = check.hits.get()
     with pytest.raises(PermissionDenied):
-        aml.resolve_hit(hit.pk, "false_positive", user=user, reason_code="OTHER")
+        review.decide_hit(hit.pk, "false_positive", user=user, reason_code="OTHER")
     with pytest.raises(ValidationError):
-        aml.resolve_hit(hit.pk, "false_positive", user=reviewer, reason_code="NOPE")
+        review.decide_hit(hit.pk, "false_positive", user=reviewer, reason_code="NOPE")
     with pytest.raises(ValidationError):
-        aml.resolve_hit(hit.pk, "maybe", user=reviewer, reason_code="OTHER")
-    aml.resolve_hit(hit.pk, "false_positive", user=reviewer, reason_code="OTHER")
+        review.decide_hit(hit.pk, "maybe", user=reviewer, reason_code="OTHER")
+    review.decide_hit(hit.pk, "false_positive", user=reviewer, reason_code="OTHER")
     with pytest.raises(ValidationError):
-        aml.resolve_hit(hit.pk, "true_positive", user=reviewer, reason_code="OTHER")
+        review.decide_hit(hit.pk, "true_positive", user=reviewer, reason_code="OTHER")
 
 
 def test_reviewers_cannot_resolve_hits_on_their_own_applicant(
@@ -129,7 +129,7 @@ def test_reviewers_cannot_resolve_hits_on_their_own_applicant(
 ) -> None:
     check = screen(make_applicant(user=reviewer, last_name="Pepper"), django_capture_on_commit_callbacks)
     with pytest.raises(PermissionDenied):
-        aml.resolve_hit(check.hits.get().pk, "false_positive", user=reviewer, reason_code="OTHER")
+        review.decide_hit(check.hits.get().pk, "false_positive", user=reviewer, reason_code="OTHER")
 
 
 class SlowScreeningBackend(KycBackend):
@@ -211,7 +211,7 @@ def test_hit_resolution_goes_through_the_transition_table(
 
     check = screen(make_applicant(last_name="Pepper"), django_capture_on_commit_callbacks)
     hit = check.hits.get()
-    aml.resolve_hit(hit.pk, "true_positive", user=reviewer, reason_code="SANCTIONS_MATCH")
+    review.decide_hit(hit.pk, "true_positive", user=reviewer, reason_code="SANCTIONS_MATCH")
     row = AuditEvent.objects.get(action="hit_resolved")
     assert (row.from_status, row.to_status) == ("open", "true_positive")
     with pytest.raises(InvalidTransition):

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from django_kyc.models import AmlCheck, AmlHit, AuditEvent, ProposalStatus, ReviewDecision
 from django_kyc.services import aml, review
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import AmlHitStatus, AmlStatus, VerificationStatus
 from tests.conftest import _user
 from tests.core_helpers import kyc_settings_with, make_verification

@@ -22,8 +22,9 @@ from django_kyc.models import (
     Verification,
     WebhookEvent,
 )
+from django_kyc.models.retention import compute_retention_until
 from django_kyc.services import retention, transitions
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import DocumentStatus, VerificationStatus
 from django_kyc.testing.argos import FakeArgos
 from tests.backends.contract import ALIAS
@@ -51,17 +52,17 @@ def ended(applicant: Applicant, ago: timedelta) -> Applicant:
 
 def test_retention_counts_whole_years_from_the_relationship_end() -> None:
     end = datetime(2020, 3, 1, 12, 0, tzinfo=UTC)
-    assert retention.compute_retention_until(end) == datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+    assert compute_retention_until(end) == datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
     leap = datetime(2024, 2, 29, tzinfo=UTC)
-    assert retention.compute_retention_until(leap) == datetime(2029, 2, 28, tzinfo=UTC)
-    assert retention.compute_retention_until(None) is None  # the relationship lasts: no date yet
+    assert compute_retention_until(leap) == datetime(2029, 2, 28, tzinfo=UTC)
+    assert compute_retention_until(None) is None  # the relationship lasts: no date yet
 
 
 def test_retention_follows_the_settings_and_the_country() -> None:
     end = datetime(2020, 1, 1, tzinfo=UTC)
     with override_settings(DJANGO_KYC=kyc_settings_with(RETENTION_YEARS=7, RETENTION_YEARS_BY_COUNTRY={"ES": 10})):
-        assert retention.compute_retention_until(end, "FR") == datetime(2027, 1, 1, tzinfo=UTC)
-        assert retention.compute_retention_until(end, "es") == datetime(2030, 1, 1, tzinfo=UTC)
+        assert compute_retention_until(end, "FR") == datetime(2027, 1, 1, tzinfo=UTC)
+        assert compute_retention_until(end, "es") == datetime(2030, 1, 1, tzinfo=UTC)
 
 
 def test_saving_the_applicant_keeps_retention_until_in_step(make_applicant: Callable[..., Applicant]) -> None:

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from django_kyc.models import AmlCheck, AmlHit, Applicant, AuditEvent, ReviewDecision
 from django_kyc.services import aml, review, risk
-from django_kyc.services.transitions import Change
-from django_kyc.status import Actor, AmlHitStatus, AmlStatus, RiskLevel, Source, VerificationStatus
+from django_kyc.services.audit import Change
+from django_kyc.status import Actor, AmlHitStatus, AmlStatus, AuditAction, RiskLevel, Source, VerificationStatus
 from tests.conftest import _user
 from tests.core_helpers import kyc_settings_with, make_verification
 
@@ -44,7 +44,7 @@ def test_a_change_is_saved_and_audited_with_old_and_new_level_actor_and_reason(
     risk.set_risk_level(applicant.pk, RiskLevel.LOW, by(reviewer, "VERIFIED_MANUALLY", "PEP status ended 2019"))
     applicant.refresh_from_db()
     assert applicant.risk_level == RiskLevel.LOW
-    row = AuditEvent.objects.get(applicant=applicant, action=risk.RISK_CHANGED)
+    row = AuditEvent.objects.get(applicant=applicant, action=AuditAction.RISK_CHANGED)
     assert (row.object_type, row.object_id, row.from_status, row.to_status) == (
         "applicant",
         str(applicant.pk),
@@ -60,7 +60,7 @@ def test_a_site_risk_engine_may_change_it_with_a_reason(make_applicant: Any) -> 
     with pytest.raises(ValidationError):
         risk.set_risk_level(applicant.pk, RiskLevel.HIGH, Change.system())
     risk.set_risk_level(applicant.pk, RiskLevel.HIGH, Change.system(reason="scoring model v3: 0.93"))
-    row = AuditEvent.objects.get(applicant=applicant, action=risk.RISK_CHANGED)
+    row = AuditEvent.objects.get(applicant=applicant, action=AuditAction.RISK_CHANGED)
     assert (row.actor_type, row.from_status, row.to_status, row.reason) == (
         Actor.SYSTEM,
         RiskLevel.LOW,
@@ -88,7 +88,7 @@ def test_refused_changes_change_nothing(
         risk.set_risk_level(applicant.pk, level, by(user, reason_code))
     applicant.refresh_from_db()
     assert applicant.risk_level == RiskLevel.HIGH
-    assert not AuditEvent.objects.filter(action=risk.RISK_CHANGED).exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.RISK_CHANGED).exists()
 
 
 def test_reviewers_cannot_rate_their_own_applicant(make_applicant: Any, reviewer: Any) -> None:

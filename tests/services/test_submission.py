@@ -28,7 +28,7 @@ from django_kyc.exceptions import (
 )
 from django_kyc.models import Applicant, AuditEvent, Document, Verification, WebhookEvent
 from django_kyc.services import review, submission, sweeper, transitions
-from django_kyc.services.transitions import Change
+from django_kyc.services.audit import Change
 from django_kyc.status import (
     ApplicantStatus,
     DocumentStatus,

@@ -17,7 +17,8 @@ from django_kyc.exceptions import InvalidTransition
 from django_kyc.models import AmlCheck, Applicant, AuditEvent, Document, Verification
 from django_kyc.models.verification import DecisionSource
 from django_kyc.services import transitions
-from django_kyc.services.transitions import Change, Outcome
+from django_kyc.services.audit import Change
+from django_kyc.services.transitions import Outcome
 from django_kyc.status import (
     AML_TRANSITIONS,
     DOCUMENT_TRANSITIONS,

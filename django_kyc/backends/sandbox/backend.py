@@ -1,28 +1,8 @@
-"""The built-in sandbox provider: no network, deterministic outcomes, real signed webhooks.
-
-It behaves like a hosted KYC provider so the whole pipeline runs in development and tests: submissions get
-provider ids, decisions arrive later as HMAC-signed webhooks that go through the same authentication,
-inbox, de-duplication and processing as any real provider's, and the state can be polled.
-
-Outcomes are chosen by the applicant's last name (case-insensitive, "contains"):
-
-==================  =====================================================================================
-last name contains  outcome
-==================  =====================================================================================
-``decline``         declined (documents rejected, reason ``DOCUMENT_TAMPERED``)
-``review``          review: waits for a reviewer in admin
-``resubmit``        resubmission requested (document reason ``DOCUMENT_UNREADABLE``)
-``error``           the submission is rejected with a permanent provider error (HTTP 400)
-``flaky``           the first two submission attempts fail with HTTP 503, then it is approved
-``silent``          approved, but no webhook is sent: only polling finds the decision
-``pep``/``sanction`` AML screening returns a potential match (verification itself is approved)
-anything else       approved
-==================  =====================================================================================
-"""
+"""The sandbox backend: the contract, its options, outcomes and signed webhooks (the rules are in
+:mod:`.rules`, the back office that sends decisions in :mod:`.delivery`)."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -38,24 +18,26 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from django_kyc.backends.base import (
-    AmlHitResult,
     AmlResult,
+    Capability,
     ClientToken,
     DocumentResult,
     InboundWebhook,
     KycBackend,
+    Option,
     ProviderEvent,
     ProviderState,
     Submission,
 )
-from django_kyc.backends.signing import as_secret_list, sign_timestamped, verify_timestamped
+from django_kyc.backends.options import boolean, integer, number, secrets
+from django_kyc.backends.sandbox import rules
+from django_kyc.backends.signing import sign_timestamped, verify_timestamped
 from django_kyc.exceptions import (
     PermanentProviderError,
     TransientProviderError,
     WebhookPayloadError,
-    WebhookSignatureMissing,
 )
-from django_kyc.status import AmlStatus, DocumentStatus, VerificationStatus
+from django_kyc.status import DocumentStatus, VerificationStatus
 
 if TYPE_CHECKING:
     from django_kyc.models import AmlCheck, Applicant, Verification
@@ -66,19 +48,80 @@ SIGNATURE_HEADER = "X-Sandbox-Signature"
 TOKEN_SALT = "django_kyc.sandbox.capture"  # noqa: S105 - a signing salt (a namespace), not a secret
 
 
-def _short_hash(*parts: str) -> str:
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
-
-
 class SandboxBackend(KycBackend):
-    """Options: ``HOSTED_FLOW`` (bool), ``DECISION_DELAY`` (seconds, default 2), ``WEBHOOK_SECRET`` (one or a
-    list; default derived from ``SECRET_KEY``), ``WEBHOOK_URL`` (POST decisions over HTTP instead of in
-    process), ``TOLERANCE`` (seconds, default 300), ``CLIENT_TOKEN_TTL`` (seconds, default 3600),
-    ``PUBLIC_BASE_URL`` (prefix for hosted-flow links)."""
+    """The sandbox "provider" (options: ``option_specs``, documented in ``docs/sandbox.md``)."""
 
     provider = "sandbox"
-    capabilities = frozenset({"document_upload", "hosted_flow", "polling", "aml", "crypto_aml", "webhooks", "delete"})
-    secret_options = ("WEBHOOK_SECRET",)
+    display_name = "Sandbox"
+    capabilities = frozenset(
+        {
+            Capability.DOCUMENT_UPLOAD,
+            Capability.HOSTED_FLOW,
+            Capability.POLLING,
+            Capability.AML,
+            Capability.CRYPTO_AML,
+            Capability.WEBHOOKS,
+            Capability.DELETE,
+        }
+    )
+    capability_notes = {Capability.HOSTED_FLOW: "local capture page", Capability.DELETE: "logs only"}
+    option_specs = (
+        Option(
+            "HOSTED_FLOW",
+            "Start verifications in `awaiting_user` with a link to the capture page instead of deciding on the "
+            "uploaded documents.",
+            coerce=boolean,
+            default=False,
+        ),
+        Option(
+            "DECISION_DELAY",
+            "Seconds the sandbox waits before it sends the decision (the wait happens in a django-q2 worker, at "
+            "most 30 s).",
+            coerce=number(minimum=0),
+            default=2.0,
+        ),
+        Option(
+            "WEBHOOK_SECRET",
+            "One secret or a list, newest first. Deliveries are signed with the first and accepted with any of "
+            'them. The default is `salted_hmac("django_kyc.sandbox.webhook", alias, SECRET_KEY).hexdigest()`, '
+            "so it differs per alias and changes with `SECRET_KEY`.",
+            coerce=secrets,
+            secret=True,
+            default_doc="derived",
+        ),
+        Option(
+            "WEBHOOK_URL",
+            "Where to POST deliveries over HTTP (normally this site's `/kyc/webhooks/<alias>/`). Unset, "
+            "deliveries are handed to `django_kyc.services.webhooks.receive` in process, the same function the "
+            "webhook view calls.",
+            url=True,
+        ),
+        Option(
+            "TOLERANCE",
+            "Seconds a signature timestamp may be away from the clock before the delivery is refused.",
+            coerce=number(minimum=0),
+            default=300.0,
+        ),
+        Option(
+            "CLIENT_TOKEN_TTL",
+            "Lifetime in seconds reported for hosted-flow links (`client_token_expires_at`).",
+            coerce=integer(minimum=1),
+            default=3600,
+        ),
+        Option(
+            "PUBLIC_BASE_URL",
+            "Prefix for hosted-flow links, for example `https://example.com`; empty gives a path relative to the site.",
+            url=True,
+            default="",
+        ),
+        Option(
+            "CAPTURE_PAGE",
+            "Serve the hosted capture page (which lets the link holder pick the outcome) while `DEBUG` is off, "
+            "for a test environment.",
+            coerce=boolean,
+            default=False,
+        ),
+    )
 
     #: The sandbox's own raw status vocabulary, mapped like any provider's. Unknown values go to review.
     STATUS_MAP: ClassVar[Mapping[str, str]] = {
@@ -90,7 +133,6 @@ class SandboxBackend(KycBackend):
         "declined": VerificationStatus.DECLINED,
         "expired": VerificationStatus.EXPIRED,
     }
-    UNKNOWN_STATUS = VerificationStatus.REVIEW
 
     #: last-name keyword -> (raw decision status, verification reasons, document status, document reasons)
     OUTCOMES: ClassVar[Sequence[tuple[str, str, tuple[str, ...], str, tuple[str, ...]]]] = (
@@ -109,21 +151,18 @@ class SandboxBackend(KycBackend):
     # --- options -------------------------------------------------------------------------------------
     @property
     def secrets(self) -> list[bytes]:
-        configured = as_secret_list(self.options.get("WEBHOOK_SECRET"))
+        configured: list[bytes] = self.option("WEBHOOK_SECRET") or []
         if configured:
             return configured
         return [salted_hmac("django_kyc.sandbox.webhook", self.alias, settings.SECRET_KEY).hexdigest().encode()]
 
     @property
     def client_token_ttl(self) -> int:
-        return int(self.options.get("CLIENT_TOKEN_TTL", 3600))
+        return int(self.option("CLIENT_TOKEN_TTL"))
 
     @property
     def decision_delay(self) -> float:
-        return float(self.options.get("DECISION_DELAY", 2))
-
-    def map_status(self, raw: str) -> str:
-        return self.STATUS_MAP.get(raw, self.UNKNOWN_STATUS)
+        return float(self.option("DECISION_DELAY"))
 
     # --- outcome rules -------------------------------------------------------------------------------
     @staticmethod
@@ -166,8 +205,8 @@ class SandboxBackend(KycBackend):
     def provider_ids(self, verification: Verification) -> tuple[str, str]:
         """Derived from our ids, so a repeated submission finds the same provider applicant."""
         return (
-            f"sbx_app_{_short_hash(verification.applicant.reference)}",
-            f"sbx_ver_{_short_hash(str(verification.pk))}",
+            f"sbx_app_{rules.short_hash(verification.applicant.reference)}",
+            f"sbx_ver_{rules.short_hash(str(verification.pk))}",
         )
 
     def start_verification(self, verification: Verification) -> Submission:
@@ -179,7 +218,7 @@ class SandboxBackend(KycBackend):
         if "flaky" in name and verification.attempts <= 2:
             raise TransientProviderError("simulated outage", provider=self.provider, status_code=503)
         applicant_id, verification_id = self.provider_ids(verification)
-        if self.options.get("HOSTED_FLOW"):
+        if self.option("HOSTED_FLOW"):
             return Submission(
                 state=ProviderState(status=VerificationStatus.AWAITING_USER, provider_status="awaiting_input"),
                 provider_applicant_id=applicant_id,
@@ -214,76 +253,11 @@ class SandboxBackend(KycBackend):
             path = reverse("django_kyc:sandbox-capture", kwargs={"token": token})
         except NoReverseMatch:
             path = ""
-        base = str(self.options.get("PUBLIC_BASE_URL", "")).rstrip("/")
+        base = str(self.option("PUBLIC_BASE_URL")).rstrip("/")
         return ClientToken(token=token, link=f"{base}{path}", expires_at=timezone.now() + timedelta(seconds=ttl))
 
     def screen(self, aml_check: AmlCheck) -> AmlResult:
-        if aml_check.subject != "applicant":
-            return self._screen_crypto(aml_check)
-        name = self._keyword(aml_check.applicant)
-        hits = []
-        if "pep" in name:
-            hits.append(
-                AmlHitResult(
-                    entity_id="sbx-pep-1",
-                    caption="Sandbox Politically Exposed Person",
-                    score=0.91,
-                    topics=("role.pep",),
-                    datasets=("sandbox_peps",),
-                )
-            )
-        if "sanction" in name:
-            hits.append(
-                AmlHitResult(
-                    entity_id="sbx-sanction-1",
-                    caption="Sandbox Sanctioned Person",
-                    score=0.97,
-                    topics=("sanction",),
-                    datasets=("sandbox_sanctions",),
-                )
-            )
-        return AmlResult(
-            status=AmlStatus.POTENTIAL_MATCH if hits else AmlStatus.CLEAR,
-            provider_status="match" if hits else "no_match",
-            provider_check_id=f"sbx_aml_{_short_hash(str(aml_check.pk))}",
-            hits=hits,
-        )
-
-    def _screen_crypto(self, aml_check: AmlCheck) -> AmlResult:
-        """Wallets and transactions: ``bad`` in the address or hash is a sanctioned counterparty, ``mix`` a
-        mixer (medium risk); anything else is clear."""
-        subject = (aml_check.address or aml_check.tx_hash).lower()
-        hits = []
-        if "bad" in subject:
-            hits.append(
-                AmlHitResult(
-                    entity_id="sbx-wallet-sanctioned",
-                    caption="Sandbox sanctioned exchange",
-                    score=0.95,
-                    topics=("sanction",),
-                    datasets=("sandbox_wallets",),
-                )
-            )
-        if "mix" in subject:
-            hits.append(
-                AmlHitResult(
-                    entity_id="sbx-wallet-mixer",
-                    caption="Sandbox coin mixer",
-                    score=0.6,
-                    topics=("mixer",),
-                    datasets=("sandbox_wallets",),
-                )
-            )
-        score = max((hit.score or 0.0 for hit in hits), default=0.05)
-        return AmlResult(
-            status=AmlStatus.POTENTIAL_MATCH if hits else AmlStatus.CLEAR,
-            provider_status="risky" if hits else "clean",
-            provider_check_id=f"sbx_caml_{_short_hash(str(aml_check.pk))}",
-            hits=hits,
-            score=score,
-            risk_level="high" if score >= 0.9 else "medium" if hits else "low",
-            data={"sandbox": {"blockchain": aml_check.blockchain, "sources_of_funds": [], "uses_of_funds": []}},
-        )
+        return rules.screen(aml_check)
 
     def delete_applicant(self, applicant: Applicant) -> None:
         logger.info("sandbox: applicant %s deleted at the provider", applicant.pk)
@@ -295,12 +269,8 @@ class SandboxBackend(KycBackend):
         return sign_timestamped(secret or self.secrets[0], body, stamp, "v1")
 
     def authenticate_webhook(self, webhook: InboundWebhook) -> None:
-        header = webhook.header(SIGNATURE_HEADER)
-        if not header:
-            raise WebhookSignatureMissing(f"{SIGNATURE_HEADER} header missing")
-        verify_timestamped(
-            header, webhook.body, self.secrets, tolerance=float(self.options.get("TOLERANCE", 300)), signature_key="v1"
-        )
+        header = webhook.signature_header(SIGNATURE_HEADER)
+        verify_timestamped(header, webhook.body, self.secrets, tolerance=self.option("TOLERANCE"), signature_key="v1")
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
         try:
@@ -350,7 +320,7 @@ class SandboxBackend(KycBackend):
         _, provider_ref = self.provider_ids(verification)
         occurred = state.occurred_at or timezone.now()
         payload: dict[str, Any] = {
-            "event_id": f"sbx_evt_{_short_hash(str(verification.pk), state.provider_status)}",
+            "event_id": f"sbx_evt_{rules.short_hash(str(verification.pk), state.provider_status)}",
             "type": "verification.updated",
             "verification_id": provider_ref,
             "reference": str(verification.pk),
@@ -367,43 +337,13 @@ class SandboxBackend(KycBackend):
     def deliver(self, body: bytes) -> None:
         """Send a signed event: over HTTP to ``WEBHOOK_URL`` if set, else in process through the same inbox."""
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: self.sign(body)}
-        url = self.options.get("WEBHOOK_URL")
+        url = self.option("WEBHOOK_URL")
         if url:
-            from django_kyc.backends.http import ProviderHttpClient
-
-            ProviderHttpClient(provider=self.provider, base_url=str(url)).post(str(url), data=body, headers=headers)
+            self.http_client(url).post(url, data=body, headers=headers)
             return
         from django_kyc.services.webhooks import receive
 
         receive(self.alias, InboundWebhook(body=body, headers=headers))
-
-
-def deliver_decision(alias: str, verification_id: str, chosen: str = "") -> None:
-    """Task body standing in for the provider's back office: wait, decide, send signed webhooks."""
-    from django_kyc.backends.registry import get_backend
-    from django_kyc.models import Verification
-
-    backend = get_backend(alias)
-    if not isinstance(backend, SandboxBackend):
-        raise TypeError(f"backend {alias!r} is not a sandbox backend")
-    verification = Verification.objects.select_related("applicant").filter(pk=verification_id).first()
-    if verification is None:
-        return
-    if verification.status in (VerificationStatus.PENDING, VerificationStatus.AWAITING_USER):
-        backend.deliver(
-            backend.build_event(
-                verification,
-                ProviderState(
-                    status=VerificationStatus.PROCESSING,
-                    provider_status="processing",
-                    occurred_at=timezone.now(),
-                ),
-            )
-        )
-    if backend.decision_delay > 0:
-        # capped well below any sensible Q_CLUSTER["timeout"] so the task is never killed mid-sleep
-        time.sleep(min(backend.decision_delay, 30.0))
-    backend.deliver(backend.build_event(verification, backend.decided_state(verification, chosen)))
 
 
 def load_capture_token(token: str, max_age: int | None) -> dict[str, str]:
