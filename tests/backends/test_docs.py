@@ -14,7 +14,7 @@ from django_kyc.backends.capabilities import SHIPPED_BACKENDS
 from django_kyc.backends.docs import capability_matrix, documented_matrix, documented_options, options_table
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = [ROOT / "docs" / "sandbox.md", *sorted((ROOT / "docs" / "providers").glob("*.md"))]
+PAGES = sorted((ROOT / "docs" / "providers").glob("*.md"))
 REGENERATE = "python -m django_kyc.backends.docs options {path} --update {page}"
 
 

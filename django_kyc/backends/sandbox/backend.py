@@ -49,7 +49,7 @@ TOKEN_SALT = "django_kyc.sandbox.capture"  # noqa: S105 - a signing salt (a name
 
 
 class SandboxBackend(KycBackend):
-    """The sandbox "provider" (options: ``option_specs``, documented in ``docs/sandbox.md``)."""
+    """The sandbox "provider" (options: ``option_specs``, documented in ``docs/providers/sandbox.md``)."""
 
     provider = "sandbox"
     display_name = "Sandbox"
