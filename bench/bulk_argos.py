@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 from typing import Any
 
-from django_kyc.testing.argos import SPECIMEN, FakeArgos, _stamp
+from django_kyc.testing.argos import SPECIMEN, FakeArgos, stamp
 from django_kyc.testing.server import FakeRequest, FakeResponse
 
 #: The credentials the fake is started with and :mod:`bench.bulk_settings` gives the ``argos`` backend. Here,
@@ -66,15 +66,15 @@ class IndexedFakeArgos(FakeArgos):
         ``submit`` + ``decide`` would do the same, but ``submit`` scans the whole book for the user's earlier
         submissions (O(N) each), which would make seeding 100,000 submissions quadratic.
         """
-        stamp = _stamp(created)
+        when = stamp(created)
         self.submissions[submission_id] = {
             "submission_id": submission_id,
             "applicant_id": f"ap{submission_id[:10]}",
             "userid": userid,
             "email": "",
-            "created_at": stamp,
-            "updated_at": stamp,
-            "kyc_result_at": stamp,
+            "created_at": when,
+            "updated_at": when,
+            "kyc_result_at": when,
             "reviewer": "system",
             "data": {**SPECIMEN, "documentNumber": number, "date_of_birth": birth_date},
             "kyc": {

@@ -7,6 +7,7 @@ becomes ``None`` / empty, never an exception halfway through applying an event.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import date, datetime
 from datetime import timezone as dt_timezone
@@ -40,3 +41,31 @@ def text(value: Any) -> str:
 
 def mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def uuid_text(value: Any) -> str:
+    """``value`` as a canonical UUID string (our verification ids echoed back by a provider); ``""`` if it is
+    none, so a provider's own id in the same field is told apart without an exception."""
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        return ""
+
+
+def number(value: Any) -> float | None:
+    """A score or amount sent as a number or a numeric string; ``None`` for anything else (booleans included)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def string_list(value: Any) -> list[str]:
+    """A field documented as a list in one place and as a string in another: either way, a list of the
+    non-empty strings."""
+    if value is None or value == "":
+        return []
+    items = value if isinstance(value, list | tuple) else [value]
+    return [str(item) for item in items if item not in (None, "")]

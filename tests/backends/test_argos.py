@@ -23,12 +23,12 @@ from django_kyc.backends.argos import (
     DEFAULT_ALLOWED_IPS,
     ERROR_CODES,
     ArgosBackend,
+    ArgosClient,
     SpilledGroups,
     argos_error_message,
     ecb_decrypt,
     ecb_encrypt,
     encryption_key,
-    parse_timestamp,
     pick_submission,
 )
 from django_kyc.backends.base import ProviderEvent
@@ -238,12 +238,6 @@ VECTOR_CIPHERTEXT = "Kihf+t+1xQWKliXLJ3Zmt1/mBYYrlGD5w/OgHYTPRRA="
 def test_ecb_decrypt_refuses_what_is_not_a_ciphertext(text: str) -> None:
     with pytest.raises(ValueError, match=r"base64|blocks"):
         ecb_decrypt(encryption_key("k"), text)
-
-
-def test_timestamps_in_argos_format_and_iso() -> None:
-    assert parse_timestamp("2024-05-01-12-30-45-123") == datetime(2024, 5, 1, 12, 30, 45, 123000, tzinfo=timezone.utc)
-    assert parse_timestamp("2024-05-01T12:30:45Z") == datetime(2024, 5, 1, 12, 30, 45, tzinfo=timezone.utc)
-    assert parse_timestamp("yesterday") is None
 
 
 # --- the IP allow-list ----------------------------------------------------------------------------------
@@ -632,6 +626,28 @@ def test_error_bodies_become_clear_messages(body: dict[str, Any], status: int, e
     response._content = json.dumps(body).encode()
     assert expected in argos_error_message(response)
     assert set(ERROR_CODES) >= {"invalid_payload", "missing_data", "invalid_project", "invalid_admin"}
+
+
+def test_an_error_code_inside_an_encrypted_answer_is_explained() -> None:
+    """The client decrypts before it looks for ``errorCode``, so an encrypted error reads like a plain one."""
+    key = encryption_key(API_KEY)
+    error = json.dumps({"errorCode": "invalid_format", "message": "invalid format: count"}).encode()
+    response = requests.Response()
+    response.status_code = 200
+    response._content = json.dumps({"isEncrypted": True, "data": ecb_encrypt(key, error)}).encode()
+    client = ArgosClient(provider="argos", base_url="https://argos.invalid/v3", key=key)
+    with pytest.raises(PermanentProviderError, match=r"invalid_format: a request parameter .* invalid format: count"):
+        client.decode(response)
+
+
+def test_one_submission_by_its_id(fake: FakeArgos) -> None:
+    client = ArgosBackend(ALIAS, options_for(fake)).client
+    ref = fake.submit("user-1")
+    fake.submit("user-2")
+    assert client.get_submission(ref)["submission_id"] == ref
+    assert client.get_submission(ref, request_type="kyc") == {"submission_id": ref, "kyc": fake.submission(ref)["kyc"]}
+    with pytest.raises(PermanentProviderError, match="ARGOS has no submission nope"):
+        client.get_submission("nope")
 
 
 @pytest.mark.django_db
