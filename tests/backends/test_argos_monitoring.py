@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from django_kyc.backends.argos_monitoring import ENROLLED, NOT_ENROLLED, read_enrolment
+from django_kyc.backends.argos.monitoring import ENROLLED, NOT_ENROLLED, read_enrolment
 
 SUB = "sub-1"
 
