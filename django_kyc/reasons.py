@@ -39,8 +39,9 @@ BUILTIN_REASON_CODES: dict[str, str] = {
     "OTHER": str(_("Other (see comment)")),
 }
 
-#: Providers' decline reasons → catalogue codes. KYCAID's list (``decline_reasons``) is complete here;
-#: sites add other providers' codes with ``DJANGO_KYC["PROVIDER_REASON_MAP"]``.
+#: Providers' decline reasons → catalogue codes. KYCAID's list (``decline_reasons``) is complete here (its
+#: backend keeps a verification's reasons in these codes too, ``provider_data["kycaid"]["reason_codes"]``);
+#: sites add other providers' codes, or change these, with ``DJANGO_KYC["PROVIDER_REASON_MAP"]``.
 PROVIDER_REASON_MAP: dict[str, str] = {
     "OTHER": "OTHER",
     "WRONG_NAME": "DATA_MISMATCH",

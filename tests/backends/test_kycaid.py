@@ -1,4 +1,8 @@
-"""KYCAID against its fake server: the shared contract in both integration modes, plus what only KYCAID has."""
+"""KYCAID against its fake server in API mode: the shared contract, plus what only KYCAID has.
+
+Form mode is in ``test_kycaid_form.py``, the tables in ``test_kycaid_statuses.py``, signatures in
+``test_kycaid_webhooks.py`` and the client on its own in ``test_kycaid_client.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,19 @@ from datetime import date
 from typing import Any
 
 import pytest
-import requests
 from django.test import Client
 
 from django_kyc.backends import get_backend
-from django_kyc.backends.base import InboundWebhook
-from django_kyc.backends.kycaid import KycaidBackend, kycaid_error_message, reason_codes
-from django_kyc.exceptions import (
-    KycConfigurationError,
-    UnsupportedFeature,
-    WebhookAuthenticationError,
-)
+from django_kyc.backends.base import ProviderState
+from django_kyc.backends.kycaid import KycaidBackend
+from django_kyc.backends.kycaid.submission import document_fields
+from django_kyc.exceptions import KycConfigurationError, PermanentProviderError, UnsupportedFeature
 from django_kyc.models import Applicant, AuditEvent, Document, DocumentFile, Verification, WebhookEvent
-from django_kyc.services import polling, submission
-from django_kyc.status import DocumentStatus, VerificationStatus
+from django_kyc.services import polling, submission, transitions
+from django_kyc.services.audit import Change
+from django_kyc.status import DocumentStatus, Source, VerificationStatus
 from django_kyc.testing import FakeProviderServer
-from django_kyc.testing.kycaid import FakeKycaid, FakeRequest, sign
+from django_kyc.testing.kycaid import FakeKycaid, sign
 from tests.backends.contract import ALIAS, BackendContract
 from tests.conftest import make_png
 
@@ -36,18 +37,6 @@ NEW_TOKEN = "kycaid-rotated-token"
 FORM_ID = "58bed87600dd9944f02ba0c9cd8b32d6bd4c"
 CALLBACK = f"http://testserver/kyc/webhooks/{ALIAS}/"
 BACKEND = "django_kyc.backends.kycaid.KycaidBackend"
-
-# providers.md §2.4, from https://docs.kycaid.com/callbacks/callback-integrity-verification
-VECTOR_TOKEN = "28c6f7cc0345a04eee0b535039b1c5a62547"
-VECTOR_BODY = (
-    b'{"request_id":"61a7dbcc012d9042e909cf006e7b412d6ba5","type":"VERIFICATION_STATUS_CHANGED",'
-    b'"applicant_id":"4141cc1b18dba048470b2961cb4592f480fe","verification_id":"2cf795e713be1040e50b202164ee17bfdfbe",'
-    b'"form_id":"58bed87600dd9944f02ba0c9cd8b32d6bd4c","verification_status":"pending"}'
-)
-VECTOR_SIGNATURE = (
-    "f7681b097b77928fc031d614709976796057c306cf77fdd449bb414937bd8767"
-    "8d908d7efaa65e9b1dd65b9eeea2121ea75bd9007f44fe8fcd7c9ac6cdeeef0e"
-)
 
 
 def nameless_applicant(make_applicant: Any, **fields: Any) -> Applicant:
@@ -170,27 +159,6 @@ class TestKycaidContract(KycaidHooks):
         assert self.reported(verification) == ["POST /files"]
 
     # --- signatures ------------------------------------------------------------------------------------
-    def test_vendor_test_vector(self) -> None:
-        assert KycaidBackend.sign(VECTOR_BODY, VECTOR_TOKEN) == VECTOR_SIGNATURE
-        assert sign(VECTOR_BODY, VECTOR_TOKEN) == VECTOR_SIGNATURE  # the fake signs independently
-        backend = KycaidBackend("vector", {"API_TOKEN": VECTOR_TOKEN, "FORM_ID": FORM_ID})
-        backend.authenticate_webhook(InboundWebhook(body=VECTOR_BODY, headers={"X-Data-Integrity": VECTOR_SIGNATURE}))
-        backend.authenticate_webhook(
-            InboundWebhook(body=VECTOR_BODY, headers={"x-data-integrity": VECTOR_SIGNATURE.upper()})
-        )
-        with pytest.raises(WebhookAuthenticationError):
-            backend.authenticate_webhook(
-                InboundWebhook(body=VECTOR_BODY + b"\n", headers={"x-data-integrity": VECTOR_SIGNATURE})
-            )
-        [event] = backend.parse_webhook(InboundWebhook(body=VECTOR_BODY, headers={}))
-        assert (event.event_id, event.provider_ref, event.occurred_at) == (
-            "61a7dbcc012d9042e909cf006e7b412d6ba5",
-            "2cf795e713be1040e50b202164ee17bfdfbe",
-            None,
-        )
-        assert event.state is not None
-        assert event.state.status == V.PROCESSING
-
     @pytest.mark.django_db
     def test_the_old_token_alone_is_refused_after_rotation(
         self,
@@ -305,18 +273,6 @@ class TestKycaidContract(KycaidHooks):
         assert "last_name: Last name is required" in verification.last_error
         assert "HTTP 422" in verification.last_error
 
-    def test_error_message_hook_reads_kycaid_formats(self) -> None:
-        def response(status: int, body: Any) -> requests.Response:
-            built = requests.Response()
-            built.status_code, built._content, built.reason = status, json.dumps(body).encode(), "Reason"
-            return built
-
-        validation = {"type": "validation", "errors": [{"parameter": "dob", "message": "Date of birth is invalid"}]}
-        assert kycaid_error_message(response(422, validation)) == "validation error: dob: Date of birth is invalid"
-        assert kycaid_error_message(response(403, {"type": "unauthorized", "message": "Denied"})) == "Denied"
-        assert kycaid_error_message(response(500, "oops")) == "Reason"
-
-    @pytest.mark.django_db
     def test_secrets_and_personal_data_are_never_logged(
         self, server: FakeKycaid, options: dict[str, Any], applicant: Applicant, make_applicant: Any
     ) -> None:
@@ -384,6 +340,8 @@ class TestKycaidContract(KycaidHooks):
         assert kycaid["verifications"]["document"]["verified"] is False
         assert kycaid["verifications"]["document"]["decline_reasons"] == ["FAKE_DOCUMENT", "EDITED_DOCUMENT"]
         assert kycaid["profile_status"] == "valid"
+        # the same reasons in our reviewer catalogue's codes (django_kyc.reasons), next to KYCAID's own
+        assert kycaid["reason_codes"] == ["SUSPECTED_FRAUD", "DOCUMENT_EDITED"]
         assert "Jane" not in json.dumps(submitted.provider_data)  # person data is not copied into provider_data
         [document] = Document.objects.filter(applicant=submitted.applicant)
         assert (document.status, document.reasons) == (D.REJECTED, ["FAKE_DOCUMENT", "EDITED_DOCUMENT"])
@@ -412,34 +370,6 @@ class TestKycaidContract(KycaidHooks):
         assert self.deliver(django_capture_on_commit_callbacks, server, self.ref(submitted)).status_code == 200
         submitted.refresh_from_db()
         assert submitted.status == V.DECLINED
-
-    def test_decline_policy_table(self) -> None:
-        strict = KycaidBackend("strict", {"API_TOKEN": "t", "FORM_ID": "f"})
-        lenient = KycaidBackend("lenient", {"API_TOKEN": "t", "FORM_ID": "f", "DECLINE_POLICY": "resubmit_quality"})
-        custom = KycaidBackend(
-            "custom",
-            {"API_TOKEN": "t", "FORM_ID": "f", "DECLINE_POLICY": "resubmit_quality", "QUALITY_REASONS": ["WRONG_DOB"]},
-        )
-        quality = ["BAD_QUALITY", "DOCUMENT_INCOMPLETE", "NO_SELFIE", "DOCUMENT_DAMAGED"]
-        assert strict.apply_decline_policy(V.DECLINED, quality, None) == V.DECLINED
-        assert lenient.apply_decline_policy(V.DECLINED, quality, None) == V.RESUBMISSION_REQUESTED
-        assert lenient.apply_decline_policy(V.DECLINED, quality, 2) == V.RESUBMISSION_REQUESTED
-        assert lenient.apply_decline_policy(V.DECLINED, quality, 0) == V.DECLINED
-        assert lenient.apply_decline_policy(V.DECLINED, [], None) == V.DECLINED
-        assert lenient.apply_decline_policy(V.DECLINED, ["BAD_QUALITY", "FRAUDULENT"], None) == V.DECLINED
-        assert lenient.apply_decline_policy(V.APPROVED, quality, None) == V.APPROVED
-        assert custom.apply_decline_policy(V.DECLINED, ["WRONG_DOB"], None) == V.RESUBMISSION_REQUESTED
-
-    def test_status_table_and_unknown_values(self) -> None:
-        backend = KycaidBackend("table", {"API_TOKEN": "t", "FORM_ID": "f"})
-        assert backend.map_status("unused", None) == V.AWAITING_USER
-        assert backend.map_status("pending", None) == V.PROCESSING
-        assert backend.map_status("completed", True) == V.APPROVED
-        assert backend.map_status("completed", False) == V.DECLINED
-        assert backend.map_status("completed", None) == V.REVIEW
-        for raw in ("on_hold", "", "COMPLETED?", "approved"):
-            assert backend.map_status(raw, True) == V.REVIEW  # never silently approved
-        assert reason_codes(["bad_quality"], [7, 8, 99, True]) == ["BAD_QUALITY", "FAKE_DOCUMENT", "REASON_99"]
 
     @pytest.mark.django_db
     def test_unknown_callback_type_fetches_the_verification(
@@ -488,29 +418,39 @@ class TestKycaidContract(KycaidHooks):
     # --- documents CRUD --------------------------------------------------------------------------------
     @pytest.mark.django_db
     def test_documents_get_update_delete(self, server: FakeKycaid, submitted: Verification) -> None:
+        """The documents endpoints are the client's: a site reads, corrects or deletes one document at KYCAID,
+        and what it reads reaches our document only through the transition service."""
         backend = get_backend(ALIAS)
         assert isinstance(backend, KycaidBackend)
+        client = backend.client
         [document] = Document.objects.filter(applicant=submitted.applicant)
         provider_id = document.provider_document_id
 
-        result = backend.get_document(document)
-        assert (result.status, result.document_id, result.provider_document_id) == (
-            D.SUBMITTED,
-            str(document.pk),
-            provider_id,
-        )
+        def synced() -> Document:
+            result = backend.document_result(client.get_document(provider_id))
+            state = ProviderState(submitted.status, submitted.provider_status, documents=[result])
+            transitions.apply_provider_state(submitted.pk, state, Change.provider(ALIAS, Source.POLL))
+            document.refresh_from_db()
+            return document
+
+        result = backend.document_result(client.get_document(provider_id))
+        assert (result.status, result.provider_document_id) == (D.SUBMITTED, provider_id)
         assert result.fields["type"] == "passport"
         assert result.fields["number"] == "X1234567"
 
         server.documents[provider_id].update(status="invalid", decline_reasons=[], decline_reasons_ids=[7, 26])
-        synced = backend.sync_document(document)
-        assert (synced.status, synced.reasons) == (D.REJECTED, ["BAD_QUALITY", "DOCUMENT_INCOMPLETE"])
+        assert (synced().status, document.reasons) == (D.REJECTED, ["BAD_QUALITY", "DOCUMENT_INCOMPLETE"])
         server.documents[provider_id].update(status="valid", decline_reasons=[], decline_reasons_ids=None)
-        assert backend.sync_document(synced).status == D.ACCEPTED
+        assert synced().status == D.ACCEPTED
 
         document.number, document.expiry_date = "X7654321", date(2031, 1, 31)
         document.save()
-        assert backend.update_document(document, issuing_authority="HMPO") == provider_id
+        fields = {
+            "type": backend.document_type(document.type),
+            **document_fields(document),
+            "issuing_authority": "HMPO",
+        }
+        assert client.update_document(provider_id, fields) == provider_id
         stored = server.documents[provider_id]
         assert (stored["document_number"], stored["expiry_date"], stored["issuing_authority"]) == (
             "X7654321",
@@ -520,12 +460,13 @@ class TestKycaidContract(KycaidHooks):
         assert stored["type"] == "PASSPORT"
         assert ("PATCH", f"/documents/{provider_id}") in server.calls
 
-        backend.delete_document(document)
+        client.delete_document(provider_id)
         assert provider_id not in server.documents
-        document.refresh_from_db()
-        assert document.provider_document_id == ""
-        with pytest.raises(Exception, match="never sent to KYCAID"):
-            backend.get_document(document)
+        assert ("DELETE", f"/documents/{provider_id}") in server.calls
+        with pytest.raises(PermanentProviderError, match="Document not found"):
+            client.get_document(provider_id)
+        with pytest.raises(PermanentProviderError, match="never sent to KYCAID"):
+            client.get_document("")
 
     @pytest.mark.django_db
     def test_document_types_can_be_overridden_or_skipped(
@@ -576,151 +517,3 @@ class TestKycaidContract(KycaidHooks):
     def test_api_mode_has_no_client_link(self, submitted: Verification) -> None:
         with pytest.raises(UnsupportedFeature):
             get_backend(ALIAS).issue_client_token(submitted)
-
-
-class TestKycaidFormContract(KycaidHooks):
-    """Hosted-form mode with the default ``DECLINE_POLICY = "decline"``."""
-
-    SUBMITTED_STATUS = V.AWAITING_USER
-    STATUS_TABLE = [
-        ("unused", V.AWAITING_USER),
-        ("pending", V.PROCESSING),
-        ("approved", V.APPROVED),
-        ("declined", V.DECLINED),
-        ("declined_quality", V.DECLINED),
-        ("undecided", V.REVIEW),
-        ("on_hold", V.REVIEW),
-    ]
-    EXTRA_OPTIONS = {"MODE": "form", "REDIRECT_URL": "https://example.com/kyc/done"}
-
-    @pytest.mark.django_db
-    def test_form_mode_returns_the_one_time_link(self, server: FakeKycaid, submitted: Verification) -> None:
-        [form] = server.forms.values()
-        kycaid = server.verifications[submitted.provider_verification_id]
-        assert form["verification_id"] == submitted.provider_verification_id  # read from "verificaiton_id"
-        assert submitted.client_link == f"{server.base_url}/hosted/{kycaid['form_token']}"
-        assert submitted.client_token == kycaid["form_token"]
-        assert form["redirect_url"] == "https://example.com/kyc/done"
-        assert submitted.provider_status == "unused"
-        assert server.applicants[submitted.provider_applicant_id]["first_name"] == "Jane"  # the form is pre-filled
-        assert not server.documents
-        assert not server.files
-
-        page = requests.get(submitted.client_link, timeout=5)
-        assert page.status_code == 200
-        assert "<form" in page.text
-        server.default_callback_url = ""
-        for key in list(server.verifications):
-            server.verifications[key]["callback_url"] = ""
-        done = requests.post(submitted.client_link, allow_redirects=False, timeout=5)
-        assert (done.status_code, done.headers["Location"]) == (303, "https://example.com/kyc/done")
-        assert server.verifications[submitted.provider_verification_id]["status"] == "pending"
-        assert requests.get(submitted.client_link, timeout=5).status_code == 410  # one-time
-
-    @pytest.mark.django_db
-    def test_correct_spelling_of_verification_id_is_accepted_too(
-        self, server: FakeKycaid, backend: None, applicant: Applicant
-    ) -> None:
-        server.form_verification_key = "verification_id"
-        verification = self.start(applicant)
-        submission.submit_verification(verification.pk)
-        verification.refresh_from_db()
-        assert verification.status == V.AWAITING_USER, verification.last_error
-        assert verification.provider_verification_id in server.verifications
-
-    @pytest.mark.django_db
-    def test_a_new_link_can_be_issued(self, server: FakeKycaid, submitted: Verification) -> None:
-        token = get_backend(ALIAS).issue_client_token(submitted)
-        submitted.refresh_from_db()
-        assert token.link != ""
-        assert token.link.endswith(token.token)
-        assert submitted.provider_verification_id in server.verifications
-        assert len(server.forms) == 2
-        assert server.applicant_count() == 1
-
-    @pytest.mark.django_db
-    def test_nameless_applicant_is_created_by_the_form(
-        self, server: FakeKycaid, backend: None, make_applicant: Any
-    ) -> None:
-        nameless = nameless_applicant(make_applicant)
-        verification = self.start(nameless)
-        submission.submit_verification(verification.pk)
-        verification.refresh_from_db()
-        assert verification.status == V.AWAITING_USER, verification.last_error
-        assert verification.provider_applicant_id == ""
-        assert ("POST", "/applicants") not in server.calls
-        [kycaid] = server.applicants.values()
-        assert kycaid["external_applicant_id"] == nameless.reference
-
-    @pytest.mark.django_db
-    @pytest.mark.parametrize(("attempts", "expected"), [(2, V.RESUBMISSION_REQUESTED), (1, V.DECLINED)])
-    def test_quality_decline_depends_on_attempts_left(
-        self,
-        server: FakeKycaid,
-        options: dict[str, Any],
-        applicant: Applicant,
-        attempts: int,
-        expected: str,
-        django_capture_on_commit_callbacks: Any,
-    ) -> None:
-        server.verification_attempts = attempts
-        with self.configured({**options, "DECLINE_POLICY": "resubmit_quality"}):
-            verification = self.start(applicant)
-            submission.submit_verification(verification.pk)
-            verification.refresh_from_db()
-            assert verification.provider_data["kycaid_attempts_left"] == attempts
-            ref = self.ref(verification)
-            server.decide(ref, "pending")  # the person submits the form: one attempt used
-            assert self.deliver(django_capture_on_commit_callbacks, server, ref).status_code == 200
-            verification.refresh_from_db()
-            assert (verification.status, verification.provider_data["kycaid_attempts_left"]) == (
-                V.PROCESSING,
-                attempts - 1,
-            )
-            server.decide(ref, "declined_quality")
-            assert self.deliver(django_capture_on_commit_callbacks, server, ref).status_code == 200
-        verification.refresh_from_db()
-        assert verification.status == expected
-        assert verification.reasons == ["BAD_QUALITY"]
-        assert ("GET", f"/verifications/{ref}") in server.calls  # completed carries no attempts: fetched
-
-    @pytest.mark.django_db
-    def test_person_data_from_the_form_fills_blanks(
-        self, server: FakeKycaid, backend: None, make_applicant: Any, django_capture_on_commit_callbacks: Any
-    ) -> None:
-        nameless = nameless_applicant(make_applicant, with_document=False)
-        verification = self.start(nameless)
-        submission.submit_verification(verification.pk)
-        verification.refresh_from_db()
-        ref = self.ref(verification)
-        kycaid = server.applicants[server.verifications[ref]["applicant_id"]]
-        kycaid.update(first_name="Josh", last_name="Coffey", dob="1985-04-01")
-        request = FakeRequest(
-            method="POST",
-            path="/documents",
-            query={},
-            headers={},
-            body=json.dumps(
-                {"applicant_id": kycaid["applicant_id"], "type": "PASSPORT", "document_number": "P99"}
-            ).encode(),
-        )
-        assert server.create_document(request).status == 200
-        server.decide(ref, "approved")
-        assert self.deliver(django_capture_on_commit_callbacks, server, ref).status_code == 200
-        nameless.refresh_from_db()
-        assert (nameless.first_name, nameless.last_name, str(nameless.date_of_birth)) == (
-            "Josh",
-            "Coffey",
-            "1985-04-01",
-        )
-        [document] = Document.objects.filter(applicant=nameless)
-        assert (document.type, document.number, document.status) == ("passport", "P99", D.ACCEPTED)
-
-
-def test_fake_and_backend_agree_on_signatures_for_any_body() -> None:
-    backend = KycaidBackend("sig", {"API_TOKEN": "tok-1", "FORM_ID": "f", "WEBHOOK_TOKENS": ["tok-0"]})
-    body = '{"name": "Zoë"}'.encode()
-    for token in ("tok-1", "tok-0"):
-        backend.authenticate_webhook(InboundWebhook(body=body, headers={"x-data-integrity": sign(body, token)}))
-    with pytest.raises(WebhookAuthenticationError):
-        backend.authenticate_webhook(InboundWebhook(body=body, headers={"x-data-integrity": sign(body, "tok-2")}))
