@@ -39,11 +39,12 @@ def main(argv: list[str] | None = None) -> None:
     server.auto_outcome = args.auto_decide
     server.auto_delay = args.delay
     server.response_delay = args.response_delay
-    server.start()
-    print(f"fake {server.provider} API at {server.base_url} (Ctrl+C to stop)", flush=True)
+    # the handlers come before the ready line: whoever waits for that line may signal at once
     stopped = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stopped.set())
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    server.start()
+    print(f"fake {server.provider} API at {server.base_url} (Ctrl+C to stop)", flush=True)
     stopped.wait()
     server.stop()
 
