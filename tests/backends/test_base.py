@@ -52,7 +52,7 @@ class KeyedByVerdict(KycBackend):
 class UpperCase(KycBackend):
     """Allpass's table: keys in upper case whatever case the provider uses."""
 
-    STATUS_MAP = AllpassBackend.STATUS_TABLE
+    STATUS_MAP = AllpassBackend.STATUS_MAP
 
     def status_keys(self, raw: str, *qualifiers: Any) -> Iterable[Hashable]:
         return (raw.upper(),)
@@ -65,7 +65,7 @@ def test_a_table_keyed_on_two_values_fits_the_convention(status: str, verified: 
     assert KeyedByVerdict("k", {}).map_status(status, verified) == kycaid.map_status(status, verified)
 
 
-@pytest.mark.parametrize("raw", [*AllpassBackend.STATUS_TABLE, "in_review", "Approved", "PAUSED"])
+@pytest.mark.parametrize("raw", [*AllpassBackend.STATUS_MAP, "in_review", "Approved", "PAUSED"])
 def test_a_table_with_normalised_keys_fits_the_convention(raw: str) -> None:
     allpass = AllpassBackend("a", {"PRIVATE_APP_KEY": "k", "BASE_URL": "https://allpass.invalid", "FLOW_NAME": "f"})
     assert UpperCase("a", {}).map_status(raw) == allpass.map_status(raw)

@@ -18,7 +18,7 @@ HOOKS: dict[str, type[BackendContract]] = {
     "kycaid": test_kycaid.TestKycaidContract,
     "argos": test_argos.TestArgosContract,
     "passportreader": test_passportreader.TestPassportReaderContract,
-    "allpass": test_allpass.TestAllpassCbcContract,
+    "allpass": test_allpass.TestAllpassContract,
 }
 
 

@@ -1,4 +1,5 @@
-"""The fake Allpass speaks the Open API the way the seed describes it: envelope, auth, paths, validation."""
+"""The fake Allpass speaks the Open API the way Allpass's API reference describes it: envelope, auth, paths,
+validation (``docs/providers/allpass.md``)."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def test_bad_credentials_are_401_in_the_envelope(fake: FakeAllpass, key: str | N
     assert fake.applicant_count() == 0
 
 
-def test_create_answers_201_with_the_seed_envelope(fake: FakeAllpass) -> None:
+def test_create_answers_201_with_the_documented_envelope(fake: FakeAllpass) -> None:
     status, body, _ = call(
         fake,
         "POST",
