@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from django_kyc.backends.passportreader import PassportReaderBackend, chip, statuses
+from django_kyc.backends.passportreader import PassportReaderBackend, statuses
 from django_kyc.status import DocumentStatus, VerificationStatus
 
 V = VerificationStatus
@@ -87,40 +87,40 @@ SESSION = {
     ("value", "expected"), [("nl", "NL"), (" gb ", "GB"), ("NLD", ""), ("D<<", ""), (None, ""), (12, "")]
 )
 def test_only_two_letter_country_codes_are_copied(value: object, expected: str) -> None:
-    assert chip.country(value) == expected
+    assert statuses.country(value) == expected
 
 
 def test_applicant_data_keeps_the_chip_spelling() -> None:
-    assert chip.applicant_data(SESSION) == {
+    assert statuses.applicant_data(SESSION) == {
         "first_name": "ANNA",
         "middle_name": "MARIA",
         "last_name": "DE VRIES",
         "date_of_birth": date(1985, 3, 10),
         "nationality": "",  # a three-letter code is not guessed into two letters
     }
-    assert chip.applicant_data({})["first_name"] == ""
+    assert statuses.applicant_data({})["first_name"] == ""
 
 
 def test_document_fields_map_the_type_and_bound_the_number() -> None:
-    fields = chip.document_fields(SESSION)
+    fields = statuses.document_fields(SESSION)
     assert fields == {
         "type": "id_card",
-        "number": "X" * chip.NUMBER_LENGTH,
+        "number": "X" * statuses.NUMBER_LENGTH,
         "issuing_country": "NL",
         "expiry_date": date(2030, 1, 31),
     }
-    assert chip.document_type({"document_type": "VISA"}) == "other"
-    assert chip.provider_document_id(SESSION) == "passportreader-session-5731012934821983"
-    assert PassportReaderBackend.DOCUMENT_TYPES is chip.DOCUMENT_TYPES
+    assert statuses.document_type({"document_type": "VISA"}) == "other"
+    assert statuses.provider_document_id(SESSION) == "passportreader-session-5731012934821983"
+    assert PassportReaderBackend.DOCUMENT_TYPES is statuses.DOCUMENT_TYPES
 
 
 def test_a_decision_accepts_or_rejects_the_document() -> None:
-    assert chip.document_status("APPROVED") == DocumentStatus.ACCEPTED
-    assert chip.document_status("REJECTED") == DocumentStatus.REJECTED
+    assert statuses.document_status("APPROVED") == DocumentStatus.ACCEPTED
+    assert statuses.document_status("REJECTED") == DocumentStatus.REJECTED
 
 
 def test_what_reviewers_see_leaves_out_the_personal_extras() -> None:
-    data = chip.passport_data(SESSION)
+    data = statuses.passport_data(SESSION)
     assert data["portrait_returned"] is True
     assert data["face_returned"] is False
     assert (data["nationality"], data["issuing_country"]) == ("NLD", "NL")  # raw, for the reviewer

@@ -12,7 +12,7 @@ from django_kyc.backends.passportreader.client import (
     PassportReaderClient,
     passportreader_error_message,
 )
-from django_kyc.backends.passportreader.references import REFERENCE_PURPOSE, TOKEN_ASSOCIATED
+from django_kyc.backends.passportreader.crypto import REFERENCE_PURPOSE, TOKEN_ASSOCIATED
 
 __all__ = [
     "DEFAULT_BASE_URL",

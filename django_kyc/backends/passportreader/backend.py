@@ -3,8 +3,8 @@
 The person scans their passport's chip with the Iris ID app (a hosted flow we hand off to with a link); we
 never upload documents. This module is the glue: options, the session choreography (one session per
 verification, reused after a crash, replaced only when it can no longer be used) and the states built from
-what the provider answers. The transport is :mod:`.client`, the state table :mod:`.statuses`, the chip data
-:mod:`.chip`, the sealed references :mod:`.references` and the callbacks :mod:`.webhooks`.
+what the provider answers. The transport is :mod:`.client`, the state table and the chip data mapping
+:mod:`.statuses`, the sealed references :mod:`.crypto` and the callbacks :mod:`.webhooks`.
 
 Options: ``PassportReaderBackend.option_specs``, documented in ``docs/providers/passportreader.md``.
 """
@@ -34,7 +34,7 @@ from django_kyc.backends.base import (
 )
 from django_kyc.backends.options import boolean, number, secrets
 from django_kyc.backends.parsing import iso_datetime
-from django_kyc.backends.passportreader import chip, references, statuses, webhooks
+from django_kyc.backends.passportreader import crypto, statuses, webhooks
 from django_kyc.backends.passportreader.client import (
     DEFAULT_BASE_URL,
     PassportReaderClient,
@@ -119,7 +119,7 @@ class PassportReaderBackend(KycBackend):
     DECIDED_STATES: ClassVar[frozenset[str]] = statuses.DECIDED_STATES
     OPEN_STATES: ClassVar[frozenset[str]] = statuses.OPEN_STATES
     DEAD_STATES: ClassVar[frozenset[str]] = statuses.DEAD_STATES
-    DOCUMENT_TYPES: ClassVar[Mapping[str, str]] = chip.DOCUMENT_TYPES
+    DOCUMENT_TYPES: ClassVar[Mapping[str, str]] = statuses.DOCUMENT_TYPES
 
     @cached_property
     def client(self) -> PassportReaderClient:
@@ -136,21 +136,21 @@ class PassportReaderBackend(KycBackend):
     @property
     def reference_keys(self) -> list[bytes]:
         """AES-256 keys, newest first (see ``REFERENCE_KEYS``)."""
-        return references.reference_keys(self.option("REFERENCE_KEYS") or [])
+        return crypto.reference_keys(self.option("REFERENCE_KEYS") or [])
 
     def seal_reference(self, verification_id: str) -> str:
-        return references.seal_reference(self.reference_keys, verification_id)
+        return crypto.seal_reference(self.reference_keys, verification_id)
 
     def open_reference(self, reference: str) -> str:
         """Our verification id from a sealed reference; :class:`WebhookAuthenticationError` if it is not ours."""
-        return references.open_reference(self.reference_keys, reference)
+        return crypto.open_reference(self.reference_keys, reference)
 
     def _stored_token(self, verification: Verification) -> str:
         """The hand-off token kept (sealed: admin shows ``provider_data``) for the session we hold."""
         stored = verification.provider_data.get("session")
         if not isinstance(stored, Mapping) or str(stored.get("id")) != verification.provider_verification_id:
             return ""
-        return references.open_token(self.reference_keys, str(stored.get("token", "")))
+        return crypto.open_token(self.reference_keys, str(stored.get("token", "")))
 
     def _client_token(self, token: str, expires_at: datetime | None) -> ClientToken:
         if expires_at is None:
@@ -177,7 +177,7 @@ class PassportReaderBackend(KycBackend):
             call.remember(
                 provider_verification_id=str(session_id),
                 provider_data={
-                    "session": {"id": str(session_id), "token": references.seal_token(self.reference_keys, token)}
+                    "session": {"id": str(session_id), "token": crypto.seal_token(self.reference_keys, token)}
                 },
             )
         return Submission(
@@ -257,7 +257,7 @@ class PassportReaderBackend(KycBackend):
 
     def state_from_session(self, verification: Verification, session: Mapping[str, Any]) -> ProviderState:
         """Normalise a ``session.get`` answer. Chip data only counts on a decision, and fills the applicant
-        only on an approval (:mod:`.chip` says what is kept and what is dropped).
+        only on an approval (:mod:`.statuses` says what is kept and what is dropped).
 
         The session's own reference must name this verification (a mix-up of session ids must not move a
         stranger's verification).
@@ -269,9 +269,9 @@ class PassportReaderBackend(KycBackend):
         document = self._document_result(verification, session, raw)
         return self._state(
             raw,
-            data={"passport": chip.passport_data(session)},
+            data={"passport": statuses.passport_data(session)},
             documents=(document,) if document else (),
-            applicant_data=chip.applicant_data(session) if raw == "APPROVED" else {},
+            applicant_data=statuses.applicant_data(session) if raw == "APPROVED" else {},
         )
 
     def _check_reference(self, verification: Verification, session: Mapping[str, Any]) -> None:
@@ -294,13 +294,13 @@ class PassportReaderBackend(KycBackend):
         from django_kyc.crypto import blind_index
         from django_kyc.models import Document
 
-        number = chip.document_number(session)
+        number = statuses.document_number(session)
         if not number:
             return None
         existing = (
             Document.objects.filter(
                 applicant_id=verification.applicant_id,
-                type=chip.document_type(session),
+                type=statuses.document_type(session),
                 number_bidx=blind_index(number),
             )
             .exclude(status=DocumentStatus.PURGED)
@@ -308,10 +308,10 @@ class PassportReaderBackend(KycBackend):
             .first()
         )
         return DocumentResult(
-            status=chip.document_status(raw),
+            status=statuses.document_status(raw),
             document_id=str(existing) if existing else "",
-            provider_document_id=chip.provider_document_id(session),
-            fields=chip.document_fields(session),
+            provider_document_id=statuses.provider_document_id(session),
+            fields=statuses.document_fields(session),
         )
 
     # --- webhooks ------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """PassportReader's callbacks: unsigned, so believed only through the sealed reference they carry back.
 
 A callback is ``{"session_id", "session_state", "session_reference"}`` with no signature of any kind. It is
-accepted only when its reference opens with one of our keys (:mod:`.references`) *and* names the verification
+accepted only when its reference opens with one of our keys (:mod:`.crypto`) *and* names the verification
 of this alias that holds the callback's ``session_id``; even then it is only a "go and look" signal, because
 the state is always read back over the authenticated API (fetch-on-notify). ``docs/providers/passportreader.md``
 ("Callbacks") walks through what each refusal guards against.
