@@ -5,12 +5,14 @@ applicant and documents (photos as base64), then Provide submits it to the chose
 and reports status changes by webhook. Webhooks are signed (``X-Request-Signature: t=<unix>,s=<hex
 HMAC-SHA256("<t>." + body)>``) but carry only an id and a status, so the application detail is always
 fetched before anything is applied. Reviewer decisions can be pushed back with ``PUT`` (``PUSH_DECISIONS``).
+
+The transport is :class:`ProvideClient`; options are ``ProvideBackend.option_specs``. Every fact about Provide
+this module relies on, with the vendor's public sources, is in ``docs/providers/provide.md``.
 """
 
 from __future__ import annotations
 
 import base64
-import json
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
@@ -43,6 +45,45 @@ SIGNATURE_HEADER = "X-Request-Signature"
 #: Provide's two error shapes, both from its server code: ``provide.RenderError`` writes ``{"message": ...}``
 #: (401, 403, 404, a refused create), a failed update ``{"errors": [{"message": ...}]}``.
 provide_error_message = error_message_from("errors[*].message", "errors", "message")
+
+
+class ProvideClient(ProviderHttpClient):
+    """The ``kyc_applications`` endpoints of Provide's ``ident`` API (bearer auth, plain JSON answers)."""
+
+    def get_application(self, application_id: str) -> dict[str, Any]:
+        """``GET /kyc_applications/{id}``: the detail, with the provider's own view (``provider_representation``)."""
+        application: dict[str, Any] = self.json("GET", f"kyc_applications/{application_id}")
+        return application
+
+    def create_application(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """``POST /kyc_applications``; Provide then hands the application to the provider asynchronously."""
+        application: dict[str, Any] = self.json("POST", "kyc_applications", json=dict(body))
+        return application
+
+    def update_application(self, application_id: str, body: Mapping[str, Any]) -> None:
+        """``PUT /kyc_applications/{id}``: new ``params`` (resubmitted to the provider) or a ``status``."""
+        self.put(f"kyc_applications/{application_id}", json=dict(body))
+
+    def list_applications(self, status: str | None = None) -> tuple[list[dict[str, Any]], int]:
+        """``GET /kyc_applications?status=``: one page (newest first) and the total from ``X-Total-Results-Count``."""
+        response = self.get("kyc_applications", params={"status": status} if status else None)
+        total = int(response.headers.get("X-Total-Results-Count") or 0)
+        return list(self.decode(response, list)), total
+
+    def iter_applications(self, since: datetime, page_size: int) -> Iterator[dict[str, Any]]:
+        """``GET /kyc_applications?page=&rpp=`` (newest first) back to ``since``, ``page_size`` a page."""
+        page = 1
+        while True:
+            items = self.json("GET", "kyc_applications", expect=list, params={"page": page, "rpp": page_size})
+            for item in items:
+                created = iso_datetime(item.get("created_at")) if isinstance(item, dict) else None
+                if created is not None and created < since:
+                    return
+                if isinstance(item, dict) and item.get("id"):
+                    yield item
+            if len(items) < page_size:
+                return
+            page += 1
 
 
 class ProvideBackend(KycBackend):
@@ -94,8 +135,8 @@ class ProvideBackend(KycBackend):
         Option("PUSH_DECISIONS", "Send reviewers' decisions to Provide.", coerce=boolean, default=False),
     )
 
-    #: Provide's application statuses (providers.md §4.3). ``pending`` means Provide is still handing the
-    #: application to the provider, which for us is already "with the provider": processing.
+    #: Provide's application statuses (docs/providers/provide.md, "Statuses"). ``pending`` means Provide is still
+    #: handing the application to the provider, which for us is already "with the provider": processing.
     STATUS_MAP: ClassVar[Mapping[str, str]] = {
         "pending": V.PROCESSING,
         "submitted": V.PROCESSING,
@@ -120,28 +161,27 @@ class ProvideBackend(KycBackend):
     #: (the two clocks differ).
     LOOKUP_CLOCK_SKEW = timedelta(minutes=5)
 
-    @property
-    def _user_id_for(self) -> Callable[[Applicant], Any] | None:
-        found: Callable[[Applicant], Any] | None = self.option("USER_ID_FOR")
-        return found
-
     def user_id_for(self, applicant: Applicant) -> str:
         """The Provide user an application is for: ``USER_ID_FOR(applicant)``, else the static ``USER_ID``
         (empty: none is sent and the token's own user is the subject)."""
-        if self._user_id_for is not None:
-            value = self._user_id_for(applicant)
+        mapping: Callable[[Applicant], Any] | None = self.option("USER_ID_FOR")
+        if mapping is not None:
+            value = mapping(applicant)
             if value:
                 return str(value)
         return str(self.option("USER_ID"))
 
     @cached_property
-    def client(self) -> ProviderHttpClient:
+    def client(self) -> ProvideClient:
         """One client (one connection pool) per backend instance; the registry caches instances per alias."""
-        return self.http_client(
+        client = self.http_client(
             self.option("BASE_URL"),
             headers={"Authorization": f"bearer {self.option('TOKEN')}"},
             error_message=provide_error_message,
+            client_class=ProvideClient,
         )
+        assert isinstance(client, ProvideClient)
+        return client
 
     def state_from(self, application: Mapping[str, Any]) -> ProviderState:
         raw = str(application.get("status") or "")
@@ -204,10 +244,10 @@ class ProvideBackend(KycBackend):
         existing = verification.provider_verification_id
         if existing:
             # a retry after a crash: the application exists; resubmit only if Provide's hand-off failed
-            application = self.client.json("GET", f"kyc_applications/{existing}")
+            application = self.client.get_application(existing)
             if application.get("status") == "failed":
-                self.client.put(f"kyc_applications/{existing}", json={"params": self.params_for(verification)})
-                application = self.client.json("GET", f"kyc_applications/{existing}")
+                self.client.update_application(existing, {"params": self.params_for(verification)})
+                application = self.client.get_application(existing)
         else:
             user_id = self.user_id_for(verification.applicant)
             found = self.find_lost_application(verification, user_id)
@@ -222,26 +262,18 @@ class ProvideBackend(KycBackend):
             provider_verification_id=str(application["id"]),
         )
 
-    @property
-    def provider_name(self) -> str:
-        return str(self.option("PROVIDER"))
-
-    @property
-    def application_type(self) -> str:
-        return str(self.option("TYPE"))
-
     def create_application(self, verification: Verification, user_id: str) -> dict[str, Any]:
         """``POST /kyc_applications``, checkpointed: its id is committed with the answer, and a call whose
         answer is lost is looked for on the retry (:meth:`find_lost_application`)."""
         body: dict[str, Any] = {
-            "provider": self.provider_name,
-            "type": self.application_type,
+            "provider": self.option("PROVIDER"),
+            "type": self.option("TYPE"),
             "params": self.params_for(verification),
         }
         if user_id:
             body["user_id"] = user_id
         with self.creating(verification, "application", "POST /kyc_applications") as call:
-            application = self.client.json("POST", "kyc_applications", json=body)
+            application = self.client.create_application(body)
             if not application.get("id"):
                 raise PermanentProviderError("Provide returned no application id", provider=self.provider)
             call.remember(provider_verification_id=str(application["id"]))
@@ -257,73 +289,47 @@ class ProvideBackend(KycBackend):
         application shares one user and nothing tells them apart: no lookup (the call is reported instead)."""
         from django_kyc.models import Verification as VerificationModel
 
-        if not self.unanswered(verification, "application") or self._user_id_for is None or not user_id:
+        if not self.unanswered(verification, "application") or self.option("USER_ID_FOR") is None or not user_id:
             return None
         since = verification.created_at - self.LOOKUP_CLOCK_SKEW
         candidates = [
             item
-            for item in self.iter_applications(since)
+            for item in self.client.iter_applications(since, self.LOOKUP_PAGE_SIZE)
             if str(item.get("user_id") or "") == user_id
-            and item.get("provider") == self.provider_name
-            and item.get("type") == self.application_type
+            and item.get("provider") == self.option("PROVIDER")
+            and item.get("type") == self.option("TYPE")
             and not VerificationModel.objects.filter(provider_verification_id=str(item.get("id"))).exists()
         ]
         if len(candidates) != 1:
             return None
-        found = self.client.json("GET", f"kyc_applications/{candidates[0]['id']}")
+        found = self.client.get_application(str(candidates[0]["id"]))
         return found if found.get("id") else None
 
-    def iter_applications(self, since: datetime) -> Iterator[dict[str, Any]]:
-        """``GET /kyc_applications?page=&rpp=`` (newest first) back to ``since``."""
-        page = 1
-        while True:
-            items = self.client.json(
-                "GET", "kyc_applications", expect=list, params={"page": page, "rpp": self.LOOKUP_PAGE_SIZE}
-            )
-            for item in items:
-                created = iso_datetime(item.get("created_at")) if isinstance(item, dict) else None
-                if created is not None and created < since:
-                    return
-                if isinstance(item, dict) and item.get("id"):
-                    yield item
-            if len(items) < self.LOOKUP_PAGE_SIZE:
-                return
-            page += 1
-
     def fetch_verification(self, verification: Verification) -> ProviderState:
-        return self.state_from(self.client.json("GET", f"kyc_applications/{verification.provider_verification_id}"))
-
-    def list_applications(self, status: str | None = None) -> tuple[list[dict[str, Any]], int]:
-        """One page of applications and the total from ``X-Total-Results-Count``."""
-        response = self.client.get("kyc_applications", params={"status": status} if status else None)
-        total = int(response.headers.get("X-Total-Results-Count") or 0)
-        return list(self.client.decode(response, list)), total
+        return self.state_from(self.client.get_application(verification.provider_verification_id))
 
     def push_decision(self, verification: Verification, status: str, reason: str = "", reason_code: str = "") -> None:
         target = self.DECISION_MAP.get(status)
         if target is None:
             return
-        self.client.put(f"kyc_applications/{verification.provider_verification_id}", json={"status": target})
+        self.client.update_application(verification.provider_verification_id, {"status": target})
 
     # --- webhooks ------------------------------------------------------------------------------------
-    @property
-    def secrets(self) -> list[bytes]:
-        return list(self.option("WEBHOOK_SECRET") or [])
-
     def sign(self, body: bytes, timestamp: int, secret: bytes | None = None) -> str:
         """``t=<unix>,s=<hex HMAC-SHA256(secret, "<t>." + body)>``, as Provide's ident service signs."""
-        return sign_timestamped(secret or self.secrets[0], body, timestamp, "s")
+        return sign_timestamped(secret or (self.option("WEBHOOK_SECRET") or [])[0], body, timestamp, "s")
 
     def authenticate_webhook(self, webhook: InboundWebhook) -> None:
         header = webhook.signature_header(SIGNATURE_HEADER)
-        verify_timestamped(header, webhook.body, self.secrets, tolerance=self.option("TOLERANCE"), signature_key="s")
+        secrets = self.option("WEBHOOK_SECRET") or []
+        verify_timestamped(header, webhook.body, secrets, tolerance=self.option("TOLERANCE"), signature_key="s")
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
+        payload = webhook.json_object("Provide webhook")
         try:
-            payload = json.loads(webhook.body)
             application_id = str(payload["kyc_application_id"])
             status = str(payload["status"])
-        except (ValueError, KeyError, TypeError) as exc:
+        except KeyError as exc:
             raise WebhookPayloadError(f"malformed Provide webhook: {type(exc).__name__}") from exc
         timestamp = (parse_signature_header(webhook.header(SIGNATURE_HEADER)).get("t") or [""])[0]
         occurred_at = datetime.fromtimestamp(int(timestamp), tz=dt_timezone.utc) if timestamp.isdigit() else None

@@ -8,6 +8,7 @@ nothing a provider sends reaches a model except through one of these types. They
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -15,7 +16,7 @@ from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import Any
 
-from django_kyc.exceptions import WebhookSignatureMissing
+from django_kyc.exceptions import WebhookPayloadError, WebhookSignatureMissing
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,17 @@ class InboundWebhook:
         if not value:
             raise WebhookSignatureMissing(f"{name} header missing")
         return value
+
+    def json_object(self, what: str = "webhook body") -> dict[str, Any]:
+        """The body as a JSON object; :class:`WebhookPayloadError` naming ``what`` when it is not JSON or not an
+        object (a malformed delivery is refused, never half-read)."""
+        try:
+            payload = json.loads(self.body)
+        except ValueError as exc:
+            raise WebhookPayloadError(f"{what} is not JSON") from exc
+        if not isinstance(payload, dict):
+            raise WebhookPayloadError(f"{what} is not a JSON object")
+        return payload
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from django_kyc.backends.capabilities import Capability
 from django_kyc.backends.registry import get_backend, is_configured
 from django_kyc.conf import kyc_settings
 from django_kyc.models import AmlCheck, Verification, WebhookEvent, WebhookState
@@ -85,7 +86,7 @@ def sweep(limit: int = 500) -> SweepReport:
         .values_list("pk", "backend")[: int(kyc_settings.POLL_BATCH_SIZE)]
     )
     for pk, alias in stale:
-        if is_configured(alias) and get_backend(alias).supports("polling"):
+        if is_configured(alias) and get_backend(alias).supports(Capability.POLLING):
             enqueue("poll_verification", str(pk))
             polls += 1
     return SweepReport(len(submissions), len(events), len(checks), polls)

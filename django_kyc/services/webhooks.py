@@ -29,8 +29,9 @@ from django_kyc.exceptions import KycError, PermanentProviderError, WebhookError
 from django_kyc.models import RejectionReason, Verification, WebhookEvent, WebhookRejection, WebhookState
 from django_kyc.queue import enqueue_on_commit, queues_in_database
 from django_kyc.services import transitions
+from django_kyc.services.audit import Change
 from django_kyc.services.retry import next_attempt_at
-from django_kyc.services.transitions import Change, Outcome
+from django_kyc.services.transitions import Outcome
 from django_kyc.status import Source
 
 logger = logging.getLogger("django_kyc.webhooks")

@@ -1,6 +1,7 @@
 """A fake PassportReader API: ``POST /api/v1/session.create|get|state`` under HTTP Basic auth.
 
-It follows the vendor's reference page: POST only, a JSON body (an empty one is fine, unknown properties are
+It follows the vendor's API reference (https://passportreader.app/reference; what we rely on is in
+``docs/providers/passportreader.md``): POST only, a JSON body (an empty one is fine, unknown properties are
 ignored, wrong types are refused), flat JSON answers, 64-bit integer ids, ISO-8601 UTC timestamps, errors as
 ``{"error_message": ..., "error_name": ...}`` with 400 / 401 / 404. Callbacks are unsigned, as the
 provider's are: ``{"session_id", "session_state", "session_reference"}``.

@@ -51,8 +51,7 @@ def test_the_core_reads_no_capability_by_a_bare_string() -> None:
                 and any(isinstance(arg, ast.Constant) and arg.value in values for arg in node.args)
             ):
                 offenders.append(f"{relative}:{node.lineno}")
-    # services/sweeper.py is reworked elsewhere at the moment; it still passes "polling" (equal to the member)
-    assert offenders in ([], ["services/sweeper.py:88"]), offenders
+    assert offenders == [], offenders
 
 
 @pytest.mark.parametrize("path", SHIPPED_BACKENDS)

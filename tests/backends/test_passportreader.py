@@ -1,5 +1,6 @@
 """PassportReader against its fake server: the shared contract, plus what only PassportReader has
-(unsigned callbacks authenticated by a sealed reference, chip data, the seed's retry guidance)."""
+(unsigned callbacks authenticated by a sealed reference, chip data, the API reference's retry guidance;
+``docs/providers/passportreader.md``). The state table alone: ``test_passportreader_statuses.py``."""
 
 from __future__ import annotations
 
@@ -496,8 +497,8 @@ class TestPassportReaderContract(BackendContract):
         assert (row.data["kind"], row.data["call"]) == ("session", "session.create")
         assert "unanswered_creates" not in verification.provider_data
 
-    # --- the seed's retry guidance ---------------------------------------------------------------------
-    def test_retry_policy_follows_the_seed(self) -> None:
+    # --- the API reference's retry guidance ------------------------------------------------------------
+    def test_retry_policy_follows_the_api_reference(self) -> None:
         policy = PassportReaderBackend.retry_policy
         assert max_attempts(policy) == 5  # the first try and 4 retries
         now = timezone.now()
@@ -536,12 +537,12 @@ class TestPassportReaderContract(BackendContract):
         assert set(PassportReaderBackend.secret_options) == {"SECRET", "REFERENCE_KEYS"}
         assert PassportReaderBackend.capabilities == {"hosted_flow", "polling", "webhooks"}
         default = PassportReaderBackend("pr", {"PUBLIC_KEY": "p", "SECRET": "s"})
-        assert default.base_url == "https://passportreader.app/api/v1/"
+        assert default.option("BASE_URL") == "https://passportreader.app/api/v1/"
 
     @pytest.mark.django_db
     def test_provider_error_format_is_surfaced(self, server: FakePassportReader, backend: None) -> None:
         with pytest.raises(PermanentProviderError) as caught:
-            pr_backend().get_session("123")
+            pr_backend().client.get_session("123")
         assert caught.value.status_code == 404
         assert str(caught.value.message) == "SessionNotFound: No session found with id: 123"
 

@@ -1,4 +1,5 @@
-"""Provide (gateway to Vouched / IdentityMind) against its fake server, plus what only Provide has."""
+"""Provide (gateway to Vouched / IdentityMind) against its fake server, plus what only Provide has
+(``docs/providers/provide.md``). The status table alone: ``test_provide_statuses.py``."""
 
 from __future__ import annotations
 
@@ -286,14 +287,15 @@ class TestProvideContract(BackendContract):
     def test_list_applications_reads_the_total_header(self, server: FakeProvide, submitted: Verification) -> None:
         backend = get_backend(ALIAS)
         assert isinstance(backend, ProvideBackend)
-        items, total = backend.list_applications(status="pending")
+        items, total = backend.client.list_applications(status="pending")
         assert total == len(items) == 1
         assert items[0]["id"] == submitted.provider_verification_id
-        assert backend.list_applications(status="accepted") == ([], 0)
+        assert backend.client.list_applications(status="accepted") == ([], 0)
 
 
-def test_self_computed_signature_vector_from_providers_md() -> None:
-    """providers.md §4.4: secret whsec_test, t=1700000000, body → the documented header value."""
+def test_self_computed_signature_vector() -> None:
+    """The check vector of docs/providers/provide.md ("Webhooks"): secret whsec_test, t=1700000000, body → the
+    documented header value."""
     backend = ProvideBackend("provide", {"TOKEN": "x", "WEBHOOK_SECRET": "whsec_test"})
     body = b'{"kyc_application_id":"205d1f45-4b45-4d85-a692-8db40d94ab89","status":"accepted"}'
     assert backend.sign(body, 1700000000) == (

@@ -1,4 +1,5 @@
-"""Signature helpers, checked against providers' published vectors (``providers.md``)."""
+"""Signature helpers, checked against known vectors: KYCAID's published one, and others computed by hand from
+each provider's documented scheme (``docs/providers/<provider>.md`` records the ones of shipped backends)."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from tests.pipeline import ROOT
 
 PUBLIC_KEY = "public-key-fake"
 SECRET = "secret-fake"
-#: The seed's formula: base64(public key + ":" + secret), computed by hand for these credentials.
+#: The API reference's formula: base64(public key + ":" + secret), computed by hand for these credentials.
 AUTHORIZATION = "Basic cHVibGljLWtleS1mYWtlOnNlY3JldC1mYWtl"
 
 
@@ -50,7 +50,7 @@ def call(
         return exc.code, json.loads(exc.read())
 
 
-def test_the_authorization_vector_matches_the_seed_formula() -> None:
+def test_the_authorization_vector_matches_the_api_reference_formula() -> None:
     assert "Basic " + base64.b64encode(f"{PUBLIC_KEY}:{SECRET}".encode()).decode() == AUTHORIZATION
 
 

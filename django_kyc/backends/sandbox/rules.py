@@ -1,9 +1,9 @@
 """What the sandbox decides, and why: every outcome follows from the data, so tests and demos can choose one.
 
 Verifications follow the applicant's last name (case-insensitive, "contains"; the table is
-``SandboxBackend.OUTCOMES``, documented in ``docs/providers/sandbox.md``); AML screenings follow the last name (a person) or the
-address or hash (a wallet or a transaction). Provider ids are derived from ours, so a repeated submission
-finds the same sandbox applicant.
+``SandboxBackend.OUTCOMES``, documented in ``docs/providers/sandbox.md``); AML screenings follow the last name
+(a person) or the address or hash (a wallet or a transaction). Provider ids are derived from ours, so a
+repeated submission finds the same sandbox applicant.
 """
 
 from __future__ import annotations
