@@ -301,7 +301,7 @@ class ArgosBackend(KycBackend):
         )
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
-        return webhooks.parse(webhooks.read_delivery(webhook.body, self.key if self.encrypted else None))
+        return webhooks.parse(webhooks.read_delivery(webhook, self.key if self.encrypted else None))
 
     def claim_confirmed(self, event: ProviderEvent, state: ProviderState) -> bool:
         return webhooks.claim_confirmed(event, state)

@@ -24,15 +24,10 @@ from django_kyc.exceptions import WebhookAuthenticationError, WebhookPayloadErro
 logger = logging.getLogger("django_kyc.argos")
 
 
-def read_delivery(body: bytes, key: bytes | None) -> dict[str, Any]:
+def read_delivery(webhook: InboundWebhook, key: bytes | None) -> dict[str, Any]:
     """The delivery as a JSON object, decrypted with ``key`` when encryption is on (``None``: off). With
     encryption a plain body is refused, and so is one that does not decrypt with our key."""
-    try:
-        payload = json.loads(body)
-    except ValueError as exc:
-        raise WebhookPayloadError("webhook body is not JSON") from exc
-    if not isinstance(payload, dict):
-        raise WebhookPayloadError("webhook body is not a JSON object")
+    payload = webhook.json_object()
     if key is not None:
         if not isinstance(payload.get("data"), str) or "webhook_trigger" in payload:
             raise WebhookAuthenticationError("ENCRYPTION is on but the webhook body is not encrypted")
@@ -54,7 +49,7 @@ def authenticate(
     ``userid``: when it is one of our ids it must name a verification of this alias."""
     address = source_ip(webhook.remote_addr, webhook.header("X-Forwarded-For"), trusted_proxies)
     check_source_ip(address, allowed_ips)
-    our_ref = uuid_text(read_delivery(webhook.body, key).get("userid"))
+    our_ref = uuid_text(read_delivery(webhook, key).get("userid"))
     if our_ref:
         from django_kyc.models import Verification
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from django_kyc.backends.base import InboundWebhook, ProviderEvent, ProviderState
 from django_kyc.backends.parsing import text
 from django_kyc.backends.signing import hmac_hex, verify_hmac
-from django_kyc.exceptions import WebhookPayloadError
 from django_kyc.status import VerificationStatus
 
 if TYPE_CHECKING:
@@ -46,12 +44,7 @@ def authenticate(webhook: InboundWebhook, tokens: Sequence[bytes]) -> None:
 
 def parse(backend: KycaidBackend, webhook: InboundWebhook) -> list[ProviderEvent]:
     """One event per callback that names a verification; ``request_id`` (KYCAID's delivery id) is its key."""
-    try:
-        payload = json.loads(webhook.body)
-    except ValueError as exc:
-        raise WebhookPayloadError("KYCAID callback is not JSON") from exc
-    if not isinstance(payload, dict):
-        raise WebhookPayloadError("KYCAID callback is not a JSON object")
+    payload = webhook.json_object("KYCAID callback")
     event_type = text(payload.get("type")).upper() or "UNKNOWN"
     verification_id = text(payload.get("verification_id"))
     # without a request_id, byte-identical redeliveries still de-duplicate
