@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django_kyc.backends.allpass.client import PROVIDER
-from django_kyc.backends.parsing import mapping, text
+from django_kyc.backends.parsing import mapping, number, text
 from django_kyc.backends.values import AmlHitResult, AmlResult
 from django_kyc.exceptions import PermanentProviderError, UnsupportedFeature
 from django_kyc.status import AmlStatus
@@ -112,7 +112,7 @@ def aml_result(aml_id: str, kind: str, details: Mapping[str, Any], threshold: fl
     itself, so a reviewer always has something to resolve. Sources and uses of funds, address information and
     entities are kept for reviewers.
     """
-    score = _number(details.get("score"))
+    score = number(details.get("score"))
     review_status = text(details.get("reviewStatus")) or "UNKNOWN"
     kept = {key: details.get(key) for key in KEPT_DETAILS if key in details}
     data = {SEARCH_KEY: {"id": aml_id, "type": kind}, "allpass_aml": kept}
@@ -156,7 +156,7 @@ def _entity_hits(entities: Any, threshold: float) -> list[AmlHitResult]:
     for index, entity in enumerate(entities if isinstance(entities, list) else []):
         if not isinstance(entity, Mapping):
             continue
-        entity_score = _number(entity.get("score"))
+        entity_score = number(entity.get("score"))
         if entity_score is None or entity_score < threshold:
             continue
         topic = text(entity.get("scoreType")) or text(entity.get("scoreTypeId"))
@@ -178,12 +178,3 @@ def risk_level(score: float, threshold: float) -> str:
     if score >= threshold:
         return "high"
     return "medium" if score >= threshold / 2 else "low"
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        return None
-    try:
-        return float(value)
-    except ValueError:
-        return None
