@@ -31,7 +31,7 @@ from tests.conftest import require_service
 from tests.core_helpers import kyc_settings_with, make_verification, sandbox_event, sandbox_signature
 from tests.pipeline import REDIS_URL, redis_available
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 V = VerificationStatus
 URL = "/kyc/webhooks/sandbox/"
@@ -77,6 +77,7 @@ def orm_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @pytest.fixture
 def redis_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Redis at ``REDIS_URL``: skipped when missing locally, a failure when ``CI=true``."""
     require_service("Redis", redis_available(), "set REDIS_URL or start redis-server on 127.0.0.1:6379")
     import redis
 
@@ -117,6 +118,7 @@ def test_a_burst_on_the_orm_broker_enqueues_one_drain(orm_broker: None) -> None:
     assert OrmQ.objects.count() == 1
 
 
+@pytest.mark.redis
 def test_a_burst_on_redis_enqueues_one_drain_until_a_drain_starts(redis_broker: Any) -> None:
     (verification,) = verifications(1)
     for status in ["needs_review", "approved"] * 10:
@@ -304,11 +306,11 @@ def test_a_batch_whose_drain_died_is_drained_again_once_its_lease_runs_out(time_
 # --- racing drains (PostgreSQL: real row locks) -------------------------------------------------------------
 
 
+@pytest.mark.postgres
 def test_racing_drains_apply_every_event_once_in_order(postgresql: None) -> None:
     """Six drains at once over 60 verifications with two events each: disjoint claims, receipt order kept."""
-    rows = verifications(60)
-    for offset, status in enumerate(("needs_review", "approved")):
-        for verification in rows:
+    for verification in verifications(60):  # a verification's two events side by side: batches split pairs
+        for offset, status in enumerate(("needs_review", "approved")):
             store(verification, status, offset=offset)
     reports: list[drain.DrainReport] = []
     barrier = threading.Barrier(6)
@@ -336,4 +338,7 @@ def test_racing_drains_apply_every_event_once_in_order(postgresql: None) -> None
 
 @pytest.fixture
 def postgresql() -> None:
-    require_service("PostgreSQL", connection.vendor == "postgresql", "run with DATABASE_URL=postgres://…")
+    # Not a missing service: this pass runs on another database. .ci/run always runs the PostgreSQL pass
+    # too, and there a missing server fails the run when the test database cannot be created.
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL pass only (make test-postgres)")
