@@ -268,7 +268,9 @@ def apply(row: WebhookEvent) -> None:
                 return
             row.state, row.attempts, row.holds_event_id = found
             change = Change.provider(row.backend, Source.WEBHOOK, webhook_event=row)
-            outcome = transitions.apply_provider_state(verification.pk, state, change)
+            # locked here, in this transaction: no savepoint of its own inside (an error undoes it all anyway)
+            held = transitions.lock_verification(verification.pk)
+            outcome = transitions.apply_provider_state(verification.pk, state, change, locked=held)
             row.state = (
                 WebhookState.PROCESSED if outcome in (Outcome.APPLIED, Outcome.UNCHANGED) else WebhookState.IGNORED
             )
