@@ -1,7 +1,9 @@
 """A burst: 10,000 signed deliveries at full speed while a ``qcluster`` drains the inbox.
 
-Each delivery approves a different verification waiting at the provider. ``wrk`` sends every one exactly once
-as fast as gunicorn (2 sync workers) answers; the cluster (2 workers) drains meanwhile and after. Reported per
+Each delivery approves a different verification waiting at the provider. 16 sender threads send every one
+exactly once, as fast as gunicorn (2 sync workers) answers (Python senders rather than ``wrk``: a burst must
+send each delivery once and know every answer, which a wrk script cannot promise against servers that close
+each connection); the cluster (2 workers) drains meanwhile and after. Reported per
 broker: the ingest rate, the backlog when the last delivery was answered, the time from the first delivery
 until the inbox is empty, and the drain rate (events applied ÷ that time). Checked: every answer 2xx, every
 event stored once and applied once (one status-change audit row each), every verification approved.
@@ -12,15 +14,15 @@ Run: ``python -m bench.burst [--count 10000] [--brokers orm,redis]``.
 from __future__ import annotations
 
 import argparse
-import re
-import subprocess
-import tempfile
+import http.client
+import threading
 import time
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from bench import harness, seed
-from bench.ingest import SEPARATOR, approval, sign_sandbox
+from bench.ingest import approval, sign_sandbox
 
 
 @dataclass(frozen=True)
@@ -31,14 +33,30 @@ class Burst:
     drain_rate: float
 
 
-def write_deliveries(targets: list[tuple[str, str]]) -> Path:
-    with tempfile.NamedTemporaryFile("w", suffix=".requests", delete=False, encoding="utf-8") as handle:
-        for pk, ref in targets:
-            body = approval(f"evt_burst_{pk}", ref, pk)
-            headers = {"Content-Type": "application/json", "X-Sandbox-Signature": sign_sandbox(body)}
-            header_text = SEPARATOR.join(f"{name}: {value}" for name, value in headers.items())
-            handle.write(f"/kyc/webhooks/sandbox/\t{header_text}\t{body.decode()}\n")
-    return Path(handle.name)
+def send_all(port: int, targets: Sequence[tuple[str, str]], senders: int) -> Counter[int]:
+    """Every delivery once, from ``senders`` threads; the answers' status codes."""
+    deliveries = []
+    for pk, ref in targets:
+        body = approval(f"evt_burst_{pk}", ref, pk)
+        deliveries.append((body, {"Content-Type": "application/json", "X-Sandbox-Signature": sign_sandbox(body)}))
+    answers: Counter[int] = Counter()
+    lock = threading.Lock()
+
+    def send(share: Sequence[tuple[bytes, dict[str, str]]]) -> None:
+        for body, headers in share:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            connection.request("POST", "/kyc/webhooks/sandbox/", body=body, headers=headers)
+            status = connection.getresponse().status
+            connection.close()
+            with lock:
+                answers[status] += 1
+
+    threads = [threading.Thread(target=send, args=(deliveries[index::senders],)) for index in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return answers
 
 
 def received() -> int:
@@ -55,45 +73,20 @@ def run(broker: str, args: argparse.Namespace) -> Burst:
     from django_kyc.models import AuditEvent, Verification, WebhookEvent
 
     targets = seed.verifications(args.count, backend="sandbox", status="processing", prefix=f"b{broker}")
-    requests_file = write_deliveries(targets)
     port = harness.free_port()
     env = {"KYC_BENCH_BROKER": broker, "KYC_BENCH_WORKERS": str(args.workers)}
-    try:
-        with harness.gunicorn(port, **env), harness.qcluster(**env):
-            time.sleep(3)  # the cluster up and idle
-            started = time.monotonic()
-            output = subprocess.run(
-                [
-                    "wrk",
-                    "-t1",
-                    f"-c{args.connections}",
-                    "-d600s",
-                    "--timeout",
-                    "30s",
-                    "-s",
-                    str(harness.ROOT / "bench" / "wrk_burst.lua"),
-                    f"http://127.0.0.1:{port}/kyc/webhooks/sandbox/",
-                    "--",
-                    str(requests_file),
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-            ).stdout
-            answered_at = time.monotonic()
-            backlog = received()
-            deadline = answered_at + 600
-            while received() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            emptied_at = time.monotonic()
-    finally:
-        requests_file.unlink()
-    match = re.search(r"burst: requests=(\d+) non2xx=(\d+)", output)
-    if not match:
-        raise RuntimeError(f"could not read wrk's output:\n{output}")
-    sent, non2xx = (int(group) for group in match.groups())
-    if non2xx or sent < args.count:
-        raise RuntimeError(f"{broker}: {sent} answers for {args.count} deliveries, {non2xx} of them not 2xx")
+    with harness.gunicorn(port, **env), harness.qcluster(**env):
+        time.sleep(3)  # the cluster up and idle
+        started = time.monotonic()
+        answers = send_all(port, targets, args.connections)
+        answered_at = time.monotonic()
+        backlog = received()
+        deadline = answered_at + 600
+        while received() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        emptied_at = time.monotonic()
+    if answers != {200: args.count}:
+        raise RuntimeError(f"{broker}: answers by status {dict(answers)} for {args.count} deliveries")
     pks = [pk for pk, _ in targets]
     events = WebhookEvent.objects.filter(event_id__in=[f"evt_burst_{pk}" for pk in pks])
     states = dict(events.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
@@ -143,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         for broker, r in results.items()
     ]
     print(
-        f"Burst of {args.count} deliveries, wrk -t1 -c{args.connections}, gunicorn 2 sync workers, qcluster "
+        f"Burst of {args.count} deliveries, {args.connections} sender threads, gunicorn 2 sync workers, qcluster "
         f"{args.workers} workers, PostgreSQL\n\n"
         + harness.markdown_table(
             [
