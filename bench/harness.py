@@ -219,3 +219,50 @@ def machine() -> str:
     except OSError:
         pass
     return f"{os.cpu_count()} cores, {cpu}, Python {sys.version.split()[0]}"
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _stat_fields(pid: int) -> list[str] | None:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU of these processes and of the children they reaped (``/proc``, Linux only)."""
+    total = 0
+    for pid in pids:
+        fields = _stat_fields(pid)
+        if fields:  # utime stime cutime cstime are fields 14-17 of stat, 12-15 after "pid (comm) "
+            total += sum(int(value) for value in fields[11:15])
+    return total / CLOCK_TICKS
+
+
+def process_group(pgid: int) -> list[int]:
+    """Live processes of a process group (a qcluster started with ``start_new_session``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat_fields(int(entry.name))
+            if fields and int(fields[2]) == pgid:
+                found.append(int(entry.name))
+    return found
+
+
+def postgres_backends(database: str = DATABASE) -> list[int]:
+    """The PostgreSQL backends serving ``database`` (their title is ``postgres: <user> <database> ...``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if title.startswith("postgres: ") and f" {database} " in title:
+            found.append(int(entry.name))
+    return found

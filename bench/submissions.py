@@ -3,8 +3,10 @@
 The fake Provide server (``django_kyc.testing.provide`` with its ``response_delay``) runs on loopback; a
 ``qcluster`` with 4 workers submits each verification (one ``POST /kyc_applications``). The ideal is the
 provider's time alone, spread over the workers: 1,000 × 50 ms ÷ 4 = 12.5 s. Reported: wall time ÷ ideal,
-from the first enqueue to the last verification recorded as submitted. Each run checks that the provider
-holds exactly one application per verification.
+from the first enqueue to the last verification recorded as submitted, and the CPU per submission of the
+qcluster processes and of the PostgreSQL backends serving the benchmark database (``/proc`` counters read
+before and after; a backend that exits during the run takes its share with it, so that figure is a floor).
+Each run checks that the provider holds exactly one application per verification.
 
 Run: ``python -m bench.submissions [--rounds 2] [--count 1000] [--brokers orm,redis]``.
 """
@@ -16,6 +18,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench import harness, seed
@@ -66,8 +69,15 @@ def wait_submitted(pks: Sequence[str], timeout: float) -> None:
     raise RuntimeError(f"not all {len(pks)} verifications were submitted in {timeout:.0f} s: {states}")
 
 
-def run(broker: str, round_number: int, args: argparse.Namespace, provider: object) -> float:
-    """One run; returns wall ÷ ideal."""
+@dataclass(frozen=True)
+class Run:
+    ratio: float
+    cluster_ms: float
+    postgres_ms: float
+
+
+def run(broker: str, round_number: int, args: argparse.Namespace, provider: object) -> Run:
+    """One run: wall ÷ ideal, and CPU milliseconds per submission in the cluster and in PostgreSQL."""
     from django_kyc.testing.provide import FakeProvide
 
     assert isinstance(provider, FakeProvide)
@@ -82,12 +92,18 @@ def run(broker: str, round_number: int, args: argparse.Namespace, provider: obje
         "KYC_BENCH_WORKERS": str(args.workers),
         "KYC_BENCH_PROVIDE_URL": provider.api_base,
     }
-    with harness.qcluster(**env):
+    with harness.qcluster(**env) as cluster:
         produce(broker, warmup)
         wait_submitted(warmup, timeout=60)
+        members, backends = harness.process_group(cluster.pid), harness.postgres_backends()
+        cluster_before, postgres_before = harness.cpu_seconds(members), harness.cpu_seconds(backends)
         started = produce(broker, pending)
         wait_submitted(pending, timeout=args.count * args.delay * 4 + 60)
         wall = time.monotonic() - started
+        members = sorted(set(members) | set(harness.process_group(cluster.pid)))
+        backends = sorted(set(backends) | set(harness.postgres_backends()))
+        cluster_ms = (harness.cpu_seconds(members) - cluster_before) * 1000 / args.count
+        postgres_ms = (harness.cpu_seconds(backends) - postgres_before) * 1000 / args.count
     created = len(provider.applications) - before
     if created != len(warmup) + args.count:
         raise RuntimeError(
@@ -96,10 +112,11 @@ def run(broker: str, round_number: int, args: argparse.Namespace, provider: obje
     ideal = args.count * args.delay / args.workers
     print(
         f"  round {round_number + 1} {broker}: {wall:.2f} s for {args.count} "
-        f"(ideal {ideal:.2f} s) = {wall / ideal:.2f}",
+        f"(ideal {ideal:.2f} s) = {wall / ideal:.2f}; CPU per submission: cluster {cluster_ms:.1f} ms, "
+        f"PostgreSQL {postgres_ms:.1f} ms",
         flush=True,
     )
-    return wall / ideal
+    return Run(wall / ideal, cluster_ms, postgres_ms)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -117,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     harness.setup_django()
     from django_kyc.testing.provide import FakeProvide
 
-    results: dict[str, list[float]] = {broker: [] for broker in brokers}
+    results: dict[str, list[Run]] = {broker: [] for broker in brokers}
     with FakeProvide(token=TOKEN) as provider:
         provider.response_delay = args.delay
         for round_number in range(args.rounds):
@@ -125,15 +142,26 @@ def main(argv: list[str] | None = None) -> int:
             for broker in order:
                 results[broker].append(run(broker, round_number, args, provider))
     harness.drop_database()
-    rows = [
-        [broker, harness.Summary.of(ratios).format(), harness.verdict(harness.Summary.of(ratios).median <= TARGET)]
-        for broker, ratios in results.items()
-    ]
+    rows = []
+    for broker, runs in results.items():
+        ratio = harness.Summary.of([r.ratio for r in runs])
+        rows.append(
+            [
+                broker,
+                ratio.format(),
+                harness.verdict(ratio.median <= TARGET),
+                harness.Summary.of([r.cluster_ms for r in runs]).format(1, " ms"),
+                harness.Summary.of([r.postgres_ms for r in runs]).format(1, " ms"),
+            ]
+        )
     print(
         f"Submissions, {args.rounds} rounds per broker: {args.count} verifications, provider answering in "
         f"{args.delay * 1000:g} ms, qcluster {args.workers} workers, PostgreSQL; ideal "
         f"{args.count * args.delay / args.workers:.1f} s; median (min–max)\n\n"
-        + harness.markdown_table(["broker", "wall ÷ ideal", f"target ≤ {TARGET}"], rows)
+        + harness.markdown_table(
+            ["broker", "wall ÷ ideal", f"target ≤ {TARGET}", "CPU/submission, cluster", "CPU/submission, PostgreSQL"],
+            rows,
+        )
     )
     return 0
 

@@ -8,12 +8,19 @@ read a row before it is committed, or act on one that is rolled back. Two ways t
   of two, which is most of the webhook view's cost);
 - any other broker (Redis, ...): push after commit. If that push fails the row is committed anyway, and the
   sweeper re-enqueues due work, so a broker hiccup delays work, never drops it.
+
+Webhook deliveries do not enqueue a task each: they wake the inbox drain (:mod:`django_kyc.wakeup`).
+
+django-q2 logs every enqueue at INFO on its ``django-q`` logger, which in a web process is a line per request;
+ours are logged at DEBUG on ``django_kyc.queue`` instead, and django-q2's line is dropped (only for our own
+enqueues, only in the thread that makes them).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -25,6 +32,23 @@ if TYPE_CHECKING:
 logger = logging.getLogger("django_kyc.queue")
 
 _brokers: dict[tuple[object, ...], Broker] = {}
+_enqueueing = threading.local()
+
+
+class _QuietEnqueues(logging.Filter):
+    """Drops django-q2's INFO "Enqueued ..." line for the enqueues this module makes (see the module doc)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (getattr(_enqueueing, "active", False) and record.levelno <= logging.INFO)
+
+
+_quiet = _QuietEnqueues()
+
+
+def _silence_django_q() -> None:
+    django_q_logger = logging.getLogger("django-q")
+    if _quiet not in django_q_logger.filters:
+        django_q_logger.addFilter(_quiet)
 
 
 def _broker() -> Broker:
@@ -46,7 +70,20 @@ def enqueue(task: str, *args: str) -> None:
     from django_q.tasks import async_task
 
     broker = None if Conf.SYNC else _broker()
-    async_task(f"django_kyc.tasks.{task}", *args, group="django_kyc", task_name=f"kyc.{task}", broker=broker)
+    _silence_django_q()
+    _enqueueing.active = True
+    try:
+        async_task(f"django_kyc.tasks.{task}", *args, group="django_kyc", task_name=f"kyc.{task}", broker=broker)
+    finally:
+        _enqueueing.active = False
+    logger.debug("enqueued %s%s", task, args)
+
+
+def runs_inline() -> bool:
+    """Whether django-q2 runs tasks inline, in the enqueuing process (``sync: True``, as in tests)."""
+    from django_q.conf import Conf
+
+    return bool(Conf.SYNC)
 
 
 def queues_in_database(using: str = DEFAULT_DB_ALIAS) -> bool:

@@ -5,7 +5,7 @@ All of them are safe to run twice, so a broker re-delivery or a sweeper re-enque
 
 from __future__ import annotations
 
-from django_kyc.services import aml, health, polling, submission, sweeper, webhooks
+from django_kyc.services import aml, drain, health, polling, submission, sweeper, webhooks
 
 
 def submit_verification(verification_id: str) -> None:
@@ -14,6 +14,11 @@ def submit_verification(verification_id: str) -> None:
 
 def process_webhook_event(event_id: str) -> None:
     webhooks.process(event_id)
+
+
+def drain_webhook_events(linger: str = "0") -> str:
+    """Apply received webhook events until the inbox is empty (see ``services.drain``); woken, not per event."""
+    return drain.drain(linger=float(linger)).summary()
 
 
 def poll_verification(verification_id: str) -> None:

@@ -12,6 +12,7 @@ import logging
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from django_kyc.backends import get_backend
@@ -54,17 +55,30 @@ def start_verification(applicant: Applicant, change: Change, backend: str | None
 
 
 def _claim_attempt(verification_id: Any) -> Verification | None:
-    with transaction.atomic():
-        verification = transitions.lock_verification(verification_id)
-        now = timezone.now()
-        if verification.status != VerificationStatus.PENDING:
-            return None
-        if verification.next_attempt_at and verification.next_attempt_at > now:
-            return None
-        verification.attempts += 1
-        verification.next_attempt_at = now + provider_call_lease(verification.backend)
-        verification.save(update_fields=["attempts", "next_attempt_at", "updated_at"])
-        return verification
+    """Count the attempt and take its lease, or ``None`` when the verification is not due (or another worker
+    claimed it first). Two statements in autocommit: a read, then a compare-and-set UPDATE that matches only
+    the state read (the attempt count grows with every claim), so of two racing claims exactly one wins."""
+    verification = Verification.objects.get(pk=verification_id)
+    now = timezone.now()
+    if verification.status != VerificationStatus.PENDING:
+        return None
+    if verification.next_attempt_at and verification.next_attempt_at > now:
+        return None
+    lease_until = now + provider_call_lease(verification.backend)
+    as_read: dict[str, Any] = (
+        {"next_attempt_at": verification.next_attempt_at}
+        if verification.next_attempt_at
+        else {"next_attempt_at__isnull": True}
+    )
+    claimed = Verification.objects.filter(
+        pk=verification.pk, status=VerificationStatus.PENDING, attempts=verification.attempts, **as_read
+    ).update(attempts=F("attempts") + 1, next_attempt_at=lease_until, updated_at=now)
+    if not claimed:
+        return None
+    verification.attempts += 1
+    verification.next_attempt_at = lease_until
+    verification.updated_at = now
+    return verification
 
 
 def submit_verification(verification_id: Any) -> None:
@@ -111,7 +125,9 @@ def record_submission(verification_id: Any, submission: Submission, change: Chan
             Verification.objects.filter(pk=verification.pk).update(**updates, updated_at=timezone.now())
             return
         # the references ride along with the status change: one UPDATE
-        outcome = transitions.apply_provider_state(verification.pk, submission.state, change, updates=updates)
+        outcome = transitions.apply_provider_state(
+            verification.pk, submission.state, change, updates=updates, locked=verification
+        )
         if outcome == transitions.Outcome.APPLIED:
             return
         # The backend answered with a state we cannot move to from pending; left alone, the sweeper would

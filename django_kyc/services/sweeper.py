@@ -2,7 +2,8 @@
 
 Retry state lives on our own rows (attempts, next_attempt_at, last_error), not in the broker, so work
 survives a lost Redis queue or a killed worker and can be inspected in admin. The sweeper runs from a
-django-q2 schedule every minute and enqueues whatever is due; every task it enqueues is idempotent.
+django-q2 schedule every minute and enqueues whatever is due; every task it enqueues is idempotent. Received
+webhook events are the inbox drain's: for those the sweeper only wakes a drain when a wake-up was lost.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from datetime import timedelta
 from django.db.models import Q
 from django.utils import timezone
 
+from django_kyc import wakeup
 from django_kyc.backends.capabilities import Capability
 from django_kyc.backends.registry import get_backend, is_configured
 from django_kyc.conf import kyc_settings
@@ -54,15 +56,25 @@ def sweep(limit: int = 500) -> SweepReport:
     for pk in submissions:
         enqueue("submit_verification", str(pk))
 
-    events = list(
+    # events waiting to retry: one task each, as before
+    retries = list(
         WebhookEvent.objects.filter(
             Q(state=WebhookState.RETRY_WAIT, next_attempt_at__lte=now)
             | Q(state=WebhookState.RETRY_WAIT, next_attempt_at__isnull=True)
-            | Q(state=WebhookState.RECEIVED, received_at__lte=now - grace())
         ).values_list("pk", flat=True)[:limit]
     )
-    for pk in events:
+    for pk in retries:
         enqueue("process_webhook_event", str(pk))
+    # received events whose wake-up was lost (never claimed after the grace) or whose drain died (lease ran
+    # out): one drain takes them all, and keeps going while it finds more
+    stranded = len(
+        WebhookEvent.objects.filter(
+            Q(state=WebhookState.RECEIVED, next_attempt_at__isnull=True, received_at__lte=now - grace())
+            | Q(state=WebhookState.RECEIVED, next_attempt_at__lte=now)
+        ).values_list("pk", flat=True)[:limit]
+    )
+    if stranded:
+        enqueue(wakeup.TASK, "0")
 
     checks = list(
         AmlCheck.objects.filter(_due(), status__in=[AmlStatus.PENDING, AmlStatus.RUNNING]).values_list("pk", flat=True)[
@@ -89,4 +101,4 @@ def sweep(limit: int = 500) -> SweepReport:
         if is_configured(alias) and get_backend(alias).supports(Capability.POLLING):
             enqueue("poll_verification", str(pk))
             polls += 1
-    return SweepReport(len(submissions), len(events), len(checks), polls)
+    return SweepReport(len(submissions), len(retries) + stranded, len(checks), polls)

@@ -142,10 +142,18 @@ def apply_provider_state(
     change: Change,
     *,
     updates: Mapping[str, Any] | None = None,
+    locked: Verification | None = None,
 ) -> Outcome:
-    """Apply what a provider reported, unless it is older than what has already been applied."""
-    with transaction.atomic():
-        verification = lock_verification(verification_id)
+    """Apply what a provider reported, unless it is older than what has already been applied.
+
+    ``locked``: the verification, already locked by the caller in its current transaction (submission records
+    its result under the lock it took to read the row). It is not read and locked again, and no savepoint is
+    taken: an error here rolls back the caller's transaction, which is what that caller lets happen anyway.
+    """
+    if locked is not None and not transaction.get_connection().in_atomic_block:
+        raise TypeError("apply_provider_state(locked=...) needs the caller's transaction that holds the lock")
+    with transaction.atomic(savepoint=locked is None):
+        verification = locked if locked is not None else lock_verification(verification_id)
         last = verification.last_event_at
         occurred = state.occurred_at
         if occurred and last and occurred < last:

@@ -1,9 +1,11 @@
 """Receiving and processing provider webhooks.
 
 Receiving is synchronous and cheap: authenticate the raw bytes, parse, store one
-:class:`~django_kyc.models.WebhookEvent` per provider event (the unique constraint turns a redelivery into a
-no-op), and enqueue processing after commit. Processing is a django-q2 task that applies the event through
-the transition service, retries failures with backoff and ends in a visible ``failed`` state.
+:class:`~django_kyc.models.WebhookEvent` per provider event (one INSERT; the unique constraint turns a
+redelivery into an insert of nothing) and, after the commit, wake the drain (:mod:`django_kyc.wakeup`):
+the inbox is the queue. The drain (:mod:`django_kyc.services.drain`) claims received events in batches and
+applies each through :func:`apply`; a failure is retried with backoff (the sweeper enqueues :func:`process`
+for it when due) and ends in a visible ``failed`` state.
 
 Every refusal, whether the view's own (method, size, unknown endpoint) or a backend's (signature, payload), goes
 through :func:`record_rejection`: one counter increment and the ``webhook_rejected`` signal, nothing more.
@@ -19,15 +21,15 @@ from django.db import DatabaseError, DataError, IntegrityError, router, transact
 from django.db.models import F
 from django.utils import timezone
 
-from django_kyc import signals
+from django_kyc import signals, wakeup
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import InboundWebhook, KycBackend, ProviderEvent, unstorable
 from django_kyc.backends.registry import is_configured
 from django_kyc.conf import kyc_settings
-from django_kyc.db import savepoint_if_nested
+from django_kyc.db import insert_unless_conflict, savepoint_if_nested
 from django_kyc.exceptions import KycError, PermanentProviderError, WebhookError, WebhookPayloadError
 from django_kyc.models import RejectionReason, Verification, WebhookEvent, WebhookRejection, WebhookState
-from django_kyc.queue import enqueue_on_commit, queues_in_database
+from django_kyc.queue import enqueue_on_commit
 from django_kyc.services import transitions
 from django_kyc.services.audit import Change
 from django_kyc.services.retry import next_attempt_at
@@ -77,6 +79,9 @@ def receive(alias: str, webhook: InboundWebhook) -> Receipt:
                     stored += 1
                 else:
                     duplicates += 1
+            if stored:
+                # after the commit (now, in autocommit): a drain must never look before the rows are there
+                transaction.on_commit(wakeup.wake)
         except DataError as exc:
             # A value this database refuses that the check above did not foresee. It would be refused on
             # every redelivery: a 500 would only make the provider send it again and again.
@@ -110,41 +115,34 @@ def _require_storable(value: Any, name: str) -> None:
 
 
 def _store(alias: str, event: ProviderEvent, headers: dict[str, str], body: bytes) -> bool:
-    """Insert the event and enqueue its processing in one transaction; False when it is already stored.
+    """Insert the event; False when it is already stored. Its processing is the drain's (see :func:`receive`).
 
-    A new event, the common case, costs one INSERT (and, on the ORM broker, the queue row in the same
-    commit). A redelivery fails the unique constraint on (backend, event_id), which undoes only this insert;
-    any other integrity error is not a duplicate and is raised.
+    A new event and a redelivery alike cost one ``INSERT ... ON CONFLICT DO NOTHING``: the unique constraint
+    on (backend, event_id) turns a redelivery into an insert of nothing, with no read before it, no savepoint
+    and no error to recover from.
 
     An event resting on an unauthenticated claim (:attr:`ProviderEvent.claim`) is a duplicate only of a row
     that holds its event id, i.e. whose claim a fetch has confirmed; otherwise it is stored without holding the
-    id (a forgery stored first cannot make the genuine delivery look like a repeat) and :func:`process`
+    id (a forgery stored first cannot make the genuine delivery look like a repeat) and :func:`apply`
     lets it take the id once its own fetch confirms the claim.
     """
     event_id = event.event_id[:255]
     holds = not (event.claim and event.state is None)
-    held = WebhookEvent.objects.filter(backend=alias, event_id=event_id, holds_event_id=True)
-    if not holds and held.exists():
+    if not holds and WebhookEvent.objects.filter(backend=alias, event_id=event_id, holds_event_id=True).exists():
         return False
-    # the event and its queue row are two statements and need a transaction; the event alone does not
-    try:
-        with transaction.atomic() if queues_in_database() else savepoint_if_nested():
-            row = WebhookEvent.objects.create(
-                backend=alias,
-                event_id=event_id,
-                event_type=event.event_type[:128],
-                provider_ref=(event.provider_ref or event.our_ref)[:128],
-                occurred_at=event.occurred_at,
-                headers=headers,
-                body=body,
-                holds_event_id=holds,
-            )
-            enqueue_on_commit("process_webhook_event", str(row.pk))
-    except IntegrityError:
-        if held.exists():
-            return False
-        raise
-    return True
+    row = WebhookEvent(
+        backend=alias,
+        event_id=event_id,
+        event_type=event.event_type[:128],
+        provider_ref=(event.provider_ref or event.our_ref)[:128],
+        occurred_at=event.occurred_at,
+        headers=headers,
+        body=body,
+        holds_event_id=holds,
+    )
+    # a refused value (DataError) must not break a caller's transaction; in autocommit this is no statement
+    with savepoint_if_nested():
+        return insert_unless_conflict(row)
 
 
 def record_rejection(alias: str, code: str, reason: str = "") -> None:
@@ -234,12 +232,27 @@ def _as_uuid(value: str) -> str | None:
 
 
 def process(event_pk: Any) -> None:
-    """Task body: apply one stored event. Idempotent; a concurrent or repeated run is a no-op."""
+    """Task body: apply one stored event when it is due. Idempotent; a concurrent or repeated run is a no-op.
+
+    The sweeper's door for events waiting to retry, and ``kyc_reprocess_webhooks``'s; received events are the
+    drain's, which hands them to :func:`apply` directly.
+    """
     row = WebhookEvent.objects.filter(pk=event_pk).first()
     if row is None or row.state not in PROCESSABLE:
         return
     if row.state == WebhookState.RETRY_WAIT and row.next_attempt_at and row.next_attempt_at > timezone.now():
         return
+    apply(row)
+
+
+def apply(row: WebhookEvent) -> None:
+    """Apply a stored event read by the caller (its state may be stale: it is checked again under the row lock).
+
+    The provider is asked (when the event carries no state) before the transaction, so no lock is held across
+    a network call; the transaction then locks the row, checks it is still processable, and applies the event
+    through the transition service. Two workers given the same event apply it once.
+    """
+    event_pk = row.pk
     backend = get_backend(row.backend)
     try:
         event = _event_from_row(backend, row)
@@ -249,11 +262,16 @@ def process(event_pk: Any) -> None:
             state = backend.fetch_verification(verification)
             _require_storable(state, "the fetched state")
         with transaction.atomic():
-            row = WebhookEvent.objects.select_for_update().get(pk=event_pk)
-            if row.state not in PROCESSABLE:
+            # lock and re-read only what decides whether to go on (not the encrypted body again)
+            locked = WebhookEvent.objects.select_for_update().filter(pk=event_pk)
+            found = locked.values_list("state", "attempts", "holds_event_id").first()
+            if found is None or found[0] not in PROCESSABLE:
                 return
+            row.state, row.attempts, row.holds_event_id = found
             change = Change.provider(row.backend, Source.WEBHOOK, webhook_event=row)
-            outcome = transitions.apply_provider_state(verification.pk, state, change)
+            # locked here, in this transaction: no savepoint of its own inside (an error undoes it all anyway)
+            held = transitions.lock_verification(verification.pk)
+            outcome = transitions.apply_provider_state(verification.pk, state, change, locked=held)
             row.state = (
                 WebhookState.PROCESSED if outcome in (Outcome.APPLIED, Outcome.UNCHANGED) else WebhookState.IGNORED
             )

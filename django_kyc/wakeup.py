@@ -1,0 +1,93 @@
+"""Waking the inbox drain: a burst of N webhook deliveries schedules O(1) drain tasks, not N.
+
+The inbox (``WebhookEvent`` rows in state ``received``) is the queue; a delivery only has to make sure that
+some drain will look at the inbox after its row is committed. Enqueueing a django-q2 task per delivery cost
+as much as the rest of the request, so a wake-up is coalesced:
+
+- **Redis broker**: ``SET <marker> NX PX`` in the broker's Redis. Only the delivery that sets the marker
+  enqueues a drain; the drain deletes the marker *when it starts*, so a delivery committed after that point
+  sets it again and wakes another drain, and none is left behind by a drain that had already looked. The
+  expiry bounds how long a lost drain task (a pusher killed with the task in hand) can silence wake-ups.
+- **Any other broker** (the ORM broker first): a per-process window. A process enqueues at most one drain per
+  :func:`window` seconds, and a drain woken that way does not stop before that long after its own start
+  (:func:`linger`). It starts after the enqueue, so it is still looking when any delivery the window
+  silenced has committed. No statement is spent on the hot path, and a drain that lingers picks up the next
+  deliveries within its poll interval instead of the broker's.
+- **Sync mode** (tests, ``sync: True``): the drain runs inline, every time, with no linger.
+
+A wake-up that is lost anyway (the broker is down, the process dies between the commit and the wake-up, the
+drain task dies with its worker) delays events, never drops them: the sweeper wakes a drain for received
+events older than ``SWEEP_GRACE_SECONDS`` or whose claim ran out.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django_kyc.conf import kyc_settings
+from django_kyc.queue import _broker, enqueue, runs_inline
+
+logger = logging.getLogger("django_kyc.wakeup")
+
+TASK = "drain_webhook_events"
+#: how long a set Redis marker silences further wake-ups at most (a drain deletes it sooner when it starts)
+MARKER_TTL_MS = 5000
+
+_local = threading.local()
+
+
+def window() -> float:
+    """Seconds a process's wake-up covers on a broker without a shared marker (``WEBHOOK_DRAIN_LINGER_SECONDS``)."""
+    return float(kyc_settings.WEBHOOK_DRAIN_LINGER_SECONDS)
+
+
+def _redis_client() -> object | None:
+    """The broker's Redis connection when the broker is django-q2's Redis broker, else ``None``."""
+    from django_q.brokers.redis_broker import Redis
+
+    broker = _broker()
+    return broker.connection if isinstance(broker, Redis) else None
+
+
+def marker_key() -> str:
+    return f"{_broker().list_key}:kyc-drain"
+
+
+def wake() -> None:
+    """Make sure a drain will look at the inbox after now. Never raises: the sweeper covers a lost wake-up."""
+    try:
+        if runs_inline():
+            enqueue(TASK, "0")
+            return
+        client = _redis_client()
+        if client is not None:
+            if client.set(marker_key(), b"1", nx=True, px=MARKER_TTL_MS):  # type: ignore[attr-defined]
+                try:
+                    enqueue(TASK, "0")
+                except Exception:
+                    client.delete(marker_key())  # type: ignore[attr-defined]
+                    raise
+            return
+        now = time.monotonic()
+        key = marker_key()
+        last = getattr(_local, "woken", {}).get(key)
+        if last is not None and now - last < window():
+            return
+        enqueue(TASK, str(window()))
+        _local.__dict__.setdefault("woken", {})[key] = now
+    except Exception:
+        logger.exception("could not wake the webhook drain; the sweeper will")
+
+
+def started() -> None:
+    """Called by a drain as it starts: clears the Redis marker, so the next delivery wakes another drain."""
+    client = None if runs_inline() else _redis_client()
+    if client is not None:
+        client.delete(marker_key())  # type: ignore[attr-defined]
+
+
+def forget() -> None:
+    """Forget this thread's wake-up windows (tests that switch brokers in one process)."""
+    _local.__dict__.pop("woken", None)
