@@ -27,7 +27,7 @@ from django_kyc.status import DocumentStatus, VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.kycaid import FakeKycaid, FakeRequest, sign
 from tests.backends.contract import ALIAS, BackendContract
-from tests.conftest import make_png
+from tests.support.files import make_png
 
 V = VerificationStatus
 D = DocumentStatus
