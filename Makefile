@@ -5,12 +5,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
+# test-fast's pytest-xdist workers: one per core
+FAST_WORKERS ?= auto
+# pyproject.toml turns these pytest plugins off (start-up time); the resilience suite's API fuzzing needs them
+RESILIENCE_PLUGINS := -p schemathesis -p hypothesispytest
 
-.PHONY: help venv demo demo-data test test-sqlite test-postgres test-resilience bench lint typecheck format build check-migrations clean
+.PHONY: help venv demo demo-data test test-fast test-sqlite test-postgres test-resilience bench lint typecheck format build check-migrations clean
 
 help:
 	@echo "make demo           run the example site with qcluster (SQLite, ORM broker, sandbox provider)"
 	@echo "make test           the whole test suite (SQLite; includes the real qcluster and Redis broker tests)"
+	@echo "make test-fast      the quick loop: no browser, qcluster, gunicorn, packaging or resilience tests; every core"
 	@echo "make test-postgres  the whole suite on PostgreSQL ($(POSTGRES_URL)), including concurrency tests"
 	@echo "make test-resilience  the resilience suite (tests/resilience) on PostgreSQL ($(POSTGRES_URL))"
 	@echo "make bench          the benchmarks (gunicorn, wrk, PostgreSQL, Redis); report in artifacts/bench/, see docs/benchmarks.md"
@@ -36,13 +41,17 @@ demo: demo-data
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# while working: --fast leaves out the tests marked browser, cluster, server, packaging and resilience
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest --fast -n $(FAST_WORKERS) $(PYTEST_ARGS)
+
 test-sqlite: test
 
 test-postgres: $(STAMP)
 	DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-resilience: $(STAMP)
-	DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -q tests/resilience --run-resilience $(PYTEST_ARGS)
+	DATABASE_URL=$(POSTGRES_URL) $(BIN)/python -m pytest -q tests/resilience --run-resilience $(RESILIENCE_PLUGINS) $(PYTEST_ARGS)
 
 BENCH_STAMP := $(VENV)/.bench-stamp
 BENCH ?=

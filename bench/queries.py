@@ -6,7 +6,7 @@ Run from the repository root::
     DATABASE_URL=sqlite:///.db.sqlite3 .venv/bin/python -m bench.queries -k admin   # SQLite, admin pages only
 
 The pages, roles and seeding are those of ``tests/test_query_counts.py`` (both import
-``tests/query_counts.py``), so the table is what the test asserts, printed. Everything happens in a throwaway
+``tests/support/query_counts.py``), so the table is what the test asserts, printed. Everything happens in a throwaway
 test database made by ``setup_databases`` and dropped afterwards: real data is never read or written. Exits
 0 when the benchmark ran, whatever it found (a missed target is reported in the table, not as an error).
 """
@@ -20,7 +20,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tests.query_counts import Result
+    from tests.support.query_counts import Result
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
 
@@ -46,7 +46,7 @@ def _isolated_test_database_name() -> None:
 
 def table(results: list[Result]) -> str:
     """The markdown table: one line per page and role."""
-    from tests.query_counts import LARGE, MAX_QUERIES, SMALL
+    from tests.support.query_counts import LARGE, MAX_QUERIES, SMALL
 
     lines = [
         f"| endpoint | queries at {SMALL:,} rows | queries at {LARGE:,} rows | same? | <= {MAX_QUERIES}? |",
@@ -65,7 +65,7 @@ def run(only: str | None = None, verbose: bool = False) -> list[Result]:
     """Measure every page (or those whose name contains ``only``), each in a transaction rolled back after."""
     from django.db import transaction
 
-    from tests.query_counts import ENDPOINTS, measure
+    from tests.support.query_counts import ENDPOINTS, measure
 
     results: list[Result] = []
     for endpoint in ENDPOINTS:

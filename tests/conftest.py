@@ -1,62 +1,20 @@
 from __future__ import annotations
 
 import io
-import os
-import struct
-import zlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from pypdf import PdfWriter
 from rest_framework.test import APIClient
 
 from django_kyc.backends import registry
 from django_kyc.models import Applicant, Document, DocumentFile
-
-IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def require_service(name: str, available: bool, detail: str = "") -> None:
-    """Skip locally when a real service is missing, but fail in CI, where it must be there."""
-    if available:
-        return
-    message = f"{name} is not available{': ' + detail if detail else ''}"
-    if IN_CI:
-        pytest.fail(f"{message} (CI=true: services are required, not optional)")
-    pytest.skip(message)
-
-
-def make_png(width: int = 2, height: int = 2, raw: bytes | None = None) -> bytes:
-    """A real, minimal PNG, so content sniffing sees a genuine image.
-
-    ``raw`` replaces the pixel rows: a few bytes with a huge ``width`` and ``height`` make a file whose header
-    declares an enormous image that no one could decode (a decompression bomb, for the upload checks).
-    """
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    if raw is None:
-        raw = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
-
-
-def make_pdf(pages: int = 1) -> bytes:
-    """A real PDF of blank pages (uploads count a PDF's pages, so it must be readable)."""
-    writer = PdfWriter()
-    for _ in range(pages):
-        writer.add_blank_page(width=595, height=842)
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
-
-
-PDF_BYTES = make_pdf()
+from tests.support.factories import create_user
+from tests.support.files import make_png
 
 
 @pytest.fixture(autouse=True)
@@ -89,32 +47,24 @@ def png() -> Callable[..., SimpleUploadedFile]:
     return build
 
 
-def _user(username: str, *perms: str, staff: bool = False) -> User:
-    user = User.objects.create_user(username=username, password="pw", is_staff=staff)
-    for perm in perms:
-        app_label, codename = perm.split(".")
-        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
-    return User.objects.get(pk=user.pk)  # drop the permission cache
-
-
 @pytest.fixture
 def user(db: Any) -> User:
-    return _user("alice")
+    return create_user("alice")
 
 
 @pytest.fixture
 def other_user(db: Any) -> User:
-    return _user("mallory")
+    return create_user("mallory")
 
 
 @pytest.fixture
 def staff_viewer(db: Any) -> User:
-    return _user("viewer", "django_kyc.view_applicant", staff=True)
+    return create_user("viewer", "django_kyc.view_applicant", staff=True)
 
 
 @pytest.fixture
 def reviewer(db: Any) -> User:
-    return _user(
+    return create_user(
         "reviewer",
         "django_kyc.view_applicant",
         "django_kyc.review_applicant",
@@ -158,6 +108,12 @@ def make_applicant(db: Any) -> Callable[..., Applicant]:
     return build
 
 
+#: What ``--fast`` (``make test-fast``) leaves out: tests that drive a browser, start qcluster, gunicorn or other
+#: server processes, or build the wheel, and the opt-in resilience suite, which is not even collected.
+SLOW_MARKERS = ("browser", "cluster", "server", "packaging", "resilience")
+RESILIENCE = Path(__file__).resolve().parent / "resilience"
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--run-packaging",
@@ -169,15 +125,33 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="run the resilience suite in tests/resilience (slow; make test-resilience, on PostgreSQL)",
     )
+    parser.addoption(
+        "--fast",
+        action="store_true",
+        help=f"leave out the tests marked {', '.join(SLOW_MARKERS)} and tests/resilience (make test-fast)",
+    )
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    if config.getoption("--fast") and collection_path == RESILIENCE:
+        return True
+    return None  # let the other rules decide
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--run-packaging"):
-        return
-    skip = pytest.mark.skip(reason="packaging check runs with --run-packaging (.ci/run)")
-    for item in items:
-        if "packaging" in item.keywords:
-            item.add_marker(skip)
+    if config.getoption("--fast"):
+        kept: list[pytest.Item] = []
+        slow: list[pytest.Item] = []
+        for item in items:
+            (slow if any(item.get_closest_marker(name) for name in SLOW_MARKERS) else kept).append(item)
+        if slow:
+            config.hook.pytest_deselected(items=slow)
+            items[:] = kept
+    if not config.getoption("--run-packaging"):
+        skip = pytest.mark.skip(reason="packaging check runs with --run-packaging (.ci/run)")
+        for item in items:
+            if "packaging" in item.keywords:
+                item.add_marker(skip)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

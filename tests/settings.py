@@ -94,8 +94,12 @@ if os.environ.get("KYC_Q_BROKER") == "redis":
     del Q_CLUSTER["orm"]
     Q_CLUSTER["redis"] = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
 
-_storage = Path(os.environ.get("KYC_TEST_STORAGE") or tempfile.mkdtemp(prefix="kyc-test-docs-"))
-os.environ.setdefault("KYC_TEST_STORAGE", str(_storage))
+# one document directory per test process, handed to its qcluster subprocesses through the environment; each
+# pytest-xdist worker (make test-fast) has its own, since tests compare the files stored before and after
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+_storage_variable = f"KYC_TEST_STORAGE_{_xdist_worker}" if _xdist_worker else "KYC_TEST_STORAGE"
+_storage = Path(os.environ.get(_storage_variable) or tempfile.mkdtemp(prefix="kyc-test-docs-"))
+os.environ.setdefault(_storage_variable, str(_storage))
 
 DJANGO_KYC = {
     "DEFAULT_BACKEND": "sandbox",

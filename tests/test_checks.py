@@ -20,7 +20,7 @@ from django.test import override_settings
 
 from django_kyc.backends.base import KycBackend
 from django_kyc.checks import check_backends, check_q_cluster
-from tests.core_helpers import kyc_settings_with
+from tests.support.kyc_settings import kyc_settings_with
 
 SANDBOX = {"CLASS": "django_kyc.backends.sandbox.SandboxBackend", "OPTIONS": {}}
 

@@ -200,12 +200,12 @@ def test_a_risk_raise_committing_during_a_decision_is_seen_by_the_four_eyes_rule
 
     from django_kyc.models import ReviewDecision
     from django_kyc.services import review, risk
-    from tests.conftest import _user
-    from tests.core_helpers import kyc_settings_with, make_verification
+    from tests.support.factories import create_user, make_verification
+    from tests.support.kyc_settings import kyc_settings_with
 
     applicant = make_applicant()
     verification = make_verification(applicant, VerificationStatus.REVIEW)
-    colleague = _user("colleague", "django_kyc.review_applicant", staff=True)
+    colleague = create_user("colleague", "django_kyc.review_applicant", staff=True)
     raised, committed_at, outcome = threading.Event(), [0.0], []
 
     def raise_level() -> None:

@@ -28,7 +28,7 @@ from django_kyc.crypto import (
 )
 from django_kyc.exceptions import KycConfigurationError
 from django_kyc.models import AmlCheck, Applicant, Document, Verification, WebhookEvent
-from tests.core_helpers import kyc_settings_with
+from tests.support.kyc_settings import kyc_settings_with
 
 OTHER_KEY = Fernet.generate_key().decode()
 

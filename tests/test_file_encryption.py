@@ -21,8 +21,8 @@ from django_kyc.crypto import DecryptionError
 from django_kyc.exceptions import DocumentIntegrityError
 from django_kyc.file_encryption import MAGIC, TAG_SIZE, DecryptingReader, encrypt, read_header
 from django_kyc.storage import EncryptedStorage, PrivateFileSystemStorage
-from tests.conftest import make_png
-from tests.core_helpers import kyc_settings_with
+from tests.support.files import make_png
+from tests.support.kyc_settings import kyc_settings_with
 
 CHUNK_LOG = 10  # 1 KiB chunks: many chunks from little data
 CHUNK = 1 << CHUNK_LOG

@@ -7,8 +7,8 @@ from django.db import connection
 
 from django_kyc.models import AuditEvent, Verification, WebhookEvent
 from django_kyc.status import ApplicantStatus, VerificationStatus
-from tests.conftest import require_service
-from tests.pipeline import qcluster, redis_available, use_broker, wait_for
+from tests.support.qcluster import qcluster, use_broker, wait_for
+from tests.support.services import redis_available, require_service
 
 pytestmark = [pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 

@@ -1,7 +1,7 @@
 """Every API endpoint and admin page that lists rows costs the same number of queries with 10 rows behind it
 as with 1,000, and at most 10 (session, user and permission queries included).
 
-The pages, roles and bulk seeding are in ``tests/query_counts.py``, shared with ``bench/queries.py``, which
+The pages, roles and bulk seeding are in ``tests/support/query_counts.py``, shared with ``bench/queries.py``, which
 prints these measurements as a table (``python -m bench.queries``). Each page is seeded once and requested as
 each of its roles; a failure prints, per role, the SQL of both runs with the statements repeated most first,
 so an N+1 names itself.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from django.contrib import admin
 
-from tests.query_counts import ENDPOINTS, Endpoint, measure
+from tests.support.query_counts import ENDPOINTS, Endpoint, measure
 
 
 @pytest.mark.django_db

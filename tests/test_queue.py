@@ -12,7 +12,8 @@ from django_q.conf import Conf
 from django_q.models import OrmQ
 
 from django_kyc import queue
-from tests.conftest import require_service
+from tests.support.qcluster import new_queue_name
+from tests.support.services import REDIS_URL, require_service
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -62,16 +63,15 @@ def test_orm_broker_on_another_database_waits_for_the_commit(monkeypatch: pytest
 def test_redis_broker_push_waits_for_the_commit(monkeypatch: pytest.MonkeyPatch) -> None:
     import redis
 
-    url = "redis://127.0.0.1:6379/15"
-    client = redis.Redis.from_url(url)
+    client = redis.Redis.from_url(REDIS_URL)
     try:
         client.ping()
     except redis.ConnectionError:
         require_service("Redis", False, "start redis-server on 127.0.0.1:6379")
     monkeypatch.setattr(Conf, "SYNC", False)
     monkeypatch.setattr(Conf, "ORM", None)
-    monkeypatch.setattr(Conf, "REDIS", url)
-    monkeypatch.setattr(Conf, "CLUSTER_NAME", "kyc-test-queue-redis")
+    monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
+    monkeypatch.setattr(Conf, "CLUSTER_NAME", new_queue_name())  # parallel runs share the Redis server
     name = queue._broker().list_key
     client.delete(name)
     try:

@@ -32,7 +32,7 @@ A = AmlStatus
 
 OUTCOMES = {V.REVIEW, V.APPROVED, V.DECLINED, V.RESUBMISSION_REQUESTED}
 
-#: The design's verification moves (DESIGN.md §4), written out by hand.
+#: The verification moves of README.md ("Statuses and transitions"), written out by hand.
 EXPECTED_VERIFICATION: dict[str, set[str]] = {
     V.PENDING: {V.AWAITING_USER, V.PROCESSING, V.CANCELLED, V.ERROR} | OUTCOMES,
     V.AWAITING_USER: {V.PROCESSING, V.EXPIRED, V.CANCELLED, V.ERROR} | OUTCOMES,

@@ -17,8 +17,8 @@ from django.test import override_settings
 
 from django_kyc.models import Applicant, DocumentFile
 from django_kyc.storage import document_storage
-from tests.conftest import make_png
-from tests.core_helpers import kyc_settings_with
+from tests.support.files import make_png
+from tests.support.kyc_settings import kyc_settings_with
 
 PNG = make_png(3, 3)
 #: What a site's own storage (S3 and the like) would be: one that keeps whatever it is given.

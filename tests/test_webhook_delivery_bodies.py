@@ -8,7 +8,7 @@
 * Bodies that are not UTF-8 (JSON may be UTF-16 or UTF-32): stored byte for byte and processed from exactly
   the bytes that were authenticated.
 
-Signatures are computed here with the sandbox's documented recipe (``tests.core_helpers.sandbox_signature``).
+Signatures are computed here with the sandbox's documented recipe (``tests.support.sandbox.sandbox_signature``).
 A server that really de-chunks (gunicorn) is exercised in ``tests/test_webhook_gunicorn.py``.
 """
 
@@ -33,16 +33,10 @@ from django_kyc.models import Applicant, Verification, WebhookEvent, WebhookStat
 from django_kyc.services import webhooks
 from django_kyc.status import VerificationStatus
 from django_kyc.webhooks import UNREADABLE
-from tests.core_helpers import (
-    CountingInput,
-    kyc_settings_with,
-    make_verification,
-    rejection_counts,
-    sandbox_event,
-    sandbox_signature,
-    suite_backends,
-    unframed_post,
-)
+from tests.support.factories import make_verification
+from tests.support.kyc_settings import kyc_settings_with, suite_backends
+from tests.support.sandbox import sandbox_event, sandbox_signature
+from tests.support.webhooks import CountingInput, rejection_counts, unframed_post
 
 V = VerificationStatus
 URL = "/kyc/webhooks/sandbox/"

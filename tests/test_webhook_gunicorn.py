@@ -19,7 +19,6 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,12 +28,13 @@ from django.utils import timezone
 from django_kyc.models import Verification, WebhookEvent, WebhookRejection, WebhookState
 from django_kyc.status import VerificationStatus
 from django_kyc.webhooks import UNREADABLE
-from tests.conftest import require_service
-from tests.core_helpers import make_verification, sandbox_event, sandbox_signature
+from tests.support import ROOT
+from tests.support.factories import make_verification
+from tests.support.sandbox import sandbox_event, sandbox_signature
+from tests.support.services import require_service
 
-pytestmark = pytest.mark.django_db(transaction=True)  # the server's process reads what the test committed
-
-ROOT = Path(__file__).resolve().parent.parent
+# the server's process reads what the test committed
+pytestmark = [pytest.mark.server, pytest.mark.django_db(transaction=True)]
 URL = "/kyc/webhooks/sandbox/"
 LIMIT = 4096
 

@@ -1,6 +1,6 @@
 """The webhook endpoint, end to end: signed POSTs through Django's test client into the inbox and processing.
 
-Signatures are computed here with the sandbox's documented recipe (``tests.core_helpers.sandbox_signature``),
+Signatures are computed here with the sandbox's documented recipe (``tests.support.sandbox.sandbox_signature``),
 never by the code under test.
 """
 
@@ -35,15 +35,10 @@ from django_kyc.models import (
 )
 from django_kyc.services import review, sweeper
 from django_kyc.status import DocumentStatus, VerificationStatus
-from tests.core_helpers import (
-    SANDBOX_OLD_SECRET,
-    kyc_settings_with,
-    make_verification,
-    rejection_counts,
-    sandbox_event,
-    sandbox_signature,
-    suite_backends,
-)
+from tests.support.factories import make_verification
+from tests.support.kyc_settings import kyc_settings_with, suite_backends
+from tests.support.sandbox import SANDBOX_OLD_SECRET, sandbox_event, sandbox_signature
+from tests.support.webhooks import rejection_counts
 
 V = VerificationStatus
 URL = "/kyc/webhooks/sandbox/"

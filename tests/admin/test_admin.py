@@ -48,8 +48,8 @@ from django_kyc.models import (
 from django_kyc.services import aml, review, submission, transitions, webhooks
 from django_kyc.services.audit import Change
 from django_kyc.status import Actor, ApplicantStatus, Source, VerificationStatus
-from tests.conftest import make_png
-from tests.core_helpers import kyc_settings_with
+from tests.support.files import make_png
+from tests.support.kyc_settings import kyc_settings_with
 
 V = VerificationStatus
 KYC_MODELS = [

@@ -13,8 +13,7 @@ from django.utils import timezone
 from django_kyc.models import Verification, WebhookRejection
 from django_kyc.services import dashboard
 from django_kyc.status import VerificationStatus
-from tests.conftest import _user
-from tests.core_helpers import make_verification
+from tests.support.factories import create_user, make_verification
 
 pytestmark = pytest.mark.django_db
 V = VerificationStatus
@@ -66,7 +65,7 @@ def test_status_series_counts_per_day(known_data: None) -> None:
 
 
 def test_dashboard_renders_svg_and_is_linked_from_the_app_index(known_data: None) -> None:
-    viewer = _user("lead", "django_kyc.view_verification", "django_kyc.view_reviewdecision", staff=True)
+    viewer = create_user("lead", "django_kyc.view_verification", "django_kyc.view_reviewdecision", staff=True)
     client = Client()
     client.force_login(viewer)
     response = client.get(reverse("admin:django_kyc_dashboard"))
@@ -84,7 +83,7 @@ def test_dashboard_renders_svg_and_is_linked_from_the_app_index(known_data: None
 
 def test_dashboard_needs_view_verification(db: Any) -> None:
     client = Client()
-    client.force_login(_user("nobody", "django_kyc.view_reviewdecision", staff=True))
+    client.force_login(create_user("nobody", "django_kyc.view_reviewdecision", staff=True))
     assert client.get(reverse("admin:django_kyc_dashboard")).status_code == 403
 
 
@@ -109,10 +108,10 @@ def test_dashboard_shows_rejections_only_to_who_may_view_them(db: Any) -> None:
     WebhookRejection.objects.create(backend="", reason="unknown_endpoint", day=timezone.localdate(), count=4)
     url = reverse("admin:django_kyc_dashboard")
     lead = Client()
-    lead.force_login(_user("lead", "django_kyc.view_verification", staff=True))
+    lead.force_login(create_user("lead", "django_kyc.view_verification", staff=True))
     assert 'id="kyc-webhook-rejections"' not in lead.get(url).content.decode()
     ops = Client()
-    ops.force_login(_user("ops", "django_kyc.view_verification", "django_kyc.view_webhookrejection", staff=True))
+    ops.force_login(create_user("ops", "django_kyc.view_verification", "django_kyc.view_webhookrejection", staff=True))
     body = ops.get(url).content.decode()
     table = body.split('id="kyc-webhook-rejections"')[1].split("</table>")[0]
     assert "(unknown endpoint)" in table

@@ -14,7 +14,7 @@ from django.test import Client
 from django.urls import reverse
 
 from django_kyc.models import Applicant
-from tests.conftest import _user
+from tests.support.factories import create_user
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +35,7 @@ HOSTILE = {
 
 def export(with_pii: bool, applicants: list[Applicant]) -> str:
     perms = ["django_kyc.view_applicant", "django_kyc.export_applicant"]
-    user = _user("exporter", *perms, *(["django_kyc.view_applicant_pii"] if with_pii else []), staff=True)
+    user = create_user("exporter", *perms, *(["django_kyc.view_applicant_pii"] if with_pii else []), staff=True)
     client = Client()
     client.force_login(user)
     response = client.post(

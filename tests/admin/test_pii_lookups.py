@@ -21,7 +21,7 @@ from django_kyc import pii
 from django_kyc.models import AmlCheck, Applicant
 from django_kyc.services import aml
 from django_kyc.services.audit import Change
-from tests.core_helpers import make_verification
+from tests.support.factories import make_verification
 
 pytestmark = pytest.mark.django_db
 

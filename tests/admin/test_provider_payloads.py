@@ -18,7 +18,7 @@ from django_kyc.backends.sandbox import SandboxBackend
 from django_kyc.models import AmlCheck, Applicant, Verification, WebhookEvent, WebhookState
 from django_kyc.services import aml
 from django_kyc.services.audit import Change
-from tests.core_helpers import make_verification
+from tests.support.factories import make_verification
 
 pytestmark = pytest.mark.django_db
 MARKER = "Quillfeatherstone"

@@ -24,8 +24,8 @@ from django_kyc.models import (
 from django_kyc.services import aml, review
 from django_kyc.services.audit import Change
 from django_kyc.status import AmlStatus, VerificationStatus
-from tests.conftest import _user
-from tests.core_helpers import kyc_settings_with, make_verification
+from tests.support.factories import create_user, make_verification
+from tests.support.kyc_settings import kyc_settings_with
 
 pytestmark = pytest.mark.django_db
 V = VerificationStatus
@@ -43,7 +43,7 @@ def url(model: Any, view: str = "changelist") -> str:
 
 @pytest.fixture
 def queue_reviewer(db: Any) -> Any:
-    return _user(
+    return create_user(
         "queue",
         "django_kyc.review_applicant",
         "django_kyc.view_reviewqueueitem",
@@ -130,7 +130,7 @@ def test_decision_becomes_a_proposal_then_is_confirmed_from_the_proposals_list(
     proposal = ReviewDecision.objects.get(verification=verification)
     # the proposer sees the list but has no confirm action; forcing it changes nothing
     assert "confirm_proposals" not in client.get(url(ReviewDecision)).content.decode()
-    approver = _user(
+    approver = create_user(
         "approver",
         "django_kyc.review_applicant",
         "django_kyc.approve_high_risk",
@@ -164,7 +164,7 @@ def export(user: Any, applicant: Any) -> Any:
 
 def test_export_needs_the_permission(make_applicant: Any) -> None:
     applicant = make_applicant()
-    viewer = _user("viewer2", "django_kyc.view_applicant", staff=True)
+    viewer = create_user("viewer2", "django_kyc.view_applicant", staff=True)
     response = export(viewer, applicant)
     assert response.get("Content-Type", "").startswith("text/html")  # no such action: back to the list
     assert not AuditEvent.objects.filter(action="exported").exists()
@@ -176,7 +176,7 @@ def test_export_masks_pii_without_the_pii_permission_and_is_audited(make_applica
     perms = ["django_kyc.view_applicant", "django_kyc.export_applicant"]
     if with_pii:
         perms.append("django_kyc.view_applicant_pii")
-    exporter = _user("exporter", *perms, staff=True)
+    exporter = create_user("exporter", *perms, staff=True)
     response = export(exporter, applicant)
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))

@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from django_kyc.models import Applicant, AuditEvent, ReviewDecision, Verification
 from django_kyc.status import RiskLevel, VerificationStatus
-from tests.conftest import _user
-from tests.core_helpers import kyc_settings_with, make_verification
+from tests.support.factories import create_user, make_verification
+from tests.support.kyc_settings import kyc_settings_with
 
 pytestmark = pytest.mark.django_db
 # (no import of the risk service: these tests must run, and fail, on code that predates it)
@@ -41,7 +41,7 @@ def risk_page(applicant: Applicant) -> str:
 @pytest.fixture
 def editor(db: Any) -> User:
     """The reviewer of the security review: may decide and may edit applicants (no personal data)."""
-    return _user(
+    return create_user(
         "editor",
         "django_kyc.review_applicant",
         "django_kyc.change_applicant",
@@ -150,7 +150,7 @@ def test_the_applicant_page_links_to_its_risk_page_for_reviewers_only(make_appli
     assert response["Location"] == url(Applicant, "change", applicant.pk)
     assert Applicant.objects.get(pk=applicant.pk).risk_level == RiskLevel.HIGH
 
-    no_review = _user("clerk", "django_kyc.view_applicant", "django_kyc.change_applicant", staff=True)
+    no_review = create_user("clerk", "django_kyc.view_applicant", "django_kyc.change_applicant", staff=True)
     other = login(no_review)
     assert "decide/risk_level" not in other.get(url(Applicant, "change", applicant.pk)).content.decode()
     for method in (other.get, other.post):

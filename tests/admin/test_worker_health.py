@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from django_kyc.tasks import sweep
-from tests.conftest import _user
+from tests.support.factories import create_user
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +29,7 @@ PAGES = {
 
 @pytest.fixture
 def client(db: Any) -> Client:
-    viewer = _user("lead", "django_kyc.view_verification", "django_kyc.view_reviewqueueitem", staff=True)
+    viewer = create_user("lead", "django_kyc.view_verification", "django_kyc.view_reviewqueueitem", staff=True)
     client = Client()
     client.force_login(viewer)
     return client

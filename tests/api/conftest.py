@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
 
-from tests.conftest import _user
+from tests.support.factories import create_user
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +25,6 @@ def make_user(db: Any) -> Callable[..., User]:
     """``make_user("name", "django_kyc.view_applicant", staff=True)``: a user with only those permissions."""
 
     def build(username: str, *perms: str, staff: bool = False) -> User:
-        return _user(username, *perms, staff=staff)
+        return create_user(username, *perms, staff=staff)
 
     return build

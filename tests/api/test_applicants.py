@@ -201,9 +201,9 @@ def test_risk_level_cannot_be_set_through_the_api_even_by_staff_who_may_change_a
     make_applicant: Any, client_for: Callable[[User | None], APIClient], method: str
 ) -> None:
     """The four-eyes rule reads the risk level: only the audited risk service writes it, never the API."""
-    from tests.conftest import _user
+    from tests.support.factories import create_user
 
-    editor = _user(
+    editor = create_user(
         "editor", "django_kyc.view_applicant", "django_kyc.change_applicant", "django_kyc.review_applicant", staff=True
     )
     applicant = make_applicant(risk_level="high")

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from django_kyc.api.image_size import UnreadableImage, declared_size
-from tests.conftest import make_png
+from tests.support.files import make_png
 
 SIZES = [(1, 1), (3, 7), (640, 480), (1001, 17)]
 

@@ -20,7 +20,7 @@ from django_kyc.models import AmlCheck, Applicant, AuditEvent, Document, Verific
 from django_kyc.services import aml, submission, transitions
 from django_kyc.services.audit import Change
 from django_kyc.status import VerificationStatus
-from tests.conftest import make_png
+from tests.support.files import make_png
 
 AUTH_REQUIRED = {401, 403}
 ROLES = ("anonymous", "stranger", "owner", "viewer", "editor", "screener", "screener_only")

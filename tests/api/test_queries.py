@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, DocumentFile, Verification
-from tests.conftest import make_png
+from tests.support.files import make_png
 
 MAX_QUERIES = 10
 

@@ -20,8 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require_service
-from tests.pipeline import REDIS_URL, ROOT, redis_available
+from tests.support import ROOT
+from tests.support.services import REDIS_URL, redis_available, require_service
+
+pytestmark = pytest.mark.server  # starts web worker processes of the example project
 
 #: The example project keeps the default rates: 60 writes per hour.
 RATE = 60

@@ -15,7 +15,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from django_kyc.models import Applicant
-from tests.conftest import make_png
+from tests.support.files import make_png
 
 
 @pytest.fixture(autouse=True)

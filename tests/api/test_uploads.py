@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 
 from django_kyc.models import Applicant, AuditEvent, Document, DocumentFile
 from django_kyc.storage import PrivateFileSystemStorage, document_storage
-from tests.conftest import PDF_BYTES, make_pdf, make_png
+from tests.support.files import PDF_BYTES, make_pdf, make_png
 
 
 def make_image(width: int, height: int, kind: str) -> bytes:

@@ -16,7 +16,7 @@ from django_kyc.backends.provide import ProvideBackend
 from django_kyc.backends.sandbox import SandboxBackend
 from django_kyc.services.retry import provider_call_lease
 from django_kyc.status import VerificationStatus
-from tests.core_helpers import kyc_settings_with, suite_backends
+from tests.support.kyc_settings import kyc_settings_with, suite_backends
 
 V = VerificationStatus
 BACKENDS = Path(__file__).resolve().parents[2] / "django_kyc" / "backends"

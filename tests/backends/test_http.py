@@ -24,7 +24,7 @@ from django_kyc.backends.http import (
     parse_retry_after,
 )
 from django_kyc.exceptions import PermanentProviderError, ProviderError, TransientProviderError
-from tests.core_helpers import capture_logs
+from tests.support.logs import capture_logs
 
 # Personal data and credentials that must never reach a log record.
 SECRET_QUERY = "api_key=qs-secret-123&email=jane.doe%40example.com"

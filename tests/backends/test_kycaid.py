@@ -28,7 +28,7 @@ from django_kyc.status import DocumentStatus, Source, VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.kycaid import FakeKycaid, sign
 from tests.backends.contract import ALIAS, BackendContract
-from tests.conftest import make_png
+from tests.support.files import make_png
 
 V = VerificationStatus
 D = DocumentStatus

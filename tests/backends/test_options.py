@@ -21,7 +21,7 @@ from django_kyc.backends.options import (
 )
 from django_kyc.checks import check_backends
 from django_kyc.exceptions import KycConfigurationError
-from tests.core_helpers import kyc_settings_with, suite_backends
+from tests.support.kyc_settings import kyc_settings_with, suite_backends
 
 
 class DeclaredBackend(KycBackend):

@@ -21,7 +21,7 @@ from django_kyc.status import VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.provide import FakeProvide
 from tests.backends.contract import ALIAS, BackendContract
-from tests.conftest import make_png
+from tests.support.files import make_png
 
 V = VerificationStatus
 USER_ID_FOR = "tests.backends.test_provide.provide_user_for"

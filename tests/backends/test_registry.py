@@ -11,7 +11,7 @@ from django_kyc.backends import get_backend, registry
 from django_kyc.backends.base import KycBackend
 from django_kyc.backends.sandbox import SandboxBackend
 from django_kyc.exceptions import KycConfigurationError, UnsupportedFeature
-from tests.core_helpers import kyc_settings_with
+from tests.support.kyc_settings import kyc_settings_with
 
 
 class TokenBackend(KycBackend):

@@ -14,7 +14,7 @@ from django_kyc.services import transitions
 from django_kyc.services.audit import Change
 from django_kyc.status import Source, VerificationStatus
 from example_project.onboarding.images import identity_card_png
-from tests.conftest import make_png
+from tests.support.files import make_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,7 +17,9 @@ from django_kyc.models import Applicant, Verification, WebhookEvent, WebhookStat
 from django_kyc.schedules import SWEEP_SCHEDULE_NAME
 from django_kyc.status import VerificationStatus
 from django_kyc.tasks import sweep as sweep_task
-from tests.core_helpers import kyc_settings_with, make_verification, sandbox_event
+from tests.support.factories import make_verification
+from tests.support.kyc_settings import kyc_settings_with
+from tests.support.sandbox import sandbox_event
 
 V = VerificationStatus
 pytestmark = pytest.mark.django_db

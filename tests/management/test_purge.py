@@ -18,7 +18,7 @@ from django_kyc.management.commands.kyc_purge import progress_bar
 from django_kyc.models import Applicant, AuditEvent
 from django_kyc.schedules import PURGE_SCHEDULE_NAME, install_purge_schedule
 from django_kyc.services import retention
-from tests.core_helpers import kyc_settings_with
+from tests.support.kyc_settings import kyc_settings_with
 
 pytestmark = pytest.mark.django_db
 

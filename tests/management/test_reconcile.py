@@ -13,7 +13,7 @@ from django.test import override_settings
 
 from django_kyc.backends.base import KycBackend, ProviderEvent, ProviderState
 from django_kyc.status import VerificationStatus
-from tests.core_helpers import make_verification
+from tests.support.factories import make_verification
 
 pytestmark = pytest.mark.django_db
 V = VerificationStatus

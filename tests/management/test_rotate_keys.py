@@ -17,8 +17,8 @@ from django.test import override_settings
 from django_kyc.crypto import DecryptionError, blind_index
 from django_kyc.management.commands.kyc_rotate_keys import progress_bar
 from django_kyc.models import AmlCheck, Applicant, Document, DocumentFile, Verification, WebhookEvent
-from tests.conftest import make_png
-from tests.core_helpers import kyc_settings_with
+from tests.support.files import make_png
+from tests.support.kyc_settings import kyc_settings_with
 from tests.test_crypto import raw_column
 
 pytestmark = pytest.mark.django_db

@@ -42,7 +42,7 @@ from django_kyc.models.webhook import WebhookState
 from django_kyc.services import aml
 from django_kyc.services.audit import Change
 from django_kyc.status import VerificationStatus
-from tests.core_helpers import make_verification
+from tests.support.factories import make_verification
 
 pytestmark = [pytest.mark.resilience, pytest.mark.django_db]
 

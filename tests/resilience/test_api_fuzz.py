@@ -27,8 +27,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import ignored_auth, negative_data_rejection
 
 from django_kyc.models import AmlCheck, Applicant
-from tests.conftest import _user
-from tests.core_helpers import make_verification
+from tests.support.factories import create_user, make_verification
 
 pytestmark = [pytest.mark.resilience]
 
@@ -111,9 +110,9 @@ class Actor:
 @pytest.fixture(params=["applicant", "staff"])
 def actor(request: pytest.FixtureRequest, db: Any) -> Actor:
     if request.param == "applicant":
-        user = _user("fuzz-applicant")
+        user = create_user("fuzz-applicant")
         return Actor("applicant", user, Applicant.objects.create(user=user, last_name="Fuzz"))
-    staff = _user(
+    staff = create_user(
         "fuzz-staff",
         "django_kyc.view_applicant",
         "django_kyc.change_applicant",
@@ -121,7 +120,7 @@ def actor(request: pytest.FixtureRequest, db: Any) -> Actor:
         "django_kyc.add_amlcheck",
         staff=True,
     )
-    someone = _user("fuzz-someone")
+    someone = create_user("fuzz-someone")
     return Actor("staff", staff, Applicant.objects.create(user=someone, last_name="Someone"))
 
 

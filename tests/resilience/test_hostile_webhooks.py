@@ -2,7 +2,7 @@
 verification it names does not move, and nothing is stored but one increment of the rejection counter under
 the expected reason: no table of any installed app gains or loses a row, except that counter's.
 
-Signatures are computed with the sandbox's documented recipe (``tests.core_helpers.sandbox_signature``).
+Signatures are computed with the sandbox's documented recipe (``tests.support.sandbox.sandbox_signature``).
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ from django.utils import timezone
 from django_kyc import signals
 from django_kyc.models import Verification, WebhookEvent, WebhookRejection
 from django_kyc.status import VerificationStatus
-from tests.core_helpers import make_verification, sandbox_event, sandbox_signature, unframed_post
 from tests.resilience.providers import HOOKS, provider
+from tests.support.factories import make_verification
+from tests.support.sandbox import sandbox_event, sandbox_signature
+from tests.support.webhooks import unframed_post
 
 pytestmark = [pytest.mark.resilience, pytest.mark.django_db]
 

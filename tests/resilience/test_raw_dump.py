@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 
 from django_kyc.models import Applicant, Document, DocumentFile, Verification, WebhookEvent
 from django_kyc.status import VerificationStatus
-from tests.conftest import make_png
+from tests.support.files import make_png
 
 pytestmark = [pytest.mark.resilience, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -22,7 +22,8 @@ from django.utils import timezone
 from django_kyc.models import Applicant, AuditEvent, Verification, WebhookEvent, WebhookState
 from django_kyc.services import webhooks
 from django_kyc.status import VerificationStatus
-from tests.core_helpers import make_verification, sandbox_event, sandbox_signature
+from tests.support.factories import make_verification
+from tests.support.sandbox import sandbox_event, sandbox_signature
 
 pytestmark = [pytest.mark.resilience, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

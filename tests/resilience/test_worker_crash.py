@@ -48,9 +48,9 @@ from django_kyc.services.audit import Change
 from django_kyc.status import Source, VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from tests.backends.contract import ALIAS, BackendContract
-from tests.conftest import require_service
-from tests.pipeline import Cluster, forget_queue, new_queue_name, redis_available, use_broker, wait_for
 from tests.resilience.providers import HOOKS, new_applicant
+from tests.support.qcluster import Cluster, forget_queue, new_queue_name, use_broker, wait_for
+from tests.support.services import redis_available, require_service
 
 pytestmark = [pytest.mark.resilience, pytest.mark.cluster, pytest.mark.django_db(transaction=True)]
 

@@ -16,7 +16,7 @@ from django_kyc.models import AmlCheck, AmlHit, Applicant, AuditEvent
 from django_kyc.services import aml, sweeper
 from django_kyc.services.audit import Change
 from django_kyc.status import AmlStatus, Source
-from tests.core_helpers import kyc_settings_with, suite_backends
+from tests.support.kyc_settings import kyc_settings_with, suite_backends
 
 pytestmark = pytest.mark.django_db
 

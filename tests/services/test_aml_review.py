@@ -12,7 +12,7 @@ from django_kyc.models import AmlCheck, AuditEvent
 from django_kyc.services import aml, review
 from django_kyc.services.audit import Change
 from django_kyc.status import AmlHitStatus, AmlStatus, ApplicantStatus, Source
-from tests.core_helpers import make_verification
+from tests.support.factories import make_verification
 
 pytestmark = pytest.mark.django_db
 TX = "ab" * 32

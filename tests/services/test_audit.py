@@ -12,7 +12,7 @@ import pytest
 from django_kyc.models import Applicant, AuditEvent
 from django_kyc.services.audit import Change, audit, audit_many, decision_reason
 from django_kyc.status import AuditAction, Source, VerificationStatus
-from tests.core_helpers import make_verification
+from tests.support.factories import make_verification
 
 pytestmark = pytest.mark.django_db
 PACKAGE = Path(__file__).resolve().parents[2] / "django_kyc"

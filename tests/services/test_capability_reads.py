@@ -26,14 +26,9 @@ from django_kyc.models import Applicant, AuditEvent, Document, Verification, Web
 from django_kyc.services import retention, review, submission
 from django_kyc.services.audit import Change
 from django_kyc.status import AuditAction, DocumentStatus, Source, VerificationStatus
-from tests.core_helpers import (
-    SANDBOX_SECRET,
-    kyc_settings_with,
-    make_verification,
-    sandbox_event,
-    sandbox_signature,
-    suite_backends,
-)
+from tests.support.factories import make_verification
+from tests.support.kyc_settings import kyc_settings_with, suite_backends
+from tests.support.sandbox import SANDBOX_SECRET, sandbox_event, sandbox_signature
 
 V = VerificationStatus
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django_kyc.exceptions import TransientProviderError
 from django_kyc.models import AmlCheck, Applicant, Document, Verification
 from django_kyc.services import checkpoints
 from django_kyc.status import AmlStatus, VerificationStatus
-from tests.core_helpers import make_verification
+from tests.support.factories import make_verification
 
 pytestmark = pytest.mark.django_db
 

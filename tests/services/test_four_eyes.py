@@ -13,8 +13,8 @@ from django_kyc.models import AmlCheck, AmlHit, AuditEvent, ProposalStatus, Revi
 from django_kyc.services import aml, review
 from django_kyc.services.audit import Change
 from django_kyc.status import AmlHitStatus, AmlStatus, VerificationStatus
-from tests.conftest import _user
-from tests.core_helpers import kyc_settings_with, make_verification
+from tests.support.factories import create_user, make_verification
+from tests.support.kyc_settings import kyc_settings_with
 
 pytestmark = pytest.mark.django_db
 FOUR_EYES = kyc_settings_with(FOUR_EYES=True)
@@ -27,7 +27,7 @@ def only_vips(applicant: Any) -> str:
 
 @pytest.fixture
 def approver(db: Any) -> Any:
-    return _user("approver", "django_kyc.review_applicant", "django_kyc.approve_high_risk", staff=True)
+    return create_user("approver", "django_kyc.review_applicant", "django_kyc.approve_high_risk", staff=True)
 
 
 def hit_on(applicant: Any, topics: list[str]) -> AmlHit:
@@ -101,7 +101,7 @@ def proposal(make_applicant: Any, reviewer: Any) -> ReviewDecision:
 
 
 def test_proposer_cannot_confirm_their_own_proposal(proposal: ReviewDecision, reviewer: Any) -> None:
-    reviewer.user_permissions.add(*_user("tmp", "django_kyc.approve_high_risk").user_permissions.all())
+    reviewer.user_permissions.add(*create_user("tmp", "django_kyc.approve_high_risk").user_permissions.all())
     from django.contrib.auth.models import User
 
     proposer = User.objects.get(pk=reviewer.pk)
@@ -120,7 +120,7 @@ def test_database_refuses_self_confirmation(proposal: ReviewDecision) -> None:
 
 
 def test_confirm_needs_the_approve_high_risk_permission(proposal: ReviewDecision) -> None:
-    second = _user("second", "django_kyc.review_applicant")
+    second = create_user("second", "django_kyc.review_applicant")
     with pytest.raises(PermissionDenied):
         review.confirm(proposal.pk, second)
     proposal.refresh_from_db()
@@ -153,7 +153,7 @@ def test_second_open_proposal_on_the_same_item_is_refused(proposal: ReviewDecisi
 
 
 def test_withdraw(proposal: ReviewDecision, reviewer: Any, approver: Any) -> None:
-    outsider = _user("outsider", "django_kyc.review_applicant")
+    outsider = create_user("outsider", "django_kyc.review_applicant")
     with pytest.raises(PermissionDenied):
         review.withdraw(proposal.pk, outsider)
     review.withdraw(proposal.pk, reviewer, comment="second thoughts")

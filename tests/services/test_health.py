@@ -16,7 +16,8 @@ from django_kyc.models import Heartbeat, WebhookEvent
 from django_kyc.schedules import SWEEP_SCHEDULE_NAME
 from django_kyc.services import health
 from django_kyc.status import VerificationStatus
-from tests.core_helpers import kyc_settings_with, make_verification
+from tests.support.factories import make_verification
+from tests.support.kyc_settings import kyc_settings_with
 
 pytestmark = pytest.mark.django_db
 V = VerificationStatus

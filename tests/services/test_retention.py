@@ -29,7 +29,8 @@ from django_kyc.status import DocumentStatus, VerificationStatus
 from django_kyc.testing.argos import FakeArgos
 from tests.backends.contract import ALIAS
 from tests.backends.test_argos import ADMIN, API_KEY, PROJECT_ID, ArgosContract, options_for, started
-from tests.core_helpers import kyc_settings_with, make_verification, suite_backends
+from tests.support.factories import make_verification
+from tests.support.kyc_settings import kyc_settings_with, suite_backends
 
 V = VerificationStatus
 pytestmark = pytest.mark.django_db

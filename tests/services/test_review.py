@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django_kyc.models import AuditEvent
 from django_kyc.services import review
 from django_kyc.status import VerificationStatus
-from tests.core_helpers import make_verification
+from tests.support.factories import make_verification
 
 pytestmark = pytest.mark.django_db
 

@@ -16,8 +16,8 @@ from django_kyc.models import AmlCheck, AmlHit, Applicant, AuditEvent, ReviewDec
 from django_kyc.services import aml, review, risk
 from django_kyc.services.audit import Change
 from django_kyc.status import Actor, AmlHitStatus, AmlStatus, AuditAction, RiskLevel, Source, VerificationStatus
-from tests.conftest import _user
-from tests.core_helpers import kyc_settings_with, make_verification
+from tests.support.factories import create_user, make_verification
+from tests.support.kyc_settings import kyc_settings_with
 
 pytestmark = pytest.mark.django_db
 FOUR_EYES = kyc_settings_with(FOUR_EYES=True)
@@ -31,7 +31,7 @@ def by(user: Any, reason_code: str = "OTHER", reason: str = "") -> Change:
 @pytest.fixture
 def colleague(db: Any) -> Any:
     """A second reviewer, who did not touch the risk level."""
-    return _user("colleague", "django_kyc.review_applicant", staff=True)
+    return create_user("colleague", "django_kyc.review_applicant", staff=True)
 
 
 # --- the service ------------------------------------------------------------------------------------------
@@ -83,7 +83,7 @@ def test_refused_changes_change_nothing(
     make_applicant: Any, perms: tuple[str, ...], level: str, reason_code: str, error: type[Exception]
 ) -> None:
     applicant = make_applicant(risk_level=RiskLevel.HIGH)
-    user = _user("someone", "django_kyc.change_applicant", *perms, staff=True)
+    user = create_user("someone", "django_kyc.change_applicant", *perms, staff=True)
     with pytest.raises(error):
         risk.set_risk_level(applicant.pk, level, by(user, reason_code))
     applicant.refresh_from_db()

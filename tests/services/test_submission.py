@@ -35,7 +35,8 @@ from django_kyc.status import (
     Source,
     VerificationStatus,
 )
-from tests.core_helpers import kyc_settings_with, make_verification, suite_backends
+from tests.support.factories import make_verification
+from tests.support.kyc_settings import kyc_settings_with, suite_backends
 
 V = VerificationStatus
 pytestmark = pytest.mark.django_db

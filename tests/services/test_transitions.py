@@ -31,7 +31,7 @@ from django_kyc.status import (
     Source,
     VerificationStatus,
 )
-from tests.core_helpers import make_verification
+from tests.support.factories import make_verification
 
 V = VerificationStatus
 SIGNAL_NAMES = [

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django_kyc import exceptions
 from django_kyc.models import RejectionReason, WebhookRejection
 from django_kyc.services import webhooks
-from tests.core_helpers import rejection_counts
+from tests.support.webhooks import rejection_counts
 
 pytestmark = pytest.mark.django_db
 R = RejectionReason

@@ -6,9 +6,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import signal
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -18,9 +15,7 @@ from typing import Any
 
 import pytest
 
-from django_kyc.testing import load_server
 from django_kyc.testing.allpass import EVENTS, FakeAllpass
-from tests.pipeline import ROOT
 
 KEY = "fake-private-key"
 CRYPTO_KEY = "a1" * 32
@@ -264,27 +259,3 @@ def test_deliver_posts_to_the_applications_webhook_url() -> None:
     ((body, signature),) = received
     assert json.loads(body)["status"] is True
     assert len(signature) == 64
-
-
-def test_cli_serves_the_allpass_api_and_stops_on_sigint() -> None:
-    assert load_server("allpass") is FakeAllpass
-    process = subprocess.Popen(
-        [sys.executable, "-m", "django_kyc.testing", "allpass", "--port", "0", "--option", "private_app_key=cli-key"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("fake allpass API at http://127.0.0.1:"), line
-        base = line.split(" at ")[1].split()[0]
-        request = urllib.request.Request(
-            f"{base}/api/public/questionnaire/q-onboarding", headers={"x-private-app-key": "cli-key"}
-        )
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert json.loads(response.read())["status"] is True
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0

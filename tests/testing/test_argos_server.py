@@ -5,9 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import signal
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -18,7 +15,6 @@ import pytest
 
 from django_kyc.testing import load_server
 from django_kyc.testing.argos import REPORT_PDF, FakeArgos, decrypt, encrypt
-from tests.pipeline import ROOT
 
 KEY = "argos-fake-key"
 
@@ -252,24 +248,3 @@ def test_injected_faults_come_first(fake: FakeArgos) -> None:
     fake.fail_next(1, status=502, message="Bad Gateway")
     assert call(fake, "GET", "submission") == (502, {"message": "Bad Gateway", "statusCode": 502})
     assert call(fake, "GET", "submission")[0] == 200
-
-
-def test_cli_runs_the_fake_with_options() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "django_kyc.testing", "argos", "--port", "0", "--option", "api_key=cli-key"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("fake argos API at http://127.0.0.1:"), line
-        base = line.split(" at ")[1].split()[0]
-        request = urllib.request.Request(f"{base}/v3/submission", headers={"x-api-key": "cli-key"})
-        with urllib.request.urlopen(request, timeout=5) as response:
-            assert json.loads(response.read()) == {"Items": []}
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0

@@ -1,46 +1,183 @@
-"""``python -m django_kyc.testing <provider>`` starts a working fake that stops cleanly on Ctrl+C."""
+"""``python -m django_kyc.testing <provider>`` starts a working fake of each provider, configured from the
+command line (credentials, automatic decisions), and stops cleanly on Ctrl+C.
+
+One parametrized test runs every fake the same way; what differs per provider (its credentials, an endpoint
+that proves the options arrived, an automatic decision and the callback it sends) is one function each.
+"""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import importlib
 import json
+import pkgutil
 import signal
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.message import Message
+from typing import Any
 
 import pytest
 
-from django_kyc.testing import load_server
-from tests.pipeline import ROOT
+import django_kyc.testing
+from django_kyc.testing import FakeProviderServer, load_server
+from django_kyc.testing.allpass import FakeAllpass
+from django_kyc.testing.argos import FakeArgos
+from django_kyc.testing.kycaid import FakeKycaid
+from django_kyc.testing.passportreader import FakePassportReader
+from django_kyc.testing.provide import FakeProvide
+from tests.support import ROOT
+from tests.support.receiver import Receiver
 
 
-def test_cli_serves_the_provider_api_and_stops_on_sigint() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "django_kyc.testing", "provide", "--port", "0", "--option", "token=cli-token"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def call(
+    url: str, *, method: str = "GET", headers: Mapping[str, str] | None = None, body: Any = None
+) -> tuple[int, Message, Any]:
+    """One request to the fake: status, headers and the body (JSON decoded when it is JSON)."""
+    data = json.dumps(body).encode() if body is not None else None
+    all_headers = {"Content-Type": "application/json", **(headers or {})}
+    request = urllib.request.Request(url, data=data, headers=all_headers, method=method)
     try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("fake provide API at http://127.0.0.1:"), line
-        base = line.split(" at ")[1].split()[0]
-        request = urllib.request.Request(f"{base}/api/v1/kyc_applications", headers={"Authorization": "bearer nope"})
-        with pytest.raises(urllib.error.HTTPError) as denied:
-            urllib.request.urlopen(request, timeout=5)
-        assert denied.value.code == 401
-        assert json.loads(denied.value.read()) == {"message": "unauthorized"}  # provide.RenderError
-        request = urllib.request.Request(
-            f"{base}/api/v1/kyc_applications", headers={"Authorization": "bearer cli-token"}
-        )
         with urllib.request.urlopen(request, timeout=5) as response:
-            assert response.headers["X-Total-Results-Count"] == "0"
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
+            return response.status, response.headers, _decode(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, _decode(exc.read())
+
+
+def _decode(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+# --- what each provider's fake must do once started from the command line --------------------------------
+
+
+def provide(base: str, receiver: Receiver) -> None:
+    """``--option token=…`` is the bearer token; a wrong one gets Provide's error body."""
+    status, _, body = call(f"{base}/api/v1/kyc_applications", headers={"Authorization": "bearer nope"})
+    assert (status, body) == (401, {"message": "unauthorized"})
+    status, headers, _ = call(f"{base}/api/v1/kyc_applications", headers={"Authorization": "bearer cli-token"})
+    assert status == 200
+    assert headers["X-Total-Results-Count"] == "0"
+
+
+def allpass(base: str, receiver: Receiver) -> None:
+    """``--option private_app_key=…`` is the ``x-private-app-key``; answers come in Allpass's envelope."""
+    status, _, body = call(f"{base}/api/public/questionnaire/q-onboarding", headers={"x-private-app-key": "cli-key"})
+    assert status == 200
+    assert body["status"] is True
+
+
+def argos(base: str, receiver: Receiver) -> None:
+    """``--option api_key=…`` is the ``x-api-key``; nothing exists until someone submits."""
+    assert call(f"{base}/v3/submission", headers={"x-api-key": "cli-key"})[::2] == (200, {"Items": []})
+
+
+def kycaid(base: str, receiver: Receiver) -> None:
+    """``--auto-decide approved`` decides a new verification and sends the signed callback to its
+    ``callback_url``: ``x-data-integrity`` is the hex HMAC-SHA512, keyed by the API token, of the base64 of
+    the body (docs/providers/kycaid.md)."""
+    assert call(f"{base}/applicants", method="POST", body={})[0] == 403
+    auth = {"Authorization": "Token cli-token"}
+    applicant = {"type": "PERSON", "first_name": "A", "last_name": "B"}
+    status, _, created = call(f"{base}/applicants", method="POST", headers=auth, body=applicant)
+    assert status == 200, created
+    verification = {"applicant_id": created["applicant_id"], "form_id": "any", "callback_url": receiver.url}
+    assert call(f"{base}/verifications", method="POST", headers=auth, body=verification)[0] == 200
+    assert receiver.arrived.wait(10)
+    [(body, headers)] = receiver.received
+    signature = hmac.new(b"cli-token", base64.b64encode(body), hashlib.sha512).hexdigest()
+    assert headers["x-data-integrity"] == signature
+    assert json.loads(body)["type"] == "VERIFICATION_COMPLETED"
+
+
+PASSPORTREADER_AUTH = {"Authorization": "Basic " + base64.b64encode(b"cli-public:cli-secret").decode()}
+
+
+def passportreader(base: str, receiver: Receiver) -> None:
+    """``--option public_key=… --option secret=…`` make the Basic credentials; ``--auto-decide APPROVED``
+    walks a new session through INITIATED and COMPLETED to APPROVED."""
+    assert call(f"{base}/api/v1/session.create", method="POST", body={})[0] == 401
+    status, _, created = call(f"{base}/api/v1/session.create", method="POST", headers=PASSPORTREADER_AUTH, body={})
+    assert status == 200, created
+
+    def state() -> tuple[int, Any]:
+        url = f"{base}/api/v1/session.state"
+        return call(url, method="POST", headers=PASSPORTREADER_AUTH, body={"id": created["id"]})[::2]
+
+    for _ in range(100):  # the states are 0.05 s apart
+        if state()[1]["state"] == "APPROVED":
+            break
+        threading.Event().wait(0.05)
+    assert state() == (200, {"state": "APPROVED"})
+
+
+@dataclass(frozen=True)
+class Case:
+    provider: str
+    server: type[FakeProviderServer]
+    args: tuple[str, ...]
+    exercise: Callable[[str, Receiver], None]
+
+
+CASES = [
+    Case("provide", FakeProvide, ("--option", "token=cli-token"), provide),
+    Case("allpass", FakeAllpass, ("--option", "private_app_key=cli-key"), allpass),
+    Case("argos", FakeArgos, ("--option", "api_key=cli-key"), argos),
+    Case(
+        "kycaid",
+        FakeKycaid,
+        ("--option", "api_token=cli-token", "--auto-decide", "approved", "--delay", "0.2"),
+        kycaid,
+    ),
+    Case(
+        "passportreader",
+        FakePassportReader,
+        (
+            *("--option", "public_key=cli-public", "--option", "secret=cli-secret"),
+            *("--auto-decide", "APPROVED", "--delay", "0.05"),
+        ),
+        passportreader,
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.provider for case in CASES])
+def test_cli_serves_the_provider_api_and_stops_on_sigint(case: Case) -> None:
+    assert load_server(case.provider) is case.server
+    with Receiver(f"/kyc/webhooks/{case.provider}/") as receiver:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "django_kyc.testing", case.provider, "--port", "0", *case.args],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()
+            assert line.startswith(f"fake {case.provider} API at http://127.0.0.1:"), line
+            case.exercise(line.split(" at ")[1].split()[0], receiver)
+        finally:
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=10) == 0
+
+
+def test_every_fake_server_has_a_cli_case() -> None:
+    """A new fake (a module of ``django_kyc.testing`` with a ``SERVER``) gets a case above."""
+    names = [module.name for module in pkgutil.iter_modules(django_kyc.testing.__path__)]
+    modules = [importlib.import_module(f"django_kyc.testing.{name}") for name in names if not name.startswith("_")]
+    fakes = {module.__name__.rsplit(".", 1)[1] for module in modules if hasattr(module, "SERVER")}
+    assert fakes == {case.provider for case in CASES}
 
 
 @pytest.mark.parametrize("name", ["../etc", "Provide", "provide.x", ""])

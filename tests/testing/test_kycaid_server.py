@@ -1,4 +1,4 @@
-"""The fake KYCAID itself: credentials, KYCAID's error formats, state, faults, signed callbacks and the CLI."""
+"""The fake KYCAID itself: credentials, KYCAID's error formats, state, faults and signed callbacks."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ import hashlib
 import hmac
 import json
 import re
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -18,10 +15,8 @@ from typing import Any
 import pytest
 import requests
 
-from django_kyc.testing import load_server
 from django_kyc.testing.kycaid import FakeKycaid
-from tests.conftest import make_png
-from tests.pipeline import ROOT
+from tests.support.files import make_png
 
 TOKEN = "fake-kycaid-token"
 HEX36 = re.compile(r"^[0-9a-f]{36}$")
@@ -232,53 +227,6 @@ def test_deliver_posts_the_signed_callback(kycaid: FakeKycaid, api: requests.Ses
     [(body, headers)] = capture.received
     assert headers["x-data-integrity"] == expected_signature(body, TOKEN)
     assert json.loads(body)["verified"] is False
-
-
-def test_command_line_fake_auto_decides_and_calls_back(capture: Capture) -> None:
-    assert load_server("kycaid") is FakeKycaid
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "django_kyc.testing",
-            "kycaid",
-            "--port",
-            "0",
-            "--option",
-            "api_token=cli-token",
-            "--auto-decide",
-            "approved",
-            "--delay",
-            "0.2",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("fake kycaid API at http://127.0.0.1:"), line
-        base = line.split(" at ")[1].split()[0]
-        assert requests.post(f"{base}/applicants", json={}, timeout=5).status_code == 403
-        session = requests.Session()
-        session.headers["Authorization"] = "Token cli-token"
-        applicant = session.post(
-            f"{base}/applicants", json={"type": "PERSON", "first_name": "A", "last_name": "B"}, timeout=5
-        ).json()["applicant_id"]
-        session.post(
-            f"{base}/verifications",
-            json={"applicant_id": applicant, "form_id": "any", "callback_url": capture.url},
-            timeout=5,
-        )
-        assert capture.arrived.wait(10)
-        [(body, headers)] = capture.received
-        assert headers["x-data-integrity"] == expected_signature(body, "cli-token")
-        assert json.loads(body)["type"] == "VERIFICATION_COMPLETED"
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0
 
 
 def test_upper_case_option_names_are_accepted() -> None:

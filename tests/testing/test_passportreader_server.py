@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import base64
 import json
-import signal
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -16,9 +13,7 @@ from typing import Any
 
 import pytest
 
-from django_kyc.testing import load_server
 from django_kyc.testing.passportreader import SPECIMEN, FakePassportReader
-from tests.pipeline import ROOT
 
 PUBLIC_KEY = "public-key-fake"
 SECRET = "secret-fake"
@@ -198,46 +193,3 @@ def test_callbacks_are_delivered_unsigned_with_the_reference(fake: FakePassportR
     finally:
         receiver.shutdown()
         receiver.server_close()
-
-
-def test_cli_runs_the_passportreader_fake() -> None:
-    assert load_server("passportreader") is FakePassportReader
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "django_kyc.testing",
-            "passportreader",
-            "--port",
-            "0",
-            "--option",
-            f"public_key={PUBLIC_KEY}",
-            "--option",
-            f"secret={SECRET}",
-            "--auto-decide",
-            "APPROVED",
-            "--delay",
-            "0.05",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        assert line.startswith("fake passportreader API at http://127.0.0.1:"), line
-        base = line.split(" at ")[1].split()[0]
-        assert call(base, "session.create", authorization="")[0] == 401
-        status, created = call(base, "session.create")
-        assert status == 200
-        body = json.dumps({"id": created["id"]}).encode()
-        for _ in range(100):  # INITIATED -> COMPLETED -> APPROVED, 0.05 s apart
-            if call(base, "session.state", body)[1]["state"] == "APPROVED":
-                break
-            threading.Event().wait(0.05)
-        assert call(base, "session.state", body) == (200, {"state": "APPROVED"})
-    finally:
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=10) == 0

@@ -367,7 +367,7 @@ def add_applicant_page_rows(world: World, count: int) -> None:
         seed(world, count // len(seeders) + (1 if position < count % len(seeders) else 0))
 
 
-# --- what each page shows: evidence that the seed reached the page ----------------------------------------
+# --- what each page shows: evidence that the seeded rows reached the page ---------------------------------
 
 
 def api_results(response: Response) -> int:
@@ -535,7 +535,7 @@ class Result:
             problems.append(f"more than {MAX_QUERIES} queries ({counts})")
         shown = [run.shown for run in self.runs]
         if self.endpoint.shown is not None and not _increasing(shown):
-            # a count that stays flat because the seed never reached the page would prove nothing
+            # a count that stays flat because the seeded rows never reached the page would prove nothing
             problems.append(f"the page did not show more rows as rows were added (rows shown: {shown})")
         return problems
 

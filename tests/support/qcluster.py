@@ -15,17 +15,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-def redis_available() -> bool:
-    try:
-        import redis
-
-        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
-    except Exception:
-        return False
+from tests.support import ROOT
+from tests.support.services import REDIS_URL
 
 
 def use_broker(monkeypatch: pytest.MonkeyPatch, broker: str, queue: str) -> None:
