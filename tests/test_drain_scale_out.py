@@ -20,9 +20,10 @@ from django.utils import timezone
 
 from django_kyc.models import Applicant, AuditEvent, Verification, WebhookEvent, WebhookState
 from django_kyc.status import VerificationStatus
-from tests.conftest import require_service
-from tests.core_helpers import make_verification, sandbox_event, sandbox_signature
-from tests.pipeline import Cluster, forget_queue, new_queue_name, redis_available, use_broker, wait_for
+from tests.support.factories import make_verification
+from tests.support.qcluster import Cluster, forget_queue, new_queue_name, use_broker, wait_for
+from tests.support.sandbox import sandbox_event, sandbox_signature
+from tests.support.services import redis_available, require_service
 
 pytestmark = [pytest.mark.cluster, pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 

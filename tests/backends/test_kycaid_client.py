@@ -12,7 +12,7 @@ import requests
 from django_kyc.backends.kycaid import KycaidBackend, KycaidClient, kycaid_error_message
 from django_kyc.exceptions import PermanentProviderError, TransientProviderError
 from django_kyc.testing.kycaid import FakeKycaid
-from tests.conftest import make_png
+from tests.support.files import make_png
 
 TOKEN = "kycaid-client-token"
 

@@ -23,7 +23,7 @@ from django_kyc.backends.kycaid.statuses import (
 from django_kyc.reasons import PROVIDER_REASON_MAP, normalise_reason
 from django_kyc.reasons import reason_codes as catalogue
 from django_kyc.status import DocumentStatus, VerificationStatus
-from tests.core_helpers import kyc_settings_with
+from tests.support.kyc_settings import kyc_settings_with
 
 V = VerificationStatus
 D = DocumentStatus

@@ -27,9 +27,11 @@ from django_kyc.models import Applicant, AuditEvent, Verification, WebhookEvent,
 from django_kyc.queue import _broker
 from django_kyc.services import drain, sweeper
 from django_kyc.status import VerificationStatus
-from tests.conftest import require_service
-from tests.core_helpers import kyc_settings_with, make_verification, sandbox_event, sandbox_signature
-from tests.pipeline import REDIS_URL, redis_available
+from tests.support.factories import make_verification
+from tests.support.kyc_settings import kyc_settings_with
+from tests.support.qcluster import REDIS_URL
+from tests.support.sandbox import sandbox_event, sandbox_signature
+from tests.support.services import redis_available, require_service
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

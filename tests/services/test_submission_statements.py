@@ -17,8 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from django_kyc.models import AuditEvent, Verification
 from django_kyc.services import submission
 from django_kyc.status import VerificationStatus
-from tests.core_helpers import make_verification
 from tests.resilience.providers import new_applicant, provider
+from tests.support.factories import make_verification
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
