@@ -112,6 +112,20 @@ def configured_encryption_keys() -> tuple[bytes, ...]:
             f"{KEYS_SETTING} is not set; django_kyc refuses to store personal data unencrypted. "
             "Set it to a list of Fernet keys, newest first."
         )
+    if all(isinstance(key, str | bytes) for key in keys):
+        return _checked_keys(tuple(keys))
+    return _check_keys(keys)  # e.g. a bytearray: not hashable, so checked every time as before
+
+
+@lru_cache(maxsize=8)
+def _checked_keys(keys: tuple[str | bytes, ...]) -> tuple[bytes, ...]:
+    """:func:`_check_keys` once per key list: every encrypted value read or written asks for the keys, and
+    building a ``Fernet`` per key to validate them cost more than finding the cached ``MultiFernet``. A list
+    that fails raises and is not cached, so it fails on every use, as before."""
+    return _check_keys(keys)
+
+
+def _check_keys(keys: Sequence[str | bytes]) -> tuple[bytes, ...]:
     problems = validate_encryption_keys(keys)
     if problems:
         raise KycConfigurationError(problems[0])

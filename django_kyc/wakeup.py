@@ -25,9 +25,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from django_kyc.conf import kyc_settings
 from django_kyc.queue import _broker, enqueue, runs_inline
+
+if TYPE_CHECKING:
+    from django_q.brokers import Broker
 
 logger = logging.getLogger("django_kyc.wakeup")
 
@@ -43,16 +47,17 @@ def window() -> float:
     return float(kyc_settings.WEBHOOK_DRAIN_LINGER_SECONDS)
 
 
-def _redis_client() -> object | None:
+def _redis_client(broker: Broker | None = None) -> object | None:
     """The broker's Redis connection when the broker is django-q2's Redis broker, else ``None``."""
     from django_q.brokers.redis_broker import Redis
 
-    broker = _broker()
+    if broker is None:
+        broker = _broker()
     return broker.connection if isinstance(broker, Redis) else None
 
 
-def marker_key() -> str:
-    return f"{_broker().list_key}:kyc-drain"
+def marker_key(broker: Broker | None = None) -> str:
+    return f"{(_broker() if broker is None else broker).list_key}:kyc-drain"
 
 
 def wake() -> None:
@@ -61,17 +66,18 @@ def wake() -> None:
         if runs_inline():
             enqueue(TASK, "0")
             return
-        client = _redis_client()
+        broker = _broker()  # once: a lookup costs about as much as the rest of a wake-up, round trip aside
+        client = _redis_client(broker)
+        key = marker_key(broker)
         if client is not None:
-            if client.set(marker_key(), b"1", nx=True, px=MARKER_TTL_MS):  # type: ignore[attr-defined]
+            if client.set(key, b"1", nx=True, px=MARKER_TTL_MS):  # type: ignore[attr-defined]
                 try:
                     enqueue(TASK, "0")
                 except Exception:
-                    client.delete(marker_key())  # type: ignore[attr-defined]
+                    client.delete(key)  # type: ignore[attr-defined]
                     raise
             return
         now = time.monotonic()
-        key = marker_key()
         last = getattr(_local, "woken", {}).get(key)
         if last is not None and now - last < window():
             return

@@ -18,6 +18,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from django_kyc import crypto
 from django_kyc.checks import check_encryption_keys
 from django_kyc.crypto import (
     DecryptionError,
@@ -79,6 +80,26 @@ def test_malformed_key_is_a_configuration_error() -> None:
         pytest.raises(KycConfigurationError, match=r"ENCRYPTION_KEYS\"\]\[0\]"),
     ):
         encrypt_str("x")
+
+
+def test_a_key_list_is_validated_once_not_on_every_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every encrypted value read or written asks for the keys; validating them each time (a ``Fernet`` per
+    key) cost more than finding the cached ``MultiFernet``. A bad list still fails on every use."""
+    validations: list[object] = []
+    real = crypto.validate_encryption_keys
+    monkeypatch.setattr(crypto, "validate_encryption_keys", lambda keys: validations.append(keys) or real(keys))
+    fresh = [OTHER_KEY, Fernet.generate_key()]  # a list no earlier test has used, so none is cached yet
+    with override_settings(DJANGO_KYC=kyc_settings_with(ENCRYPTION_KEYS=fresh)):
+        for _ in range(3):
+            assert decrypt_str(encrypt_str("x")) == "x"
+    assert len(validations) == 1
+    with override_settings(DJANGO_KYC=kyc_settings_with(ENCRYPTION_KEYS=[OTHER_KEY, "not-a-key"])):
+        for _ in range(2):
+            with pytest.raises(KycConfigurationError, match=r"ENCRYPTION_KEYS\"\]\[1\]"):
+                encrypt_str("x")
+    assert len(validations) == 3
+    with override_settings(DJANGO_KYC=kyc_settings_with(ENCRYPTION_KEYS=[bytearray(OTHER_KEY.encode())])):
+        assert decrypt_str(encrypt_str("x")) == "x"  # a key type that cannot be cached is still accepted
 
 
 def test_blind_index_is_normalised_keyed_and_empty_for_blanks() -> None:

@@ -135,6 +135,34 @@ def test_a_burst_on_redis_enqueues_one_drain_until_a_drain_starts(redis_broker: 
     assert redis_broker.llen(queue) == 2
 
 
+def counted_broker_lookups(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    lookups: list[object] = []
+    real = wakeup._broker
+    monkeypatch.setattr(wakeup, "_broker", lambda: lookups.append(1) or real())
+    return lookups
+
+
+@override_settings(DJANGO_KYC=kyc_settings_with(WEBHOOK_DRAIN_LINGER_SECONDS=60))
+def test_a_wake_up_on_the_orm_broker_looks_the_broker_up_once(
+    orm_broker: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Finding the broker costs about as much as the rest of a wake-up; every delivery makes one."""
+    lookups = counted_broker_lookups(monkeypatch)
+    wakeup.wake()  # enqueues the window's drain
+    wakeup.wake()  # silenced by the window
+    assert len(lookups) == 2
+    assert OrmQ.objects.count() == 1
+
+
+@pytest.mark.redis
+def test_a_wake_up_on_redis_looks_the_broker_up_once(redis_broker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    lookups = counted_broker_lookups(monkeypatch)
+    wakeup.wake()  # sets the marker, enqueues a drain
+    wakeup.wake()  # the marker is set: nothing more
+    assert len(lookups) == 2
+    assert redis_broker.llen(_broker().list_key) == 1
+
+
 def test_nothing_is_logged_per_delivery_at_info(orm_broker: None) -> None:
     """django-q2 logs every enqueue at INFO; a web process must not log a line per delivery."""
     (verification,) = verifications(1)
