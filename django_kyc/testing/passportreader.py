@@ -22,7 +22,6 @@ import base64
 import json
 import logging
 import secrets
-import threading
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -79,6 +78,8 @@ class FakePassportReader(FakeProviderServer):
     """Sessions in memory, keyed by their integer id."""
 
     provider = "passportreader"
+    #: The person opens the app and the chip is read before the outcome (the sequence the provider sends).
+    AUTO_STEPS = ("INITIATED", "COMPLETED")
     routes = [
         ("POST", r"/api/v1/session\.create", "session_create"),
         ("POST", r"/api/v1/session\.get", "session_get"),
@@ -238,30 +239,6 @@ class FakePassportReader(FakeProviderServer):
 
     def applicant_count(self) -> int:
         return len(self.sessions)
-
-    def schedule_auto_decision(self, ref: str) -> None:
-        """The demo: the person opens the app, the chip is read, then the ``--auto-decide`` outcome, each
-        with its callback, ``auto_delay`` seconds apart (the sequence the real provider was seen sending)."""
-        if not self.auto_outcome:
-            return
-        steps = ["INITIATED", "COMPLETED", self.auto_outcome]
-
-        def run() -> None:
-            for state in steps:
-                stop.wait(self.auto_delay)
-                try:
-                    self.decide(ref, state)
-                    if not self.callback_url(ref):
-                        logger.warning("passportreader: session %s is %s (no callback_url)", ref, state)
-                        continue
-                    status = self.deliver(ref)
-                    logger.warning("passportreader: session %s is %s; callback answered %s", ref, state, status)
-                except Exception:
-                    logger.exception("passportreader: auto decision for session %s failed", ref)
-                    return
-
-        stop = threading.Event()
-        threading.Thread(target=run, name=f"passportreader-auto-{ref}", daemon=True).start()
 
 
 SERVER = FakePassportReader

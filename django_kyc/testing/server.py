@@ -97,6 +97,9 @@ class FakeProviderServer:
 
     provider: ClassVar[str] = ""
     routes: ClassVar[list[tuple[str, str, str]]] = []
+    #: What ``--auto-decide`` walks a new applicant through before the chosen outcome (the provider's own
+    #: progress statuses, each with its webhook); empty: straight to the outcome.
+    AUTO_STEPS: ClassVar[tuple[str, ...]] = ()
     #: How long a ``timeout`` fault stalls; longer than the client's read timeout in tests.
     timeout_seconds: float = 2.0
     #: Seconds every answer is held back *after* the request has been handled: a slow provider. Whatever the
@@ -211,22 +214,27 @@ class FakeProviderServer:
         return post(url or self.callback_url(ref), body, headers)
 
     def schedule_auto_decision(self, ref: str) -> None:
-        """In ``--auto-decide`` mode, decide ``ref`` after ``auto_delay`` and deliver the webhook."""
+        """In ``--auto-decide`` mode, walk ``ref`` through :attr:`AUTO_STEPS` and then the chosen outcome,
+        ``auto_delay`` seconds apart, delivering each step's webhook the way the provider would."""
         if not self.auto_outcome:
             return
-        outcome = self.auto_outcome
+        steps = [*self.AUTO_STEPS, self.auto_outcome]
 
         def run() -> None:
-            try:
-                self.decide(ref, outcome)
-                status = self.deliver(ref)
-                logger.warning("%s: decided %s as %s; webhook answered %s", self.provider, ref, outcome, status)
-            except Exception:
-                logger.exception("%s: auto decision for %s failed", self.provider, ref)
+            for step in steps:
+                time.sleep(self.auto_delay)
+                try:
+                    self.decide(ref, step)
+                    if not self.callback_url(ref):
+                        logger.warning("%s: %s is %s (no callback URL)", self.provider, ref, step)
+                        continue
+                    status = self.deliver(ref)
+                    logger.warning("%s: %s is %s; webhook answered %s", self.provider, ref, step, status)
+                except Exception:
+                    logger.exception("%s: auto decision for %s failed", self.provider, ref)
+                    return
 
-        timer = threading.Timer(self.auto_delay, run)
-        timer.daemon = True
-        timer.start()
+        threading.Thread(target=run, name=f"{self.provider}-auto-{ref}", daemon=True).start()
 
     # --- dispatch ------------------------------------------------------------------------------------
     def handle(self, request: FakeRequest) -> FakeResponse | Fault:

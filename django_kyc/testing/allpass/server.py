@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 from typing import Any
 
 from django_kyc.testing.allpass import samples
@@ -17,6 +16,9 @@ logger = logging.getLogger("django_kyc.testing")
 
 class FakeAllpass(AllpassApi):
     """The Open API (:class:`~django_kyc.testing.allpass.api.AllpassApi`) plus what tests and the demo drive."""
+
+    #: The person works through the flow before the decision, each step with its webhook.
+    AUTO_STEPS = ("IN_PROGRESS", "COMPLETED")
 
     def applicant(self, ref: str) -> dict[str, Any]:
         return self.applicants[ref]
@@ -84,27 +86,3 @@ class FakeAllpass(AllpassApi):
 
     def applicant_count(self) -> int:
         return len(self.applicants)
-
-    def schedule_auto_decision(self, ref: str) -> None:
-        """The demo: the person works through the flow (``IN_PROGRESS``, ``COMPLETED``), then the
-        ``--auto-decide`` status, each with its webhook, ``auto_delay`` seconds apart."""
-        if not self.auto_outcome:
-            return
-        steps = ["IN_PROGRESS", "COMPLETED", self.auto_outcome]
-
-        def run() -> None:
-            for status in steps:
-                stop.wait(self.auto_delay)
-                try:
-                    self.decide(ref, status)
-                    if not self.webhook_url:
-                        logger.warning("allpass: applicant %s is %s (no callback_url)", ref, status)
-                        continue
-                    answered = self.deliver(ref)
-                    logger.warning("allpass: applicant %s is %s; webhook answered %s", ref, status, answered)
-                except Exception:
-                    logger.exception("allpass: auto decision for applicant %s failed", ref)
-                    return
-
-        stop = threading.Event()
-        threading.Thread(target=run, name=f"allpass-auto-{ref}", daemon=True).start()

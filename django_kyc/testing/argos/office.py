@@ -4,10 +4,8 @@ with the webhook ARGOS would send for it."""
 from __future__ import annotations
 
 import json
-import logging
 import secrets
 import string
-import threading
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +17,9 @@ from django_kyc.testing.argos.state import ArgosProject
 class ArgosOffice(ArgosProject):
     """The back office of :class:`ArgosProject`: :meth:`submit` / :meth:`open_liveform` create submissions,
     :meth:`decide` and :meth:`set_aml` change them, :meth:`webhook_for` is the delivery that follows."""
+
+    #: The submission goes ``pending`` before the ``--auto-decide`` result, each with its webhook.
+    AUTO_STEPS = ("pending",)
 
     def open_liveform(self, link: str) -> str:
         """Read a Liveform link as ARGOS's page does (``pid``, then the parameters, plain or ``encrypted=``)
@@ -190,24 +191,3 @@ class ArgosOffice(ArgosProject):
         if self.encryption:
             raw = json.dumps({"data": encrypt(self.key, raw)}).encode()
         return raw, {"Content-Type": "application/json"}
-
-    def schedule_auto_decision(self, ref: str) -> None:
-        """The demo: ``auto_delay`` after the person started, the submission goes ``pending`` and then gets
-        the ``--auto-decide`` result, each with its webhook (when ``webhook_url`` is set)."""
-        if not self.auto_outcome:
-            return
-        steps = ["pending", self.auto_outcome]
-
-        def run() -> None:
-            for outcome in steps:
-                stop.wait(self.auto_delay)
-                try:
-                    self.decide(ref, outcome)
-                    if self.webhook_url:
-                        self.deliver(ref)
-                except Exception:
-                    logging.getLogger("django_kyc.testing").exception("argos: auto decision for %s failed", ref)
-                    return
-
-        stop = threading.Event()
-        threading.Thread(target=run, name=f"argos-auto-{ref}", daemon=True).start()
