@@ -1,13 +1,14 @@
 """The catalogue of reason codes reviewers pick from, extended by ``DJANGO_KYC["REASON_CODES"]``.
 
-Providers report decline reasons in their own vocabularies; :data:`PROVIDER_REASON_MAP` folds them onto this
-catalogue so a reviewer deciding on a provider's findings picks from one list, and statistics across
-backends compare like with like.
+Providers report decline reasons in their own vocabularies; :func:`normalise_reasons` folds them onto this
+catalogue, with the map the provider's backend states (KYCAID's is ``backends.kycaid.statuses.CATALOGUE_CODES``)
+and ``DJANGO_KYC["PROVIDER_REASON_MAP"]`` over it, so a reviewer deciding on a provider's findings picks from one
+list, and statistics across backends compare like with like.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.utils.translation import gettext_lazy as _
 
@@ -39,37 +40,6 @@ BUILTIN_REASON_CODES: dict[str, str] = {
     "OTHER": str(_("Other (see comment)")),
 }
 
-#: Providers' decline reasons → catalogue codes. KYCAID's list (``decline_reasons``) is complete here (its
-#: backend keeps a verification's reasons in these codes too, ``provider_data["kycaid"]["reason_codes"]``);
-#: sites add other providers' codes, or change these, with ``DJANGO_KYC["PROVIDER_REASON_MAP"]``.
-PROVIDER_REASON_MAP: dict[str, str] = {
-    "OTHER": "OTHER",
-    "WRONG_NAME": "DATA_MISMATCH",
-    "WRONG_DOB": "DATA_MISMATCH",
-    "WRONG_INFO": "DATA_MISMATCH",
-    "QES_MISMATCH": "DATA_MISMATCH",
-    "AGE_RESTRICTION": "UNDERAGE",
-    "EXPIRED_DOCUMENT": "DOCUMENT_EXPIRED",
-    "BAD_QUALITY": "DOCUMENT_UNREADABLE",
-    "DOCUMENT_DAMAGED": "DOCUMENT_DAMAGED",
-    "DOCUMENT_INCOMPLETE": "DOCUMENT_INCOMPLETE",
-    "WRONG_DOCUMENT": "DOCUMENT_UNSUPPORTED",
-    "FAKE_DOCUMENT": "SUSPECTED_FRAUD",
-    "FRAUDULENT": "SUSPECTED_FRAUD",
-    "EDITED_DOCUMENT": "DOCUMENT_EDITED",
-    "PROHIBITED_JURISDICTION": "RESTRICTED_COUNTRY",
-    "NO_SELFIE": "SELFIE_MISSING",
-    "DIFFERENT_FACES": "SELFIE_MISMATCH",
-    "MULTIPLE_PERSON": "MULTIPLE_PERSONS",
-    "DUPLICATE": "DUPLICATE_APPLICANT",
-    "TAX_ID_REQUIRED": "ADDITIONAL_DOCUMENT_REQUIRED",
-    "COMPROMISED_PERSON": "COMPROMISED_PERSON",
-    "COMPULSION": "SUSPECTED_COERCION",
-    "LIMIT_REACHED_OTP": "ATTEMPTS_EXHAUSTED",
-    "IP_MISMATCH": "SUSPICIOUS_NETWORK",
-    "ANONYMIZING_NETWORK": "SUSPICIOUS_NETWORK",
-}
-
 
 def reason_codes() -> dict[str, str]:
     return {**BUILTIN_REASON_CODES, **dict(kyc_settings.REASON_CODES)}
@@ -79,22 +49,23 @@ def reason_choices() -> list[tuple[str, str]]:
     return sorted(reason_codes().items(), key=lambda item: item[1])
 
 
-def normalise_reason(provider_code: str) -> str:
-    """The catalogue code for a provider's reason; a code already in the catalogue stands for itself, and one
-    nobody mapped becomes ``OTHER`` (the reviewer's comment then carries the detail)."""
+def normalise_reason(provider_code: str, provider_map: Mapping[str, str] | None = None) -> str:
+    """The catalogue code for a provider's reason: ``provider_map`` (the backend's) with the site's
+    ``PROVIDER_REASON_MAP`` over it; a code already in the catalogue stands for itself, and one nobody mapped
+    becomes ``OTHER`` (the reviewer's comment then carries the detail)."""
     code = str(provider_code).strip().upper()
-    mapping = {**PROVIDER_REASON_MAP, **dict(kyc_settings.PROVIDER_REASON_MAP)}
+    mapping = {**(provider_map or {}), **dict(kyc_settings.PROVIDER_REASON_MAP)}
     catalogue = reason_codes()
     if code in mapping and mapping[code] in catalogue:
         return mapping[code]
     return code if code in catalogue else "OTHER"
 
 
-def normalise_reasons(provider_codes: Iterable[str]) -> list[str]:
+def normalise_reasons(provider_codes: Iterable[str], provider_map: Mapping[str, str] | None = None) -> list[str]:
     """Distinct catalogue codes for a provider's reasons, in the provider's order."""
     seen: list[str] = []
     for code in provider_codes:
-        normalised = normalise_reason(code)
+        normalised = normalise_reason(code, provider_map)
         if normalised not in seen:
             seen.append(normalised)
     return seen

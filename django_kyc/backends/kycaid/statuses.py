@@ -129,13 +129,43 @@ def reason_codes(names: Any = None, ids: Any = None) -> list[str]:
     return codes
 
 
+#: KYCAID's decline reasons (every code of :data:`DECLINE_REASONS`) → codes of our reviewer catalogue.
+CATALOGUE_CODES: dict[str, str] = {
+    "OTHER": "OTHER",
+    "WRONG_NAME": "DATA_MISMATCH",
+    "WRONG_DOB": "DATA_MISMATCH",
+    "WRONG_INFO": "DATA_MISMATCH",
+    "QES_MISMATCH": "DATA_MISMATCH",
+    "AGE_RESTRICTION": "UNDERAGE",
+    "EXPIRED_DOCUMENT": "DOCUMENT_EXPIRED",
+    "BAD_QUALITY": "DOCUMENT_UNREADABLE",
+    "DOCUMENT_DAMAGED": "DOCUMENT_DAMAGED",
+    "DOCUMENT_INCOMPLETE": "DOCUMENT_INCOMPLETE",
+    "WRONG_DOCUMENT": "DOCUMENT_UNSUPPORTED",
+    "FAKE_DOCUMENT": "SUSPECTED_FRAUD",
+    "FRAUDULENT": "SUSPECTED_FRAUD",
+    "EDITED_DOCUMENT": "DOCUMENT_EDITED",
+    "PROHIBITED_JURISDICTION": "RESTRICTED_COUNTRY",
+    "NO_SELFIE": "SELFIE_MISSING",
+    "DIFFERENT_FACES": "SELFIE_MISMATCH",
+    "MULTIPLE_PERSON": "MULTIPLE_PERSONS",
+    "DUPLICATE": "DUPLICATE_APPLICANT",
+    "TAX_ID_REQUIRED": "ADDITIONAL_DOCUMENT_REQUIRED",
+    "COMPROMISED_PERSON": "COMPROMISED_PERSON",
+    "COMPULSION": "SUSPECTED_COERCION",
+    "LIMIT_REACHED_OTP": "ATTEMPTS_EXHAUSTED",
+    "IP_MISMATCH": "SUSPICIOUS_NETWORK",
+    "ANONYMIZING_NETWORK": "SUSPICIOUS_NETWORK",
+}
+
+
 def catalogue_codes(reasons: Iterable[str]) -> list[str]:
-    """KYCAID's reasons as codes of our reviewer catalogue (``django_kyc.reasons``: its built-in map of
-    KYCAID's list, then ``DJANGO_KYC["PROVIDER_REASON_MAP"]``), so reviewers and statistics read one
-    vocabulary whichever provider declined."""
+    """KYCAID's reasons as codes of our reviewer catalogue (:data:`CATALOGUE_CODES`, then
+    ``DJANGO_KYC["PROVIDER_REASON_MAP"]``), so reviewers and statistics read one vocabulary whichever provider
+    declined."""
     from django_kyc.reasons import normalise_reasons  # the catalogue's labels need Django settings
 
-    return normalise_reasons(reasons)
+    return normalise_reasons(reasons, CATALOGUE_CODES)
 
 
 def document_type(our_type: str, overrides: Mapping[str, Any] | None = None) -> str | None:

@@ -273,8 +273,8 @@ class SandboxBackend(KycBackend):
         verify_timestamped(header, webhook.body, self.secrets, tolerance=self.option("TOLERANCE"), signature_key="v1")
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
+        payload = webhook.json_object("malformed sandbox event: the body")
         try:
-            payload = json.loads(webhook.body)
             event_id = str(payload["event_id"])
             raw_status = str(payload["status"])
             occurred_at = datetime.fromisoformat(str(payload["occurred_at"]))
