@@ -51,7 +51,7 @@ def _silence_django_q() -> None:
         django_q_logger.addFilter(_quiet)
 
 
-def _broker() -> Broker:
+def shared_broker() -> Broker:
     """One broker per process and configuration: django-q2 builds a new one per ``async_task``, which for
     Redis means a new connection pool, and so a new TCP connection, for every task."""
     from django_q.brokers import get_broker
@@ -69,7 +69,7 @@ def enqueue(task: str, *args: str) -> None:
     from django_q.conf import Conf
     from django_q.tasks import async_task
 
-    broker = None if Conf.SYNC else _broker()
+    broker = None if Conf.SYNC else shared_broker()
     _silence_django_q()
     _enqueueing.active = True
     try:

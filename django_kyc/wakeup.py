@@ -28,7 +28,7 @@ import time
 from typing import TYPE_CHECKING
 
 from django_kyc.conf import kyc_settings
-from django_kyc.queue import _broker, enqueue, runs_inline
+from django_kyc.queue import enqueue, runs_inline, shared_broker
 
 if TYPE_CHECKING:
     from django_q.brokers import Broker
@@ -52,12 +52,12 @@ def _redis_client(broker: Broker | None = None) -> object | None:
     from django_q.brokers.redis_broker import Redis
 
     if broker is None:
-        broker = _broker()
+        broker = shared_broker()
     return broker.connection if isinstance(broker, Redis) else None
 
 
 def marker_key(broker: Broker | None = None) -> str:
-    return f"{(_broker() if broker is None else broker).list_key}:kyc-drain"
+    return f"{(shared_broker() if broker is None else broker).list_key}:kyc-drain"
 
 
 def wake() -> None:
@@ -66,7 +66,7 @@ def wake() -> None:
         if runs_inline():
             enqueue(TASK, "0")
             return
-        broker = _broker()  # once: a lookup costs about as much as the rest of a wake-up, round trip aside
+        broker = shared_broker()  # once: a lookup costs about as much as the rest of a wake-up, round trip aside
         client = _redis_client(broker)
         key = marker_key(broker)
         if client is not None:

@@ -72,7 +72,7 @@ def test_redis_broker_push_waits_for_the_commit(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(Conf, "ORM", None)
     monkeypatch.setattr(Conf, "REDIS", REDIS_URL)
     monkeypatch.setattr(Conf, "CLUSTER_NAME", new_queue_name())  # parallel runs share the Redis server
-    name = queue._broker().list_key
+    name = queue.shared_broker().list_key
     client.delete(name)
     try:
         with transaction.atomic():
@@ -89,10 +89,10 @@ def test_redis_broker_push_waits_for_the_commit(monkeypatch: pytest.MonkeyPatch)
 def test_one_broker_per_process_and_configuration(monkeypatch: pytest.MonkeyPatch) -> None:
     """django-q2 makes a broker (for Redis, a connection pool) per task unless it is handed one."""
     monkeypatch.setattr(Conf, "ORM", "default")
-    first = queue._broker()
-    assert queue._broker() is first
+    first = queue.shared_broker()
+    assert queue.shared_broker() is first
     monkeypatch.setattr(Conf, "CLUSTER_NAME", "another-queue")
-    other = queue._broker()
+    other = queue.shared_broker()
     assert other is not first
     assert other.list_key == "another-queue"
 

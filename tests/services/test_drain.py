@@ -24,7 +24,7 @@ from django_q.models import OrmQ
 
 from django_kyc import signals, wakeup
 from django_kyc.models import Applicant, AuditEvent, Verification, WebhookEvent, WebhookState
-from django_kyc.queue import _broker
+from django_kyc.queue import shared_broker
 from django_kyc.services import drain, sweeper
 from django_kyc.status import VerificationStatus
 from tests.support.factories import make_verification
@@ -89,7 +89,7 @@ def redis_broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setattr(Conf, "CLUSTER_NAME", f"kyc-test-drain-{uuid.uuid4().hex[:6]}")
     client = redis.Redis.from_url(REDIS_URL)
     yield client
-    client.delete(_broker().list_key, wakeup.marker_key())
+    client.delete(shared_broker().list_key, wakeup.marker_key())
 
 
 # --- receipt: one statement, then a coalesced wake-up -------------------------------------------------------
@@ -125,7 +125,7 @@ def test_a_burst_on_redis_enqueues_one_drain_until_a_drain_starts(redis_broker: 
     (verification,) = verifications(1)
     for status in ["needs_review", "approved"] * 10:
         assert post(sandbox_event(verification, status, timezone.now())).status_code == 200
-    queue = _broker().list_key
+    queue = shared_broker().list_key
     assert redis_broker.llen(queue) == 1
     assert redis_broker.pttl(wakeup.marker_key()) > 0  # the marker expires: a lost drain silences nothing for long
 
@@ -137,8 +137,8 @@ def test_a_burst_on_redis_enqueues_one_drain_until_a_drain_starts(redis_broker: 
 
 def counted_broker_lookups(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     lookups: list[object] = []
-    real = wakeup._broker
-    monkeypatch.setattr(wakeup, "_broker", lambda: lookups.append(1) or real())
+    real = wakeup.shared_broker
+    monkeypatch.setattr(wakeup, "shared_broker", lambda: lookups.append(1) or real())
     return lookups
 
 
@@ -160,7 +160,7 @@ def test_a_wake_up_on_redis_looks_the_broker_up_once(redis_broker: Any, monkeypa
     wakeup.wake()  # sets the marker, enqueues a drain
     wakeup.wake()  # the marker is set: nothing more
     assert len(lookups) == 2
-    assert redis_broker.llen(_broker().list_key) == 1
+    assert redis_broker.llen(shared_broker().list_key) == 1
 
 
 def test_nothing_is_logged_per_delivery_at_info(orm_broker: None) -> None:
