@@ -171,7 +171,7 @@ class SumsubBackend(KycBackend):
         id_doc_type = self.document_type(document.type)
         if not id_doc_type:
             raise PermanentProviderError(
-                f"Sumsub has no document type for a {document.type!r} document; map it in "
+                f"Sumsub has no document type for {document.type!r} documents; map it in "
                 'OPTIONS["DOCUMENT_TYPES"] or upload a passport, ID card, driving licence or residence permit.',
                 provider=self.provider,
             )

@@ -152,15 +152,16 @@ class SumsubSubmission:
             self.backend.remember_document(document, first)
 
     def request_check(self, applicant_id: str) -> None:
-        """Ask Sumsub to check the applicant, once. A repeat after a lost answer meets a ``409`` because the
-        check is already running: the review status then tells that the request did arrive."""
+        """Ask Sumsub to check the applicant, once. Sumsub refuses the request while a check runs, so a repeat
+        after a lost answer is refused: the review status then tells whether the first request arrived (the
+        check runs or is done) or Sumsub refused for a reason of its own (still ``init``: documents missing)."""
         verification = self.verification
         if verification.provider_data.get("sumsub_check_requested"):
             return
         try:
             self.client.request_check(applicant_id, str(self.backend.option("CHECK_REASON") or ""))
         except PermanentProviderError as exc:
-            if exc.status_code != 409:
+            if exc.status_code is None or not 400 <= exc.status_code < 500:
                 raise
             status = text(self.client.review_status(applicant_id).get("reviewStatus"))
             if status in ("init", "awaitingUser", ""):
