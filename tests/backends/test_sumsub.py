@@ -26,8 +26,7 @@ from django_kyc.exceptions import (
 )
 from django_kyc.models import Applicant, AuditEvent, Document, DocumentFile, Verification, WebhookEvent
 from django_kyc.services import polling, submission
-from django_kyc.services.audit import Change
-from django_kyc.status import Source, VerificationStatus
+from django_kyc.status import VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.sumsub import FakeSumsub
 from tests.backends.contract import ALIAS, BackendContract
@@ -175,7 +174,8 @@ class TestSumsubSdkContract(SumsubHooks):
             verification.refresh_from_db()
             backend = get_backend(ALIAS)
             fresh = backend.issue_client_token(verification)
-        assert fresh.token and fresh.token != verification.client_token
+        assert fresh.token
+        assert fresh.token != verification.client_token
         assert server.access_tokens[fresh.token]["userId"] == applicant.reference
         assert fresh.expires_at is not None
         assert verification.client_token_expires_at is not None
@@ -300,7 +300,8 @@ class TestSumsubSdkContract(SumsubHooks):
     @pytest.mark.django_db
     def test_api_mode_features_are_unsupported(self, server: FakeSumsub, submitted: Verification) -> None:
         backend = get_backend(ALIAS)
-        assert backend.supports("hosted_flow") and not backend.supports("document_upload")
+        assert backend.supports("hosted_flow")
+        assert not backend.supports("document_upload")
 
 
 class TestSumsubApiContract(SumsubHooks):
@@ -442,7 +443,7 @@ class TestSumsubApiContract(SumsubHooks):
             submission.submit_verification(verification.pk)
         verification.refresh_from_db()
         assert verification.status == V.PROCESSING, verification.last_error
-        ((image_id, image),) = server.images.items()
+        ((_image_id, image),) = server.images.items()
         assert image["metadata"] == {"idDocType": "ID_CARD", "country": "FRA"}
 
     @pytest.mark.django_db
@@ -536,8 +537,10 @@ def test_webhook_event_is_keyed_on_signed_fields_and_fetched_before_it_is_applie
     (event,) = backend_for().parse_webhook(InboundWebhook(WEBHOOK_BODY, {}))
     assert event.event_id == "applicantReviewed:5cb56e8e0a975a35f333cb83:2020-02-21 13:23:19.321"
     assert event.provider_ref == "5cb56e8e0a975a35f333cb83"
-    assert event.state is None and event.claim == ""
-    assert event.occurred_at is not None and event.occurred_at.isoformat() == "2020-02-21T13:23:19.321000+00:00"
+    assert event.state is None
+    assert event.claim == ""
+    assert event.occurred_at is not None
+    assert event.occurred_at.isoformat() == "2020-02-21T13:23:19.321000+00:00"
 
 
 def test_options_are_checked() -> None:
