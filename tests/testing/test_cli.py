@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -33,6 +34,7 @@ from django_kyc.testing.argos import FakeArgos
 from django_kyc.testing.kycaid import FakeKycaid
 from django_kyc.testing.passportreader import FakePassportReader
 from django_kyc.testing.provide import FakeProvide
+from django_kyc.testing.sumsub import FakeSumsub, request_signature
 from tests.support import ROOT
 from tests.support.receiver import Receiver
 
@@ -121,6 +123,31 @@ def passportreader(base: str, receiver: Receiver) -> None:
     assert state() == (200, {"state": "APPROVED"})
 
 
+def sumsub(base: str, receiver: Receiver) -> None:
+    """``--option app_token=… --option secret_key=…`` are the pair every request is signed with;
+    ``--auto-decide approved`` walks a new applicant through ``pending`` to an approval."""
+    assert call(f"{base}/resources/applicants?levelName=basic-kyc-level", method="POST", body={})[0] == 401
+
+    def signed(method: str, target: str, body: Any = None) -> tuple[int, Any]:
+        raw = json.dumps(body).encode() if body is not None else b""
+        ts = str(int(time.time()))
+        headers = {
+            "X-App-Token": "sbx:cli-token",
+            "X-App-Access-Ts": ts,
+            "X-App-Access-Sig": request_signature("cli-secret", ts, method, target, raw),
+        }
+        return call(f"{base}{target}", method=method, headers=headers, body=body)[::2]
+
+    status, created = signed("POST", "/resources/applicants?levelName=basic-kyc-level", {"externalUserId": "cli"})
+    assert status == 200, created
+    for _ in range(100):  # the steps are 0.05 s apart
+        if signed("GET", f"/resources/applicants/{created['id']}/status")[1]["reviewStatus"] == "completed":
+            break
+        threading.Event().wait(0.05)
+    review = signed("GET", f"/resources/applicants/{created['id']}/status")[1]
+    assert review["reviewResult"]["reviewAnswer"] == "GREEN"
+
+
 @dataclass(frozen=True)
 class Case:
     provider: str
@@ -147,6 +174,15 @@ CASES = [
             *("--auto-decide", "APPROVED", "--delay", "0.05"),
         ),
         passportreader,
+    ),
+    Case(
+        "sumsub",
+        FakeSumsub,
+        (
+            *("--option", "app_token=sbx:cli-token", "--option", "secret_key=cli-secret"),
+            *("--auto-decide", "approved", "--delay", "0.05"),
+        ),
+        sumsub,
     ),
 ]
 

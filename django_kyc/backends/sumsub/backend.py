@@ -120,7 +120,7 @@ class SumsubBackend(KycBackend):
             "DOCUMENT_TYPES",
             'Overrides of the document type mapping, e.g. `{"other": "OTHER"}`; a type mapped to `None` is refused.',
             coerce=dictionary,
-            default_doc="see below",
+            default_doc='see "API flow"',
         ),
         Option(
             "REQUIRE_BOTH_SIDES",
