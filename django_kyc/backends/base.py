@@ -267,11 +267,6 @@ class KycBackend(Checkpoints):
         """The provider's current state, for polling and fetch-on-notify."""
         raise self._unsupported("fetch_verification")
 
-    def check_submission(self, applicant: Applicant) -> None:
-        """Refuse, before a verification is created, what this provider will not take (a document type it has
-        no counterpart for, a missing side), as :meth:`check_aml_subject` does for screenings. Raise
-        :class:`PermanentProviderError` with the provider's rule; the API answers it with a 400."""
-
     def issue_client_token(self, verification: Verification) -> ClientToken:
         """A fresh hosted-flow link or SDK token for an existing provider session."""
         raise self._unsupported("issue_client_token")

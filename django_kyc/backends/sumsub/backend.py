@@ -190,7 +190,7 @@ class SumsubBackend(KycBackend):
                     provider=self.provider,
                 )
 
-    def check_submission(self, applicant: Applicant) -> None:
+    def check_verification_subject(self, applicant: Applicant) -> None:
         """API mode: every document that would be sent must be one Sumsub takes."""
         if self.option("MODE") == "api":
             for document in documents_to_send(applicant):
