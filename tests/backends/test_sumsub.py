@@ -8,16 +8,19 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.test import Client
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import InboundWebhook
 from django_kyc.backends.sumsub import SumsubBackend, sign, sign_request
+from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import (
     KycConfigurationError,
     UnsupportedFeature,
@@ -80,6 +83,16 @@ WEBHOOK_VECTORS = [
     ),
     ("HMAC_SHA1_HEX", "00ccc0238ccae0201ce7a5362e18f2de1fe55b91"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_budgets() -> Iterator[None]:
+    """Sumsub's budgets are counted in the shared cache per alias: every test starts with full ones (tests that
+    freeze the clock would otherwise inherit a window the tests before them filled)."""
+    cache = caches[kyc_settings.PROVIDER_RATE_LIMIT_CACHE]
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def backend_for(**options: Any) -> SumsubBackend:
@@ -471,34 +484,34 @@ def test_request_signature_matches_the_worked_examples(
     assert sign_request(EXAMPLE_SECRET, timestamp, method, target, body) == expected
 
 
-def test_the_client_signs_the_target_and_body_it_sends() -> None:
-    """The docs' second example, sent through the client: the fake recomputes the same signature."""
-    with FakeSumsub(app_token="t", secret_key=EXAMPLE_SECRET, level_name="") as fake:
-        backend = SumsubBackend(
-            "sumsub",
-            {
-                "APP_TOKEN": "t",
-                "SECRET_KEY": EXAMPLE_SECRET,
-                "WEBHOOK_SECRETS": "w",
-                "LEVEL_NAME": LEVEL,
-                "BASE_URL": fake.base_url,
-            },
+def test_the_client_signs_the_target_and_body_it_sends(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The docs' second example, sent through the client and checked by the fake: signed as it leaves, over the
+    bytes on the wire (the fake's clock window is opened wide for the example's 2023 timestamp)."""
+    monkeypatch.setattr("django_kyc.testing.sumsub.state.CLOCK_TOLERANCE", 10**10)
+    with FakeSumsub(app_token="t", secret_key=EXAMPLE_SECRET) as fake:
+        options = {"APP_TOKEN": "t", "SECRET_KEY": EXAMPLE_SECRET, "WEBHOOK_SECRETS": "w", "LEVEL_NAME": LEVEL}
+        backend = SumsubBackend("sumsub", {**options, "BASE_URL": fake.base_url})
+        backend.client.auth.clock = lambda: 1700000000.0
+        response = backend.client.call(
+            "POST", "/resources/applicants", query={"levelName": LEVEL}, json_body={"externalUserId": "user-123"}
         )
-        backend.client.clock = lambda: 1700000000.0
-        fake.authenticate = lambda request: None  # type: ignore[method-assign]  # the fixed clock is 2023
-        sent: list[Any] = []
-        real = backend.client.session.request
+    assert response.json()["externalUserId"] == "user-123"
+    sent = response.request
+    assert (sent.path_url, sent.body) == (
+        "/resources/applicants?levelName=basic-kyc-level",
+        b'{"externalUserId":"user-123"}',
+    )
+    assert sent.headers["X-App-Access-Ts"] == "1700000000"
+    assert sent.headers["X-App-Access-Sig"] == REQUEST_VECTORS[1][4]
 
-        def capture(method: str, url: str, **kwargs: Any) -> Any:
-            sent.append(kwargs)
-            return real(method, url, **kwargs)
 
-        backend.client.session.request = capture  # type: ignore[method-assign]
-        backend.client.create_applicant(LEVEL, {"externalUserId": "user-123"})
-    (request,) = sent
-    assert request["data"] == b'{"externalUserId":"user-123"}'
-    assert request["headers"]["X-App-Access-Ts"] == "1700000000"
-    assert request["headers"]["X-App-Access-Sig"] == REQUEST_VECTORS[1][4]
+def test_sumsubs_rate_limits_are_declared_and_enforced_by_the_client() -> None:
+    assert backend_for().client.rate_limiter is not None
+    assert backend_for().client.rate_limiter.limits == SumsubBackend.rate_limits
+    assert [(limit.calls, limit.per_seconds, limit.methods) for limit in SumsubBackend.rate_limits] == [
+        (300, 5, ("GET",)),
+        (50, 5, ("POST",)),
+    ]
 
 
 @pytest.mark.parametrize(("algorithm", "digest"), WEBHOOK_VECTORS)

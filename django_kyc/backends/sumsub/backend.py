@@ -23,6 +23,7 @@ from django_kyc.backends.base import (
     Submission,
 )
 from django_kyc.backends.options import boolean, dictionary, integer, secrets
+from django_kyc.backends.ratelimit import RateLimit
 from django_kyc.backends.sumsub import statuses, webhooks
 from django_kyc.backends.sumsub.client import DEFAULT_BASE_URL, PROVIDER, SumsubClient, sumsub_error_message
 from django_kyc.backends.sumsub.countries import alpha3
@@ -135,6 +136,9 @@ class SumsubBackend(KycBackend):
         Option("PUSH_DECISIONS", "Send reviewers' approvals and rejections to Sumsub.", coerce=boolean, default=False),
     )
     STATUS_MAP: ClassVar[Mapping[Any, str]] = statuses.STATUS_MAP
+    #: Sumsub's default budgets per app token (https://docs.sumsub.com/reference/rate-limits), shared by every
+    #: worker through the rate limiter's cache.
+    rate_limits = (RateLimit(300, 5, ("GET",)), RateLimit(50, 5, ("POST",)))
 
     # --- options -------------------------------------------------------------------------------------
     def supports(self, capability: Capability | str) -> bool:

@@ -3,7 +3,8 @@
 Every request carries ``X-App-Token``, ``X-App-Access-Ts`` (Unix seconds) and ``X-App-Access-Sig``: the lowercase
 hex HMAC-SHA256, keyed by the secret key, of ``ts + METHOD + path?query + body``. The signature covers the
 bytes as sent, so bodies are encoded here (JSON, and multipart for documents) and the path is signed exactly as
-it goes on the wire. ``docs/providers/sumsub.md`` ("Authentication") has the recipe and its worked examples.
+it goes on the wire, by :class:`SumsubAuth` as each request leaves. ``docs/providers/sumsub.md``
+("Authentication") has the recipe and its worked examples.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, urlencode
 
 import requests
+import requests.auth
 from urllib3 import encode_multipart_formdata
 
 from django_kyc.backends.http import ProviderHttpClient, error_message_from
@@ -43,6 +45,26 @@ def is_not_found(exc: PermanentProviderError) -> bool:
     return exc.status_code == 404
 
 
+class SumsubAuth(requests.auth.AuthBase):
+    """Signs each request as it leaves: the prepared request's target (``path_url``, query included) and body are
+    exactly the bytes on the wire, and the timestamp is taken then, after any wait for a rate-limit budget."""
+
+    def __init__(self, app_token: str, secret_key: str, clock: Callable[[], float] = time.time) -> None:
+        self.app_token = app_token
+        self.secret_key = secret_key
+        self.clock = clock
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        body = request.body or b""
+        raw = body.encode() if isinstance(body, str) else body
+        timestamp = int(self.clock())
+        method = str(request.method or "GET")
+        request.headers[TOKEN_HEADER] = self.app_token
+        request.headers[TIMESTAMP_HEADER] = str(timestamp)
+        request.headers[SIGNATURE_HEADER] = sign_request(self.secret_key, timestamp, method, request.path_url, raw)
+        return request
+
+
 class SumsubClient(ProviderHttpClient):
     """One method per Sumsub endpoint the backend uses; every call signed with the app token's secret key."""
 
@@ -50,9 +72,8 @@ class SumsubClient(ProviderHttpClient):
         self, *, app_token: str, secret_key: str, clock: Callable[[], float] = time.time, **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
-        self.app_token = app_token
-        self.secret_key = secret_key
-        self.clock = clock
+        self.auth = SumsubAuth(app_token, secret_key, clock)
+        self.session.auth = self.auth
 
     def call(
         self,
@@ -64,28 +85,18 @@ class SumsubClient(ProviderHttpClient):
         fields: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        """A signed request. ``json_body`` is sent as JSON, ``fields`` as multipart/form-data (a value is a string
-        or a ``(filename, bytes, content type)`` tuple); either way the bytes signed are the bytes sent."""
+        """A signed request (see :class:`SumsubAuth`). ``json_body`` is sent as compact JSON, ``fields`` as
+        multipart/form-data (a value is a string or a ``(filename, bytes, content type)`` tuple); both are encoded
+        here, so the body is bytes that nothing re-encodes between signing and sending."""
         body = b""
-        content_type = ""
+        all_headers = {"Accept": "application/json", **(headers or {})}
         if json_body is not None:
-            body, content_type = json.dumps(json_body, separators=(",", ":")).encode(), "application/json"
+            body = json.dumps(json_body, separators=(",", ":")).encode()
+            all_headers["Content-Type"] = "application/json"
         elif fields is not None:
-            body, content_type = encode_multipart_formdata(dict(fields))
+            body, all_headers["Content-Type"] = encode_multipart_formdata(dict(fields))
         url = self.base_url + path + (f"?{urlencode(query, quote_via=quote)}" if query else "")
-        split = urlsplit(url)
-        target = split.path + (f"?{split.query}" if split.query else "")
-        timestamp = int(self.clock())
-        signed = {
-            TOKEN_HEADER: self.app_token,
-            TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: sign_request(self.secret_key, timestamp, method, target, body),
-            "Accept": "application/json",
-            **(headers or {}),
-        }
-        if content_type:
-            signed["Content-Type"] = content_type
-        return self.request(method, url, data=body or None, headers=signed)
+        return self.request(method, url, data=body or None, headers=all_headers)
 
     def call_json(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
         return dict(self.decode(self.call(method, path, **kwargs), dict))
