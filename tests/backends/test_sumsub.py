@@ -311,6 +311,19 @@ class TestSumsubSdkContract(SumsubHooks):
             assert len(server.calls) == calls
 
     @pytest.mark.django_db
+    def test_documents_captured_in_the_websdk_are_reported_once_reviewed(
+        self, server: FakeSumsub, submitted: Verification, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        ref = submitted.provider_applicant_id
+        image_id = server.capture(ref, "DRIVERS", "FRA")
+        server.decide(ref, "approved")
+        assert self.post(django_capture_on_commit_callbacks, *server.webhook_for(ref)).status_code == 200
+        captured = Document.objects.get(applicant=submitted.applicant, provider_document_id=image_id)
+        assert (captured.type, captured.issuing_country, captured.status) == ("driving_licence", "FR", "accepted")
+        ours = Document.objects.get(applicant=submitted.applicant, type="passport")
+        assert ours.status == "uploaded"  # never sent: the WebSDK captured its own
+
+    @pytest.mark.django_db
     def test_api_mode_features_are_unsupported(self, server: FakeSumsub, submitted: Verification) -> None:
         backend = get_backend(ALIAS)
         assert backend.supports("hosted_flow")
@@ -373,6 +386,32 @@ class TestSumsubApiContract(SumsubHooks):
         for document in Document.objects.filter(applicant=applicant):
             assert document.provider_document_id in server.images
             assert document.status == "submitted"
+
+    @pytest.mark.django_db
+    @pytest.mark.parametrize(
+        ("outcome", "document_status", "reasons"),
+        [
+            ("approved", "accepted", []),
+            ("resubmission", "resubmission_requested", ["UNSATISFACTORY_PHOTOS", "SCREENSHOTS"]),
+            ("declined", "rejected", ["FORGERY"]),
+            ("pending", "submitted", []),
+        ],
+    )
+    def test_each_steps_verdict_reaches_our_documents(
+        self,
+        server: FakeSumsub,
+        submitted: Verification,
+        outcome: str,
+        document_status: str,
+        reasons: list[str],
+        django_capture_on_commit_callbacks: Any,
+    ) -> None:
+        ref = submitted.provider_applicant_id
+        assert self.post(django_capture_on_commit_callbacks, *server.webhook_for(ref, outcome)).status_code == 200
+        (document,) = Document.objects.filter(applicant=submitted.applicant)
+        assert (document.status, list(document.reasons)) == (document_status, reasons)
+        fetched = [path for method, path in server.calls if path.endswith("/requiredIdDocsStatus")]
+        assert len(fetched) == (0 if outcome == "pending" else 1)  # read only once the review is completed
 
     @pytest.mark.django_db
     def test_a_lost_check_request_is_recognised_by_the_review_status(

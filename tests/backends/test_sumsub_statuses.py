@@ -9,7 +9,7 @@ from django.test import override_settings
 
 from django_kyc.backends.sumsub import SumsubBackend, statuses
 from django_kyc.backends.sumsub.countries import ALPHA2, ALPHA3, alpha3
-from django_kyc.backends.sumsub.state import review_state
+from django_kyc.backends.sumsub.state import document_results, review_state
 from django_kyc.reasons import reason_codes
 from django_kyc.status import VerificationStatus
 
@@ -123,3 +123,49 @@ def test_document_types() -> None:
 def test_countries_are_sent_in_alpha3() -> None:
     assert (alpha3("gb"), alpha3("DE"), alpha3("XX"), alpha3("")) == ("GBR", "DEU", "", "")
     assert len(ALPHA3) == len(ALPHA2) == 249
+
+
+def test_step_results_name_our_documents_by_their_images() -> None:
+    steps = {
+        "IDENTITY": {
+            "idDocType": "ID_CARD",
+            "country": "DEU",
+            "imageIds": [11, 12],
+            "reviewResult": {"reviewAnswer": "RED", "reviewRejectType": "RETRY", "rejectLabels": ["SCREENSHOTS"]},
+        },
+        "SELFIE": None,
+        "PROOF_OF_RESIDENCE": {"idDocType": "UTILITY_BILL", "country": "DEU", "imageIds": [13]},
+    }
+    results = document_results(steps, {"11": "doc-a", "12": "doc-a", "13": "doc-b"})
+    assert [(r.document_id, r.status, tuple(r.reasons)) for r in results] == [
+        ("doc-a", "resubmission_requested", ("SCREENSHOTS",)),
+        ("doc-b", "submitted", ()),
+    ]
+
+
+def test_steps_with_images_we_never_sent_describe_the_document() -> None:
+    steps = {
+        "IDENTITY": {
+            "idDocType": "RESIDENCE_PERMIT",
+            "country": "ITA",
+            "imageIds": [7],
+            "reviewResult": {"reviewAnswer": "GREEN"},
+        }
+    }
+    (result,) = document_results(steps, {})
+    assert (result.provider_document_id, result.status) == ("7", "accepted")
+    assert result.fields == {"type": "residence_permit", "issuing_country": "IT"}
+
+
+@pytest.mark.parametrize(
+    ("result", "status"),
+    [
+        ({"reviewAnswer": "GREEN"}, "accepted"),
+        ({"reviewAnswer": "RED", "reviewRejectType": "RETRY"}, "resubmission_requested"),
+        ({"reviewAnswer": "RED", "reviewRejectType": "FINAL"}, "rejected"),
+        ({"reviewAnswer": "RED"}, "rejected"),
+        (None, "submitted"),
+    ],
+)
+def test_document_statuses(result: Any, status: str) -> None:
+    assert statuses.document_status(result) == status

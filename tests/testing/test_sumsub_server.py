@@ -218,3 +218,15 @@ def test_faults_answer_in_sumsubs_format(fake: FakeSumsub) -> None:
     response = send(fake, "GET", "/resources/applicants/x/one")
     assert (response.status_code, response.headers["Retry-After"]) == (429, "3")
     assert response.json()["description"] == "Too many requests"
+
+
+def test_step_statuses_list_each_steps_images_and_its_review(fake: FakeSumsub) -> None:
+    applicant = create(fake)
+    uploaded = id_doc(fake, applicant["id"], {"idDocType": "PASSPORT", "country": "GBR"}).headers["X-Image-Id"]
+    captured = fake.capture(applicant["id"], "SELFIE", "GBR")
+    path = f"/resources/applicants/{applicant['id']}/requiredIdDocsStatus"
+    steps = send(fake, "GET", path).json()
+    assert steps["IDENTITY"] == {"idDocType": "PASSPORT", "country": "GBR", "imageIds": [int(uploaded)]}
+    assert steps["SELFIE"]["imageIds"] == [int(captured)]
+    fake.decide(applicant["id"], "declined")
+    assert send(fake, "GET", path).json()["IDENTITY"]["reviewResult"]["rejectLabels"] == ["FORGERY"]

@@ -9,6 +9,7 @@ the defaults chosen for them are documented in ``docs/providers/sumsub.md``.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -23,11 +24,12 @@ from django_kyc.backends.base import (
     Submission,
 )
 from django_kyc.backends.options import boolean, dictionary, integer, secrets
+from django_kyc.backends.parsing import mapping, text
 from django_kyc.backends.ratelimit import RateLimit
 from django_kyc.backends.sumsub import statuses, webhooks
 from django_kyc.backends.sumsub.client import DEFAULT_BASE_URL, PROVIDER, SumsubClient, sumsub_error_message
 from django_kyc.backends.sumsub.countries import alpha3
-from django_kyc.backends.sumsub.state import review_state
+from django_kyc.backends.sumsub.state import document_results, review_state
 from django_kyc.backends.sumsub.submission import SumsubSubmission, documents_to_send
 from django_kyc.exceptions import PermanentProviderError
 from django_kyc.status import VerificationStatus
@@ -215,11 +217,18 @@ class SumsubBackend(KycBackend):
         return SumsubSubmission(self, verification).access_token()
 
     def fetch_verification(self, verification: Verification) -> ProviderState:
-        """``GET /resources/applicants/{id}/status``: the review of the current attempt."""
+        """``GET /resources/applicants/{id}/status``: the review of the current attempt; once it is completed,
+        ``GET …/requiredIdDocsStatus`` too, for each step's verdict on its documents."""
         applicant_id = verification.provider_applicant_id or verification.provider_verification_id
         if not applicant_id:
             raise PermanentProviderError("the verification has no Sumsub applicant yet", provider=self.provider)
-        return review_state(self.client.review_status(applicant_id), self.map_status)
+        review = self.client.review_status(applicant_id)
+        state = review_state(review, self.map_status)
+        if text(review.get("reviewStatus")) != "completed":
+            return state
+        ours = mapping(verification.provider_data.get("sumsub_image_documents"))
+        steps = self.client.required_id_docs_status(applicant_id)
+        return replace(state, documents=document_results(steps, {str(k): str(v) for k, v in ours.items()}))
 
     def push_decision(self, verification: Verification, status: str, reason: str = "", reason_code: str = "") -> None:
         """An approval or a rejection by our reviewer, as Sumsub's approve / reject (a rejection is ``FINAL``

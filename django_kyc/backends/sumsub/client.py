@@ -124,6 +124,10 @@ class SumsubClient(ProviderHttpClient):
         """``GET …/status``: ``reviewStatus``, ``reviewResult`` and the attempt's dates."""
         return self.call_json("GET", f"/resources/applicants/{quote(applicant_id, safe='')}/status")
 
+    def required_id_docs_status(self, applicant_id: str) -> dict[str, Any]:
+        """``GET …/requiredIdDocsStatus``: each verification step with its review and image ids."""
+        return self.call_json("GET", f"/resources/applicants/{quote(applicant_id, safe='')}/requiredIdDocsStatus")
+
     def add_id_doc(
         self, applicant_id: str, metadata: Mapping[str, Any], content: tuple[str, bytes, str] | None
     ) -> tuple[dict[str, Any], str]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from django_kyc.backends.base import ProviderState
+from django_kyc.backends.base import DocumentResult, ProviderState
 from django_kyc.backends.parsing import mapping, text
 from django_kyc.backends.sumsub import statuses
+from django_kyc.backends.sumsub.countries import ALPHA2
 
 MapStatus = Callable[..., str]
 
@@ -45,3 +46,38 @@ def review_state(
         occurred_at=None,  # a fetched state is the current one; the transition service's rank rule orders it
         data=data,
     )
+
+
+def document_results(steps: Mapping[str, Any], ours: Mapping[str, str]) -> list[DocumentResult]:
+    """Each verification step of ``GET …/requiredIdDocsStatus`` as results for the documents in it.
+
+    ``ours`` maps the image ids Sumsub gave our uploads to our document ids, so a step reports on the documents
+    whose images it holds. A step holding only images we never sent (captured in the WebSDK) reports one
+    document, made from what Sumsub read: its type and issuing country, keyed by its first image id.
+    """
+    results: dict[str, DocumentResult] = {}
+    for name, step in steps.items():
+        if not isinstance(step, Mapping):
+            continue  # a step nothing was sent for is null
+        result = mapping(step.get("reviewResult"))
+        status = statuses.document_status(result)
+        verdict, _ = statuses.answer(result)
+        reasons = tuple(statuses.reject_labels(result)) if verdict == "RED" else ()
+        raw_ids = step.get("imageIds")
+        image_ids = [text(image) for image in raw_ids if image is not None] if isinstance(raw_ids, list) else []
+        matched = {ours[image] for image in image_ids if image in ours}
+        for document_id in sorted(matched):
+            results[document_id] = DocumentResult(status=status, document_id=document_id, reasons=reasons)
+        if not matched and image_ids:
+            id_doc_type = text(step.get("idDocType")).upper()
+            fields = {
+                "type": statuses.OUR_DOCUMENT_TYPES.get(id_doc_type, "other"),
+                "issuing_country": ALPHA2.get(text(step.get("country")).upper(), ""),
+            }
+            results[f"{name}:{image_ids[0]}"] = DocumentResult(
+                status=status,
+                provider_document_id=image_ids[0],
+                reasons=reasons,
+                fields={key: value for key, value in fields.items() if value},
+            )
+    return list(results.values())

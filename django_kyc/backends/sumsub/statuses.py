@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
-from django_kyc.status import VerificationStatus
+from django_kyc.status import DocumentStatus, VerificationStatus
 
 V = VerificationStatus
+D = DocumentStatus
 
 #: (``reviewStatus``, ``reviewAnswer``, ``reviewRejectType``) → our status. Before ``completed`` the status alone
 #: counts (its key carries two ``None``); a ``completed`` review is decided by its answer and reject type only.
@@ -43,6 +44,18 @@ DOCUMENT_TYPES: Mapping[str, str | None] = {
     "bank_statement": "BANK_STATEMENT",
     "other": None,
 }
+
+#: A verification step's (``reviewAnswer``, ``reviewRejectType``) → the status of the documents in it; a step
+#: without an answer leaves them ``submitted``.
+DOCUMENT_STATUS_MAP: Mapping[tuple[str | None, str | None], str] = {
+    ("GREEN", None): D.ACCEPTED,
+    ("RED", "RETRY"): D.RESUBMISSION_REQUESTED,
+    ("RED", "FINAL"): D.REJECTED,
+    ("RED", None): D.REJECTED,
+}
+
+#: Sumsub ``idDocType`` → our document type, for documents Sumsub captured (the WebSDK) that we never had.
+OUR_DOCUMENT_TYPES: Mapping[str, str] = {value: key for key, value in DOCUMENT_TYPES.items() if value is not None}
 
 #: ``idDocType`` values that have two sides: Sumsub does not complete the step until both are sent.
 TWO_SIDED: frozenset[str] = frozenset({"ID_CARD", "DRIVERS", "RESIDENCE_PERMIT"})
@@ -140,6 +153,11 @@ def catalogue_codes(labels: Iterable[str]) -> list[str]:
     from django_kyc.reasons import normalise_reasons  # the catalogue's labels need Django settings
 
     return normalise_reasons(labels, CATALOGUE_CODES)
+
+
+def document_status(review_result: Any) -> str:
+    """Our status for the documents of a step with this ``reviewResult``."""
+    return DOCUMENT_STATUS_MAP.get(answer(review_result), D.SUBMITTED)
 
 
 def document_type(our_type: str, overrides: Mapping[str, Any] | None = None) -> str | None:

@@ -127,13 +127,15 @@ class SumsubSubmission:
         )
 
     def send(self, applicant_id: str, document: Document) -> None:
-        """Each file of ``document`` not sent yet, as one ID document image with its metadata.
+        """Each file of ``document`` not sent yet, as one ID document image with its metadata. Each image id is
+        kept with the file and the document it belongs to, for the step results to name the document later.
 
         Sumsub merges the metadata of the same ``idDocType`` and country and adds every image, so a file whose
         answer was lost is sent again and the call reported: Sumsub may then hold a second copy of the image.
         """
         verification = self.verification
         images = dict(verification.provider_data.get("sumsub_images") or {})
+        owners = dict(verification.provider_data.get("sumsub_image_documents") or {})
         id_doc_type = self.backend.document_type(document.type) or ""
         rows = sorted(document.files.all(), key=lambda row: (_SIDE_ORDER.get(row.side, 3), row.created_at))
         for row in rows:
@@ -146,7 +148,8 @@ class SumsubSubmission:
             with self.backend.creating(verification, f"image of document {document.pk}", call) as created:
                 _, image_id = self.client.add_id_doc(applicant_id, metadata, file_content(row))
                 images[str(row.pk)] = image_id
-                created.remember(provider_data={"sumsub_images": dict(images)})
+                owners[image_id] = str(document.pk)
+                created.remember(provider_data={"sumsub_images": dict(images), "sumsub_image_documents": dict(owners)})
         first = next((images.get(str(row.pk)) for row in rows if images.get(str(row.pk))), "")
         if first and document.provider_document_id != first:
             self.backend.remember_document(document, first)

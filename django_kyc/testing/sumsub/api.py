@@ -16,6 +16,16 @@ from django_kyc.testing.sumsub.state import SumsubState
 from django_kyc.testing.sumsub.vocabulary import ID_DOC_SUBTYPES, ID_DOC_TYPES, IMAGE_TYPES, new_id
 
 _COUNTRY = re.compile(r"^[A-Z]{3}$")
+#: ``idDocType`` → the verification step its images belong to.
+STEPS = {
+    "PASSPORT": "IDENTITY",
+    "ID_CARD": "IDENTITY",
+    "DRIVERS": "IDENTITY",
+    "RESIDENCE_PERMIT": "IDENTITY",
+    "SELFIE": "SELFIE",
+    "UTILITY_BILL": "PROOF_OF_RESIDENCE",
+    "BANK_STATEMENT": "PROOF_OF_RESIDENCE",
+}
 #: The statuses in which Sumsub refuses a check request, a reset or a deactivation: a check is running.
 CHECK_RUNNING = ("pending", "queued", "prechecked")
 
@@ -92,6 +102,30 @@ class SumsubApi(SumsubState):
         return FakeResponse(200, self.review_view(applicant))
 
     # --- documents and checks ------------------------------------------------------------------------
+    def required_id_docs_status(self, request: FakeRequest) -> FakeResponse:
+        """Each step of the level with its documents' review: the applicant's review once completed (the fake
+        decides every step alike), and the ids of the images in the step (integers, as Sumsub has them)."""
+        applicant = self.applicant_or_404(request)
+        if isinstance(applicant, FakeResponse):
+            return applicant
+        review = applicant["review"]
+        steps: dict[str, Any] = {"IDENTITY": None, "SELFIE": None}
+        for image_id, image in self.images.items():
+            if image["applicantId"] != applicant["id"]:
+                continue
+            metadata = image["metadata"]
+            name = STEPS.get(metadata["idDocType"], "ID_DOC")
+            step = steps.get(name) or {
+                "idDocType": metadata["idDocType"],
+                "country": metadata["country"],
+                "imageIds": [],
+            }
+            step["imageIds"].append(int(image_id))
+            if review["reviewStatus"] == "completed" and review["reviewResult"] is not None:
+                step["reviewResult"] = copy.deepcopy(review["reviewResult"])
+            steps[name] = step
+        return FakeResponse(200, steps)
+
     def add_id_doc(self, request: FakeRequest) -> FakeResponse:
         applicant = self.applicant_or_404(request)
         if isinstance(applicant, FakeResponse):
@@ -119,16 +153,7 @@ class SumsubApi(SumsubState):
             filename, content_type, content = parts["content"]
             if content_type not in IMAGE_TYPES:
                 return self.error(400, f"Unsupported file type {content_type}")
-            image_id = str(len(self.images) + 1_000_000_000)
-            self.images[image_id] = {
-                "applicantId": applicant["id"],
-                "metadata": metadata,
-                "filename": filename,
-                "content_type": content_type,
-                "size": len(content),
-                "sha256": hashlib.sha256(content).hexdigest(),
-            }
-            headers["X-Image-Id"] = image_id
+            headers["X-Image-Id"] = self.store_image(applicant["id"], metadata, filename, content_type, content)
         merged = next(
             (
                 d
@@ -142,6 +167,20 @@ class SumsubApi(SumsubState):
         else:
             merged.update(answer)  # the same type and country: the data is merged, the image added
         return FakeResponse(200, answer, headers=headers)
+
+    def store_image(
+        self, applicant_id: str, metadata: dict[str, Any], filename: str, content_type: str, content: bytes
+    ) -> str:
+        image_id = str(len(self.images) + 1_000_000_000)
+        self.images[image_id] = {
+            "applicantId": applicant_id,
+            "metadata": metadata,
+            "filename": filename,
+            "content_type": content_type,
+            "size": len(content),
+            "sha256": hashlib.sha256(content).hexdigest(),
+        }
+        return image_id
 
     def request_check(self, request: FakeRequest) -> FakeResponse:
         applicant = self.applicant_or_404(request)

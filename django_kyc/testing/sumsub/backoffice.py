@@ -25,6 +25,7 @@ class FakeSumsub(SumsubApi):
         ("POST", "/resources/applicants", "create_applicant"),
         ("GET", f"/resources/applicants/{_APPLICANT}/one", "get_applicant"),
         ("GET", f"/resources/applicants/{_APPLICANT}/status", "get_status"),
+        ("GET", f"/resources/applicants/{_APPLICANT}/requiredIdDocsStatus", "required_id_docs_status"),
         ("POST", f"/resources/applicants/{_APPLICANT}/info/idDoc", "add_id_doc"),
         ("POST", f"/resources/applicants/{_APPLICANT}/status/pending", "request_check"),
         ("POST", f"/resources/applicants/{_APPLICANT}/status/testCompleted", "test_completed"),
@@ -45,6 +46,16 @@ class FakeSumsub(SumsubApi):
             if result is not None and reject_labels is not None:
                 result = {**result, "rejectLabels": list(reject_labels)}
             self.set_review(ref, status, result)
+
+    def capture(self, ref: str, id_doc_type: str = "PASSPORT", country: str = "GBR") -> str:
+        """Play the person uploading a document in the WebSDK: an image of ``id_doc_type`` for applicant ``ref``
+        (its image id is returned)."""
+        with self.lock:
+            metadata = {"idDocType": id_doc_type, "country": country}
+            applicant = self.applicants[ref]
+            if not any((d["idDocType"], d["country"]) == (id_doc_type, country) for d in applicant["idDocs"]):
+                applicant["idDocs"].append(metadata)
+            return self.store_image(ref, metadata, "sdk.jpg", "image/jpeg", b"\xff\xd8 captured")
 
     def webhook_for(self, ref: str, outcome: str | None = None, **kwargs: Any) -> tuple[bytes, dict[str, str]]:
         """The signed webhook for ``ref``'s current review; the same review gives the same body again (a resend)."""
