@@ -483,6 +483,19 @@ class TestSumsubApiContract(SumsubHooks):
         assert server.calls == []
 
     @pytest.mark.django_db
+    def test_a_selfie_without_issuing_country_is_sent_with_the_applicants_country(
+        self, server: FakeSumsub, backend: None, make_applicant: Any, user: Any
+    ) -> None:
+        applicant = make_applicant(user=user, with_document=False, country="PT")
+        self.add_file(Document.objects.create(applicant=applicant, type="selfie"), "single", make_png())
+        verification = self.start(applicant)
+        submission.submit_verification(verification.pk)
+        verification.refresh_from_db()
+        assert verification.status == V.PROCESSING, verification.last_error
+        ((_image_id, image),) = server.images.items()
+        assert image["metadata"] == {"idDocType": "SELFIE", "country": "PRT"}
+
+    @pytest.mark.django_db
     def test_one_sided_cards_are_sent_when_the_level_accepts_them(
         self, server: FakeSumsub, options: dict[str, Any], make_applicant: Any, user: Any
     ) -> None:

@@ -28,9 +28,8 @@ from django_kyc.backends.parsing import mapping, text
 from django_kyc.backends.ratelimit import RateLimit
 from django_kyc.backends.sumsub import statuses, webhooks
 from django_kyc.backends.sumsub.client import DEFAULT_BASE_URL, PROVIDER, SumsubClient, sumsub_error_message
-from django_kyc.backends.sumsub.countries import alpha3
 from django_kyc.backends.sumsub.state import document_results, review_state
-from django_kyc.backends.sumsub.submission import SumsubSubmission, documents_to_send
+from django_kyc.backends.sumsub.submission import SumsubSubmission, document_country, documents_to_send
 from django_kyc.exceptions import PermanentProviderError
 from django_kyc.status import VerificationStatus
 
@@ -181,7 +180,7 @@ class SumsubBackend(KycBackend):
                 'OPTIONS["DOCUMENT_TYPES"] or upload a passport, ID card, driving licence or residence permit.',
                 provider=self.provider,
             )
-        if not alpha3(document.issuing_country):
+        if not document_country(document, id_doc_type):
             raise PermanentProviderError(
                 f"Sumsub needs the issuing country of every document (idDocType and country are mandatory); the "
                 f"{document.type} has {'none' if not document.issuing_country else repr(document.issuing_country)}.",

@@ -57,6 +57,10 @@ DOCUMENT_STATUS_MAP: Mapping[tuple[str | None, str | None], str] = {
 #: Sumsub ``idDocType`` → our document type, for documents Sumsub captured (the WebSDK) that we never had.
 OUR_DOCUMENT_TYPES: Mapping[str, str] = {value: key for key, value in DOCUMENT_TYPES.items() if value is not None}
 
+#: ``idDocType`` values of documents that prove identity: their ``country`` is the issuing country. For the
+#: others (a selfie, a utility bill) without one, the applicant's country stands in.
+IDENTITY_DOCUMENTS: frozenset[str] = frozenset({"PASSPORT", "ID_CARD", "DRIVERS", "RESIDENCE_PERMIT"})
+
 #: ``idDocType`` values that have two sides: Sumsub does not complete the step until both are sent.
 TWO_SIDED: frozenset[str] = frozenset({"ID_CARD", "DRIVERS", "RESIDENCE_PERMIT"})
 

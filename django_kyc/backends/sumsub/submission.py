@@ -186,11 +186,21 @@ def fixed_info(person: Applicant) -> dict[str, Any]:
     return {key: value for key, value in info.items() if value}
 
 
+def document_country(document: Document, id_doc_type: str) -> str:
+    """The ``country`` Sumsub requires, in alpha-3: the issuing country; for a document that proves no identity
+    (a selfie, a utility bill) and has none, the applicant's country of residence, then nationality."""
+    country = alpha3(document.issuing_country)
+    if country or id_doc_type in statuses.IDENTITY_DOCUMENTS:
+        return country
+    person = document.applicant
+    return alpha3(person.country) or alpha3(person.nationality)
+
+
 def document_metadata(document: Document, id_doc_type: str) -> dict[str, Any]:
     """The ``metadata`` part: ``idDocType`` and ``country`` (both mandatory), then what we know of the document."""
     metadata = {
         "idDocType": id_doc_type,
-        "country": alpha3(document.issuing_country),
+        "country": document_country(document, id_doc_type),
         "number": document.number,
         "issuedDate": document.issue_date.isoformat() if document.issue_date else "",
         "validUntil": document.expiry_date.isoformat() if document.expiry_date else "",
