@@ -196,6 +196,22 @@ class TestSumsubSdkContract(SumsubHooks):
         assert len(server.access_tokens) == 2
 
     @pytest.mark.django_db
+    def test_the_client_token_endpoint_reissues_an_expired_token(
+        self, server: FakeSumsub, submitted: Verification, user: Any, time_machine: Any
+    ) -> None:
+        client = Client()
+        client.force_login(user)
+        url = f"/kyc/api/verifications/{submitted.pk}/client-token/"
+        assert client.post(url).json()["token"] == submitted.client_token  # still valid: kept
+        assert submitted.client_token_expires_at is not None
+        time_machine.move_to(submitted.client_token_expires_at + timedelta(seconds=1))
+        answer = client.post(url).json()
+        assert answer["token"] != submitted.client_token
+        assert answer["token"] in server.access_tokens
+        assert answer["expires_at"]
+        assert len(server.access_tokens) == 2
+
+    @pytest.mark.django_db
     def test_an_applicant_sumsub_already_has_is_reused(
         self, server: FakeSumsub, backend: None, applicant: Applicant
     ) -> None:
