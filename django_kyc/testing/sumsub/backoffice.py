@@ -90,7 +90,6 @@ class FakeSumsub(SumsubApi):
             "externalUserId": applicant["externalUserId"],
             "levelName": applicant["levelName"],
             "type": WEBHOOK_TYPES.get(status, OTHER_WEBHOOK_TYPE),
-            "sandboxMode": self.app_token.startswith("sbx:"),
             "reviewStatus": status,
             "createdAtMs": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(stamp / 1000)) + f".{stamp % 1000:03d}",
             "clientId": applicant["clientId"],
