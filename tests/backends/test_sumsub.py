@@ -164,12 +164,7 @@ class TestSumsubSdkContract(SumsubHooks):
         assert record["externalUserId"] == submitted.applicant.reference
         assert record["levelName"] == LEVEL
         assert record["email"] == "jane@example.com"
-        assert record["fixedInfo"] == {
-            "firstName": "Jane",
-            "lastName": "Smith",
-            "dob": "1990-02-03",
-            "nationality": "GBR",
-        }
+        assert record["fixedInfo"] == {}  # only for levels with the Applicant data step (SEND_FIXED_INFO)
         (token,) = server.access_tokens
         assert submitted.client_token == token
         assert server.access_tokens[token]["userId"] == submitted.applicant.reference
@@ -194,6 +189,24 @@ class TestSumsubSdkContract(SumsubHooks):
         assert verification.client_token_expires_at is not None
         assert fresh.expires_at > verification.client_token_expires_at
         assert len(server.access_tokens) == 2
+
+    @pytest.mark.django_db
+    def test_fixed_info_carries_what_the_person_told_us_when_asked_for(
+        self, server: FakeSumsub, options: dict[str, Any], applicant: Applicant
+    ) -> None:
+        Applicant.objects.filter(pk=applicant.pk).update(country="ie")
+        applicant.refresh_from_db()
+        with self.configured({**options, "SEND_FIXED_INFO": True}):
+            verification = self.start(applicant)
+            submission.submit_verification(verification.pk)
+        (record,) = server.applicants.values()
+        assert record["fixedInfo"] == {
+            "firstName": "Jane",
+            "lastName": "Smith",
+            "dob": "1990-02-03",
+            "country": "IRL",
+            "nationality": "GBR",
+        }
 
     @pytest.mark.django_db
     def test_the_client_token_endpoint_reissues_an_expired_token(

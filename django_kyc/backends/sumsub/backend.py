@@ -114,9 +114,10 @@ class SumsubBackend(KycBackend):
         Option(
             "SEND_FIXED_INFO",
             "Send the applicant's name, date of birth and countries as `fixedInfo` when creating the Sumsub "
-            "applicant, for Sumsub to compare with the documents.",
+            "applicant, for Sumsub to compare with the documents. Turn it on only for a level with the Applicant "
+            "data step, which Sumsub requires for `fixedInfo`.",
             coerce=boolean,
-            default=True,
+            default=False,
         ),
         Option(
             "DOCUMENT_TYPES",

@@ -72,8 +72,8 @@ class SumsubSubmission:
         return applicant_id
 
     def applicant_fields(self) -> dict[str, Any]:
-        """``externalUserId`` (our reference), ``email``, ``phone`` and, unless ``SEND_FIXED_INFO`` is off,
-        ``fixedInfo``: what the person told us, for Sumsub to compare with the documents. Blanks are left out."""
+        """``externalUserId`` (our reference), ``email``, ``phone`` and, with ``SEND_FIXED_INFO``, ``fixedInfo``:
+        what the person told us, for Sumsub to compare with the documents. Blanks are left out."""
         person = self.verification.applicant
         fields: dict[str, Any] = {"externalUserId": person.reference, "email": person.email, "phone": person.phone}
         if self.backend.option("SEND_FIXED_INFO"):
