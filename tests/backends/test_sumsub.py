@@ -443,6 +443,29 @@ class TestSumsubApiContract(SumsubHooks):
         assert len(fetched) == (0 if outcome == "pending" else 1)  # read only once the review is completed
 
     @pytest.mark.django_db
+    def test_a_resubmission_sends_the_new_document_to_the_same_applicant(
+        self, server: FakeSumsub, submitted: Verification, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        ref = submitted.provider_applicant_id
+        assert (
+            self.post(django_capture_on_commit_callbacks, *server.webhook_for(ref, "resubmission")).status_code == 200
+        )
+        submitted.refresh_from_db()
+        assert submitted.status == V.RESUBMISSION_REQUESTED
+        retake = Document.objects.create(applicant=submitted.applicant, type="passport", issuing_country="GB")
+        self.add_file(retake, "single", make_png())
+        again = self.start(submitted.applicant)
+        submission.submit_verification(again.pk)
+        again.refresh_from_db()
+        assert again.status == V.PROCESSING, again.last_error
+        assert again.provider_applicant_id == ref
+        assert server.applicant_count() == 1
+        assert len(server.images) == 2  # the first upload and the retake; the unusable one is not sent again
+        retake.refresh_from_db()
+        assert retake.provider_document_id in server.images
+        assert server.applicants[ref]["review"]["attemptCnt"] == 2
+
+    @pytest.mark.django_db
     def test_a_lost_check_request_is_recognised_by_the_review_status(
         self, server: FakeSumsub, backend: None, applicant: Applicant, time_machine: Any
     ) -> None:

@@ -27,8 +27,14 @@ if TYPE_CHECKING:
     from django_kyc.backends.sumsub.backend import SumsubBackend
     from django_kyc.models import Applicant, Document, DocumentFile, Verification
 
-#: Documents not worth sending: refused, out of date or erased on our side.
-NOT_SENT = (DocumentStatus.PURGED, DocumentStatus.REJECTED, DocumentStatus.EXPIRED)
+#: Documents not worth sending: refused, out of date or erased on our side, or asked for again (Sumsub adds every
+#: image it is sent, so the picture it found unusable would only be added a second time).
+NOT_SENT = (
+    DocumentStatus.PURGED,
+    DocumentStatus.REJECTED,
+    DocumentStatus.EXPIRED,
+    DocumentStatus.RESUBMISSION_REQUESTED,
+)
 _SIDE_ORDER = {"front": 0, "single": 1, "back": 2}
 _SUBTYPES = {"front": "FRONT_SIDE", "back": "BACK_SIDE"}
 _EXTENSIONS = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp", "application/pdf": ".pdf"}
