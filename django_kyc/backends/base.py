@@ -259,6 +259,11 @@ class KycBackend(Checkpoints):
         return UnsupportedFeature(self.provider or self.alias, feature)
 
     # --- verifications -------------------------------------------------------------------------------
+    def check_verification_subject(self, applicant: Applicant) -> None:
+        """Refuse, before a verification is stored or sent, a person this provider cannot verify as they stand
+        (a name it requires, a document file outside its rules). Raise :class:`PermanentProviderError` with a
+        message for the user: the API answers it with a 400."""
+
     def start_verification(self, verification: Verification) -> Submission:
         """Create the provider session. Must be idempotent: it is called again after a crash."""
         raise self._unsupported("start_verification")
