@@ -246,8 +246,9 @@ def test_the_published_vectors_verify(token: str, body: bytes, signature: str) -
 
 
 def test_the_published_vectors_parse_into_fetch_on_notify_events() -> None:
-    backend = OnfidoBackend("o", {"API_TOKEN": "t", "WORKFLOW_ID": "w"})
-    (check,) = backend.parse_webhook(InboundWebhook(body=CLASSIC_BODY, headers={}))
+    classic = OnfidoBackend("o", {"API_TOKEN": "t", "MODE": "api"})
+    studio = OnfidoBackend("o", {"API_TOKEN": "t", "WORKFLOW_ID": "w"})
+    (check,) = classic.parse_webhook(InboundWebhook(body=CLASSIC_BODY, headers={}))
     assert (check.provider_ref, check.event_type, check.state) == (
         "f2302f45-227d-413d-ad61-09ec077a086a",
         "check.completed",
@@ -255,9 +256,12 @@ def test_the_published_vectors_parse_into_fetch_on_notify_events() -> None:
     )
     assert check.occurred_at is not None
     assert check.occurred_at.isoformat() == "2024-04-04T09:21:21+00:00"
-    (task,) = backend.parse_webhook(InboundWebhook(body=STUDIO_BODY, headers={}))
+    (task,) = studio.parse_webhook(InboundWebhook(body=STUDIO_BODY, headers={}))
     assert (task.provider_ref, task.event_type) == ("bc77c6e5-753a-4580-96a6-aaed3e5a8d19", "workflow_task.started")
     assert task.event_id != check.event_id
+    # a Studio workflow's own checks name no verification of ours, nor do runs in the classic modes
+    assert studio.parse_webhook(InboundWebhook(body=CLASSIC_BODY, headers={})) == []
+    assert classic.parse_webhook(InboundWebhook(body=STUDIO_BODY, headers={})) == []
 
 
 def test_the_header_name_is_an_option() -> None:

@@ -193,7 +193,8 @@ class OnfidoBackend(KycBackend):
         webhooks.authenticate(webhook, self.webhook_tokens, str(self.option("WEBHOOK_HEADER")))
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
-        return webhooks.parse(webhook)
+        mode = "workflow" if self.option("MODE") == "workflow" else "classic"
+        return webhooks.parse(webhook, webhooks.DECIDING[mode])
 
     # --- AML -----------------------------------------------------------------------------------------
     def check_aml_subject(self, aml_check: AmlCheck) -> None:
