@@ -542,3 +542,32 @@ def test_watchlist_screening(
         hit = check.hits.get()
         assert hit.caption == "Jane Listed Example"
     assert server_api.applicant_count() == 1
+
+
+# --- the client ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_onfidos_field_errors_make_the_message_without_the_values_sent(api_mode: None, server_api: FakeOnfido) -> None:
+    from django_kyc.exceptions import PermanentProviderError
+
+    backend = get_backend(ALIAS)
+    assert isinstance(backend, OnfidoBackend)
+    with pytest.raises(PermanentProviderError) as refused:
+        backend.client.create_applicant({"first_name": "Secret{Name}", "last_name": "Smith"})
+    assert refused.value.status_code == 422
+    assert refused.value.message == (
+        "validation_error: There was a validation error on this request "
+        '(first_name: must not contain any of !#$%*=<>;{}")'
+    )
+    assert "Secret" not in refused.value.message
+
+
+def test_the_client_keeps_under_the_configured_rate_limit() -> None:
+    default = OnfidoBackend("o", {"API_TOKEN": "t", "WORKFLOW_ID": "w"})
+    assert [(limit.calls, limit.per_seconds) for limit in OnfidoBackend.rate_limits] == [(400, 60)]
+    assert default.client.rate_limiter is not None
+    assert [(limit.calls, limit.per_seconds) for limit in default.client.rate_limiter.limits] == [(400, 60)]
+    slower = OnfidoBackend("o", {"API_TOKEN": "t", "WORKFLOW_ID": "w", "RATE_LIMIT": 100})
+    assert slower.client.rate_limiter is not None
+    assert [limit.calls for limit in slower.client.rate_limiter.limits] == [100]
