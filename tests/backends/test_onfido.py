@@ -571,3 +571,22 @@ def test_the_client_keeps_under_the_configured_rate_limit() -> None:
     slower = OnfidoBackend("o", {"API_TOKEN": "t", "WORKFLOW_ID": "w", "RATE_LIMIT": 100})
     assert slower.client.rate_limiter is not None
     assert [limit.calls for limit in slower.client.rate_limiter.limits] == [100]
+
+
+@pytest.mark.django_db
+def test_a_lost_screening_applicant_is_found_again(
+    api_mode: None, server_api: FakeOnfido, make_applicant: Callable[..., Applicant], user: Any
+) -> None:
+    applicant = make_applicant(user=user, with_document=False)
+    server_api.fail_next(1, kind="lost", method="POST", path="/v3.6/applicants")
+    check = aml_service.start_check(applicant, Change.system(Source.API), backend=ALIAS)
+    aml_service.run_check(check.pk)
+    check.refresh_from_db()
+    assert (check.status, server_api.applicant_count()) == (AmlStatus.PENDING, 1)
+    AmlCheck.objects.filter(pk=check.pk).update(next_attempt_at=None)
+    aml_service.run_check(check.pk)
+    check.refresh_from_db()
+    assert check.status == AmlStatus.RUNNING, check.last_error
+    assert server_api.applicant_count() == 1
+    (onfido_check,) = server_api.checks.values()
+    assert onfido_check["applicant_id"] == next(iter(server_api.applicants))
