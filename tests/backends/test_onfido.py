@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -159,6 +159,22 @@ class TestOnfidoContract(OnfidoHooks):
         assert token.token == server.sdk_tokens[-1] != submitted.client_token
         assert token.link == submitted.client_link
         assert token.expires_at == jwt_expiry(token.token)
+
+    @pytest.mark.django_db
+    def test_the_client_token_endpoint_reissues_an_expired_token_with_its_real_expiry(
+        self, server: FakeOnfido, submitted: Verification, client_for: Callable[[Any], Any], time_machine: Any
+    ) -> None:
+        assert submitted.client_token_expires_at is not None
+        time_machine.move_to(submitted.client_token_expires_at + timedelta(seconds=1), tick=False)
+        url = f"/kyc/api/verifications/{submitted.pk}/client-token/"
+        answer = client_for(submitted.applicant.user).post(url)
+        assert answer.status_code == 200, answer.content
+        body = answer.json()
+        assert body["token"] == server.sdk_tokens[-1] != submitted.client_token
+        assert body["link"] == submitted.client_link
+        expiry = jwt_expiry(body["token"])
+        assert expiry is not None
+        assert datetime.fromisoformat(body["expires_at"]) == expiry > timezone.now()
 
     @pytest.mark.django_db
     def test_a_lost_run_is_found_by_its_tag(
