@@ -57,11 +57,15 @@ OPTION_SPECS = (
     Option(
         "API_VERSION",
         "Sent as `Stripe-Version` on every call, so an upgrade of the account's default version cannot change the "
-        "answers under us. `\"\"` sends none (the account's default applies).",
+        'answers under us. `""` sends none (the account\'s default applies).',
         default=DEFAULT_API_VERSION,
     ),
-    Option("BASE_URL", "Stripe's API host. Point it at the fake server for tests and the demo.", url=True,
-           default=DEFAULT_BASE_URL),
+    Option(
+        "BASE_URL",
+        "Stripe's API host. Point it at the fake server for tests and the demo.",
+        url=True,
+        default=DEFAULT_BASE_URL,
+    ),
     Option(
         "WEBHOOK_SECRETS",
         "The webhook endpoint's signing secret(s) (`whsec_…`), one string or a list, newest first. A delivery "
@@ -157,8 +161,15 @@ def option_rules(config: Mapping[str, Any]) -> list[tuple[str, str]]:
     allowed = {status.value for status in VerificationStatus}
     for code, status in (config.get("ERROR_CODE_STATUSES") or {}).items():
         if status not in allowed:
-            problems.append(("ERROR_CODE_STATUSES", f"maps {code!r} to {status!r}, which is not one of {sorted(allowed)}."))
-    document_options = ("ALLOWED_DOCUMENT_TYPES", "REQUIRE_ID_NUMBER", "REQUIRE_LIVE_CAPTURE", "REQUIRE_MATCHING_SELFIE")
+            problems.append(
+                ("ERROR_CODE_STATUSES", f"maps {code!r} to {status!r}, which is not one of {sorted(allowed)}.")
+            )
+    document_options = (
+        "ALLOWED_DOCUMENT_TYPES",
+        "REQUIRE_ID_NUMBER",
+        "REQUIRE_LIVE_CAPTURE",
+        "REQUIRE_MATCHING_SELFIE",
+    )
     if config.get("VERIFICATION_FLOW"):
         problems.extend(
             (name, "cannot be used with VERIFICATION_FLOW: the flow defines the checks.")

@@ -61,9 +61,9 @@ class SessionSubmission:
             if found is not None:
                 self.backend.remember(verification, provider_verification_id=text(found["id"]), settles=CREATE_KIND)
                 return found
-            # looked for, not there: the unanswered calls created nothing
+            # looked for, not there: the unanswered calls created nothing; the next key is a new generation
             self.backend.remember(verification, settles=CREATE_KIND)
-            held = {}
+            held = {"generation": held.get("generation")}
         if not text(held.get("key")):
             held = self.new_key(held)
         return self.create(text(held["key"]), int(held.get("generation") or 0))
@@ -104,7 +104,9 @@ class SessionSubmission:
                 raise
             session_id = text(session.get("id"))
             if not session_id:
-                raise PermanentProviderError("Stripe answered the create call without an id", provider=self.backend.provider)
+                raise PermanentProviderError(
+                    "Stripe answered the create call without an id", provider=self.backend.provider
+                )
             call.remember(provider_verification_id=session_id)
         if self.backend.unanswered(verification, CREATE_KIND):
             # a replayed answer: the earlier calls under this key created this very session

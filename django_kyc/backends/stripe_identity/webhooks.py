@@ -39,9 +39,7 @@ def authenticate(webhook: InboundWebhook, secrets: Sequence[bytes], tolerance: f
     )
 
 
-def parse(
-    webhook: InboundWebhook, map_status: Callable[[str, str], str], *, with_state: bool
-) -> list[ProviderEvent]:
+def parse(webhook: InboundWebhook, map_status: Callable[[str, str], str], *, with_state: bool) -> list[ProviderEvent]:
     """One event per ``identity.verification_session.*`` delivery; any other event type (an endpoint that
     also listens to payments, say) is acknowledged and yields nothing. ``with_state``: the session in the event
     is applied as it was at the event's ``created``; otherwise the session is fetched."""
