@@ -326,12 +326,14 @@ class TestStripeIdentityContract(StripeHooks):
     ) -> None:
         first = submitted.client_token
         token = stripe().issue_client_token(submitted)
-        assert token.token and token.token != first
+        assert token.token
+        assert token.token != first
         assert token.link.startswith(server.base_url + "/verify/")
         assert token.expires_at is not None
         server.decide(submitted.provider_verification_id, "requires_input:document_expired")
         retry = stripe().issue_client_token(submitted)
-        assert retry.token and retry.token != token.token  # the person's next try
+        assert retry.token
+        assert retry.token != token.token
         server.decide(submitted.provider_verification_id, "processing")
         assert stripe().issue_client_token(submitted).token == ""
 
@@ -355,7 +357,8 @@ class TestStripeIdentityContract(StripeHooks):
         import requests
 
         page = requests.get(submitted.client_link, timeout=5)
-        assert page.status_code == 200 and "Verify your identity" in page.text
+        assert page.status_code == 200
+        assert "Verify your identity" in page.text
         assert requests.post(submitted.client_link, timeout=5).status_code == 200
         assert server.session(submitted.provider_verification_id)["status"] == "processing"
         assert requests.get(submitted.client_link, timeout=5).status_code in (404, 410)  # used up
@@ -438,7 +441,8 @@ class TestStripeIdentityContract(StripeHooks):
                 events = list(stripe().reconcile())
         assert sorted(event.provider_ref for event in events) == sorted(refs)
         by_ref = {event.provider_ref: event for event in events}
-        assert by_ref[refs[0]].state is not None and by_ref[refs[0]].state.status == V.APPROVED
+        assert by_ref[refs[0]].state is not None
+        assert by_ref[refs[0]].state.status == V.APPROVED
         assert len([c for c in server.calls if c == ("GET", SESSIONS)]) == 2
 
 

@@ -58,12 +58,6 @@ class StripeIdentityBackend(KycBackend):
     STATUS_MAP: ClassVar[Mapping[Hashable, str]] = statuses.STATUS_MAP
     option_specs = options.OPTION_SPECS
 
-    def __init__(self, alias: str, options: Mapping[str, Any]) -> None:
-        super().__init__(alias, options)
-        overrides = self.option("ERROR_CODE_STATUSES")
-        if overrides:
-            self.STATUS_MAP = statuses.status_map({**statuses.ERROR_CODE_STATUSES, **overrides})
-
     @classmethod
     def option_rules(cls, config: Mapping[str, Any]) -> list[tuple[str, str]]:
         return options.option_rules(config)
@@ -71,6 +65,14 @@ class StripeIdentityBackend(KycBackend):
     def status_keys(self, raw: str, *qualifiers: Any) -> Iterable[Hashable]:
         """``(requires_input, last_error.code)`` for ``requires_input``, the status alone otherwise."""
         return statuses.status_keys(raw, str(qualifiers[0]) if qualifiers and qualifiers[0] else "")
+
+    def status_for(self, raw: str, error_code: str = "") -> str:
+        """Our status for a session: the site's ``ERROR_CODE_STATUSES`` for a ``requires_input`` error code it
+        names, else :meth:`map_status` over ``STATUS_MAP``."""
+        overrides = self.option("ERROR_CODE_STATUSES") or {}
+        if raw == statuses.REQUIRES_INPUT and error_code in overrides:
+            return str(overrides[error_code])
+        return self.map_status(raw, error_code)
 
     # --- configuration -------------------------------------------------------------------------------
     @cached_property
@@ -128,7 +130,7 @@ class StripeIdentityBackend(KycBackend):
 
     # --- states --------------------------------------------------------------------------------------
     def state_from(self, session: Mapping[str, Any], occurred_at: datetime | None = None) -> ProviderState:
-        return session_state(session, self.map_status, occurred_at)
+        return session_state(session, self.status_for, occurred_at)
 
     def token_from(self, session: Mapping[str, Any], requested_at: datetime) -> ClientToken:
         return client_token(session, requested_at, int(self.option("CLIENT_SECRET_TTL")))
@@ -197,7 +199,7 @@ class StripeIdentityBackend(KycBackend):
         webhooks.authenticate(webhook, self.webhook_secrets, float(self.option("WEBHOOK_TOLERANCE")))
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
-        return webhooks.parse(webhook, self.map_status, with_state=self.option("WEBHOOK_STATE") == "payload")
+        return webhooks.parse(webhook, self.status_for, with_state=self.option("WEBHOOK_STATE") == "payload")
 
     # --- data protection -------------------------------------------------------------------------------
     def delete_applicant(self, applicant: Applicant) -> None:
