@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.core.cache import caches
 from django.test import override_settings
 
 from django_kyc.backends import get_backend
-from django_kyc.backends.base import InboundWebhook
+from django_kyc.backends.base import InboundWebhook, RateLimit
 from django_kyc.backends.stripe_identity import DEFAULT_API_VERSION, StripeIdentityBackend, sign
 from django_kyc.exceptions import (
     KycConfigurationError,
@@ -42,6 +45,15 @@ EXAMPLE_SECRET = "whsec_test_secret"
 EXAMPLE_TIMESTAMP = 1700000000
 EXAMPLE_BODY = b'{"id":"evt_test_webhook","object":"event","type":"identity.verification_session.verified"}'
 EXAMPLE_SIGNATURE = "e468dda22ff3dbb5783520867491469b698a02b6ee4d7f30c3389b68e8b89361"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_budget() -> Iterator[None]:
+    """The client-side budget (25 requests per second in test mode) is counted in the default cache: every test
+    starts with the whole of it, whatever the tests before it spent in the same second."""
+    caches["default"].clear()
+    yield
+    caches["default"].clear()
 
 
 def stripe() -> StripeIdentityBackend:
@@ -318,6 +330,35 @@ class TestStripeIdentityContract(StripeHooks):
         server.fail_next(1, status=409, message="lock_timeout")
         with pytest.raises(TransientProviderError):
             stripe().client.get_session("vs_anything")
+
+    # --- rate limits ---------------------------------------------------------------------------------
+    def test_budgets_follow_the_keys_mode_unless_configured(self) -> None:
+        test_mode = StripeIdentityBackend("s", {"SECRET_KEY": SECRET_KEY})
+        assert test_mode.request_budgets() == (RateLimit(25, 1.0),)
+        live = StripeIdentityBackend("s", {"SECRET_KEY": "rk_live_123"})
+        assert live.request_budgets() == (RateLimit(25, 1.0, ("GET",)), RateLimit(25, 1.0, ("POST", "DELETE")))
+        configured = StripeIdentityBackend("s", {"SECRET_KEY": SECRET_KEY, "RATE_LIMITS": [[100, 1, ["GET"]]]})
+        assert configured.request_budgets() == (RateLimit(100, 1.0, ("GET",)),)
+        assert StripeIdentityBackend("s", {"SECRET_KEY": SECRET_KEY, "RATE_LIMITS": []}).client.rate_limiter is None
+        with pytest.raises(KycConfigurationError, match="RATE_LIMITS"):
+            StripeIdentityBackend("s", {"SECRET_KEY": SECRET_KEY, "RATE_LIMITS": [[0, 1]]})
+
+    @pytest.mark.django_db
+    def test_a_request_over_budget_is_retried_later_not_sent(
+        self, server: FakeStripeIdentity, options: dict[str, Any], submitted: Verification
+    ) -> None:
+        with self.configured({**options, "RATE_LIMITS": [[2, 3600, ["GET"]]]}):
+            kyc = {**settings.DJANGO_KYC, "PROVIDER_RATE_LIMIT_MAX_WAIT": 0}
+            with override_settings(DJANGO_KYC=kyc):
+                backend = stripe()
+                backend.fetch_verification(submitted)
+                backend.fetch_verification(submitted)
+                sent = len(server.calls)
+                with pytest.raises(TransientProviderError, match="rate limit") as over:
+                    backend.fetch_verification(submitted)
+        assert over.value.retry_after is not None
+        assert over.value.retry_after > 0
+        assert len(server.calls) == sent
 
     # --- client tokens and polling ---------------------------------------------------------------------
     @pytest.mark.django_db

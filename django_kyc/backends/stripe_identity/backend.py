@@ -30,6 +30,7 @@ from django_kyc.backends.base import (
     Submission,
 )
 from django_kyc.backends.parsing import mapping, text, uuid_text
+from django_kyc.backends.ratelimit import RateLimit, RateLimiter
 from django_kyc.backends.signing import as_secret_list
 from django_kyc.backends.stripe_identity import options, statuses, webhooks
 from django_kyc.backends.stripe_identity.client import StripeIdentityClient, is_not_found, stripe_error_message
@@ -55,6 +56,9 @@ class StripeIdentityBackend(KycBackend):
         {Capability.HOSTED_FLOW, Capability.WEBHOOKS, Capability.POLLING, Capability.RECONCILE, Capability.DELETE}
     )
     capability_notes = {Capability.DELETE: "redaction, irreversible"}
+    #: Test mode's budget, the strictest (what the system checks read); :meth:`request_budgets` picks the
+    #: key's mode's, or the site's ``RATE_LIMITS``.
+    rate_limits: ClassVar[tuple[RateLimit, ...]] = options.TEST_MODE_LIMITS
     STATUS_MAP: ClassVar[Mapping[Hashable, str]] = statuses.STATUS_MAP
     option_specs = options.OPTION_SPECS
 
@@ -75,6 +79,14 @@ class StripeIdentityBackend(KycBackend):
         return self.map_status(raw, error_code)
 
     # --- configuration -------------------------------------------------------------------------------
+    def request_budgets(self) -> tuple[RateLimit, ...]:
+        """``RATE_LIMITS`` if set, else Stripe's budget for the key's mode (live keys carry ``_live_``)."""
+        configured = self.option("RATE_LIMITS")
+        if configured is not None:
+            return tuple(configured)
+        live = str(self.option("SECRET_KEY")).startswith(("sk_live_", "rk_live_"))
+        return options.LIVE_MODE_LIMITS if live else options.TEST_MODE_LIMITS
+
     @cached_property
     def client(self) -> StripeIdentityClient:
         """One client (one connection pool) per backend instance; the registry caches instances per alias."""
@@ -87,12 +99,14 @@ class StripeIdentityBackend(KycBackend):
             auth = (key, "")
         else:
             headers["Authorization"] = f"Bearer {key}"
+        budgets = self.request_budgets()
         client = self.http_client(
             str(self.option("BASE_URL")),
             headers=headers,
             auth=auth,
             error_message=stripe_error_message,
             client_class=StripeIdentityClient,
+            rate_limiter=RateLimiter(scope=self.alias, limits=budgets, provider=self.provider) if budgets else None,
         )
         return cast(StripeIdentityClient, client)
 

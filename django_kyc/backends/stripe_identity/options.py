@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django_kyc.backends.options import Option, boolean, dictionary, integer, number, secrets, strings
+from django_kyc.backends.ratelimit import RateLimit
 from django_kyc.backends.signing import DEFAULT_TOLERANCE_SECONDS
 from django_kyc.backends.stripe_identity.client import DEFAULT_BASE_URL, MAX_PAGE_SIZE
 from django_kyc.status import VerificationStatus
@@ -17,6 +18,11 @@ DEFAULT_API_VERSION = "2026-10-28.endive"
 DEFAULT_CLIENT_SECRET_TTL = 24 * 3600
 #: Stripe keeps idempotency keys at least 24 hours before it may prune them.
 DEFAULT_IDEMPOTENCY_KEY_TTL = 24 * 3600
+#: Stripe's published budgets, read so that both versions of its rate-limit page hold: test mode (sandboxes) 25
+#: requests per second in all; live mode 100 reads and 100 writes per second, but 25 per second on any one
+#: endpoint, which per-method budgets of 25 keep every endpoint under.
+TEST_MODE_LIMITS = (RateLimit(25, 1.0),)
+LIVE_MODE_LIMITS = (RateLimit(25, 1.0, ("GET",)), RateLimit(25, 1.0, ("POST", "DELETE")))
 AUTH_SCHEMES = ("bearer", "basic")
 SESSION_TYPES = ("document", "id_number")
 DOCUMENT_TYPES = ("driving_license", "id_card", "passport")
@@ -28,6 +34,22 @@ def _secret_key(value: Any) -> str:
     if not key.startswith(("sk_", "rk_")):
         raise ValueError('must be a secret ("sk_…") or restricted ("rk_…") key; a publishable key cannot call the API.')
     return key
+
+
+def _rate_limits(value: Any) -> tuple[RateLimit, ...]:
+    """``[[calls, seconds], [calls, seconds, ["GET"]], …]`` (or :class:`RateLimit` values); ``[]``: no limit."""
+    if not isinstance(value, list | tuple):
+        raise TypeError("must be a list of [calls, seconds] or [calls, seconds, [methods]] (or [] for none).")
+    limits = []
+    for item in value:
+        if isinstance(item, RateLimit):
+            limits.append(item)
+            continue
+        if not isinstance(item, list | tuple) or len(item) not in (2, 3):
+            raise ValueError(f"has {item!r}; each entry is [calls, seconds] or [calls, seconds, [methods]].")
+        methods = tuple(strings(item[2])) if len(item) == 3 else ()
+        limits.append(RateLimit(int(item[0]), float(item[1]), methods))
+    return tuple(limits)
 
 
 def _document_types(value: Any) -> tuple[str, ...]:
@@ -145,6 +167,15 @@ OPTION_SPECS = (
         '"resubmission_requested", "consent_declined": "resubmission_requested"}`.',
         coerce=dictionary,
         default_doc="see below",
+    ),
+    Option(
+        "RATE_LIMITS",
+        "Client-side request budgets, counted across every worker of the alias: a list of `[calls, seconds]` or "
+        '`[calls, seconds, ["GET"]]`; `[]` sends without a client-side limit. Unset: from the key\'s mode, '
+        "test keys 25 requests per second in all, live keys (`sk_live_`, `rk_live_`) 25 reads and 25 writes per "
+        "second (Stripe's per-endpoint limit).",
+        coerce=_rate_limits,
+        default_doc="from the key's mode",
     ),
     Option(
         "PAGE_SIZE",
