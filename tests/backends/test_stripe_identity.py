@@ -427,6 +427,16 @@ class TestStripeIdentityContract(StripeHooks):
         assert self.post(django_capture_on_commit_callbacks, body, headers).status_code == 200
         assert not WebhookEvent.objects.exists()
 
+    @pytest.mark.django_db
+    def test_sessions_of_another_integration_are_acknowledged_and_not_stored(
+        self, server: FakeStripeIdentity, submitted: Verification, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        """One Stripe account, two integrations: a session someone else created names no verification of ours."""
+        foreign = stripe().client.create_session({"type": "document", "client_reference_id": "cus_42"}, "other-app-1")
+        server.decide(foreign["id"], "verified")
+        assert self.post(django_capture_on_commit_callbacks, *server.webhook_for(foreign["id"])).status_code == 200
+        assert not WebhookEvent.objects.exists()
+
     # --- erasure -------------------------------------------------------------------------------------
     @pytest.mark.django_db
     def test_erasure_redacts_every_session(self, server: FakeStripeIdentity, submitted: Verification) -> None:

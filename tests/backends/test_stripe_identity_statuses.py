@@ -25,6 +25,7 @@ from django_kyc.status import VerificationStatus
 from django_kyc.testing.stripe_identity import ERROR_REASONS, UNKNOWN_STATUS
 
 V = VerificationStatus
+OURS = "0b1f5a3c-8d2e-4f6a-9b7c-1d2e3f4a5b6c"
 #: Every ``last_error.code`` Stripe documents for a VerificationSession.
 DOCUMENTED_CODES = {
     "abandoned",
@@ -173,16 +174,18 @@ def event(kind: str = "identity.verification_session.verified", **session: objec
 
 
 def test_events_in_fetch_and_payload_mode(backend: StripeIdentityBackend) -> None:
-    (fetch,) = parse(event(client_reference_id="our-id"), backend.map_status, with_state=False)
-    assert (fetch.event_id, fetch.provider_ref, fetch.our_ref, fetch.state) == ("evt_1", "vs_1", "our-id", None)
+    (fetch,) = parse(event(client_reference_id=OURS), backend.map_status, with_state=False)
+    assert (fetch.event_id, fetch.provider_ref, fetch.our_ref, fetch.state) == ("evt_1", "vs_1", OURS, None)
     assert fetch.occurred_at == unix_time(1700000000)
-    (payload,) = parse(event(), backend.map_status, with_state=True)
+    (payload,) = parse(event(metadata={"django_kyc_verification": OURS}), backend.map_status, with_state=True)
     assert payload.state is not None
     assert (payload.state.status, payload.state.occurred_at) == (V.APPROVED, unix_time(1700000000))
 
 
 def test_every_session_event_type_is_parsed_and_others_are_ignored(backend: StripeIdentityBackend) -> None:
     for kind in EVENT_TYPES:
-        assert len(parse(event(kind), backend.map_status, with_state=False)) == 1
-    assert parse(event("customer.created"), backend.map_status, with_state=False) == []
-    assert parse(event(id=""), backend.map_status, with_state=False) == []
+        assert len(parse(event(kind, client_reference_id=OURS), backend.map_status, with_state=False)) == 1
+    assert parse(event("customer.created", client_reference_id=OURS), backend.map_status, with_state=False) == []
+    assert parse(event(id="", client_reference_id=OURS), backend.map_status, with_state=False) == []
+    # a session another integration of the same Stripe account made
+    assert parse(event(client_reference_id="cus_123"), backend.map_status, with_state=False) == []

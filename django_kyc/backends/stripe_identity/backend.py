@@ -35,7 +35,8 @@ from django_kyc.backends.signing import as_secret_list
 from django_kyc.backends.stripe_identity import options, statuses, webhooks
 from django_kyc.backends.stripe_identity.client import StripeIdentityClient, is_not_found, stripe_error_message
 from django_kyc.backends.stripe_identity.state import client_token, session_state, unix_time
-from django_kyc.backends.stripe_identity.submission import META_APPLICANT, META_VERIFICATION, SessionSubmission
+from django_kyc.backends.stripe_identity.statuses import META_APPLICANT, META_VERIFICATION
+from django_kyc.backends.stripe_identity.submission import SessionSubmission
 from django_kyc.exceptions import PermanentProviderError, TransientProviderError
 
 if TYPE_CHECKING:
@@ -173,7 +174,10 @@ class StripeIdentityBackend(KycBackend):
     def fetch_verification(self, verification: Verification) -> ProviderState:
         """``GET /v1/identity/verification_sessions/{id}`` (polling, and every webhook by default)."""
         if not verification.provider_verification_id:
-            raise PermanentProviderError("the verification has no Stripe session yet", provider=self.provider)
+            # an event can overtake the create call's answer (it names our verification): fetch again later
+            raise TransientProviderError(
+                "the verification's Stripe session id is not recorded yet", provider=self.provider
+            )
         return self.state_from(self.client.get_session(verification.provider_verification_id))
 
     def cancel_session(self, verification: Verification) -> ProviderState:

@@ -115,6 +115,10 @@ EVENT_TYPES = frozenset(
     EVENT_PREFIX + name for name in ("created", "processing", "requires_input", "verified", "canceled", "redacted")
 )
 
+#: ``metadata`` keys carrying our references (Stripe shows them in the Dashboard; they hold no personal data).
+META_VERIFICATION = "django_kyc_verification"
+META_APPLICANT = "django_kyc_applicant"
+
 #: The statuses in which Stripe redacts a session (an unfinished one is cancelled by the redaction).
 REDACTABLE = frozenset({REQUIRES_INPUT, "verified"})
 #: ``redaction.status`` values meaning the redaction is under way or done: nothing more to ask for.

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from django_kyc.backends.parsing import iso_datetime, mapping, text
 from django_kyc.backends.stripe_identity.client import SESSIONS, IdempotencyKeyError
+from django_kyc.backends.stripe_identity.statuses import META_VERIFICATION
 from django_kyc.exceptions import PermanentProviderError, ProviderError
 
 if TYPE_CHECKING:
@@ -31,9 +32,6 @@ if TYPE_CHECKING:
 KEY_DATA = "stripe_identity_idempotency"
 #: The kind of the checkpointed create call (:meth:`~django_kyc.backends.checkpoints.Checkpoints.creating`).
 CREATE_KIND = "session"
-#: ``metadata`` keys carrying our references (Stripe shows them in the Dashboard; they hold no personal data).
-META_VERIFICATION = "django_kyc_verification"
-META_APPLICANT = "django_kyc_applicant"
 
 
 def idempotency_key(verification: Verification, generation: int) -> str:
@@ -114,8 +112,9 @@ class SessionSubmission:
         return session
 
     def find(self) -> dict[str, Any] | None:
-        """Our session among those Stripe lists for our ``client_reference_id`` (confirmed by ``metadata``), the
-        newest if several; ``None`` if there is none."""
+        """Our session among those Stripe lists for our ``client_reference_id`` (the filter is Stripe's; each
+        listed session is checked again, by that field or our metadata), the newest if several; ``None`` if
+        there is none."""
         ours = str(self.verification.pk)
         found = [
             session

@@ -15,10 +15,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 
-from django_kyc.backends.parsing import mapping, text
+from django_kyc.backends.parsing import mapping, text, uuid_text
 from django_kyc.backends.signing import hmac_hex, verify_timestamped
 from django_kyc.backends.stripe_identity.state import session_state, unix_time
-from django_kyc.backends.stripe_identity.statuses import EVENT_PREFIX
+from django_kyc.backends.stripe_identity.statuses import EVENT_PREFIX, META_VERIFICATION
 from django_kyc.backends.values import InboundWebhook, ProviderEvent
 
 logger = logging.getLogger("django_kyc.stripe_identity")
@@ -40,8 +40,10 @@ def authenticate(webhook: InboundWebhook, secrets: Sequence[bytes], tolerance: f
 
 
 def parse(webhook: InboundWebhook, map_status: Callable[[str, str], str], *, with_state: bool) -> list[ProviderEvent]:
-    """One event per ``identity.verification_session.*`` delivery; any other event type (an endpoint that
-    also listens to payments, say) is acknowledged and yields nothing. ``with_state``: the session in the event
+    """One event per ``identity.verification_session.*`` delivery about a session of ours (its
+    ``client_reference_id`` or metadata names one of our verifications); any other event type (an endpoint that
+    also listens to payments, say), or a session another integration of the account made, is acknowledged and
+    yields nothing. ``with_state``: the session in the event
     is applied as it was at the event's ``created``; otherwise the session is fetched."""
     payload = webhook.json_object("Stripe event")
     event_type = text(payload.get("type"))
@@ -54,13 +56,20 @@ def parse(webhook: InboundWebhook, map_status: Callable[[str, str], str], *, wit
     if not event_id or not session_id:
         logger.info("stripe_identity: %s event without an event or session id ignored", event_type)
         return []
+    our_ref = uuid_text(session.get("client_reference_id")) or uuid_text(
+        mapping(session.get("metadata")).get(META_VERIFICATION)
+    )
+    if not our_ref:
+        # every session we create names our verification; this one belongs to another integration of the account
+        logger.info("stripe_identity: %s for session %s not created by django-kyc ignored", event_type, session_id)
+        return []
     occurred_at = unix_time(payload.get("created"))
     return [
         ProviderEvent(
             event_id=event_id,
             event_type=event_type[:128],
             provider_ref=session_id,
-            our_ref=text(session.get("client_reference_id")),
+            our_ref=our_ref,
             occurred_at=occurred_at,
             state=session_state(session, map_status, occurred_at) if with_state else None,
         )
