@@ -379,6 +379,18 @@ class TestStripeIdentityContract(StripeHooks):
         assert stripe().issue_client_token(submitted).token == ""
 
     @pytest.mark.django_db
+    def test_hosted_link_only_keeps_no_secret(
+        self, server: FakeStripeIdentity, options: dict[str, Any], applicant: Applicant
+    ) -> None:
+        with self.configured({**options, "CLIENT_SECRET": False}):
+            verification = self.start(applicant)
+            submission.submit_verification(verification.pk)
+            verification.refresh_from_db()
+            assert (verification.client_token, verification.status) == ("", V.AWAITING_USER)
+            assert verification.client_link.startswith(server.base_url + "/verify/")
+            assert stripe().issue_client_token(verification).token == ""
+
+    @pytest.mark.django_db
     def test_polling_reads_the_session(self, server: FakeStripeIdentity, submitted: Verification) -> None:
         server.decide(submitted.provider_verification_id, "requires_input:selfie_face_mismatch")
         polling.poll_verification(submitted.pk)

@@ -148,7 +148,9 @@ class StripeIdentityBackend(KycBackend):
         return session_state(session, self.status_for, occurred_at)
 
     def token_from(self, session: Mapping[str, Any], requested_at: datetime) -> ClientToken:
-        return client_token(session, requested_at, int(self.option("CLIENT_SECRET_TTL")))
+        return client_token(
+            session, requested_at, int(self.option("CLIENT_SECRET_TTL")), with_secret=bool(self.option("CLIENT_SECRET"))
+        )
 
     # --- verifications -------------------------------------------------------------------------------
     def start_verification(self, verification: Verification) -> Submission:

@@ -147,6 +147,15 @@ OPTION_SPECS = (
         default=False,
     ),
     Option(
+        "CLIENT_SECRET",
+        "Hand out the session's `client_secret` as the client token, for Stripe.js's verification modal. "
+        "django-kyc keeps the current client token on the verification until it expires (as for every hosted "
+        "flow), while Stripe asks that the secret not be stored: set `False` when the frontend uses the hosted "
+        "`url` only, and no secret is kept.",
+        coerce=boolean,
+        default=True,
+    ),
+    Option(
         "CLIENT_SECRET_TTL",
         "Seconds a `client_secret` / hosted `url` is reported valid (`client_token_expires_at`), counted from "
         "before the call that returned it. Stripe documents 24 hours for the client secret.",

@@ -70,11 +70,13 @@ def session_state(
     )
 
 
-def client_token(session: Mapping[str, Any], requested_at: datetime, ttl_seconds: int) -> ClientToken:
-    """The SDK secret and hosted link of a session the person can still act on (``requires_input``), expiring
-    ``ttl_seconds`` after ``requested_at`` (measured from before the call: never promised longer than Stripe
-    honours it). Any other status: an empty token (there is nothing left for the person to do)."""
-    secret, link = text(session.get("client_secret")), text(session.get("url"))
+def client_token(
+    session: Mapping[str, Any], requested_at: datetime, ttl_seconds: int, *, with_secret: bool = True
+) -> ClientToken:
+    """The SDK secret (unless ``with_secret`` is off) and hosted link of a session the person can still act on
+    (``requires_input``), expiring ``ttl_seconds`` after ``requested_at`` (measured from before the call: never
+    promised longer than Stripe honours it). Any other status: an empty token (nothing left for the person)."""
+    secret, link = text(session.get("client_secret")) if with_secret else "", text(session.get("url"))
     if text(session.get("status")) != REQUIRES_INPUT or not (secret or link):
         return ClientToken()
     return ClientToken(token=secret, link=link, expires_at=requested_at + timedelta(seconds=ttl_seconds))

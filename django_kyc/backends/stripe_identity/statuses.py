@@ -47,20 +47,15 @@ ERROR_CODE_STATUSES: Mapping[str, str] = {
 }
 
 
-def status_map(error_code_statuses: Mapping[str, str] = ERROR_CODE_STATUSES) -> dict[Hashable, str]:
-    """The full ``STATUS_MAP``: the plain statuses, a fresh ``requires_input`` (no error yet: the person has
-    something to do) and one ``(requires_input, code)`` key per error code."""
-    table: dict[Hashable, str] = {
-        (REQUIRES_INPUT, ""): V.AWAITING_USER,
-        "processing": V.PROCESSING,
-        "verified": V.APPROVED,
-        "canceled": V.CANCELLED,
-    }
-    table.update({(REQUIRES_INPUT, code): status for code, status in error_code_statuses.items()})
-    return table
-
-
-STATUS_MAP: Mapping[Hashable, str] = status_map()
+#: The plain statuses, a fresh ``requires_input`` (no error yet: the person has something to do) and one
+#: ``(requires_input, code)`` key per error code.
+STATUS_MAP: Mapping[Hashable, str] = {
+    (REQUIRES_INPUT, ""): V.AWAITING_USER,
+    "processing": V.PROCESSING,
+    "verified": V.APPROVED,
+    "canceled": V.CANCELLED,
+    **{(REQUIRES_INPUT, code): status for code, status in ERROR_CODE_STATUSES.items()},
+}
 
 
 def status_keys(raw: str, error_code: str = "") -> tuple[Hashable, ...]:
