@@ -192,8 +192,8 @@ class StripeIdentityBackend(KycBackend):
         return self.state_from(self.client.cancel_session(session_id))
 
     def reconcile(self, since: datetime | None = None) -> Iterator[ProviderEvent]:
-        """Every session Stripe lists (created since ``since``) that carries one of our verification ids, as an
-        event with its current state."""
+        """Every session Stripe lists that carries one of our verification ids, as an event with its current
+        state. Stripe filters by creation time only: ``since`` keeps the sessions created since then."""
         filters: dict[str, Any] = {"created": {"gte": int(since.timestamp())}} if since else {}
         for session in self.client.iter_sessions(page_size=int(self.option("PAGE_SIZE")), **filters):
             our_ref = uuid_text(session.get("client_reference_id")) or uuid_text(
