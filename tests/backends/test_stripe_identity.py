@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 from django.test import override_settings
+from django.utils import timezone
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import InboundWebhook, RateLimit
@@ -27,6 +28,7 @@ from django_kyc.exceptions import (
 )
 from django_kyc.models import Applicant, AuditEvent, Verification, WebhookEvent
 from django_kyc.services import polling, submission
+from django_kyc.services import reconcile as reconcile_service
 from django_kyc.status import VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.stripe_identity import UNKNOWN_STATUS, FakeStripeIdentity
@@ -236,7 +238,6 @@ class TestStripeIdentityContract(StripeHooks):
     def test_lost_answer_is_replayed_under_the_same_idempotency_key(
         self, server: FakeStripeIdentity, backend: None, applicant: Applicant, time_machine: Any
     ) -> None:
-        from django.utils import timezone
 
         time_machine.move_to(timezone.now(), tick=False)
         server.fail_next(1, kind="lost", method="POST", path=SESSIONS)
@@ -258,7 +259,6 @@ class TestStripeIdentityContract(StripeHooks):
     def test_after_the_key_lifetime_the_session_is_looked_up_not_created_again(
         self, server: FakeStripeIdentity, backend: None, applicant: Applicant, time_machine: Any
     ) -> None:
-        from django.utils import timezone
 
         time_machine.move_to(timezone.now(), tick=False)
         server.fail_next(1, kind="lost", method="POST", path=SESSIONS)
@@ -280,7 +280,6 @@ class TestStripeIdentityContract(StripeHooks):
         self, server: FakeStripeIdentity, backend: None, applicant: Applicant, time_machine: Any
     ) -> None:
         """Stripe stores a 500 under the key and would replay it: the next attempt looks up, then uses a new key."""
-        from django.utils import timezone
 
         time_machine.move_to(timezone.now(), tick=False)
         server.fail_next(1, status=500, method="POST", path=SESSIONS)
@@ -507,6 +506,20 @@ class TestStripeIdentityContract(StripeHooks):
         assert by_ref[refs[0]].state is not None
         assert by_ref[refs[0]].state.status == V.APPROVED
         assert len([c for c in server.calls if c == ("GET", SESSIONS)]) == 2
+        with self.configured(options):
+            assert list(stripe().reconcile(since=timezone.now() + datetime.timedelta(days=1))) == []
+
+    @pytest.mark.django_db
+    def test_kyc_reconcile_applies_what_a_lost_webhook_would_have(
+        self, server: FakeStripeIdentity, submitted: Verification, django_capture_on_commit_callbacks: Any
+    ) -> None:
+        ref = submitted.provider_verification_id
+        server.decide(ref, "processing")
+        assert self.post(django_capture_on_commit_callbacks, *server.webhook_for(ref)).status_code == 200
+        server.decide(ref, "verified")  # its event never arrives
+        outcomes = [outcome for _, outcome in reconcile_service.reconcile(ALIAS)]
+        submitted.refresh_from_db()
+        assert (outcomes, submitted.status) == (["applied"], V.APPROVED)
 
 
 class TestStripeIdentityPayloadMode(StripeHooks):

@@ -193,14 +193,19 @@ class StripeIdentityBackend(KycBackend):
 
     def reconcile(self, since: datetime | None = None) -> Iterator[ProviderEvent]:
         """Every session Stripe lists that carries one of our verification ids, as an event with its current
-        state. Stripe filters by creation time only: ``since`` keeps the sessions created since then."""
+        state; the newest session only, should a verification have more than one. Stripe filters by creation
+        time only: ``since`` keeps the sessions created since then. The events carry no time: a session says
+        when it was created, not when its status last changed."""
         filters: dict[str, Any] = {"created": {"gte": int(since.timestamp())}} if since else {}
+        seen: set[str] = set()
+        # Stripe lists newest first
         for session in self.client.iter_sessions(page_size=int(self.option("PAGE_SIZE")), **filters):
             our_ref = uuid_text(session.get("client_reference_id")) or uuid_text(
                 mapping(session.get("metadata")).get(META_VERIFICATION)
             )
-            if not our_ref:
+            if not our_ref or our_ref in seen:
                 continue
+            seen.add(our_ref)
             state = self.state_from(session)
             session_id = text(session.get("id"))
             yield ProviderEvent(
@@ -208,7 +213,6 @@ class StripeIdentityBackend(KycBackend):
                 event_type="verification_session.reconciled",
                 provider_ref=session_id,
                 our_ref=our_ref,
-                occurred_at=unix_time(session.get("created")),
                 state=state,
             )
 
