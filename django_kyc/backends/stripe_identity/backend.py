@@ -34,7 +34,7 @@ from django_kyc.backends.ratelimit import RateLimit, RateLimiter
 from django_kyc.backends.signing import as_secret_list
 from django_kyc.backends.stripe_identity import options, statuses, webhooks
 from django_kyc.backends.stripe_identity.client import StripeIdentityClient, is_not_found, stripe_error_message
-from django_kyc.backends.stripe_identity.state import client_token, session_state, unix_time
+from django_kyc.backends.stripe_identity.state import client_token, session_state
 from django_kyc.backends.stripe_identity.statuses import META_APPLICANT, META_VERIFICATION
 from django_kyc.backends.stripe_identity.submission import SessionSubmission
 from django_kyc.exceptions import PermanentProviderError, TransientProviderError
