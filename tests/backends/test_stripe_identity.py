@@ -26,9 +26,10 @@ from django_kyc.exceptions import (
     WebhookSignatureMissing,
     WebhookSignatureStale,
 )
-from django_kyc.models import Applicant, AuditEvent, Verification, WebhookEvent
+from django_kyc.models import Applicant, AuditEvent, Verification, WebhookEvent, WebhookState
 from django_kyc.services import polling, submission
 from django_kyc.services import reconcile as reconcile_service
+from django_kyc.services import webhooks as webhooks_service
 from django_kyc.status import VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.stripe_identity import UNKNOWN_STATUS, FakeStripeIdentity
@@ -437,6 +438,38 @@ class TestStripeIdentityContract(StripeHooks):
         headers = {"Stripe-Signature": server.signature(body, int(time.time()))}
         assert self.post(django_capture_on_commit_callbacks, body, headers).status_code == 200
         assert not WebhookEvent.objects.exists()
+
+    @pytest.mark.django_db
+    def test_an_event_that_overtakes_the_create_answer_waits_for_it(
+        self,
+        server: FakeStripeIdentity,
+        backend: None,
+        applicant: Applicant,
+        django_capture_on_commit_callbacks: Any,
+        time_machine: Any,
+    ) -> None:
+        """Stripe created the session and sent its event, but the create answer was lost: the event names our
+        verification (client_reference_id), which does not know its session yet. It waits; once the retried
+        submission has the session, the event applies."""
+        time_machine.move_to(timezone.now(), tick=False)
+        server.fail_next(1, kind="lost", method="POST", path=SESSIONS)
+        verification = self.start(applicant)
+        submission.submit_verification(verification.pk)
+        (ref,) = server.sessions
+        server.decide(ref, "processing")
+        assert self.post(django_capture_on_commit_callbacks, *server.webhook_for(ref)).status_code == 200
+        row = WebhookEvent.objects.get()
+        assert (row.state, row.verification_id) == (WebhookState.RETRY_WAIT, None)
+        assert "not recorded yet" in row.last_error
+        verification.refresh_from_db()
+        time_machine.move_to(max(verification.next_attempt_at, row.next_attempt_at), tick=False)
+        submission.submit_verification(verification.pk)
+        webhooks_service.process(row.pk)
+        row.refresh_from_db()
+        verification.refresh_from_db()
+        assert (row.state, verification.provider_verification_id) == (WebhookState.PROCESSED, ref)
+        assert verification.status == V.PROCESSING
+        assert server.applicant_count() == 1
 
     @pytest.mark.django_db
     def test_sessions_of_another_integration_are_acknowledged_and_not_stored(
