@@ -26,11 +26,11 @@ from django_kyc.exceptions import (
     WebhookSignatureMissing,
     WebhookSignatureStale,
 )
-from django_kyc.models import Applicant, AuditEvent, Verification, WebhookEvent, WebhookState
+from django_kyc.models import Applicant, AuditEvent, Document, Verification, WebhookEvent, WebhookState
 from django_kyc.services import polling, submission
 from django_kyc.services import reconcile as reconcile_service
 from django_kyc.services import webhooks as webhooks_service
-from django_kyc.status import VerificationStatus
+from django_kyc.status import DocumentStatus, VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.stripe_identity import UNKNOWN_STATUS, FakeStripeIdentity
 from tests.backends.contract import ALIAS, BackendContract
@@ -402,6 +402,59 @@ class TestStripeIdentityContract(StripeHooks):
         assert kept["reason_codes"] == ["SELFIE_MISMATCH"]
         assert kept["last_error"]["reason"]
         assert kept["last_verification_report"].startswith("vr_")
+
+    @pytest.mark.django_db
+    def test_the_report_gives_reviewers_each_check_and_the_document_read(
+        self, server: FakeStripeIdentity, submitted: Verification
+    ) -> None:
+        ref = submitted.provider_verification_id
+        server.decide(ref, "requires_input:document_expired")
+        polling.poll_verification(submitted.pk)
+        read_by_stripe = Document.objects.filter(
+            applicant=submitted.applicant, provider_document_id__startswith="stripe-"
+        )
+        (rejected,) = read_by_stripe.all()
+        assert (rejected.status, rejected.reasons, rejected.type) == (
+            DocumentStatus.REJECTED,
+            ["document_expired"],
+            "passport",
+        )
+        server.decide(ref, "verified")
+        polling.poll_verification(submitted.pk)
+        submitted.refresh_from_db()
+        assert submitted.status == V.APPROVED
+        accepted = read_by_stripe.exclude(pk=rejected.pk).get()
+        assert (accepted.status, accepted.issuing_country, accepted.expiry_date, accepted.issue_date) == (
+            DocumentStatus.ACCEPTED,
+            "US",
+            datetime.date(2031, 12, 31),
+            datetime.date(2022, 1, 1),
+        )
+        assert accepted.provider_document_id == f"stripe-{server.session(ref)['last_verification_report']}"
+        kept = submitted.provider_data["stripe_identity"]
+        assert kept["checks"] == {"document": {"status": "verified", "error": ""}}
+        assert "Jenny" not in str(submitted.provider_data)  # names stay at Stripe
+        polling.poll_verification(submitted.pk)  # read again: the same document, not another one
+        assert read_by_stripe.count() == 2
+
+    @pytest.mark.django_db
+    def test_reports_are_not_read_when_turned_off_or_redacted(
+        self, server: FakeStripeIdentity, options: dict[str, Any], applicant: Applicant
+    ) -> None:
+        with self.configured({**options, "READ_REPORTS": False}):
+            verification = self.start(applicant)
+            submission.submit_verification(verification.pk)
+            verification.refresh_from_db()
+            server.decide(verification.provider_verification_id, "verified")
+            polling.poll_verification(verification.pk)
+        assert not any(path.startswith("/v1/identity/verification_reports") for _, path in server.calls)
+        assert not Document.objects.filter(provider_document_id__startswith="stripe-").exists()
+        with self.configured(options):
+            stripe().delete_applicant(applicant)
+            verification.refresh_from_db()
+            state = stripe().fetch_verification(verification)
+        assert state.documents == ()
+        assert not any(path.startswith("/v1/identity/verification_reports") for _, path in server.calls)
 
     @pytest.mark.django_db
     def test_the_hosted_page_moves_the_session_to_processing(

@@ -10,7 +10,14 @@ import pytest
 
 from django_kyc.backends.base import InboundWebhook
 from django_kyc.backends.stripe_identity import StripeIdentityBackend, form_pairs
-from django_kyc.backends.stripe_identity.state import client_token, session_state, unix_time
+from django_kyc.backends.stripe_identity.state import (
+    client_token,
+    document_result,
+    report_checks,
+    session_state,
+    stripe_date,
+    unix_time,
+)
 from django_kyc.backends.stripe_identity.statuses import (
     CATALOGUE_CODES,
     ERROR_CODE_STATUSES,
@@ -189,3 +196,40 @@ def test_every_session_event_type_is_parsed_and_others_are_ignored(backend: Stri
     assert parse(event(id="", client_reference_id=OURS), backend.map_status, with_state=False) == []
     # a session another integration of the same Stripe account made
     assert parse(event(client_reference_id="cus_123"), backend.map_status, with_state=False) == []
+
+
+def test_report_reading() -> None:
+    report = {
+        "id": "vr_1",
+        "document": {
+            "status": "unverified",
+            "error": {"code": "document_expired", "reason": "Expired."},
+            "type": "driving_license",
+            "issuing_country": "gb",
+            "first_name": "Jenny",
+            "number": "X123",
+            "expiration_date": {"day": 1, "month": 2, "year": 2020},
+            "issued_date": {"day": 31, "month": 2, "year": 2010},  # no such day: dropped, not guessed
+        },
+        "selfie": {"status": "verified", "error": None},
+    }
+    result = document_result(report)
+    assert result is not None
+    assert (result.status, result.provider_document_id, tuple(result.reasons)) == (
+        "rejected",
+        "stripe-vr_1",
+        ("document_expired",),
+    )
+    assert result.fields == {
+        "type": "driving_licence",
+        "issuing_country": "GB",
+        "issue_date": None,
+        "expiry_date": datetime.date(2020, 2, 1),
+    }
+    assert report_checks(report) == {
+        "document": {"status": "unverified", "error": "document_expired"},
+        "selfie": {"status": "verified", "error": ""},
+    }
+    assert document_result({"id": "vr_2", "document": {"status": "unverified"}}) is None  # nothing was read
+    assert stripe_date({"day": 1, "month": 1}) is None
+    assert stripe_date("2020-01-01") is None

@@ -144,8 +144,22 @@ class StripeIdentityBackend(KycBackend):
         return params
 
     # --- states --------------------------------------------------------------------------------------
-    def state_from(self, session: Mapping[str, Any], occurred_at: datetime | None = None) -> ProviderState:
-        return session_state(session, self.status_for, occurred_at)
+    def state_from(
+        self,
+        session: Mapping[str, Any],
+        occurred_at: datetime | None = None,
+        report: Mapping[str, Any] | None = None,
+    ) -> ProviderState:
+        return session_state(session, self.status_for, occurred_at, report)
+
+    def report_of(self, session: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The session's last verification report (``READ_REPORTS``), once it has one and is not redacted."""
+        report_id = text(session.get("last_verification_report"))
+        if not (self.option("READ_REPORTS") and report_id.startswith("vr_")):
+            return None
+        if text(mapping(session.get("redaction")).get("status")):
+            return None  # its data is gone: nothing to read
+        return self.client.get_report(report_id)
 
     def token_from(self, session: Mapping[str, Any], requested_at: datetime) -> ClientToken:
         return client_token(
@@ -174,13 +188,15 @@ class StripeIdentityBackend(KycBackend):
         return self.token_from(self.client.get_session(verification.provider_verification_id), requested_at)
 
     def fetch_verification(self, verification: Verification) -> ProviderState:
-        """``GET /v1/identity/verification_sessions/{id}`` (polling, and every webhook by default)."""
+        """``GET /v1/identity/verification_sessions/{id}`` (polling, and every webhook by default), and its
+        verification report once there is one (``READ_REPORTS``)."""
         if not verification.provider_verification_id:
             # an event can overtake the create call's answer (it names our verification): fetch again later
             raise TransientProviderError(
                 "the verification's Stripe session id is not recorded yet", provider=self.provider
             )
-        return self.state_from(self.client.get_session(verification.provider_verification_id))
+        session = self.client.get_session(verification.provider_verification_id)
+        return self.state_from(session, report=self.report_of(session))
 
     def cancel_session(self, verification: Verification) -> ProviderState:
         """Cancel the verification's session at Stripe (only possible while it is ``requires_input``;

@@ -16,6 +16,7 @@ from django_kyc.exceptions import PermanentProviderError, ProviderError, Transie
 
 DEFAULT_BASE_URL = "https://api.stripe.com"
 SESSIONS = "/v1/identity/verification_sessions"
+REPORTS = "/v1/identity/verification_reports"
 #: Stripe's answer header saying whether repeating a failed request can succeed (``true`` / ``false``).
 SHOULD_RETRY_HEADER = "Stripe-Should-Retry"
 #: Stripe's page size limit for list calls.
@@ -99,6 +100,11 @@ class StripeIdentityClient(ProviderHttpClient):
     def get_session(self, session_id: str) -> dict[str, Any]:
         """The session; while it is ``requires_input`` it carries a fresh ``client_secret`` and ``url``."""
         answer: dict[str, Any] = self.json("GET", f"{SESSIONS}/{session_id}")
+        return answer
+
+    def get_report(self, report_id: str) -> dict[str, Any]:
+        """``GET /v1/identity/verification_reports/{id}``: each check's result and the data read from the document."""
+        answer: dict[str, Any] = self.json("GET", f"{REPORTS}/{report_id}")
         return answer
 
     def iter_sessions(self, page_size: int = MAX_PAGE_SIZE, **filters: Any) -> Iterator[dict[str, Any]]:

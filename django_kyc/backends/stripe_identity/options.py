@@ -171,6 +171,14 @@ OPTION_SPECS = (
         default=DEFAULT_IDEMPOTENCY_KEY_TTL,
     ),
     Option(
+        "READ_REPORTS",
+        "When a fetched session has a verification report (after a decision or a failed check), read it too: "
+        "each check's result for reviewers, and the document Stripe read (type, issuing country, dates; not its "
+        "number, names or birth date) as a document of the applicant. One more call per such fetch.",
+        coerce=boolean,
+        default=True,
+    ),
+    Option(
         "ERROR_CODE_STATUSES",
         'Overrides of what `requires_input` with a `last_error.code` becomes, e.g. `{"abandoned": '
         '"resubmission_requested", "consent_declined": "resubmission_requested"}`.',

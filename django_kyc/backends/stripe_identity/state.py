@@ -2,7 +2,8 @@
 (``GET /v1/identity/verification_sessions/{id}`` or an event's ``data.object``).
 
 Kept for reviewers (``provider_data["stripe_identity"]``): the status, ``last_error`` (code and Stripe's
-reason), the id of the last verification report, the type, ``livemode`` and the redaction status. Never kept:
+reason), the id of the last verification report and each of its checks' results, the type, ``livemode`` and the
+redaction status. Never kept:
 ``client_secret`` (Stripe: do not store or log it), ``url`` (a single-use link), ``verified_outputs`` and
 ``provided_details`` (personal data that stays at Stripe).
 """
@@ -10,18 +11,21 @@ reason), the id of the last verification report, the type, ``livemode`` and the 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import Any
 
 from django_kyc.backends.parsing import mapping, text
 from django_kyc.backends.stripe_identity.statuses import (
+    DOCUMENT_TYPES,
+    REPORT_CHECKS,
     REQUIRES_INPUT,
     catalogue_codes,
     error_code_of,
     provider_status,
 )
-from django_kyc.backends.values import ClientToken, ProviderState
+from django_kyc.backends.values import ClientToken, DocumentResult, ProviderState
+from django_kyc.status import DocumentStatus
 
 #: Stripe's ``last_error.reason`` is free text meant for people; kept to this many characters.
 REASON_LIMIT = 500
@@ -41,9 +45,11 @@ def session_state(
     session: Mapping[str, Any],
     map_status: Callable[[str, str], str],
     occurred_at: datetime | None = None,
+    report: Mapping[str, Any] | None = None,
 ) -> ProviderState:
     """The session's status (with its ``last_error.code``) as ours; the code is the reason, Stripe's sentence
-    for it is kept beside it for reviewers."""
+    for it is kept beside it for reviewers. With the session's verification ``report``: each check's result,
+    and the document Stripe read (:func:`document_result`)."""
     raw = text(session.get("status"))
     code = error_code_of(session)
     error = mapping(session.get("last_error"))
@@ -61,13 +67,60 @@ def session_state(
             "redaction": text(redaction.get("status")) or None,
         }
     }
+    document = None
+    if report is not None:
+        data["stripe_identity"]["checks"] = report_checks(report)
+        document = document_result(report)
     return ProviderState(
         status=map_status(raw, code),
         provider_status=provider_status(raw, code),
         reasons=reasons,
         occurred_at=occurred_at,
+        documents=(document,) if document else (),
         data=data,
     )
+
+
+def report_checks(report: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Each check the report holds: its status and error code (no personal data)."""
+    checks = {}
+    for name in REPORT_CHECKS:
+        check = report.get(name)
+        if isinstance(check, Mapping):
+            checks[name] = {"status": text(check.get("status")), "error": text(mapping(check.get("error")).get("code"))}
+    return checks
+
+
+def document_result(report: Mapping[str, Any]) -> DocumentResult | None:
+    """The document Stripe read, as a document of ours: accepted when its check passed, rejected with the
+    check's error code otherwise. Only its type, issuing country and dates are taken, not its number or the
+    names and birth date on it (they stay at Stripe). ``None`` when Stripe read no document."""
+    document = mapping(report.get("document"))
+    kind = text(document.get("type"))
+    if not kind:
+        return None
+    status = text(document.get("status"))
+    error = text(mapping(document.get("error")).get("code"))
+    return DocumentResult(
+        status=DocumentStatus.ACCEPTED if status == "verified" else DocumentStatus.REJECTED,
+        provider_document_id=f"stripe-{text(report.get('id'))}",
+        reasons=(error,) if error else (),
+        fields={
+            "type": DOCUMENT_TYPES.get(kind, "other"),
+            "issuing_country": text(document.get("issuing_country")).upper()[:2],
+            "issue_date": stripe_date(document.get("issued_date")),
+            "expiry_date": stripe_date(document.get("expiration_date")),
+        },
+    )
+
+
+def stripe_date(value: Any) -> date | None:
+    """Stripe's ``{"day", "month", "year"}``; ``None`` when incomplete or impossible."""
+    parts = mapping(value)
+    try:
+        return date(int(parts["year"]), int(parts["month"]), int(parts["day"]))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def client_token(

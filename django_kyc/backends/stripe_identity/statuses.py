@@ -110,6 +110,11 @@ EVENT_TYPES = frozenset(
     EVENT_PREFIX + name for name in ("created", "processing", "requires_input", "verified", "canceled", "redacted")
 )
 
+#: ``document.type`` of a verification report → our document types.
+DOCUMENT_TYPES: Mapping[str, str] = {"passport": "passport", "id_card": "id_card", "driving_license": "driving_licence"}
+#: The checks a verification report may hold, each with ``status`` (``verified`` / ``unverified``) and ``error``.
+REPORT_CHECKS = ("document", "selfie", "id_number", "email", "phone")
+
 #: ``metadata`` keys carrying our references (Stripe shows them in the Dashboard; they hold no personal data).
 META_VERIFICATION = "django_kyc_verification"
 META_APPLICANT = "django_kyc_applicant"

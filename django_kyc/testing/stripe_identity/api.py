@@ -35,6 +35,7 @@ class StripeIdentityApi(FakeProviderServer):
         ("GET", f"{SESSIONS}/(?P<session>{_ID})", "get_session"),
         ("POST", f"{SESSIONS}/(?P<session>{_ID})/cancel", "cancel_session"),
         ("POST", f"{SESSIONS}/(?P<session>{_ID})/redact", "redact_session"),
+        ("GET", f"/v1/identity/verification_reports/(?P<report>{_ID})", "get_report"),
         ("GET", f"/verify/(?P<session>{_ID})/(?P<token>{_ID})", "show_hosted_page"),
         ("POST", f"/verify/(?P<session>{_ID})/(?P<token>{_ID})", "submit_hosted_page"),
     ]
@@ -56,6 +57,7 @@ class StripeIdentityApi(FakeProviderServer):
         self.webhook_url = webhook_url
         self.livemode = str(livemode).lower() in ("1", "true", "yes")
         self.sessions: dict[str, dict[str, Any]] = {}
+        self.reports: dict[str, dict[str, Any]] = {}
         #: Idempotency-Key → (method, path, parameters, the stored answer)
         self.idempotency: dict[str, tuple[str, str, Any, FakeResponse]] = {}
         #: The ``Stripe-Version`` of every API call, in order (tests check the pin).
@@ -281,8 +283,20 @@ class StripeIdentityApi(FakeProviderServer):
             session["verified_outputs"] = dict.fromkeys(session["verified_outputs"], "[redacted]")
         if session.get("provided_details"):
             session["provided_details"] = dict.fromkeys(session["provided_details"], "[redacted]")
+        for report in self.reports.values():
+            if report["verification_session"] == session["id"] and report.get("document"):
+                for field in ("first_name", "last_name", "number", "dob", "address"):
+                    report["document"][field] = "[redacted]"
         self.record_event(session, "redacted")
         return FakeResponse(200, self.view(session))
+
+    def get_report(self, request: FakeRequest) -> FakeResponse:
+        report = self.reports.get(request.params["report"])
+        if report is None:
+            return stripe_error(
+                404, f"No such verification report: '{request.params['report']}'", param="id", code="resource_missing"
+            )
+        return FakeResponse(200, copy.deepcopy(report))
 
     # --- events (the back office fills them in) ------------------------------------------------------
     def record_event(self, session: dict[str, Any], name: str) -> dict[str, Any]:

@@ -28,6 +28,8 @@ ERROR_REASONS: dict[str, str] = {
     "selfie_manipulated": "The selfie image was manipulated.",
     "under_supported_age": "The user is under the minimum age.",
 }
+#: Codes of a session the person never submitted: no verification report.
+NOTHING_SUBMITTED = frozenset({"abandoned", "consent_declined", "device_not_supported"})
 #: A status Stripe never reports, for tests of how unknown values are treated.
 UNKNOWN_STATUS = "requires_review"
 #: What ``decide`` accepts: the four statuses, ``requires_input:<code>`` and anything else (kept as the status).
@@ -57,13 +59,62 @@ class FakeStripeIdentity(StripeIdentityApi):
                 if code
                 else None
             )
-            if status == "verified" or code:
-                session["last_verification_report"] = f"vr_{random_id(24)}"
+            if status == "verified" or (code and code not in NOTHING_SUBMITTED):
+                session["last_verification_report"] = self.new_report(session, code)
             if status == "verified":
                 session["verified_outputs"] = {"first_name": "Jenny", "last_name": "Rosen", "dob": {"day": 1}}
             if status == "requires_input":
                 self.new_client_secret(session)
             self.record_event(session, status)
+
+    def new_report(self, session: dict[str, Any], code: str) -> str:
+        """The VerificationReport of one submission: the document check (and the selfie check when the session
+        asked for one), the check ``code`` names failed with it."""
+        report_id = f"vr_{random_id(24)}"
+        allowed = (session.get("options") or {}).get("document", {}).get("allowed_types") or ["passport"]
+        failing = (
+            "selfie" if code.startswith("selfie_") else "id_number" if code.startswith("id_number_") else "document"
+        )
+
+        def check(name: str) -> dict[str, Any]:
+            failed = bool(code) and failing == name
+            return {
+                "status": "unverified" if failed else "verified",
+                "error": {"code": code, "reason": ERROR_REASONS.get(code, code)} if failed else None,
+            }
+
+        report: dict[str, Any] = {
+            "id": report_id,
+            "object": "identity.verification_report",
+            "client_reference_id": session.get("client_reference_id"),
+            "created": self.tick(),
+            "livemode": self.livemode,
+            "type": session["type"],
+            "verification_session": session["id"],
+            "document": {
+                **check("document"),
+                "type": allowed[0],
+                "issuing_country": "US",
+                "first_name": "Jenny",
+                "last_name": "Rosen",
+                "dob": None,  # returned only when expanded
+                "number": None,
+                "address": None,
+                "expiration_date": {"day": 31, "month": 12, "year": 2031},
+                "issued_date": {"day": 1, "month": 1, "year": 2022},
+                "files": [f"file_{random_id(24)}", f"file_{random_id(24)}"],
+            },
+        }
+        if (session.get("options") or {}).get("document", {}).get("require_matching_selfie") or failing == "selfie":
+            report["selfie"] = {
+                **check("selfie"),
+                "document": f"file_{random_id(24)}",
+                "selfie": f"file_{random_id(24)}",
+            }
+        if failing == "id_number":
+            report["id_number"] = check("id_number")
+        self.reports[report_id] = report
+        return report_id
 
     def record_event(self, session: dict[str, Any], name: str) -> dict[str, Any]:
         """The Event Stripe sends for a change of ``session``: its ``data.object`` is the session as it is now
