@@ -258,6 +258,30 @@ if env.str("ARGOS_API_KEY", default=""):
             "ALLOWED_IPS": env.list("ARGOS_ALLOWED_IPS", default=["52.78.194.237"]),
         },
     }
+if env.str("ONFIDO_API_TOKEN", default=""):
+    DJANGO_KYC["BACKENDS"]["onfido"] = {
+        "CLASS": "django_kyc.backends.onfido.OnfidoBackend",
+        "OPTIONS": {
+            "API_TOKEN": env.str("ONFIDO_API_TOKEN"),
+            "REGION": env.str("ONFIDO_REGION", default="eu"),  # the API host: api.<region>.onfido.com
+            "BASE_URL": env.str("ONFIDO_BASE_URL", default=""),  # a fake server instead of the region's host
+            "WEBHOOK_TOKENS": env.list("ONFIDO_WEBHOOK_TOKENS", default=[]),
+            "MODE": env.str("ONFIDO_MODE", default="workflow"),  # or "sdk", or "api" (our documents)
+            "WORKFLOW_ID": env.str("ONFIDO_WORKFLOW_ID", default="demo-workflow"),
+            "COMPLETED_REDIRECT_URL": env.str("ONFIDO_COMPLETED_REDIRECT_URL", default=f"{SITE_URL}/"),
+        },
+    }
+if env.str("STRIPE_IDENTITY_SECRET_KEY", default=""):
+    DJANGO_KYC["BACKENDS"]["stripe_identity"] = {
+        "CLASS": "django_kyc.backends.stripe_identity.StripeIdentityBackend",
+        "OPTIONS": {
+            "SECRET_KEY": env.str("STRIPE_IDENTITY_SECRET_KEY"),
+            "WEBHOOK_SECRETS": env.list("STRIPE_IDENTITY_WEBHOOK_SECRETS", default=[]),
+            "BASE_URL": env.str("STRIPE_IDENTITY_BASE_URL", default="https://api.stripe.com"),
+            "RETURN_URL": env.str("STRIPE_IDENTITY_RETURN_URL", default=f"{SITE_URL}/"),
+            "REQUIRE_MATCHING_SELFIE": env.bool("STRIPE_IDENTITY_REQUIRE_MATCHING_SELFIE", default=True),
+        },
+    }
 if env.str("SUMSUB_APP_TOKEN", default=""):
     DJANGO_KYC["BACKENDS"]["sumsub"] = {
         "CLASS": "django_kyc.backends.sumsub.SumsubBackend",

@@ -56,6 +56,8 @@ SHIPPED_BACKENDS = (
     "django_kyc.backends.passportreader.PassportReaderBackend",
     "django_kyc.backends.allpass.AllpassBackend",
     "django_kyc.backends.argos.ArgosBackend",
+    "django_kyc.backends.onfido.OnfidoBackend",
+    "django_kyc.backends.stripe_identity.StripeIdentityBackend",
     "django_kyc.backends.sumsub.SumsubBackend",
 )
 

@@ -23,6 +23,7 @@ from django_kyc.backends.sumsub import SumsubBackend, sign, sign_request
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import (
     KycConfigurationError,
+    TransientProviderError,
     UnsupportedFeature,
     WebhookAuthenticationError,
     WebhookSignatureMissing,
@@ -610,12 +611,35 @@ def test_the_client_signs_the_target_and_body_it_sends(monkeypatch: pytest.Monke
 
 
 def test_sumsubs_rate_limits_are_declared_and_enforced_by_the_client() -> None:
-    assert backend_for().client.rate_limiter is not None
-    assert backend_for().client.rate_limiter.limits == SumsubBackend.rate_limits
     assert [(limit.calls, limit.per_seconds, limit.methods) for limit in SumsubBackend.rate_limits] == [
         (300, 5, ("GET",)),
         (50, 5, ("POST",)),
     ]
+    limiter = backend_for().client.rate_limiter
+    assert limiter is not None
+    assert tuple(limiter.limits) == SumsubBackend.rate_limits
+    raised = backend_for(RATE_LIMIT_GET=600, RATE_LIMIT_POST=100).client.rate_limiter
+    assert raised is not None
+    assert [(limit.calls, limit.methods) for limit in raised.limits] == [(600, ("GET",)), (100, ("POST",))]
+
+
+def test_a_post_over_budget_is_held_back() -> None:
+    """Two POSTs allowed per 5 s: the third of a burst is not sent into Sumsub's 429 but retried later (no wait
+    allowed here); GETs count against their own budget."""
+    with FakeSumsub(app_token="t", secret_key="s", level_name="") as fake:
+        options = {"APP_TOKEN": "t", "SECRET_KEY": "s", "WEBHOOK_SECRETS": "w", "LEVEL_NAME": LEVEL}
+        backend = SumsubBackend("sumsub", {**options, "BASE_URL": fake.base_url, "RATE_LIMIT_POST": 2})
+        limiter = backend.client.rate_limiter
+        assert limiter is not None
+        limiter.clock = lambda: 1000.0  # one window for the whole burst
+        limiter.max_wait = 0.0
+        backend.client.create_applicant(LEVEL, {"externalUserId": "a"})
+        backend.client.create_applicant(LEVEL, {"externalUserId": "b"})
+        with pytest.raises(TransientProviderError) as over:
+            backend.client.create_applicant(LEVEL, {"externalUserId": "c"})
+        assert over.value.retry_after
+        assert fake.applicant_count() == 2
+        backend.client.review_status(next(iter(fake.applicants)))  # GETs have their own budget
 
 
 @pytest.mark.parametrize(("algorithm", "digest"), WEBHOOK_VECTORS)

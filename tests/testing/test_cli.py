@@ -32,8 +32,10 @@ from django_kyc.testing import FakeProviderServer, load_server
 from django_kyc.testing.allpass import FakeAllpass
 from django_kyc.testing.argos import FakeArgos
 from django_kyc.testing.kycaid import FakeKycaid
+from django_kyc.testing.onfido import FakeOnfido
 from django_kyc.testing.passportreader import FakePassportReader
 from django_kyc.testing.provide import FakeProvide
+from django_kyc.testing.stripe_identity import FakeStripeIdentity
 from django_kyc.testing.sumsub import FakeSumsub, request_signature
 from tests.support import ROOT
 from tests.support.receiver import Receiver
@@ -102,6 +104,31 @@ def kycaid(base: str, receiver: Receiver) -> None:
     assert json.loads(body)["type"] == "VERIFICATION_COMPLETED"
 
 
+def onfido(base: str, receiver: Receiver) -> None:
+    """``--option api_token=…`` is the ``Token token=…`` credential; ``--auto-decide approved`` walks a new run
+    through ``processing`` to the outcome and sends each webhook to every registered webhook, signed with its
+    token: ``X-SHA2-Signature`` is the hex HMAC-SHA256 of the body (docs/providers/onfido.md)."""
+    assert call(f"{base}/v3.6/applicants", method="POST", body={})[0] == 401
+    auth = {"Authorization": "Token token=cli-token"}
+    status, _, webhook = call(f"{base}/v3.6/webhooks", method="POST", headers=auth, body={"url": receiver.url})
+    assert status == 201, webhook
+    status, _, applicant = call(
+        f"{base}/v3.6/applicants", method="POST", headers=auth, body={"first_name": "A", "last_name": "B"}
+    )
+    assert status == 201, applicant
+    run = {"workflow_id": "wf", "applicant_id": applicant["id"]}
+    assert call(f"{base}/v3.6/workflow_runs", method="POST", headers=auth, body=run)[0] == 201
+    for _ in range(100):
+        if len(receiver.received) >= 2:
+            break
+        threading.Event().wait(0.05)
+    actions = []
+    for body, headers in receiver.received[:2]:
+        assert headers["x-sha2-signature"] == hmac.new(webhook["token"].encode(), body, hashlib.sha256).hexdigest()
+        actions.append(json.loads(body)["payload"]["action"])
+    assert actions == ["workflow_task.started", "workflow_run.completed"]
+
+
 PASSPORTREADER_AUTH = {"Authorization": "Basic " + base64.b64encode(b"cli-public:cli-secret").decode()}
 
 
@@ -121,6 +148,28 @@ def passportreader(base: str, receiver: Receiver) -> None:
             break
         threading.Event().wait(0.05)
     assert state() == (200, {"state": "APPROVED"})
+
+
+def stripe_identity(base: str, receiver: Receiver) -> None:
+    """``--option secret_key=…`` is the Bearer key, bodies are form-encoded; ``--auto-decide verified`` walks a
+    new session through ``processing`` to ``verified``."""
+    sessions = f"{base}/v1/identity/verification_sessions"
+    assert call(sessions)[0] == 401
+    auth = {"Authorization": "Bearer sk_test_cli"}
+    request = urllib.request.Request(
+        sessions,
+        data=b"type=document&client_reference_id=cli",
+        headers={**auth, "Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        created = json.loads(response.read())
+    assert created["status"] == "requires_input"
+    for _ in range(100):  # the steps are 0.05 s apart
+        if call(f"{sessions}/{created['id']}", headers=auth)[2]["status"] == "verified":
+            break
+        threading.Event().wait(0.05)
+    assert call(f"{sessions}/{created['id']}", headers=auth)[2]["status"] == "verified"
 
 
 def sumsub(base: str, receiver: Receiver) -> None:
@@ -167,6 +216,15 @@ CASES = [
         kycaid,
     ),
     Case(
+        "onfido",
+        FakeOnfido,
+        (
+            *("--option", "api_token=cli-token"),
+            *("--auto-decide", "approved", "--delay", "0.05"),
+        ),
+        onfido,
+    ),
+    Case(
         "passportreader",
         FakePassportReader,
         (
@@ -174,6 +232,12 @@ CASES = [
             *("--auto-decide", "APPROVED", "--delay", "0.05"),
         ),
         passportreader,
+    ),
+    Case(
+        "stripe_identity",
+        FakeStripeIdentity,
+        ("--option", "secret_key=sk_test_cli", "--auto-decide", "verified", "--delay", "0.05"),
+        stripe_identity,
     ),
     Case(
         "sumsub",

@@ -25,7 +25,7 @@ from django_kyc.backends.base import (
 )
 from django_kyc.backends.options import boolean, dictionary, integer, secrets
 from django_kyc.backends.parsing import mapping, text
-from django_kyc.backends.ratelimit import RateLimit
+from django_kyc.backends.ratelimit import RateLimit, RateLimiter
 from django_kyc.backends.sumsub import statuses, webhooks
 from django_kyc.backends.sumsub.client import DEFAULT_BASE_URL, PROVIDER, SumsubClient, sumsub_error_message
 from django_kyc.backends.sumsub.state import document_results, review_state
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from django_kyc.models import Applicant, Document, Verification
 
 MODES = ("sdk", "api")
+#: Sumsub's default limits: 300 ``GET`` and 50 ``POST`` requests per 5 seconds.
+DEFAULT_GETS, DEFAULT_POSTS, WINDOW = 300, 50, 5
 
 
 class SumsubBackend(KycBackend):
@@ -136,11 +138,24 @@ class SumsubBackend(KycBackend):
             "CHECK_REASON", "API mode: the `reason` sent when requesting the check.", default="django-kyc submission"
         ),
         Option("PUSH_DECISIONS", "Send reviewers' approvals and rejections to Sumsub.", coerce=boolean, default=False),
+        Option(
+            "RATE_LIMIT_GET",
+            "`GET` requests per 5 seconds this alias sends Sumsub at most, across every worker (Sumsub's default "
+            "limit; raise it when Sumsub has raised yours).",
+            coerce=integer(minimum=1),
+            default=DEFAULT_GETS,
+        ),
+        Option(
+            "RATE_LIMIT_POST",
+            "`POST` requests per 5 seconds this alias sends Sumsub at most, across every worker.",
+            coerce=integer(minimum=1),
+            default=DEFAULT_POSTS,
+        ),
     )
     STATUS_MAP: ClassVar[Mapping[Any, str]] = statuses.STATUS_MAP
     #: Sumsub's default budgets per app token (https://docs.sumsub.com/reference/rate-limits), shared by every
-    #: worker through the rate limiter's cache.
-    rate_limits = (RateLimit(300, 5, ("GET",)), RateLimit(50, 5, ("POST",)))
+    #: worker through the rate limiter's cache; ``RATE_LIMIT_GET`` / ``RATE_LIMIT_POST`` are what the client uses.
+    rate_limits = (RateLimit(DEFAULT_GETS, WINDOW, ("GET",)), RateLimit(DEFAULT_POSTS, WINDOW, ("POST",)))
 
     # --- options -------------------------------------------------------------------------------------
     def supports(self, capability: Capability | str) -> bool:
@@ -153,12 +168,17 @@ class SumsubBackend(KycBackend):
     @cached_property
     def client(self) -> SumsubClient:
         """One client (one connection pool) per backend instance; the registry caches instances per alias."""
+        limits = (
+            RateLimit(int(self.option("RATE_LIMIT_GET")), WINDOW, ("GET",)),
+            RateLimit(int(self.option("RATE_LIMIT_POST")), WINDOW, ("POST",)),
+        )
         client = self.http_client(
             str(self.option("BASE_URL")),
             error_message=sumsub_error_message,
             client_class=SumsubClient,
             app_token=str(self.option("APP_TOKEN")),
             secret_key=str(self.option("SECRET_KEY")),
+            rate_limiter=RateLimiter(scope=self.alias, limits=limits, provider=self.provider),
         )
         return cast(SumsubClient, client)
 

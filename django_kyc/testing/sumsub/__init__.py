@@ -19,7 +19,7 @@ Use it in your own tests::
 
 or from the command line (``--auto-decide`` walks each new applicant to ``pending`` and then the outcome)::
 
-    python -m django_kyc.testing sumsub --port 8106 --option webhook_url=http://127.0.0.1:8000/kyc/webhooks/sumsub/ \
+    python -m django_kyc.testing sumsub --port 8108 --option webhook_url=http://127.0.0.1:8000/kyc/webhooks/sumsub/ \
         --auto-decide approved
 
 Outcomes for :meth:`FakeSumsub.decide` are the keys of :data:`OUTCOMES`. The package: :mod:`.vocabulary`
