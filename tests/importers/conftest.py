@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from tests.support import django_onfido
+from tests.support.kyc_settings import kyc_settings_with, suite_backends
+
+#: The alias the imported verifications get (the command's default).
+ONFIDO_BACKEND = {"onfido": {"CLASS": "django_kyc.backends.sandbox.SandboxBackend", "OPTIONS": {"DECISION_DELAY": 0}}}
+
+
+@pytest.fixture
+def onfido_tables(transactional_db: Any) -> Iterator[None]:
+    """django-onfido installed and migrated, and an ``onfido`` backend alias to import under."""
+    backends = suite_backends(**ONFIDO_BACKEND)
+    with django_onfido.installed(), override_settings(DJANGO_KYC=kyc_settings_with(BACKENDS=backends)):
+        yield
