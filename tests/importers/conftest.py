@@ -13,9 +13,17 @@ from tests.support.kyc_settings import kyc_settings_with, suite_backends
 ONFIDO_BACKEND = {"onfido": {"CLASS": "django_kyc.backends.sandbox.SandboxBackend", "OPTIONS": {"DECISION_DELAY": 0}}}
 
 
+@pytest.fixture(scope="module")
+def _django_onfido_installed(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """Once per test module: migrating django-onfido's 19 migrations takes longer than most tests. Between
+    the tests, the transactional tests' flush empties its tables with the others."""
+    with django_db_blocker.unblock(), django_onfido.installed():
+        yield
+
+
 @pytest.fixture
-def onfido_tables(transactional_db: Any) -> Iterator[None]:
+def onfido_tables(_django_onfido_installed: None, transactional_db: Any) -> Iterator[None]:
     """django-onfido installed and migrated, and an ``onfido`` backend alias to import under."""
     backends = suite_backends(**ONFIDO_BACKEND)
-    with django_onfido.installed(), override_settings(DJANGO_KYC=kyc_settings_with(BACKENDS=backends)):
+    with override_settings(DJANGO_KYC=kyc_settings_with(BACKENDS=backends)):
         yield

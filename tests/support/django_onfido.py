@@ -1,7 +1,7 @@
 """django-onfido, installed and migrated for one test, and rows in its real models.
 
 django-onfido is in the test extra but not in the suite's ``INSTALLED_APPS``: there, its tables, admin and
-migrations would be in every test. :func:`installed` adds it for one transactional test, runs its migrations
+migrations would be in every test. :func:`installed` adds it for transactional tests, runs its migrations
 in the test database and drops its tables afterwards (its migration 0012 cannot be unapplied).
 
 The rows are made the way django-onfido makes them from Onfido's API answers: ``create_applicant``,
@@ -34,7 +34,8 @@ START = datetime(2024, 3, 1, 9, 0, tzinfo=timezone.utc)
 
 @contextmanager
 def installed() -> Iterator[None]:
-    """django-onfido in ``INSTALLED_APPS`` with its tables migrated, for a test with ``transactional_db``."""
+    """django-onfido in ``INSTALLED_APPS`` with its tables migrated, for transactional tests (whose flush
+    empties its tables with the others)."""
     with override_settings(INSTALLED_APPS=WITH_DJANGO_ONFIDO):
         call_command("migrate", "onfido", verbosity=0)
         try:
