@@ -291,13 +291,14 @@ def check_state(check: OnfidoCheck) -> ProviderState:
     """A django-onfido check and its reports as our :class:`ProviderState`.
 
     ``provider_data["onfido"]`` keeps the Onfido ids, the check's status and result and each report's; a report
-    that is complete but not clear is a reason (``document:suspected``, ``watchlist_standard:consider``).
+    that is complete but not clear is a reason (``document: consider/suspected``). ``provider_status`` and the
+    reasons are written as the Onfido backend writes them, so its polls and a later run agree on what is new.
     """
     row = check.row
     status, result = text(row.status), text(row.result)
     reports = [_report(report) for report in row.reports.all()]
     reasons = [
-        f"{r['name']}:{r['sub_result'] or r['result']}"
+        f"{r['name'] or 'report'}: {'/'.join(v for v in (r['result'], r['sub_result']) if v)}"
         for r in reports
         if r["status"] == COMPLETE and r["kyc_status"] != VerificationStatus.APPROVED
     ]
@@ -311,7 +312,7 @@ def check_state(check: OnfidoCheck) -> ProviderState:
     }
     return ProviderState(
         status=check_status(status, result or None),
-        provider_status=f"{status}:{result}" if result else status,
+        provider_status=f"{status}/{result}" if result else status or "(empty)",
         reasons=tuple(reasons),
         occurred_at=row.updated_at or row.created_at,
         data={"onfido": data},

@@ -91,13 +91,13 @@ def test_checks_become_verifications_with_their_onfido_ids_dates_and_mapped_stat
     cleared = verification_of(history["cleared"])
     assert cleared.backend == "onfido"
     assert cleared.provider_applicant_id == history["cleared"].applicant.onfido_id
-    assert (cleared.status, cleared.provider_status) == (VerificationStatus.APPROVED, "complete:clear")
+    assert (cleared.status, cleared.provider_status) == (VerificationStatus.APPROVED, "complete/clear")
     assert cleared.created_at == cleared.submitted_at == onfido.at(1)
     assert cleared.last_event_at == onfido.at(5)
     assert cleared.decision_source == "provider"
     considered = verification_of(history["considered"])
-    assert (considered.status, considered.provider_status) == (VerificationStatus.REVIEW, "complete:consider")
-    assert considered.reasons == ["document:suspected", "watchlist_standard:consider"]
+    assert (considered.status, considered.provider_status) == (VerificationStatus.REVIEW, "complete/consider")
+    assert considered.reasons == ["document: consider/suspected", "watchlist_standard: consider"]
     assert verification_of(history["withdrawn"]).status == VerificationStatus.CANCELLED
     assert verification_of(history["retried"]).status == VerificationStatus.PROCESSING
     users = history["users"]
