@@ -343,3 +343,46 @@ def check_throttle_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMe
                 )
             ]
     return []
+
+
+@register(Tags.caches)
+def check_rate_limit_cache(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """A provider's published rate limit counts every worker together, so our count must too."""
+    limited = sorted(alias for alias, cls in _backend_classes().items() if cls.rate_limits)
+    if not limited:
+        return []
+    alias = kyc_settings.PROVIDER_RATE_LIMIT_CACHE
+    try:
+        cache = caches[alias]
+    except InvalidCacheBackendError as exc:
+        return [
+            Error(
+                f'DJANGO_KYC["PROVIDER_RATE_LIMIT_CACHE"] = {alias!r} is not a usable cache: {exc}',
+                hint=f"Name a key of CACHES ({', '.join(map(repr, settings.CACHES))}).",
+                id="django_kyc.E042",
+            )
+        ]
+    if isinstance(cache, tuple(PROCESS_LOCAL_CACHES)):
+        return [
+            Warning(
+                f"The providers' rate limits of {', '.join(map(repr, limited))} are counted in "
+                f'CACHES["{alias}"], a {type(cache).__name__}, which does not share its count between processes: '
+                "each qcluster worker spends the whole budget on its own, and the provider answers 429.",
+                hint=f'Point CACHES["{alias}"] (or DJANGO_KYC["PROVIDER_RATE_LIMIT_CACHE"]) at Redis, Memcached or '
+                "DatabaseCache. The 429s are still retried, so this costs time, not data.",
+                id="django_kyc.W042",
+            )
+        ]
+    return []
+
+
+def _backend_classes() -> dict[str, type[KycBackend]]:
+    """The configured aliases whose class loads (check_backends reports the others)."""
+    classes = {}
+    backends = kyc_settings.BACKENDS if isinstance(kyc_settings.BACKENDS, Mapping) else {}
+    for alias in backends:
+        try:
+            classes[str(alias)] = get_backend_class(alias)
+        except KycConfigurationError:
+            continue
+    return classes

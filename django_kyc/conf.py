@@ -79,6 +79,11 @@ DEFAULTS: dict[str, Any] = {
     # serves the API must share it (Redis, Memcached, the database): in a per-process cache (LocMemCache) each
     # web worker counts on its own, so N workers allow N times the rate (system check W040).
     "API_THROTTLE_CACHE": "default",
+    # Providers' published rate limits (a backend's ``rate_limits``) are counted in this cache alias, which all
+    # workers using the same credentials must share (system check W042), and a call over budget waits at most
+    # PROVIDER_RATE_LIMIT_MAX_WAIT seconds for room before its task is retried later instead.
+    "PROVIDER_RATE_LIMIT_CACHE": "default",
+    "PROVIDER_RATE_LIMIT_MAX_WAIT": 5.0,
     # Reviewer reason codes added to the built-in catalogue: {"CODE": "Label"}.
     "REASON_CODES": {},
     # Provider reason codes mapped onto the catalogue, over the built-in map: {"PROVIDER_CODE": "CATALOGUE_CODE"}.

@@ -258,6 +258,19 @@ if env.str("ARGOS_API_KEY", default=""):
             "ALLOWED_IPS": env.list("ARGOS_ALLOWED_IPS", default=["52.78.194.237"]),
         },
     }
+if env.str("ONFIDO_API_TOKEN", default=""):
+    DJANGO_KYC["BACKENDS"]["onfido"] = {
+        "CLASS": "django_kyc.backends.onfido.OnfidoBackend",
+        "OPTIONS": {
+            "API_TOKEN": env.str("ONFIDO_API_TOKEN"),
+            "REGION": env.str("ONFIDO_REGION", default="eu"),  # the API host: api.<region>.onfido.com
+            "BASE_URL": env.str("ONFIDO_BASE_URL", default=""),  # a fake server instead of the region's host
+            "WEBHOOK_TOKENS": env.list("ONFIDO_WEBHOOK_TOKENS", default=[]),
+            "MODE": env.str("ONFIDO_MODE", default="workflow"),  # or "sdk", or "api" (our documents)
+            "WORKFLOW_ID": env.str("ONFIDO_WORKFLOW_ID", default="demo-workflow"),
+            "COMPLETED_REDIRECT_URL": env.str("ONFIDO_COMPLETED_REDIRECT_URL", default=f"{SITE_URL}/"),
+        },
+    }
 DJANGO_KYC["DEFAULT_BACKEND"] = env.str("KYC_DEFAULT_BACKEND", default="sandbox")
 # the demo's onboarding page offers every configured backend; a real site usually leaves this unset
 DJANGO_KYC["USER_SELECTABLE_BACKENDS"] = list(DJANGO_KYC["BACKENDS"])

@@ -12,7 +12,7 @@ A backend states provider facts and little else:
 * ``option_specs``: its ``OPTIONS`` keys (:class:`~django_kyc.backends.options.Option`), read by :meth:`option`.
 * ``STATUS_MAP`` / ``UNKNOWN_STATUS``: the provider's raw statuses → ours; :meth:`map_status` looks them up
   (keys may be tuples: override :meth:`status_keys` to say which keys a raw status and its qualifiers try).
-* ``default_timeout`` / ``retry_policy``: the provider's published guidance, if any.
+* ``default_timeout`` / ``retry_policy`` / ``rate_limits``: the provider's published guidance, if any.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from django_kyc.backends.options import (
     raw,
     read_options,
 )
+from django_kyc.backends.ratelimit import RateLimit, RateLimiter
 from django_kyc.backends.values import (
     UNANSWERED_CREATES,
     AmlHitResult,
@@ -70,6 +71,7 @@ __all__ = [
     "PossibleDuplicate",
     "ProviderEvent",
     "ProviderState",
+    "RateLimit",
     "RetryPolicy",
     "Submission",
     "possible_duplicates",
@@ -121,6 +123,9 @@ class KycBackend(Checkpoints):
     parse_headers: ClassVar[tuple[str, ...]] = ()
     #: The provider's own retry guidance, when it publishes one.
     retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
+    #: The provider's published request budgets, enforced by :meth:`http_client`'s client across every worker
+    #: that uses this alias (see :mod:`django_kyc.backends.ratelimit`).
+    rate_limits: ClassVar[tuple[RateLimit, ...]] = ()
     #: The provider's recommended (connect, read) timeouts, if it publishes them (the timeout options' defaults).
     default_timeout: ClassVar[tuple[float, float] | None] = None
     #: Whether every key this class reads is declared, so an undeclared key is worth a warning (a typo).
@@ -243,8 +248,14 @@ class KycBackend(Checkpoints):
         client_class: type[ProviderHttpClient] = ProviderHttpClient,
         **kwargs: Any,
     ) -> ProviderHttpClient:
-        """The shared HTTP client for this alias, with this alias's :meth:`timeouts`. ``client_class`` is a
-        :class:`ProviderHttpClient` subclass when the provider wraps its answers (see its ``decode``)."""
+        """The shared HTTP client for this alias, with this alias's :meth:`timeouts` and the provider's
+        :attr:`rate_limits`. ``client_class`` is a :class:`ProviderHttpClient` subclass when the provider wraps
+        its answers (see its ``decode``)."""
+        if self.rate_limits:
+            kwargs.setdefault(
+                "rate_limiter",
+                RateLimiter(scope=self.alias, limits=self.rate_limits, provider=self.provider or self.alias),
+            )
         return client_class(
             provider=self.provider or self.alias,
             base_url=base_url,
@@ -259,6 +270,11 @@ class KycBackend(Checkpoints):
         return UnsupportedFeature(self.provider or self.alias, feature)
 
     # --- verifications -------------------------------------------------------------------------------
+    def check_verification_subject(self, applicant: Applicant) -> None:
+        """Refuse, before a verification is stored or sent, a person this provider cannot verify as they stand
+        (a name it requires, a document file outside its rules). Raise :class:`PermanentProviderError` with a
+        message for the user: the API answers it with a 400."""
+
     def start_verification(self, verification: Verification) -> Submission:
         """Create the provider session. Must be idempotent: it is called again after a crash."""
         raise self._unsupported("start_verification")

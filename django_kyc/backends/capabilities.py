@@ -56,6 +56,7 @@ SHIPPED_BACKENDS = (
     "django_kyc.backends.passportreader.PassportReaderBackend",
     "django_kyc.backends.allpass.AllpassBackend",
     "django_kyc.backends.argos.ArgosBackend",
+    "django_kyc.backends.onfido.OnfidoBackend",
 )
 
 

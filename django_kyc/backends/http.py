@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import requests
 
 from django_kyc import __version__
+from django_kyc.backends.ratelimit import RateLimiter
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import PermanentProviderError, ProviderError, TransientProviderError
 
@@ -149,7 +150,8 @@ def error_for_status(
 
 
 class ProviderHttpClient:
-    """A ``requests.Session`` bound to one provider's base URL and authentication headers."""
+    """A ``requests.Session`` bound to one provider's base URL and authentication headers, and to the
+    provider's published request budgets when a ``rate_limiter`` is given (see :mod:`.ratelimit`)."""
 
     def __init__(
         self,
@@ -162,8 +164,10 @@ class ProviderHttpClient:
         error_message: ErrorMessage = default_error_message,
         not_json: type[ProviderError] = TransientProviderError,
         wrong_type: type[ProviderError] = PermanentProviderError,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.provider = provider
+        self.rate_limiter = rate_limiter
         self.not_json = not_json
         self.wrong_type = wrong_type
         self.base_url = base_url.rstrip("/")
@@ -185,6 +189,8 @@ class ProviderHttpClient:
         url = path if path.startswith(("http://", "https://")) else f"{self.base_url}/{path.lstrip('/')}"
         log_path = urlsplit(url).path
         kwargs.setdefault("timeout", self._timeout())
+        if self.rate_limiter is not None:
+            self.rate_limiter.acquire(method)
         started = time.monotonic()
         try:
             response = self.session.request(method, url, **kwargs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -40,7 +41,11 @@ logger = logging.getLogger("django_kyc.submission")
 def start_verification(applicant: Applicant, change: Change, backend: str | None = None) -> Verification:
     """Create a pending verification and queue its submission. One active verification per applicant."""
     alias = backend or kyc_settings.DEFAULT_BACKEND
-    get_backend(alias)  # fail now, with the bad key named, rather than in a worker
+    chosen = get_backend(alias)  # fail now, with the bad key named, rather than in a worker
+    try:
+        chosen.check_verification_subject(applicant)
+    except PermanentProviderError as exc:
+        raise ValidationError(exc.message) from exc
     with transaction.atomic():
         locked = Applicant.objects.select_for_update().get(pk=applicant.pk)
         if locked.verifications.filter(status__in=VERIFICATION_ACTIVE).exists():

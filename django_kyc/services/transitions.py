@@ -104,7 +104,23 @@ def _move_verification(
     )
     if to_status in VERIFICATION_TERMINAL:
         _send_after_commit(signals.verification_completed, Verification, verification=verification, status=to_status)
-    refresh_applicant(verification.applicant_id, change)
+    if _may_change_applicant(from_status, to_status):
+        refresh_applicant(verification.applicant_id, change)
+
+
+def _may_change_applicant(from_status: str, to_status: str) -> bool:
+    """Whether :func:`derive_applicant_status` could answer differently after this move.
+
+    It reads each verification's status only through ``APPLICANT_STATUS_FOR_VERIFICATION``, whether it is a
+    decision, and whether it is cancelled or expired; a move that keeps all three (pending → processing, the
+    move of every submission) cannot change the aggregate, and skipping the refresh saves its locking read
+    of the applicant and two queries.
+    """
+    if {from_status, to_status} & {VerificationStatus.CANCELLED, VerificationStatus.EXPIRED}:
+        return True
+    return APPLICANT_STATUS_FOR_VERIFICATION.get(from_status) != APPLICANT_STATUS_FOR_VERIFICATION.get(to_status) or (
+        (from_status in VERIFICATION_DECISIONS) != (to_status in VERIFICATION_DECISIONS)
+    )
 
 
 def transition_verification(

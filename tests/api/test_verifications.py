@@ -29,6 +29,14 @@ class NoAmlSandbox(SandboxBackend):
     capabilities = frozenset({"document_upload", "hosted_flow"})
 
 
+class NamesOnlySandbox(SandboxBackend):
+    """A provider that cannot verify a person without a last name, as some refuse to."""
+
+    def check_verification_subject(self, applicant: Applicant) -> None:
+        if not applicant.last_name:
+            raise PermanentProviderError("A last name is required.", provider="names-only")
+
+
 @pytest.fixture
 def api(user: User, client_for: Callable[[User | None], APIClient]) -> APIClient:
     return client_for(user)
@@ -313,6 +321,20 @@ def test_a_misconfigured_backend_is_a_503_without_internals(
     assert "secret_vendor" not in response.content.decode()
     assert not applicant.verifications.exists()
     assert any("secret_vendor" in message for message in logged)  # the operator gets the details
+
+
+@pytest.mark.django_db
+def test_a_subject_the_provider_would_refuse_is_a_400_before_anything_is_stored(
+    api: APIClient, make_applicant: Callable[..., Applicant], user: User
+) -> None:
+    backends = {**KYC["BACKENDS"], "strict": {"CLASS": f"{__name__}.NamesOnlySandbox"}}
+    selectable = [*KYC["USER_SELECTABLE_BACKENDS"], "strict"]
+    nameless = make_applicant(user=user, last_name="")
+    with override_settings(DJANGO_KYC={**KYC, "BACKENDS": backends, "USER_SELECTABLE_BACKENDS": selectable}):
+        response = start(api, nameless, backend="strict")
+    assert response.status_code == 400
+    assert response.json() == {"detail": ["A last name is required."]}
+    assert not nameless.verifications.exists()
 
 
 def test_applicants_choose_only_among_the_selectable_backends(api: APIClient, applicant: Applicant) -> None:

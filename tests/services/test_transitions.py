@@ -8,7 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from django_kyc import signals
@@ -114,16 +115,16 @@ def test_transition_writes_audit_row_and_updates_applicant(applicant: Applicant,
 def test_signals_are_sent_only_after_commit(
     applicant: Applicant, signal_log: list[tuple[str, dict[str, Any]]], django_capture_on_commit_callbacks: Any
 ) -> None:
-    verification = make_verification(applicant, V.PENDING)
+    verification = make_verification(applicant, V.PROCESSING)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        transitions.transition_verification(verification.pk, V.PROCESSING, Change.system(Source.TASK))
+        transitions.transition_verification(verification.pk, V.REVIEW, Change.system(Source.TASK))
         assert signal_log == []
     assert len(callbacks) == 2
     assert [name for name, _ in signal_log] == ["verification_status_changed", "applicant_status_changed"]
     changed = signal_log[0][1]
     assert changed["verification"].pk == verification.pk
-    assert (changed["from_status"], changed["to_status"]) == (V.PENDING, V.PROCESSING)
+    assert (changed["from_status"], changed["to_status"]) == (V.PROCESSING, V.REVIEW)
     assert (changed["actor_type"], changed["source"]) == (Actor.SYSTEM, Source.TASK)
 
     signal_log.clear()
@@ -136,6 +137,27 @@ def test_signals_are_sent_only_after_commit(
         "applicant_status_changed",
     ]
     assert signal_log[1][1]["status"] == V.DECLINED
+
+
+def test_a_move_that_cannot_change_the_aggregate_leaves_the_applicant_alone(
+    applicant: Applicant, signal_log: list[tuple[str, dict[str, Any]]], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Pending → processing (every submission) keeps the applicant "in progress": no locking read of it, no
+    audit row, no applicant signal."""
+    verification = make_verification(applicant, V.PENDING)
+    transitions.refresh_applicant(applicant.pk, Change.system(Source.TASK))  # as start_verification leaves it
+    applicant.refresh_from_db()
+    assert applicant.status == ApplicantStatus.IN_PROGRESS
+    applicant_rows = AuditEvent.objects.filter(object_type="applicant", object_id=str(applicant.pk))
+    rows_before = applicant_rows.count()
+
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        transitions.transition_verification(verification.pk, V.PROCESSING, Change.system(Source.TASK))
+    assert not [query["sql"] for query in queries if 'FROM "django_kyc_applicant"' in query["sql"]]
+    assert [name for name, _ in signal_log] == ["verification_status_changed"]
+    assert applicant_rows.count() == rows_before
+    applicant.refresh_from_db()
+    assert applicant.status == ApplicantStatus.IN_PROGRESS
 
 
 @pytest.mark.parametrize("status", [V.AWAITING_USER, V.PROCESSING, V.REVIEW, V.RESUBMISSION_REQUESTED, V.ERROR])

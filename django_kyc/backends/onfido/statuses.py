@@ -101,3 +101,52 @@ def report_status(status: str, result: str | None, sub_result: str | None) -> st
 def workflow_run_status(status: str) -> str:
     """Our status for an Onfido Studio workflow run; a status Onfido adds later goes to a person."""
     return WORKFLOW_RUN_STATUS.get(status, UNKNOWN)
+
+
+# --- documents -------------------------------------------------------------------------------------------
+
+#: Our document types → Onfido's ``type`` for ``POST /documents`` (``OPTIONS["DOCUMENT_TYPES"]`` overrides any
+#: of them). A selfie is no document at Onfido (live photos have their own endpoint): it is not sent.
+DOCUMENT_TYPES: Mapping[str, str | None] = {
+    "passport": "passport",
+    "id_card": "national_identity_card",
+    "driving_licence": "driving_licence",
+    "residence_permit": "residence_permit",
+    "utility_bill": "utility_bill",
+    "bank_statement": "bank_statement",
+    "other": "unknown",
+    "selfie": None,
+}
+#: Onfido's ``type`` → ours, for documents the hosted flow captured.
+OUR_DOCUMENT_TYPES: Mapping[str, str] = {
+    "passport": "passport",
+    "national_identity_card": "id_card",
+    "driving_licence": "driving_licence",
+    "residence_permit": "residence_permit",
+    "utility_bill": "utility_bill",
+    "bank_statement": "bank_statement",
+}
+#: What ``POST /documents`` takes: "The valid file types are: jpg, png and pdf. The file size must be between
+#: 2KB and 3MB." (content type → the extension of the file name sent).
+DOCUMENT_CONTENT_TYPES: Mapping[str, str] = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+DOCUMENT_MIN_BYTES = 2 * 1024
+DOCUMENT_MAX_BYTES = 3 * 1024 * 1024
+#: The rule as the 400 states it.
+DOCUMENT_RULE = "Onfido takes JPG, PNG or PDF files between 2 KB and 3 MB"
+
+
+def file_problem(content_type: str, size: int) -> str:
+    """Why Onfido would refuse a file of this type and size, or ``""`` when it takes it."""
+    if content_type not in DOCUMENT_CONTENT_TYPES:
+        return f"{content_type or 'this file type'} is not accepted ({DOCUMENT_RULE})"
+    if size < DOCUMENT_MIN_BYTES:
+        return f"the file has {size} bytes, fewer than Onfido's minimum ({DOCUMENT_RULE})"
+    if size > DOCUMENT_MAX_BYTES:
+        return f"the file has {size} bytes, more than Onfido's maximum ({DOCUMENT_RULE})"
+    return ""
+
+
+def document_type(our_type: str, overrides: Mapping[str, str | None] | None = None) -> str | None:
+    """Onfido's ``type`` for one of our document types; ``None``: the document is not sent."""
+    table = {**DOCUMENT_TYPES, **(overrides or {})}
+    return table.get(our_type, "unknown")
