@@ -5,10 +5,12 @@ never Onfido, and writes ours:
 
 - each Django user with an ``onfido.Applicant`` gets our :class:`~django_kyc.models.Applicant` (one per user,
   since ours is one-to-one with the user; a user with several Onfido applicants has them all on one);
-- each ``onfido.Check`` becomes a :class:`~django_kyc.models.Verification` of the ``backend`` alias, with the
-  Onfido applicant and check ids and the check's date; its status is what the Onfido backend's own tables say
-  (:mod:`django_kyc.backends.onfido.statuses`), applied by the transition service like any provider state,
-  so every status has its audit row and later webhooks that are older than it are ignored;
+- each ``onfido.Check`` becomes a :class:`~django_kyc.models.Verification` of the ``backend`` alias (an Onfido
+  backend in a classic-check mode), with the Onfido applicant and check ids and the check's date. The check and
+  its reports are read by the Onfido backend's own reader (:func:`django_kyc.backends.onfido.state.check_state`,
+  with the alias's ``CONSIDER`` policy), as if the backend had fetched them from Onfido, and the state is
+  applied by the transition service like any provider state: every status has its audit row, and webhooks
+  older than it are ignored;
 - each ``onfido.Report`` is a row of ``provider_data["onfido"]["reports"]``, and one that is complete but not
   clear is a reason on its verification;
 - ``onfido.Event`` rows are listed (action, status, time) in the data of the audit row that records the import.
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -36,8 +38,8 @@ from django.db.models import Prefetch
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import ProviderState
-from django_kyc.backends.onfido.statuses import COMPLETE, check_status, report_status
-from django_kyc.backends.parsing import mapping, text
+from django_kyc.backends.onfido import OnfidoBackend
+from django_kyc.backends.onfido.state import check_state
 from django_kyc.exceptions import InvalidTransition, KycConfigurationError
 from django_kyc.models import Applicant, Verification
 from django_kyc.services import transitions
@@ -123,8 +125,7 @@ def import_django_onfido(
 ) -> ImportReport:
     """Import every django-onfido applicant, check and report, ``batch_size`` people per transaction."""
     tables = OnfidoTables.load()
-    # Fail before writing anything: the imported verifications are polled and updated through this backend.
-    get_backend(backend)
+    onfido = onfido_backend(backend)
     size = max(1, batch_size)
     people = tables.applicant.objects.order_by("user_id").values_list("user_id", flat=True).distinct()
     report = ImportReport(dry_run=dry_run, people=people.count())
@@ -135,13 +136,32 @@ def import_django_onfido(
         if not user_ids:
             break
         with transaction.atomic():
-            _import_batch(tables, user_ids, backend, report)
+            _import_batch(tables, user_ids, onfido, report)
             if dry_run:
                 transaction.set_rollback(True)
         done, last = done + len(user_ids), user_ids[-1]
         if progress is not None:
             progress(done, report.people)
     return report
+
+
+def onfido_backend(alias: str) -> OnfidoBackend:
+    """The alias's backend, refused before anything is written unless it can follow imported checks: the
+    verifications still in flight are polled and updated through it."""
+    backend = get_backend(alias)
+    if not isinstance(backend, OnfidoBackend):
+        raise KycConfigurationError(
+            f'DJANGO_KYC["BACKENDS"]["{alias}"] is {type(backend).__name__}, not the Onfido backend '
+            "(django_kyc.backends.onfido.OnfidoBackend): django-onfido's checks can only be followed at Onfido."
+        )
+    if backend.option("MODE") == "workflow":
+        raise backend.option_error(
+            "MODE",
+            'is "workflow", where a verification\'s reference is a Studio workflow run; the imported ones are '
+            'checks, which the backend follows in "api" and "sdk" mode. Import under an alias in one of those '
+            "(docs/moving-from-django-onfido.md).",
+        )
+    return backend
 
 
 @dataclass(frozen=True)
@@ -164,7 +184,7 @@ class _Person:
     checks: list[OnfidoCheck] = field(default_factory=list)
 
 
-def _import_batch(tables: OnfidoTables, user_ids: Sequence[Any], alias: str, report: ImportReport) -> None:
+def _import_batch(tables: OnfidoTables, user_ids: Sequence[Any], backend: OnfidoBackend, report: ImportReport) -> None:
     """Four queries read the batch's Onfido rows; each person is then imported in a savepoint of their own."""
     reports = Prefetch("reports", queryset=tables.report.objects.order_by("created_at", "pk"))
     checks = Prefetch("checks", queryset=tables.check.objects.prefetch_related(reports))
@@ -180,18 +200,18 @@ def _import_batch(tables: OnfidoTables, user_ids: Sequence[Any], alias: str, rep
     # A check already imported under another alias is skipped, not imported twice.
     elsewhere = dict(
         Verification.objects.filter(provider_verification_id__in=[c.row.onfido_id for c in every_check])
-        .exclude(backend=alias)
+        .exclude(backend=backend.alias)
         .values_list("provider_verification_id", "backend")
     )
     for user_id in user_ids:
         with transaction.atomic():
-            _import_person(user_id, people[user_id], alias, events, elsewhere, report)
+            _import_person(user_id, people[user_id], backend, events, elsewhere, report)
 
 
 def _import_person(
     user_id: Any,
     person: _Person,
-    alias: str,
+    backend: OnfidoBackend,
     events: Mapping[str, list[dict[str, Any]]],
     elsewhere: Mapping[str, str],
     report: ImportReport,
@@ -212,7 +232,7 @@ def _import_person(
     imported = {
         v.provider_verification_id: v
         for v in Verification.objects.filter(
-            backend=alias, provider_verification_id__in=[c.row.onfido_id for c in person.checks]
+            backend=backend.alias, provider_verification_id__in=[c.row.onfido_id for c in person.checks]
         )
     }
     for check in sorted(person.checks, key=lambda c: c.newest_first, reverse=True):
@@ -221,20 +241,20 @@ def _import_person(
             report.verifications[SKIPPED] += 1
             report.skipped.append(f"check {check_id}: already imported under backend {elsewhere[check_id]!r}")
         elif check_id in imported:
-            report.verifications[_bring_up_to_date(imported[check_id], check_state(check), alias)] += 1
+            report.verifications[_bring_up_to_date(imported[check_id], imported_state(check, backend), backend)] += 1
         else:
             listed = events.get(check_id, [])
-            report.superseded += _create(applicant, check, listed, alias)
+            report.superseded += _create(applicant, check, listed, backend)
             report.verifications[CREATED] += 1
             report.events_listed += len(listed)
 
 
-def _create(applicant: Applicant, check: OnfidoCheck, events: list[dict[str, Any]], alias: str) -> bool:
+def _create(applicant: Applicant, check: OnfidoCheck, events: list[dict[str, Any]], backend: OnfidoBackend) -> bool:
     """Create the verification for a check and give it the check's status; whether it was superseded."""
     row = check.row
     verification = Verification.objects.create(
         applicant=applicant,
-        backend=alias,
+        backend=backend.alias,
         provider_applicant_id=check.applicant_id[:128],
         provider_verification_id=row.onfido_id[:128],
         submitted_at=row.created_at,
@@ -255,12 +275,12 @@ def _create(applicant: Applicant, check: OnfidoCheck, events: list[dict[str, Any
             "onfido_events": events,
         },
     )
-    state = check_state(check)
+    state = imported_state(check, backend)
     superseded = (
         state.status in VERIFICATION_ACTIVE
         and applicant.verifications.filter(status__in=VERIFICATION_ACTIVE).exclude(pk=verification.pk).exists()
     )
-    change = _provider_change(alias)
+    change = _provider_change(backend)
     if state.status != VerificationStatus.PENDING and verification_move(verification.status, state.status) is None:
         # not a first step from pending (``expired``): Onfido had the check under way before it ended
         transitions.transition_verification(verification.pk, VerificationStatus.PROCESSING, change)
@@ -274,62 +294,36 @@ def _create(applicant: Applicant, check: OnfidoCheck, events: list[dict[str, Any
     return superseded
 
 
-def _bring_up_to_date(verification: Verification, state: ProviderState, alias: str) -> str:
+def _bring_up_to_date(verification: Verification, state: ProviderState, backend: OnfidoBackend) -> str:
     """An imported check: unchanged, unless Onfido said something new about it since."""
     if verification.provider_status == state.provider_status:
         return UNCHANGED
-    outcome = transitions.apply_provider_state(verification.pk, state, _provider_change(alias))
+    outcome = transitions.apply_provider_state(verification.pk, state, _provider_change(backend))
     return UPDATED if outcome in (transitions.Outcome.APPLIED, transitions.Outcome.UNCHANGED) else UNCHANGED
 
 
-def _provider_change(alias: str) -> Change:
+def _provider_change(backend: OnfidoBackend) -> Change:
     """Onfido decided; the import only delivers it."""
-    return Change(actor_type=Actor.PROVIDER, source=Source.SYSTEM, label=alias, reason=IMPORT_REASON)
+    return Change(actor_type=Actor.PROVIDER, source=Source.SYSTEM, label=backend.alias, reason=IMPORT_REASON)
 
 
-def check_state(check: OnfidoCheck) -> ProviderState:
-    """A django-onfido check and its reports as our :class:`ProviderState`.
+def imported_state(check: OnfidoCheck, backend: OnfidoBackend) -> ProviderState:
+    """A django-onfido check and its reports, read as the backend reads ``GET /checks/{id}`` and its reports.
 
-    ``provider_data["onfido"]`` keeps the Onfido ids, the check's status and result and each report's; a report
-    that is complete but not clear is a reason (``document: consider/suspected``). ``provider_status`` and the
-    reasons are written as the Onfido backend writes them, so its polls and a later run agree on what is new.
+    django-onfido's ``raw`` is that JSON; its ``status`` and ``result`` columns go over it, since they are what
+    it recorded last (a webhook's status, a result a person overrode in its admin). The check's last status
+    change is when it happened. No documents: the import makes no ``Document`` rows to report on.
     """
     row = check.row
-    status, result = text(row.status), text(row.result)
-    reports = [_report(report) for report in row.reports.all()]
-    reasons = [
-        f"{r['name'] or 'report'}: {'/'.join(v for v in (r['result'], r['sub_result']) if v)}"
-        for r in reports
-        if r["status"] == COMPLETE and r["kyc_status"] != VerificationStatus.APPROVED
-    ]
-    data = {
-        "applicant_id": check.applicant_id,
-        "check_id": row.onfido_id,
-        "status": status,
-        "result": result,
-        "results_uri": text(mapping(row.raw).get("results_uri")),
-        "reports": reports,
-    }
-    return ProviderState(
-        status=check_status(status, result or None),
-        provider_status=f"{status}/{result}" if result else status or "(empty)",
-        reasons=tuple(reasons),
-        occurred_at=row.updated_at or row.created_at,
-        data={"onfido": data},
-    )
+    reports = [_body(report, name=report.report_type) for report in row.reports.all()]
+    state = check_state(_body(row, applicant_id=check.applicant_id), reports, backend.option("CONSIDER"))
+    return replace(state, occurred_at=row.updated_at or row.created_at, documents=())
 
 
-def _report(report: OnfidoRow) -> dict[str, str]:
-    status, result = text(report.status), text(report.result)
-    sub_result = text(mapping(report.raw).get("sub_result"))
-    return {
-        "id": report.onfido_id,
-        "name": text(report.report_type),
-        "status": status,
-        "result": result,
-        "sub_result": sub_result,
-        "kyc_status": report_status(status, result or None, sub_result or None),
-    }
+def _body(row: OnfidoRow, **columns: Any) -> dict[str, Any]:
+    """A check's or report's ``raw`` (empty once django-onfido marked it expired) under its columns."""
+    raw = row.raw if isinstance(row.raw, dict) else {}
+    return {**raw, "id": row.onfido_id, "status": row.status, "result": row.result, **columns}
 
 
 def _events(tables: OnfidoTables, checks: Iterable[OnfidoCheck]) -> dict[str, list[dict[str, Any]]]:

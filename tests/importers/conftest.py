@@ -9,8 +9,16 @@ from django.test import override_settings
 from tests.support import django_onfido
 from tests.support.kyc_settings import kyc_settings_with, suite_backends
 
-#: The alias the imported verifications get (the command's default).
-ONFIDO_BACKEND = {"onfido": {"CLASS": "django_kyc.backends.sandbox.SandboxBackend", "OPTIONS": {"DECISION_DELAY": 0}}}
+ONFIDO = "django_kyc.backends.onfido.OnfidoBackend"
+#: ``onfido`` is the command's default alias; the import never calls Onfido, so no fake server is needed.
+ONFIDO_BACKENDS = {
+    "onfido": {"CLASS": ONFIDO, "OPTIONS": {"API_TOKEN": "test-onfido-token", "MODE": "api"}},
+    "onfido_sdk": {
+        "CLASS": ONFIDO,
+        "OPTIONS": {"API_TOKEN": "test-onfido-token", "MODE": "sdk", "CONSIDER": "decline"},
+    },
+    "onfido_studio": {"CLASS": ONFIDO, "OPTIONS": {"API_TOKEN": "test-onfido-token", "WORKFLOW_ID": "wf"}},
+}
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +31,7 @@ def _django_onfido_installed(django_db_setup: Any, django_db_blocker: Any) -> It
 
 @pytest.fixture
 def onfido_tables(_django_onfido_installed: None, transactional_db: Any) -> Iterator[None]:
-    """django-onfido installed and migrated, and an ``onfido`` backend alias to import under."""
-    backends = suite_backends(**ONFIDO_BACKEND)
+    """django-onfido installed and migrated, and Onfido backend aliases to import under."""
+    backends = suite_backends(**ONFIDO_BACKENDS)
     with override_settings(DJANGO_KYC=kyc_settings_with(BACKENDS=backends)):
         yield

@@ -64,9 +64,9 @@ def test_dry_run_writes_nothing() -> None:
 def test_backend_names_the_alias_of_the_imported_verifications() -> None:
     three_users_on_django_onfido()
 
-    run("--backend", "hosted")
+    run("--backend", "onfido_sdk")
 
-    assert set(Verification.objects.values_list("backend", flat=True)) == {"hosted"}
+    assert set(Verification.objects.values_list("backend", flat=True)) == {"onfido_sdk"}
 
 
 @pytest.mark.usefixtures("onfido_tables")
@@ -75,6 +75,24 @@ def test_an_alias_that_is_not_configured_stops_it_before_anything_is_written() -
 
     with pytest.raises(CommandError, match="no backend with alias 'onfido_eu'"):
         run("--backend", "onfido_eu")
+    assert not Applicant.objects.exists()
+
+
+@pytest.mark.usefixtures("onfido_tables")
+def test_an_alias_of_another_provider_is_refused() -> None:
+    three_users_on_django_onfido()
+
+    with pytest.raises(CommandError, match=r'\["sandbox"\] is SandboxBackend, not the Onfido backend'):
+        run("--backend", "sandbox")
+    assert not Applicant.objects.exists()
+
+
+@pytest.mark.usefixtures("onfido_tables")
+def test_an_alias_in_workflow_mode_is_refused_since_it_cannot_follow_checks() -> None:
+    three_users_on_django_onfido()
+
+    with pytest.raises(CommandError, match=r'\["onfido_studio"\]\["OPTIONS"\]\["MODE"\] is "workflow"'):
+        run("--backend", "onfido_studio")
     assert not Applicant.objects.exists()
 
 

@@ -14,7 +14,7 @@ from django_kyc.importers.django_onfido import (
     ImportReport,
     import_django_onfido,
 )
-from django_kyc.models import Applicant, AuditEvent, Verification
+from django_kyc.models import Applicant, AuditEvent, Document, Verification
 from django_kyc.status import Actor, ApplicantStatus, AuditAction, Source, VerificationStatus
 from tests.support import django_onfido as onfido
 from tests.support.factories import create_user
@@ -110,7 +110,7 @@ def test_checks_become_verifications_with_their_onfido_ids_dates_and_mapped_stat
     }
 
 
-def test_reports_are_kept_per_report_with_our_status_beside_onfidos() -> None:
+def test_reports_are_kept_one_by_one_without_what_django_onfido_scrubbed() -> None:
     history = site_with_onfido_history()
 
     import_django_onfido()
@@ -118,11 +118,48 @@ def test_reports_are_kept_per_report_with_our_status_beside_onfidos() -> None:
     data = verification_of(history["considered"]).provider_data["onfido"]
     assert data["check_id"] == history["considered"].onfido_id
     assert data["results_uri"].endswith(history["considered"].onfido_id)
-    assert [(r["name"], r["result"], r["sub_result"], r["kyc_status"]) for r in data["reports"]] == [
-        ("document", "consider", "suspected", VerificationStatus.REVIEW),
-        ("watchlist_standard", "consider", "", VerificationStatus.REVIEW),
-        ("facial_similarity_photo", "clear", "", VerificationStatus.APPROVED),
+    assert [(r["name"], r["status"], r["result"], r["sub_result"]) for r in data["reports"]] == [
+        ("document", "complete", "consider", "suspected"),
+        ("watchlist_standard", "complete", "consider", None),
+        ("facial_similarity_photo", "complete", "clear", None),
     ]
+    assert "breakdown" not in str(data)  # django-onfido scrubbed it; nothing of it is looked for
+
+
+def test_the_aliass_consider_policy_and_the_reports_refine_a_consider_result() -> None:
+    rejected = onfido.check(onfido.applicant(create_user("kim")), "complete", "consider")
+    onfido.report(rejected, "document", result="consider", sub_result="rejected")
+    onfido.report(rejected, "facial_similarity_photo")
+    suspected = onfido.check(onfido.applicant(create_user("lee")), "complete", "consider")
+    onfido.report(suspected, "document", result="consider", sub_result="suspected")
+
+    import_django_onfido(backend="onfido_sdk")  # CONSIDER: "decline"
+
+    assert verification_of(rejected).status == VerificationStatus.RESUBMISSION_REQUESTED
+    assert verification_of(suspected).status == VerificationStatus.DECLINED
+
+
+def test_the_columns_django_onfido_recorded_last_win_over_its_raw_json() -> None:
+    overridden = onfido.check(onfido.applicant(create_user("mia")), "complete", "consider")
+    # what django-onfido's "mark as clear" admin action does to a check: the column changes, raw keeps "consider"
+    onfido.model("Check").objects.filter(pk=overridden.pk).update(result="clear")
+    expired = onfido.check(onfido.applicant(create_user("noor")), "complete", "clear")
+    onfido.model("Check").objects.filter(pk=expired.pk).update(status="expired", raw=None)
+
+    import_django_onfido()
+
+    assert verification_of(overridden).status == VerificationStatus.APPROVED
+    assert verification_of(expired).provider_status == "expired/clear"
+
+
+def test_documents_onfido_lists_in_a_report_make_no_rows() -> None:
+    onfido_check = onfido.check(onfido.applicant(create_user("olga")), "complete", "clear")
+    onfido.report(onfido_check, "document", sub_result="clear", documents=[{"id": onfido.new_id()}])
+
+    import_django_onfido()
+
+    assert verification_of(onfido_check).status == VerificationStatus.APPROVED
+    assert not Document.objects.exists()
 
 
 def test_an_older_check_still_open_is_cancelled_as_superseded_by_the_newer_one() -> None:
@@ -225,12 +262,12 @@ def test_a_user_already_on_django_kyc_keeps_their_applicant() -> None:
 
 def test_a_check_imported_under_another_alias_is_skipped_and_named() -> None:
     onfido_check = onfido.check(onfido.applicant(create_user("grace")), "complete", "clear")
-    import_django_onfido(backend="sandbox")
+    import_django_onfido(backend="onfido_sdk")
 
     report = import_django_onfido()
 
     assert report.verifications == {"skipped": 1}
-    assert report.skipped == [f"check {onfido_check.onfido_id}: already imported under backend 'sandbox'"]
+    assert report.skipped == [f"check {onfido_check.onfido_id}: already imported under backend 'onfido_sdk'"]
     assert Verification.objects.count() == 1
 
 

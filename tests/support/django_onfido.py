@@ -94,6 +94,7 @@ def report(
     result: str | None = "clear",
     sub_result: str | None = None,
     minutes: int = 0,
+    documents: list[dict[str, str]] | None = None,
 ) -> Any:
     raw: dict[str, Any] = {
         "id": new_id(),
@@ -106,6 +107,8 @@ def report(
     }
     if sub_result is not None:
         raw["sub_result"] = sub_result
+    if documents is not None:
+        raw["documents"] = documents
     return model("Report").objects.create_report(onfido_check, raw)
 
 
