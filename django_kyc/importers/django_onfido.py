@@ -44,10 +44,11 @@ from django_kyc.exceptions import InvalidTransition, KycConfigurationError
 from django_kyc.models import Applicant, Verification
 from django_kyc.services import transitions
 from django_kyc.services.audit import Change, audit
-from django_kyc.status import VERIFICATION_ACTIVE, Actor, AuditAction, Source, VerificationStatus, verification_move
+from django_kyc.status import VERIFICATION_ACTIVE, Actor, AuditAction, Source, VerificationStatus
 
-#: django-onfido's app label, and the name its rows are imported under.
+#: django-onfido's app label.
 APP_LABEL = "onfido"
+#: Where the audit rows say the imported rows came from.
 IMPORTED_FROM = "django-onfido"
 DEFAULT_BACKEND = "onfido"
 #: People per transaction: a crash keeps the batches already committed, and the next run resumes after them.
@@ -280,12 +281,9 @@ def _create(applicant: Applicant, check: OnfidoCheck, events: list[dict[str, Any
         state.status in VERIFICATION_ACTIVE
         and applicant.verifications.filter(status__in=VERIFICATION_ACTIVE).exclude(pk=verification.pk).exists()
     )
-    change = _provider_change(backend)
-    if state.status != VerificationStatus.PENDING and verification_move(verification.status, state.status) is None:
-        # not a first step from pending (``expired``): Onfido had the check under way before it ended
-        transitions.transition_verification(verification.pk, VerificationStatus.PROCESSING, change)
-    outcome = transitions.apply_provider_state(verification.pk, state, change)
+    outcome = transitions.apply_provider_state(verification.pk, state, _provider_change(backend))
     if outcome not in (transitions.Outcome.APPLIED, transitions.Outcome.UNCHANGED):
+        # every status the Onfido backend gives a check is a first move from pending; stop if one is not
         raise InvalidTransition("Verification", VerificationStatus.PENDING, state.status, f"import {outcome.value}")
     if superseded:
         transitions.transition_verification(

@@ -17,7 +17,7 @@ from django_kyc.importers.django_onfido import (
 from django_kyc.models import Applicant, AuditEvent, Document, Verification
 from django_kyc.status import Actor, ApplicantStatus, AuditAction, Source, VerificationStatus
 from tests.support import django_onfido as onfido
-from tests.support.factories import create_user
+from tests.support.factories import create_user, make_verification
 
 pytestmark = pytest.mark.usefixtures("onfido_tables")
 
@@ -258,6 +258,18 @@ def test_a_user_already_on_django_kyc_keeps_their_applicant() -> None:
     assert report.applicants == {"unchanged": 1}
     assert verification_of(onfido_check).applicant_id == existing.pk
     assert Applicant.objects.get(pk=existing.pk).status == ApplicantStatus.VERIFIED
+
+
+def test_a_check_still_open_does_not_open_a_second_verification_beside_a_django_kyc_one() -> None:
+    user = create_user("hugo")
+    ours = make_verification(Applicant.objects.create(user=user), VerificationStatus.PROCESSING)
+    onfido_check = onfido.check(onfido.applicant(user), "in_progress")
+
+    report = import_django_onfido()
+
+    assert report.superseded == 1
+    assert verification_of(onfido_check).status == VerificationStatus.CANCELLED
+    assert Verification.objects.get(pk=ours.pk).status == VerificationStatus.PROCESSING
 
 
 def test_a_check_imported_under_another_alias_is_skipped_and_named() -> None:
