@@ -246,8 +246,9 @@ def test_the_published_vectors_verify(token: str, body: bytes, signature: str) -
 
 
 def test_the_published_vectors_parse_into_fetch_on_notify_events() -> None:
-    backend = OnfidoBackend("o", {"API_TOKEN": "t", "WORKFLOW_ID": "w"})
-    (check,) = backend.parse_webhook(InboundWebhook(body=CLASSIC_BODY, headers={}))
+    classic = OnfidoBackend("o", {"API_TOKEN": "t", "MODE": "api"})
+    studio = OnfidoBackend("o", {"API_TOKEN": "t", "WORKFLOW_ID": "w"})
+    (check,) = classic.parse_webhook(InboundWebhook(body=CLASSIC_BODY, headers={}))
     assert (check.provider_ref, check.event_type, check.state) == (
         "f2302f45-227d-413d-ad61-09ec077a086a",
         "check.completed",
@@ -255,9 +256,12 @@ def test_the_published_vectors_parse_into_fetch_on_notify_events() -> None:
     )
     assert check.occurred_at is not None
     assert check.occurred_at.isoformat() == "2024-04-04T09:21:21+00:00"
-    (task,) = backend.parse_webhook(InboundWebhook(body=STUDIO_BODY, headers={}))
+    (task,) = studio.parse_webhook(InboundWebhook(body=STUDIO_BODY, headers={}))
     assert (task.provider_ref, task.event_type) == ("bc77c6e5-753a-4580-96a6-aaed3e5a8d19", "workflow_task.started")
     assert task.event_id != check.event_id
+    # a Studio workflow's own checks name no verification of ours, nor do runs in the classic modes
+    assert studio.parse_webhook(InboundWebhook(body=CLASSIC_BODY, headers={})) == []
+    assert classic.parse_webhook(InboundWebhook(body=STUDIO_BODY, headers={})) == []
 
 
 def test_the_header_name_is_an_option() -> None:
@@ -538,3 +542,32 @@ def test_watchlist_screening(
         hit = check.hits.get()
         assert hit.caption == "Jane Listed Example"
     assert server_api.applicant_count() == 1
+
+
+# --- the client ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_onfidos_field_errors_make_the_message_without_the_values_sent(api_mode: None, server_api: FakeOnfido) -> None:
+    from django_kyc.exceptions import PermanentProviderError
+
+    backend = get_backend(ALIAS)
+    assert isinstance(backend, OnfidoBackend)
+    with pytest.raises(PermanentProviderError) as refused:
+        backend.client.create_applicant({"first_name": "Secret{Name}", "last_name": "Smith"})
+    assert refused.value.status_code == 422
+    assert refused.value.message == (
+        "validation_error: There was a validation error on this request "
+        '(first_name: must not contain any of !#$%*=<>;{}")'
+    )
+    assert "Secret" not in refused.value.message
+
+
+def test_the_client_keeps_under_the_configured_rate_limit() -> None:
+    default = OnfidoBackend("o", {"API_TOKEN": "t", "WORKFLOW_ID": "w"})
+    assert [(limit.calls, limit.per_seconds) for limit in OnfidoBackend.rate_limits] == [(400, 60)]
+    assert default.client.rate_limiter is not None
+    assert [(limit.calls, limit.per_seconds) for limit in default.client.rate_limiter.limits] == [(400, 60)]
+    slower = OnfidoBackend("o", {"API_TOKEN": "t", "WORKFLOW_ID": "w", "RATE_LIMIT": 100})
+    assert slower.client.rate_limiter is not None
+    assert [limit.calls for limit in slower.client.rate_limiter.limits] == [100]

@@ -31,6 +31,7 @@ from django_kyc.testing import FakeProviderServer, load_server
 from django_kyc.testing.allpass import FakeAllpass
 from django_kyc.testing.argos import FakeArgos
 from django_kyc.testing.kycaid import FakeKycaid
+from django_kyc.testing.onfido import FakeOnfido
 from django_kyc.testing.passportreader import FakePassportReader
 from django_kyc.testing.provide import FakeProvide
 from tests.support import ROOT
@@ -100,6 +101,31 @@ def kycaid(base: str, receiver: Receiver) -> None:
     assert json.loads(body)["type"] == "VERIFICATION_COMPLETED"
 
 
+def onfido(base: str, receiver: Receiver) -> None:
+    """``--option api_token=…`` is the ``Token token=…`` credential; ``--auto-decide approved`` walks a new run
+    through ``processing`` to the outcome and sends each webhook to every registered webhook, signed with its
+    token: ``X-SHA2-Signature`` is the hex HMAC-SHA256 of the body (docs/providers/onfido.md)."""
+    assert call(f"{base}/v3.6/applicants", method="POST", body={})[0] == 401
+    auth = {"Authorization": "Token token=cli-token"}
+    status, _, webhook = call(f"{base}/v3.6/webhooks", method="POST", headers=auth, body={"url": receiver.url})
+    assert status == 201, webhook
+    status, _, applicant = call(
+        f"{base}/v3.6/applicants", method="POST", headers=auth, body={"first_name": "A", "last_name": "B"}
+    )
+    assert status == 201, applicant
+    run = {"workflow_id": "wf", "applicant_id": applicant["id"]}
+    assert call(f"{base}/v3.6/workflow_runs", method="POST", headers=auth, body=run)[0] == 201
+    for _ in range(100):
+        if len(receiver.received) >= 2:
+            break
+        threading.Event().wait(0.05)
+    actions = []
+    for body, headers in receiver.received[:2]:
+        assert headers["x-sha2-signature"] == hmac.new(webhook["token"].encode(), body, hashlib.sha256).hexdigest()
+        actions.append(json.loads(body)["payload"]["action"])
+    assert actions == ["workflow_task.started", "workflow_run.completed"]
+
+
 PASSPORTREADER_AUTH = {"Authorization": "Basic " + base64.b64encode(b"cli-public:cli-secret").decode()}
 
 
@@ -138,6 +164,15 @@ CASES = [
         FakeKycaid,
         ("--option", "api_token=cli-token", "--auto-decide", "approved", "--delay", "0.2"),
         kycaid,
+    ),
+    Case(
+        "onfido",
+        FakeOnfido,
+        (
+            *("--option", "api_token=cli-token"),
+            *("--auto-decide", "approved", "--delay", "0.05"),
+        ),
+        onfido,
     ),
     Case(
         "passportreader",

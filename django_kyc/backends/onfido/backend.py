@@ -31,6 +31,7 @@ from django_kyc.backends.onfido.state import check_state, run_state
 from django_kyc.backends.onfido.submission import NOT_SENT, OnfidoSubmission
 from django_kyc.backends.onfido.tokens import token_expiry
 from django_kyc.backends.parsing import mapping, text
+from django_kyc.backends.ratelimit import RateLimit, RateLimiter
 from django_kyc.backends.signing import as_secret_list
 from django_kyc.exceptions import PermanentProviderError
 
@@ -48,7 +49,7 @@ class OnfidoBackend(KycBackend):
     documents and a check; watchlist AML; deletion that can be undone."""
 
     provider = PROVIDER
-    display_name = "Onfido (Entrust)"
+    display_name = "Onfido / Entrust"
     capabilities = frozenset(
         {
             Capability.HOSTED_FLOW,
@@ -65,6 +66,8 @@ class OnfidoBackend(KycBackend):
         Capability.DELETE: "scheduled, can be restored",
     }
     option_specs = options.OPTION_SPECS
+    #: Onfido's per-account budget (``OPTIONS["RATE_LIMIT"]`` per minute; this is its default).
+    rate_limits: ClassVar[tuple[RateLimit, ...]] = (RateLimit(options.DEFAULT_RATE_LIMIT, 60),)
     #: Workflow run statuses; checks are read through :func:`.statuses.check_status` (a status and a result).
     STATUS_MAP: ClassVar[Mapping[str, str]] = statuses.WORKFLOW_RUN_STATUS
 
@@ -84,11 +87,15 @@ class OnfidoBackend(KycBackend):
     def client(self) -> OnfidoClient:
         """One client (one connection pool) per backend instance; the registry caches instances per alias."""
         base_url = self.option("BASE_URL") or region_url(self.option("REGION"))
+        limiter = RateLimiter(
+            scope=self.alias, limits=(RateLimit(int(self.option("RATE_LIMIT")), 60),), provider=self.provider
+        )
         client = self.http_client(
             base_url,
             headers={"Authorization": f"Token token={self.option('API_TOKEN')}", "Accept": "application/json"},
             error_message=onfido_error_message,
             client_class=OnfidoClient,
+            rate_limiter=limiter,
         )
         return cast(OnfidoClient, client)
 
@@ -186,7 +193,8 @@ class OnfidoBackend(KycBackend):
         webhooks.authenticate(webhook, self.webhook_tokens, str(self.option("WEBHOOK_HEADER")))
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
-        return webhooks.parse(webhook)
+        mode = "workflow" if self.option("MODE") == "workflow" else "classic"
+        return webhooks.parse(webhook, webhooks.DECIDING[mode])
 
     # --- AML -----------------------------------------------------------------------------------------
     def check_aml_subject(self, aml_check: AmlCheck) -> None:

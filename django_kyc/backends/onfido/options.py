@@ -71,7 +71,7 @@ OPTION_SPECS = (
     ),
     Option("COMPLETED_REDIRECT_URL", "Workflow mode: `link.completed_redirect_url`.", url=True),
     Option("EXPIRED_REDIRECT_URL", "Workflow mode: `link.expired_redirect_url`.", url=True),
-    Option("LINK_LANGUAGE", "Workflow mode: `link.language` (e.g. `en_US`).", default=""),
+    Option("LINK_LANGUAGE", "Workflow mode: `link.language` (e.g. `en_US`)."),
     Option(
         "SDK_REFERRER",
         "`referrer` of `POST /sdk_token`: the URL pattern of the pages allowed to use the token (web SDK).",

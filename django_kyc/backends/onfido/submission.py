@@ -41,6 +41,8 @@ NOT_SENT = (DocumentStatus.PURGED, DocumentStatus.REJECTED, DocumentStatus.EXPIR
 CLOCK_SKEW = timedelta(minutes=2)
 #: How many of the newest applicants are read when a lost ``POST /applicants`` is looked for.
 LOOKUP_PAGE_SIZE = 100
+#: The details a lost applicant is recognised by (a phone number Onfido may have reformatted is not one).
+LOOKUP_FIELDS = ("first_name", "last_name", "email", "dob")
 
 
 def person_fields(applicant: Applicant) -> dict[str, Any]:
@@ -96,7 +98,7 @@ class OnfidoSubmission:
             created = iso_datetime(listed.get("created_at"))
             if created is None or created < since:
                 continue
-            if all(text(listed.get(key)) == str(value) for key, value in fields.items()):
+            if all(text(listed.get(key)) == text(fields.get(key)) for key in LOOKUP_FIELDS):
                 return text(listed.get("id"))
         return ""
 

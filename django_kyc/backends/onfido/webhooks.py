@@ -21,8 +21,10 @@ from django_kyc.exceptions import WebhookPayloadError
 logger = logging.getLogger("django_kyc.onfido")
 
 SIGNATURE_HEADER = "X-SHA2-Signature"
-#: Resource types whose ``object.id`` is what a verification holds as ``provider_verification_id``.
-OWN_OBJECTS = frozenset({"workflow_run", "check"})
+#: What decides a verification in each mode: Studio runs (and their tasks), or classic checks. A Studio
+#: workflow runs checks of its own, whose events no verification of ours names: in workflow mode they are
+#: dropped like every other resource, and in the classic modes runs are.
+DECIDING = {"workflow": frozenset({"workflow_run", "workflow_task"}), "classic": frozenset({"check"})}
 
 
 def sign(body: bytes, token: str | bytes) -> str:
@@ -35,8 +37,9 @@ def authenticate(webhook: InboundWebhook, tokens: Sequence[bytes], header: str =
     verify_hmac(secrets=tokens, message=webhook.body, signature=webhook.signature_header(header))
 
 
-def parse(webhook: InboundWebhook) -> list[ProviderEvent]:
-    """One fetch-on-notify event for a run, a run's task or a check; nothing for the rest.
+def parse(webhook: InboundWebhook, deciding: frozenset[str] = DECIDING["workflow"]) -> list[ProviderEvent]:
+    """One fetch-on-notify event for a run or a run's task, or for a check (``deciding`` says which); nothing
+    for the rest.
 
     A task's run is named in ``resource.workflow_run_id`` (and ``object.workflow_run_id``). Reports belong to a
     check whose own events follow (``check.completed`` once every report is done), and the other resource
@@ -51,13 +54,13 @@ def parse(webhook: InboundWebhook) -> list[ProviderEvent]:
     action = text(payload.get("action"))
     thing = mapping(payload.get("object"))
     object_id = text(thing.get("id"))
-    if resource_type in OWN_OBJECTS:
-        ref = object_id
-    elif resource_type == "workflow_task":
-        ref = text(mapping(payload.get("resource")).get("workflow_run_id") or thing.get("workflow_run_id"))
-    else:
+    if resource_type not in deciding:
         logger.info("onfido: %s webhook acknowledged and ignored", action or resource_type or "untyped")
         return []
+    if resource_type == "workflow_task":
+        ref = text(mapping(payload.get("resource")).get("workflow_run_id") or thing.get("workflow_run_id"))
+    else:
+        ref = object_id
     if not ref:
         raise WebhookPayloadError(f"Onfido {action or resource_type} webhook names no object id")
     when = text(thing.get("completed_at_iso8601") or thing.get("started_at_iso8601"))

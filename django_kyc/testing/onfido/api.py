@@ -153,6 +153,31 @@ class OnfidoRecords(OnfidoState):
         listed = [copy.deepcopy(d) for d in self.documents.values() if d["applicant_id"] == applicant_id]
         return FakeResponse(200, {"documents": listed})
 
+    # --- webhooks ------------------------------------------------------------------------------------
+    def register_webhook(self, request: FakeRequest) -> FakeResponse:
+        """``POST /webhooks``: the answer's ``token`` signs every delivery to ``url``. Onfido requires https;
+        the fake also takes http on loopback, where tests listen."""
+        data = self.body(request)
+        if isinstance(data, FakeResponse):
+            return data
+        url = str(data.get("url") or "")
+        loopback = url.startswith(("http://127.0.0.1", "http://localhost"))
+        if not (url.startswith("https://") or loopback):
+            return self.invalid({"url": ["must be an https URL"]})
+        events = data.get("events")
+        if events is not None and not isinstance(events, list):
+            return self.invalid({"events": ["must be a list of events"]})
+        webhook_id = new_id()
+        self.webhooks[webhook_id] = {
+            "id": webhook_id,
+            "url": url,
+            "token": new_id().replace("-", ""),
+            "enabled": data.get("enabled", True) is not False,
+            "events": events,
+            "href": f"/v3.6/webhooks/{webhook_id}",
+        }
+        return FakeResponse(201, copy.deepcopy(self.webhooks[webhook_id]))
+
     # --- SDK tokens ----------------------------------------------------------------------------------
     def create_sdk_token(self, request: FakeRequest) -> FakeResponse:
         data = self.body(request)

@@ -18,6 +18,7 @@ from django_kyc.testing.onfido.vocabulary import (
     now,
     sign,
 )
+from django_kyc.testing.server import post
 
 _ID = "[^/]+"
 
@@ -43,6 +44,7 @@ class FakeOnfido(OnfidoStudio):
         ("POST", f"{API_PREFIX}/documents", "upload_document"),
         ("GET", f"{API_PREFIX}/documents", "list_documents"),
         ("POST", f"{API_PREFIX}/sdk_token", "create_sdk_token"),
+        ("POST", f"{API_PREFIX}/webhooks", "register_webhook"),
         ("POST", f"{API_PREFIX}/checks", "create_check"),
         ("GET", f"{API_PREFIX}/checks", "list_checks"),
         ("GET", f"{API_PREFIX}/checks/(?P<check_id>{_ID})", "get_check"),
@@ -85,6 +87,8 @@ class FakeOnfido(OnfidoStudio):
             forced = name in check["consider"] and result is not None
             chosen = "consider" if forced else report_result
             report.update(status=REPORT_STATUS_FOR_CHECK.get(status, "awaiting_data"), result=chosen)
+            if chosen == "consider" and sub_result in (None, "clear"):
+                sub_result = "caution"  # the sandbox's ``consider`` on an otherwise clear document
             report["sub_result"] = (sub_result if chosen == "consider" else chosen) if name == "document" else None
             if name.startswith("watchlist"):
                 report["properties"] = {"records": [copy.deepcopy(WATCHLIST_RECORD)] if chosen == "consider" else []}
@@ -145,4 +149,24 @@ class FakeOnfido(OnfidoStudio):
         }
 
     def callback_url(self, ref: str) -> str:
-        return self.default_callback_url
+        """The ``callback_url`` option's webhook; :meth:`deliver` also sends to every registered one."""
+        return self.default_callback_url or next((w["url"] for w in self.webhooks.values() if w["enabled"]), "")
+
+    def deliver(self, ref: str, outcome: str | None = None, url: str | None = None) -> int:
+        """POST the delivery for ``ref`` to the ``callback_url`` option (signed with ``webhook_token``) and to
+        every enabled registered webhook whose ``events`` take it (signed with its own token), as Onfido sends
+        one delivery per webhook; returns the last HTTP status received."""
+        body, headers = self.webhook_for(ref, outcome)
+        if url is not None:
+            return post(url, body, headers)
+        action = json.loads(body)["payload"]["action"]
+        targets = [(self.default_callback_url, self.webhook_token)] if self.default_callback_url else []
+        targets += [
+            (w["url"], w["token"])
+            for w in list(self.webhooks.values())
+            if w["enabled"] and (not w["events"] or action in w["events"])
+        ]
+        status = 0
+        for target, token in targets:
+            status = post(target, body, {**headers, "X-SHA2-Signature": sign(body, token)})
+        return status

@@ -56,6 +56,8 @@ class OnfidoState(FakeProviderServer):
         self.reports: dict[str, dict[str, Any]] = {}
         self.runs: dict[str, dict[str, Any]] = {}
         self.sdk_tokens: list[str] = []
+        #: webhooks registered with ``POST /webhooks``: each gets every delivery, signed with its own token
+        self.webhooks: dict[str, dict[str, Any]] = {}
         #: the webhook body sent for each (object, state), so a state is delivered the same way again
         self.events: dict[tuple[str, str], bytes] = {}
 

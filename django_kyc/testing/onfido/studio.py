@@ -71,6 +71,7 @@ class OnfidoStudio(OnfidoRecords):
             "created_at": now(),
             "updated_at": now(),
         }
+        self.schedule_auto_decision(run_id)
         answer = self.run_view(run_id)
         answer["sdk_token"] = sdk_token(applicant_id)  # only the create call answers with a token
         return FakeResponse(201, answer)
@@ -115,9 +116,8 @@ class OnfidoStudio(OnfidoRecords):
         if run is None or run["status"] != "awaiting_input":
             return FakeResponse(410, b"<p>This link is no longer valid.</p>", _HTML)
         self.decide(run["id"], "processing")
-        if self.default_callback_url:
+        if self.callback_url(run["id"]):
             threading.Thread(target=self.deliver, args=(run["id"],), daemon=True).start()
-        self.schedule_auto_decision(run["id"])
         redirect = run["link"].get("completed_redirect_url")
         if redirect:
             return FakeResponse(303, b"", {"Location": redirect, "Content-Type": "text/html"})
