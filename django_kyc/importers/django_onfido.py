@@ -15,8 +15,8 @@ never Onfido, and writes ours:
   clear is a reason on its verification;
 - ``onfido.Event`` rows are listed (action, status, time) in the data of the audit row that records the import.
 
-A person keeps at most one active verification: checks are imported newest first, and an older check that
-would still be active is cancelled as superseded. What is not carried over is in
+A person keeps at most one open verification, the newest: checks are imported newest first, and an older check
+that would still be open is cancelled as superseded. What is not carried over is in
 ``docs/moving-from-django-onfido.md``.
 
 Safe to run again: a check is imported once, keyed on its Onfido id, and a check that changed at Onfido since
@@ -34,7 +34,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import ProviderState
@@ -277,9 +277,12 @@ def _create(applicant: Applicant, check: OnfidoCheck, events: list[dict[str, Any
         },
     )
     state = imported_state(check, backend)
+    # an open check is superseded by any newer verification (a person who retried, or who has since been
+    # verified), and by one still open: an applicant has one open verification at a time
+    newer_or_open = Q(status__in=VERIFICATION_ACTIVE) | (Q(created_at__gt=row.created_at) if row.created_at else Q())
     superseded = (
         state.status in VERIFICATION_ACTIVE
-        and applicant.verifications.filter(status__in=VERIFICATION_ACTIVE).exclude(pk=verification.pk).exists()
+        and applicant.verifications.filter(newer_or_open).exclude(pk=verification.pk).exists()
     )
     outcome = transitions.apply_provider_state(verification.pk, state, _provider_change(backend))
     if outcome not in (transitions.Outcome.APPLIED, transitions.Outcome.UNCHANGED):

@@ -23,9 +23,11 @@ pytestmark = pytest.mark.usefixtures("onfido_tables")
 
 
 def site_with_onfido_history() -> dict[str, Any]:
-    """Five users as a django-onfido site has them: cleared, to review, never checked, retried, withdrawn."""
+    """Five users as a django-onfido site has them: cleared at the second try, to review, never checked, retried
+    (the second check still in progress), withdrawn."""
     people = {name: create_user(name) for name in ("alice", "bob", "carol", "dave", "erin")}
     alice = onfido.applicant(people["alice"])
+    first_try = onfido.check(alice, "awaiting_applicant", minutes=0)
     cleared = onfido.check(alice, "in_progress", minutes=1)
     onfido.report(cleared, "document", sub_result="clear", minutes=1)
     onfido.report(cleared, "facial_similarity_photo", minutes=1)
@@ -48,6 +50,7 @@ def site_with_onfido_history() -> dict[str, Any]:
     withdrawn = onfido.check(erin, "withdrawn", minutes=4)
     return {
         "users": people,
+        "first_try": first_try,
         "cleared": cleared,
         "considered": considered,
         "abandoned": abandoned,
@@ -87,7 +90,7 @@ def test_checks_become_verifications_with_their_onfido_ids_dates_and_mapped_stat
 
     report = import_django_onfido()
 
-    assert report.verifications == {"created": 5}
+    assert report.verifications == {"created": 6}
     cleared = verification_of(history["cleared"])
     assert cleared.backend == "onfido"
     assert cleared.provider_applicant_id == history["cleared"].applicant.onfido_id
@@ -167,7 +170,9 @@ def test_an_older_check_still_open_is_cancelled_as_superseded_by_the_newer_one()
 
     report = import_django_onfido()
 
-    assert report.superseded == 1
+    assert report.superseded == 2
+    assert verification_of(history["first_try"]).status == VerificationStatus.CANCELLED
+    assert verification_of(history["cleared"]).status == VerificationStatus.APPROVED
     abandoned = verification_of(history["abandoned"])
     assert abandoned.status == VerificationStatus.CANCELLED
     assert abandoned.provider_status == "awaiting_applicant"
@@ -219,7 +224,7 @@ def test_a_second_run_changes_nothing_and_says_so() -> None:
     assert first.changed
     assert not second.changed
     assert second.applicants == {"unchanged": 5}
-    assert second.verifications == {"unchanged": 5}
+    assert second.verifications == {"unchanged": 6}
     assert "Nothing to import" in second.summary()
 
 
@@ -231,7 +236,7 @@ def test_a_dry_run_writes_nothing_and_counts_what_a_real_run_does() -> None:
 
     assert snapshot() == before
     real = import_django_onfido(batch_size=2)
-    assert (dry.applicants, dry.verifications, dry.superseded) == (real.applicants, real.verifications, 1)
+    assert (dry.applicants, dry.verifications, dry.superseded) == (real.applicants, real.verifications, 2)
     assert dry.summary().startswith("Dry run, nothing written.")
 
 
@@ -242,7 +247,7 @@ def test_a_check_that_moved_on_since_the_last_run_is_brought_up_to_date() -> Non
 
     report = import_django_onfido()
 
-    assert report.verifications == {"updated": 1, "unchanged": 4}
+    assert report.verifications == {"updated": 1, "unchanged": 5}
     retried = verification_of(history["retried"])
     assert (retried.status, retried.last_event_at) == (VerificationStatus.APPROVED, onfido.at(40))
     assert Applicant.objects.get(user=history["users"]["dave"]).status == ApplicantStatus.VERIFIED
@@ -322,7 +327,7 @@ def test_two_runs_at_once_on_postgresql_import_each_check_once() -> None:
         thread.join(timeout=60)
 
     assert not errors, errors
-    assert Verification.objects.count() == 5
+    assert Verification.objects.count() == 6
     assert Applicant.objects.count() == 5
-    assert sum(r.verifications["created"] for r in reports) == 5
+    assert sum(r.verifications["created"] for r in reports) == 6
     assert sum(r.applicants["created"] for r in reports) == 5
