@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -159,6 +159,22 @@ class TestOnfidoContract(OnfidoHooks):
         assert token.token == server.sdk_tokens[-1] != submitted.client_token
         assert token.link == submitted.client_link
         assert token.expires_at == jwt_expiry(token.token)
+
+    @pytest.mark.django_db
+    def test_the_client_token_endpoint_reissues_an_expired_token_with_its_real_expiry(
+        self, server: FakeOnfido, submitted: Verification, client_for: Callable[[Any], Any], time_machine: Any
+    ) -> None:
+        assert submitted.client_token_expires_at is not None
+        time_machine.move_to(submitted.client_token_expires_at + timedelta(seconds=1), tick=False)
+        url = f"/kyc/api/verifications/{submitted.pk}/client-token/"
+        answer = client_for(submitted.applicant.user).post(url)
+        assert answer.status_code == 200, answer.content
+        body = answer.json()
+        assert body["token"] == server.sdk_tokens[-1] != submitted.client_token
+        assert body["link"] == submitted.client_link
+        expiry = jwt_expiry(body["token"])
+        assert expiry is not None
+        assert datetime.fromisoformat(body["expires_at"]) == expiry > timezone.now()
 
     @pytest.mark.django_db
     def test_a_lost_run_is_found_by_its_tag(
@@ -571,3 +587,22 @@ def test_the_client_keeps_under_the_configured_rate_limit() -> None:
     slower = OnfidoBackend("o", {"API_TOKEN": "t", "WORKFLOW_ID": "w", "RATE_LIMIT": 100})
     assert slower.client.rate_limiter is not None
     assert [limit.calls for limit in slower.client.rate_limiter.limits] == [100]
+
+
+@pytest.mark.django_db
+def test_a_lost_screening_applicant_is_found_again(
+    api_mode: None, server_api: FakeOnfido, make_applicant: Callable[..., Applicant], user: Any
+) -> None:
+    applicant = make_applicant(user=user, with_document=False)
+    server_api.fail_next(1, kind="lost", method="POST", path="/v3.6/applicants")
+    check = aml_service.start_check(applicant, Change.system(Source.API), backend=ALIAS)
+    aml_service.run_check(check.pk)
+    check.refresh_from_db()
+    assert (check.status, server_api.applicant_count()) == (AmlStatus.PENDING, 1)
+    AmlCheck.objects.filter(pk=check.pk).update(next_attempt_at=None)
+    aml_service.run_check(check.pk)
+    check.refresh_from_db()
+    assert check.status == AmlStatus.RUNNING, check.last_error
+    assert server_api.applicant_count() == 1
+    (onfido_check,) = server_api.checks.values()
+    assert onfido_check["applicant_id"] == next(iter(server_api.applicants))

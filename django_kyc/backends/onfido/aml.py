@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.utils import timezone
+
 from django_kyc.backends.onfido.statuses import COMPLETE
-from django_kyc.backends.onfido.submission import person_fields
-from django_kyc.backends.parsing import mapping, text
+from django_kyc.backends.onfido.submission import find_applicant, person_fields
+from django_kyc.backends.parsing import iso_datetime, mapping, text
 from django_kyc.backends.values import AmlHitResult, AmlResult
 from django_kyc.exceptions import PermanentProviderError
 from django_kyc.status import AmlStatus
@@ -32,6 +34,8 @@ WATCHLIST_REPORTS = (
 )
 #: Where the applicant used for screenings is kept on the AML check.
 APPLICANT_KEY = "onfido_applicant_id"
+#: When an applicant create call for the screening was made whose answer may have been lost.
+CREATING_KEY = "onfido_applicant_requested_at"
 #: Check statuses after which no report will come.
 _ENDED = frozenset({"withdrawn"})
 
@@ -66,9 +70,16 @@ def applicant_for(backend: OnfidoBackend, aml_check: AmlCheck) -> str:
         .values_list("provider_applicant_id", flat=True)
         .first()
     )
-    applicant_id = from_verification or backend.client.created_id(
-        backend.client.create_applicant(person_fields(applicant)), "applicant"
-    )
+    if from_verification:
+        backend.remember_aml(aml_check, provider_data={APPLICANT_KEY: from_verification})
+        return from_verification
+    fields = person_fields(applicant)
+    # an earlier attempt's create whose answer was lost is looked for first, as for verifications
+    requested = iso_datetime(mapping(aml_check.provider_data).get(CREATING_KEY))
+    applicant_id = find_applicant(backend.client, fields, requested) if requested else ""
+    if not applicant_id:
+        backend.remember_aml(aml_check, provider_data={CREATING_KEY: timezone.now().isoformat()})
+        applicant_id = backend.client.created_id(backend.client.create_applicant(fields), "applicant")
     backend.remember_aml(aml_check, provider_data={APPLICANT_KEY: applicant_id})
     return applicant_id
 

@@ -31,6 +31,7 @@ from django_kyc.status import DocumentStatus, VerificationStatus
 
 if TYPE_CHECKING:
     from django_kyc.backends.onfido.backend import OnfidoBackend
+    from django_kyc.backends.onfido.client import OnfidoClient
     from django_kyc.models import Applicant, Document, DocumentFile, Verification
 
 logger = logging.getLogger("django_kyc.onfido")
@@ -93,14 +94,7 @@ class OnfidoSubmission:
         lost = self.backend.unanswered(self.verification, "applicant")
         if not lost:
             return ""
-        since = min(iso_datetime(entry.get("at")) or timezone.now() for entry in lost) - CLOCK_SKEW
-        for listed in self.client.list_applicants(per_page=LOOKUP_PAGE_SIZE):
-            created = iso_datetime(listed.get("created_at"))
-            if created is None or created < since:
-                continue
-            if all(text(listed.get(key)) == text(fields.get(key)) for key in LOOKUP_FIELDS):
-                return text(listed.get("id"))
-        return ""
+        return find_applicant(self.client, fields, min(iso_datetime(e.get("at")) or timezone.now() for e in lost))
 
     # --- Studio workflow runs ------------------------------------------------------------------------
     def workflow(self) -> Submission:
@@ -270,6 +264,18 @@ class OnfidoSubmission:
             check = self.client.create_check(payload)
             call.remember(provider_verification_id=self.client.created_id(check, "check"))
         return check
+
+
+def find_applicant(client: OnfidoClient, fields: Mapping[str, Any], since: datetime) -> str:
+    """The newest applicant with ``fields``' identifying details created after ``since`` (less
+    :data:`CLOCK_SKEW`), among the newest page of the applicant list; ``""`` when there is none."""
+    for listed in client.list_applicants(per_page=LOOKUP_PAGE_SIZE):
+        created = iso_datetime(listed.get("created_at"))
+        if created is None or created < since - CLOCK_SKEW:
+            continue
+        if all(text(listed.get(key)) == text(fields.get(key)) for key in LOOKUP_FIELDS):
+            return text(listed.get("id"))
+    return ""
 
 
 def file_name(row: DocumentFile) -> str:
