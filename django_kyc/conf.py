@@ -34,9 +34,10 @@ DEFAULTS: dict[str, Any] = {
     "WEBHOOK_MAX_ATTEMPTS": 8,
     "WEBHOOK_HEADER_ALLOWLIST": ["content-type", "user-agent", "x-request-id"],
     # The inbox drain (docs/architecture.md): received events claimed per batch (small, so that drains in
-    # other workers find work beside it and no event waits long behind its batch); how long a drain woken without
-    # a shared marker (any broker but Redis) keeps looking after it starts; how long one drain task runs at
-    # most before it hands the rest to a fresh task (so other tasks get a worker under a long backlog).
+    # other workers find work beside it and no event waits long behind its batch); how often a web process
+    # wakes a drain at most, and how long a drain it woke keeps looking after it starts; how long one drain
+    # task runs at most before it hands the rest to a fresh task (so other tasks get a worker under a long
+    # backlog).
     "WEBHOOK_DRAIN_BATCH_SIZE": 10,
     "WEBHOOK_DRAIN_LINGER_SECONDS": 0.5,
     "WEBHOOK_DRAIN_MAX_SECONDS": 30.0,

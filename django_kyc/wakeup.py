@@ -4,15 +4,18 @@ The inbox (``WebhookEvent`` rows in state ``received``) is the queue; a delivery
 some drain will look at the inbox after its row is committed. Enqueueing a django-q2 task per delivery cost
 as much as the rest of the request, so a wake-up is coalesced:
 
-- **Redis broker**: ``SET <marker> NX PX`` in the broker's Redis. Only the delivery that sets the marker
-  enqueues a drain; the drain deletes the marker *when it starts*, so a delivery committed after that point
-  sets it again and wakes another drain, and none is left behind by a drain that had already looked. The
-  expiry bounds how long a lost drain task (a pusher killed with the task in hand) can silence wake-ups.
-- **Any other broker** (the ORM broker first): a per-process window. A process enqueues at most one drain per
-  :func:`window` seconds, and a drain woken that way does not stop before that long after its own start
-  (:func:`linger`). It starts after the enqueue, so it is still looking when any delivery the window
-  silenced has committed. No statement is spent on the hot path, and a drain that lingers picks up the next
-  deliveries within its poll interval instead of the broker's.
+- **Every broker**: a per-process window. A process wakes a drain at most once per :func:`window` seconds,
+  and a drain woken that way does not stop before that long after its own start (:func:`linger`). It starts
+  after the wake-up, so it is still looking when any delivery the window silenced has committed. Inside the
+  window a delivery spends nothing on waking: no statement, no round trip. A lingering drain picks up the
+  next deliveries within its poll interval instead of the broker's.
+- **Redis broker**, in addition: ``SET <marker> NX PX`` in the broker's Redis coalesces the processes. Only
+  the process that sets the marker enqueues a drain; one that finds it set knows a drain is queued and has
+  not started (it deletes the marker *when it starts*), so that drain, lingering, covers this process's
+  window too. A delivery after a drain started and after the window sets the marker again and wakes
+  another. The expiry bounds how long a lost drain task (a pusher killed with the task in hand) can silence
+  wake-ups. The round trip (about 125 µs on loopback) was most of what a Redis receipt cost over an ORM one;
+  now a process makes it at most once per window.
 - **Sync mode** (tests, ``sync: True``): the drain runs inline, every time, with no linger.
 
 A wake-up that is lost anyway (the broker is down, the process dies between the commit and the wake-up, the
@@ -69,20 +72,19 @@ def wake() -> None:
         broker = shared_broker()  # once: a lookup costs about as much as the rest of a wake-up, round trip aside
         client = _redis_client(broker)
         key = marker_key(broker)
-        if client is not None:
-            if client.set(key, b"1", nx=True, px=MARKER_TTL_MS):  # type: ignore[attr-defined]
-                try:
-                    enqueue(TASK, "0")
-                except Exception:
-                    client.delete(key)  # type: ignore[attr-defined]
-                    raise
-            return
         now = time.monotonic()
-        last = getattr(_local, "woken", {}).get(key)
+        woken = _local.__dict__.setdefault("woken", {})
+        last = woken.get(key)
         if last is not None and now - last < window():
             return
-        enqueue(TASK, str(window()))
-        _local.__dict__.setdefault("woken", {})[key] = now
+        if client is None or client.set(key, b"1", nx=True, px=MARKER_TTL_MS):  # type: ignore[attr-defined]
+            try:
+                enqueue(TASK, str(window()))
+            except Exception:
+                if client is not None:
+                    client.delete(key)  # type: ignore[attr-defined]
+                raise
+        woken[key] = now
     except Exception:
         logger.exception("could not wake the webhook drain; the sweeper will")
 

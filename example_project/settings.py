@@ -271,6 +271,17 @@ if env.str("ONFIDO_API_TOKEN", default=""):
             "COMPLETED_REDIRECT_URL": env.str("ONFIDO_COMPLETED_REDIRECT_URL", default=f"{SITE_URL}/"),
         },
     }
+if env.str("STRIPE_IDENTITY_SECRET_KEY", default=""):
+    DJANGO_KYC["BACKENDS"]["stripe_identity"] = {
+        "CLASS": "django_kyc.backends.stripe_identity.StripeIdentityBackend",
+        "OPTIONS": {
+            "SECRET_KEY": env.str("STRIPE_IDENTITY_SECRET_KEY"),
+            "WEBHOOK_SECRETS": env.list("STRIPE_IDENTITY_WEBHOOK_SECRETS", default=[]),
+            "BASE_URL": env.str("STRIPE_IDENTITY_BASE_URL", default="https://api.stripe.com"),
+            "RETURN_URL": env.str("STRIPE_IDENTITY_RETURN_URL", default=f"{SITE_URL}/"),
+            "REQUIRE_MATCHING_SELFIE": env.bool("STRIPE_IDENTITY_REQUIRE_MATCHING_SELFIE", default=True),
+        },
+    }
 DJANGO_KYC["DEFAULT_BACKEND"] = env.str("KYC_DEFAULT_BACKEND", default="sandbox")
 # the demo's onboarding page offers every configured backend; a real site usually leaves this unset
 DJANGO_KYC["USER_SELECTABLE_BACKENDS"] = list(DJANGO_KYC["BACKENDS"])

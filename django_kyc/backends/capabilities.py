@@ -57,6 +57,7 @@ SHIPPED_BACKENDS = (
     "django_kyc.backends.allpass.AllpassBackend",
     "django_kyc.backends.argos.ArgosBackend",
     "django_kyc.backends.onfido.OnfidoBackend",
+    "django_kyc.backends.stripe_identity.StripeIdentityBackend",
 )
 
 

@@ -204,7 +204,13 @@ class ProviderHttpClient:
         logger.info("%s %s %s -> %s in %.0f ms", self.provider, method, log_path, response.status_code, elapsed_ms)
         if response.status_code < 400:
             return response
-        raise error_for_status(
+        raise self.error_for(response)
+
+    def error_for(self, response: requests.Response) -> ProviderError:
+        """The error an answer of 400 or more raises: :func:`error_for_status` with the provider's message and
+        ``Retry-After``. Override it where the provider says more about retrying than its status code does
+        (Stripe's ``Stripe-Should-Retry``)."""
+        return error_for_status(
             self.provider,
             response.status_code,
             self.error_message(response),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_q.conf import Conf
 from django_q.models import OrmQ
+from django_q.signing import SignedPackage
 
 from django_kyc import signals, wakeup
 from django_kyc.models import Applicant, AuditEvent, Verification, WebhookEvent, WebhookState
@@ -121,18 +123,64 @@ def test_a_burst_on_the_orm_broker_enqueues_one_drain(orm_broker: None) -> None:
 
 
 @pytest.mark.redis
-def test_a_burst_on_redis_enqueues_one_drain_until_a_drain_starts(redis_broker: Any) -> None:
+def test_a_burst_on_redis_enqueues_one_lingering_drain(redis_broker: Any) -> None:
     (verification,) = verifications(1)
     for status in ["needs_review", "approved"] * 10:
         assert post(sandbox_event(verification, status, timezone.now())).status_code == 200
     queue = shared_broker().list_key
     assert redis_broker.llen(queue) == 1
     assert redis_broker.pttl(wakeup.marker_key()) > 0  # the marker expires: a lost drain silences nothing for long
+    task = SignedPackage.loads(redis_broker.lindex(queue, 0).decode())
+    assert task["args"] == (str(wakeup.window()),)  # it lingers, covering the deliveries its window silenced
 
-    # a drain that starts clears the marker, so a delivery after that point wakes another
-    wakeup.started()
-    post(sandbox_event(verification, "declined", timezone.now()))
-    assert redis_broker.llen(queue) == 2
+
+def redis_calls(redis_broker: Any, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every command the wake-up sends to the broker's Redis."""
+    calls: list[str] = []
+    client = shared_broker().connection
+    for command in ("set", "delete"):
+        real = getattr(client, command)
+        monkeypatch.setattr(
+            client, command, lambda *a, _real=real, _name=command, **k: calls.append(_name) or _real(*a, **k)
+        )
+    return calls
+
+
+@pytest.mark.redis
+@override_settings(DJANGO_KYC=kyc_settings_with(WEBHOOK_DRAIN_LINGER_SECONDS=60))  # however slow the machine
+def test_inside_its_window_a_process_spends_no_round_trip_on_waking(
+    redis_broker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The marker's SET NX was most of what a Redis receipt cost over an ORM one: once per window now, even
+    after the drain started and cleared the marker (it lingers through the window)."""
+    calls = redis_calls(redis_broker, monkeypatch)
+    wakeup.wake()
+    wakeup.started()  # the drain starts and clears the marker
+    for _ in range(20):
+        wakeup.wake()
+    assert calls == ["set", "delete"]
+    assert redis_broker.llen(shared_broker().list_key) == 1
+
+
+@pytest.mark.redis
+def test_after_its_window_a_delivery_wakes_another_drain(redis_broker: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    with override_settings(DJANGO_KYC=kyc_settings_with(WEBHOOK_DRAIN_LINGER_SECONDS=0.05)):
+        wakeup.wake()
+        wakeup.started()  # the first drain started (and will stop once its window is over)
+        time.sleep(0.06)
+        wakeup.wake()
+    assert redis_broker.llen(shared_broker().list_key) == 2
+
+
+@pytest.mark.redis
+@override_settings(DJANGO_KYC=kyc_settings_with(WEBHOOK_DRAIN_LINGER_SECONDS=60))
+def test_a_process_that_finds_the_marker_set_leaves_the_queued_drain_to_cover_it(redis_broker: Any) -> None:
+    """Another process's drain is queued and not started (the marker is there): it starts after now and
+    lingers a window, so this process enqueues nothing and stays quiet for its own window."""
+    wakeup.wake()
+    wakeup.forget()  # now "another process", with no window of its own
+    wakeup.wake()
+    assert redis_broker.llen(shared_broker().list_key) == 1
 
 
 def counted_broker_lookups(monkeypatch: pytest.MonkeyPatch) -> list[object]:

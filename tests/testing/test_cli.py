@@ -34,6 +34,7 @@ from django_kyc.testing.kycaid import FakeKycaid
 from django_kyc.testing.onfido import FakeOnfido
 from django_kyc.testing.passportreader import FakePassportReader
 from django_kyc.testing.provide import FakeProvide
+from django_kyc.testing.stripe_identity import FakeStripeIdentity
 from tests.support import ROOT
 from tests.support.receiver import Receiver
 
@@ -147,6 +148,28 @@ def passportreader(base: str, receiver: Receiver) -> None:
     assert state() == (200, {"state": "APPROVED"})
 
 
+def stripe_identity(base: str, receiver: Receiver) -> None:
+    """``--option secret_key=…`` is the Bearer key, bodies are form-encoded; ``--auto-decide verified`` walks a
+    new session through ``processing`` to ``verified``."""
+    sessions = f"{base}/v1/identity/verification_sessions"
+    assert call(sessions)[0] == 401
+    auth = {"Authorization": "Bearer sk_test_cli"}
+    request = urllib.request.Request(
+        sessions,
+        data=b"type=document&client_reference_id=cli",
+        headers={**auth, "Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        created = json.loads(response.read())
+    assert created["status"] == "requires_input"
+    for _ in range(100):  # the steps are 0.05 s apart
+        if call(f"{sessions}/{created['id']}", headers=auth)[2]["status"] == "verified":
+            break
+        threading.Event().wait(0.05)
+    assert call(f"{sessions}/{created['id']}", headers=auth)[2]["status"] == "verified"
+
+
 @dataclass(frozen=True)
 class Case:
     provider: str
@@ -182,6 +205,12 @@ CASES = [
             *("--auto-decide", "APPROVED", "--delay", "0.05"),
         ),
         passportreader,
+    ),
+    Case(
+        "stripe_identity",
+        FakeStripeIdentity,
+        ("--option", "secret_key=sk_test_cli", "--auto-decide", "verified", "--delay", "0.05"),
+        stripe_identity,
     ),
 ]
 
