@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from django_kyc.models import Applicant, Verification
 from tests.support import django_onfido as onfido
 from tests.support.factories import create_user
+from tests.support.logs import capture_logs
 
 
 def run(*args: str) -> str:
@@ -97,10 +98,12 @@ def test_an_alias_in_workflow_mode_is_refused_since_it_cannot_follow_checks() ->
 
 
 @pytest.mark.usefixtures("onfido_tables")
-def test_the_output_names_nobody() -> None:
+def test_neither_the_output_nor_the_logs_name_anybody() -> None:
     three_users_on_django_onfido()
 
-    output = run() + run()
+    with capture_logs("") as logs:
+        output = run() + run("--dry-run")
 
     for personal in ("hana", "ivan", "judit", "Jane", "Doe"):
         assert personal not in output
+        assert personal not in logs.text()
