@@ -282,6 +282,20 @@ if env.str("STRIPE_IDENTITY_SECRET_KEY", default=""):
             "REQUIRE_MATCHING_SELFIE": env.bool("STRIPE_IDENTITY_REQUIRE_MATCHING_SELFIE", default=True),
         },
     }
+if env.str("SUMSUB_APP_TOKEN", default=""):
+    DJANGO_KYC["BACKENDS"]["sumsub"] = {
+        "CLASS": "django_kyc.backends.sumsub.SumsubBackend",
+        "OPTIONS": {
+            "APP_TOKEN": env.str("SUMSUB_APP_TOKEN"),
+            "SECRET_KEY": env.str("SUMSUB_SECRET_KEY"),
+            # the webhook's secret key from Sumsub's Webhook manager; newest first during a rotation
+            "WEBHOOK_SECRETS": env.list("SUMSUB_WEBHOOK_SECRETS"),
+            "LEVEL_NAME": env.str("SUMSUB_LEVEL_NAME", default="basic-kyc-level"),
+            "BASE_URL": env.str("SUMSUB_BASE_URL", default="https://api.sumsub.com"),
+            "MODE": env.str("SUMSUB_MODE", default="sdk"),  # or "api": our uploaded documents
+            "PUSH_DECISIONS": env.bool("SUMSUB_PUSH_DECISIONS", default=False),
+        },
+    }
 DJANGO_KYC["DEFAULT_BACKEND"] = env.str("KYC_DEFAULT_BACKEND", default="sandbox")
 # the demo's onboarding page offers every configured backend; a real site usually leaves this unset
 DJANGO_KYC["USER_SELECTABLE_BACKENDS"] = list(DJANGO_KYC["BACKENDS"])

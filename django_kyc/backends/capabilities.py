@@ -58,6 +58,7 @@ SHIPPED_BACKENDS = (
     "django_kyc.backends.argos.ArgosBackend",
     "django_kyc.backends.onfido.OnfidoBackend",
     "django_kyc.backends.stripe_identity.StripeIdentityBackend",
+    "django_kyc.backends.sumsub.SumsubBackend",
 )
 
 

@@ -30,6 +30,9 @@ class FakeRequest:
     headers: Mapping[str, str]
     body: bytes
     params: dict[str, str] = field(default_factory=dict)
+    #: The request target as it came on the wire (path and query, before any decoding), for fakes of providers
+    #: that sign it.
+    target: str = ""
 
     def header(self, name: str) -> str:
         lowered = name.lower()
@@ -318,6 +321,7 @@ def _handler_for(server: FakeProviderServer) -> type[BaseHTTPRequestHandler]:
                 query=parse_qs(split.query),
                 headers=dict(self.headers.items()),
                 body=body,
+                target=self.path,
             )
             result = server.handle(request)
             if server.response_delay > 0:

@@ -10,7 +10,15 @@ from typing import Any
 
 from django_kyc.models import Applicant
 from django_kyc.testing import FakeProviderServer
-from tests.backends import test_allpass, test_argos, test_kycaid, test_onfido, test_passportreader, test_provide
+from tests.backends import (
+    test_allpass,
+    test_argos,
+    test_kycaid,
+    test_onfido,
+    test_passportreader,
+    test_provide,
+    test_sumsub,
+)
 from tests.backends.contract import BackendContract
 
 HOOKS: dict[str, type[BackendContract]] = {
@@ -20,6 +28,7 @@ HOOKS: dict[str, type[BackendContract]] = {
     "passportreader": test_passportreader.TestPassportReaderContract,
     "allpass": test_allpass.TestAllpassContract,
     "onfido": test_onfido.TestOnfidoContract,
+    "sumsub": test_sumsub.TestSumsubApiContract,
 }
 
 

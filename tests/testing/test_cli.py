@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -35,6 +36,7 @@ from django_kyc.testing.onfido import FakeOnfido
 from django_kyc.testing.passportreader import FakePassportReader
 from django_kyc.testing.provide import FakeProvide
 from django_kyc.testing.stripe_identity import FakeStripeIdentity
+from django_kyc.testing.sumsub import FakeSumsub, request_signature
 from tests.support import ROOT
 from tests.support.receiver import Receiver
 
@@ -170,6 +172,31 @@ def stripe_identity(base: str, receiver: Receiver) -> None:
     assert call(f"{sessions}/{created['id']}", headers=auth)[2]["status"] == "verified"
 
 
+def sumsub(base: str, receiver: Receiver) -> None:
+    """``--option app_token=… --option secret_key=…`` are the pair every request is signed with;
+    ``--auto-decide approved`` walks a new applicant through ``pending`` to an approval."""
+    assert call(f"{base}/resources/applicants?levelName=basic-kyc-level", method="POST", body={})[0] == 401
+
+    def signed(method: str, target: str, body: Any = None) -> tuple[int, Any]:
+        raw = json.dumps(body).encode() if body is not None else b""
+        ts = str(int(time.time()))
+        headers = {
+            "X-App-Token": "sbx:cli-token",
+            "X-App-Access-Ts": ts,
+            "X-App-Access-Sig": request_signature("cli-secret", ts, method, target, raw),
+        }
+        return call(f"{base}{target}", method=method, headers=headers, body=body)[::2]
+
+    status, created = signed("POST", "/resources/applicants?levelName=basic-kyc-level", {"externalUserId": "cli"})
+    assert status == 200, created
+    for _ in range(100):  # the steps are 0.05 s apart
+        if signed("GET", f"/resources/applicants/{created['id']}/status")[1]["reviewStatus"] == "completed":
+            break
+        threading.Event().wait(0.05)
+    review = signed("GET", f"/resources/applicants/{created['id']}/status")[1]
+    assert review["reviewResult"]["reviewAnswer"] == "GREEN"
+
+
 @dataclass(frozen=True)
 class Case:
     provider: str
@@ -211,6 +238,15 @@ CASES = [
         FakeStripeIdentity,
         ("--option", "secret_key=sk_test_cli", "--auto-decide", "verified", "--delay", "0.05"),
         stripe_identity,
+    ),
+    Case(
+        "sumsub",
+        FakeSumsub,
+        (
+            *("--option", "app_token=sbx:cli-token", "--option", "secret_key=cli-secret"),
+            *("--auto-decide", "approved", "--delay", "0.05"),
+        ),
+        sumsub,
     ),
 ]
 
