@@ -57,6 +57,13 @@ DEFAULT_BATCH_SIZE = 200
 CREATED, UPDATED, UNCHANGED, SKIPPED = "created", "updated", "unchanged", "skipped"
 
 IMPORT_REASON = "Imported from django-onfido"
+#: Check statuses django-onfido records that Onfido's API never sends, and why each ends the verification:
+#: nothing is left at Onfido to poll or decide (``expired`` is what its ONFIDO_SYNC_DELETION writes for a check
+#: deleted there). ``cancelled`` rather than ``expired``: a pending verification cannot expire.
+DJANGO_ONFIDO_ENDINGS = {
+    "expired": "django-onfido marked the check expired: it no longer exists at Onfido",
+    "cancelled": "django-onfido marked the check cancelled",
+}
 SUPERSEDED_REASON = "Superseded by a newer verification of this applicant (import from django-onfido)"
 
 _OLDEST = datetime.min.replace(tzinfo=timezone.utc)
@@ -224,7 +231,7 @@ def _import_person(
             Change.system(reason=IMPORT_REASON),
             obj=applicant,
             applicant_id=applicant.pk,
-            action=AuditAction.CREATED,
+            action=AuditAction.IMPORTED,
             to_status=applicant.status,
             data={"imported_from": IMPORTED_FROM, "onfido_applicant_ids": person.applicant_ids},
         )
@@ -267,7 +274,7 @@ def _create(applicant: Applicant, check: OnfidoCheck, events: list[dict[str, Any
         Change.system(reason=IMPORT_REASON),
         obj=verification,
         applicant_id=applicant.pk,
-        action=AuditAction.CREATED,
+        action=AuditAction.IMPORTED,
         to_status=verification.status,
         data={
             "imported_from": IMPORTED_FROM,
@@ -276,6 +283,9 @@ def _create(applicant: Applicant, check: OnfidoCheck, events: list[dict[str, Any
             "onfido_events": events,
         },
     )
+    # the aggregate counts the new verification, as start_verification's refresh does (moves that cannot
+    # change it, such as pending -> processing, no longer refresh it)
+    transitions.refresh_applicant(applicant.pk, Change.system(reason=IMPORT_REASON))
     state = imported_state(check, backend)
     # an open check is superseded by any newer verification (a person who retried, or who has since been
     # verified), and by one still open: an applicant has one open verification at a time
@@ -318,7 +328,11 @@ def imported_state(check: OnfidoCheck, backend: OnfidoBackend) -> ProviderState:
     row = check.row
     reports = [_body(report, name=report.report_type) for report in row.reports.all()]
     state = check_state(_body(row, applicant_id=check.applicant_id), reports, backend.option("CONSIDER"))
-    return replace(state, occurred_at=row.updated_at or row.created_at, documents=())
+    state = replace(state, occurred_at=row.updated_at or row.created_at, documents=())
+    ending = DJANGO_ONFIDO_ENDINGS.get(row.status)
+    if ending:
+        return replace(state, status=VerificationStatus.CANCELLED, reasons=[ending])
+    return state
 
 
 def _body(row: OnfidoRow, **columns: Any) -> dict[str, Any]:

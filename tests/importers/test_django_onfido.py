@@ -189,14 +189,14 @@ def test_every_imported_row_has_an_audit_row_saying_imported_and_each_status_its
     import_django_onfido()
 
     alice = Applicant.objects.get(user=history["users"]["alice"])
-    created = AuditEvent.objects.get(object_type="applicant", object_id=str(alice.pk), action=AuditAction.CREATED)
+    created = AuditEvent.objects.get(object_type="applicant", object_id=str(alice.pk), action=AuditAction.IMPORTED)
     assert (created.reason, created.source, created.actor_type) == (IMPORT_REASON, Source.SYSTEM, Actor.SYSTEM)
     assert created.data == {
         "imported_from": "django-onfido",
         "onfido_applicant_ids": [history["cleared"].applicant.onfido_id],
     }
     cleared = verification_of(history["cleared"])
-    imported = AuditEvent.objects.get(object_id=str(cleared.pk), action=AuditAction.CREATED)
+    imported = AuditEvent.objects.get(object_id=str(cleared.pk), action=AuditAction.IMPORTED)
     assert imported.reason == IMPORT_REASON
     assert imported.data["onfido_check_id"] == history["cleared"].onfido_id
     assert imported.data["onfido_events"] == [
@@ -251,6 +251,32 @@ def test_a_check_that_moved_on_since_the_last_run_is_brought_up_to_date() -> Non
     retried = verification_of(history["retried"])
     assert (retried.status, retried.last_event_at) == (VerificationStatus.APPROVED, onfido.at(40))
     assert Applicant.objects.get(user=history["users"]["dave"]).status == ApplicantStatus.VERIFIED
+
+
+def test_a_lone_check_still_in_progress_puts_its_new_applicant_in_progress() -> None:
+    """The applicant's aggregate counts the imported verification even when its first move (pending to
+    processing) is one that does not refresh it."""
+    onfido_check = onfido.check(onfido.applicant(create_user("grace")), "in_progress")
+
+    import_django_onfido()
+
+    assert verification_of(onfido_check).status == VerificationStatus.PROCESSING
+    assert Applicant.objects.get(user__username="grace").status == ApplicantStatus.IN_PROGRESS
+
+
+@pytest.mark.parametrize("status", ["expired", "cancelled"])
+def test_a_check_django_onfido_ended_on_its_own_is_cancelled_with_the_reason(status: str) -> None:
+    """django-onfido writes ``expired`` for a check deleted at Onfido: there is nothing left to poll there."""
+    onfido_check = onfido.check(onfido.applicant(create_user("heidi")), status)
+
+    import_django_onfido()
+
+    verification = verification_of(onfido_check)
+    assert verification.status == VerificationStatus.CANCELLED
+    assert verification.reasons == [
+        f"django-onfido marked the check {status}" + (": it no longer exists at Onfido" if status == "expired" else "")
+    ]
+    assert Applicant.objects.get(user__username="heidi").status == ApplicantStatus.UNVERIFIED
 
 
 def test_a_user_already_on_django_kyc_keeps_their_applicant() -> None:
