@@ -32,9 +32,8 @@ STATUS_MAP: Mapping[Hashable, str] = {
     "declined": V.DECLINED,
 }
 
-#: The statuses in which the person still has something to do in the flow (a client token is worth issuing).
-OPEN = frozenset({"created", "pending"})
-#: The statuses ``POST /inquiries/{id}/resume`` accepts (``expired`` goes back to ``pending``).
+#: The statuses in which the person can still work on the inquiry (a client token is worth issuing); ``POST
+#: /inquiries/{id}/resume`` makes an ``expired`` one ``pending`` again.
 RESUMABLE = frozenset({"created", "pending", "expired"})
 
 #: The webhook events of an inquiry (``inquiry.*``); any of them makes us fetch the inquiry.
