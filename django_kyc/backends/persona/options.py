@@ -164,7 +164,7 @@ OPTION_SPECS = (
     ),
     Option(
         "PAGE_SIZE",
-        "`page[size]` of list calls (the lookup after a lost answer, reconciliation); Persona allows 1 … 100.",
+        "`page[size]` of the list call that looks an inquiry up after a lost answer; 1 … 100.",
         coerce=integer(minimum=1, maximum=MAX_PAGE_SIZE),
         default=MAX_PAGE_SIZE,
     ),
