@@ -34,8 +34,8 @@ from django_kyc.testing.argos import FakeArgos
 from django_kyc.testing.kycaid import FakeKycaid
 from django_kyc.testing.onfido import FakeOnfido
 from django_kyc.testing.passportreader import FakePassportReader
-from django_kyc.testing.provide import FakeProvide
 from django_kyc.testing.persona import FakePersona
+from django_kyc.testing.provide import FakeProvide
 from django_kyc.testing.stripe_identity import FakeStripeIdentity
 from django_kyc.testing.sumsub import FakeSumsub, request_signature
 from tests.support import ROOT
