@@ -79,8 +79,8 @@ class InquirySubmission:
         return timezone.now() - first_used < timedelta(seconds=int(self.backend.option("IDEMPOTENCY_KEY_TTL")))
 
     def new_key(self, held: Mapping[str, Any]) -> dict[str, Any]:
-        """The next generation's key, committed before it is used (so a crash mid-call keeps it). The time of
-        the first generation's first use stays: it bounds the lookup by reference."""
+        """The next generation's key, committed before it is used (so a crash mid-call keeps it). ``since``, when
+        the first generation was first used, stays: it bounds the lookup by reference."""
         generation = int(held.get("generation") or 0) + 1
         now = timezone.now().isoformat()
         fresh = {
@@ -93,7 +93,8 @@ class InquirySubmission:
         return fresh
 
     def drop_key(self, held: Mapping[str, Any]) -> None:
-        """Never use this key again: Persona stored an answer under it that a repeat would only replay."""
+        """Never use this key again: Persona stored an answer under it that a repeat would only replay (a 5xx),
+        or refused it (a 409). ``key`` empty marks the drop: the next attempt looks up before a new key."""
         dropped = {**held, "key": ""}
         self.backend.remember(self.verification, provider_data={KEY_DATA: dropped})
 
