@@ -109,6 +109,12 @@ class TestPersonaContract(BackendContract):
     def server_kwargs(self) -> dict[str, Any]:
         return {"api_key": API_KEY, "webhook_secrets": WEBHOOK_SECRET}
 
+    @pytest.fixture
+    def options(self, server: FakeProviderServer) -> dict[str, Any]:
+        """A submission is three calls (create, resume, one-time link): a second each, still under the fake's
+        1.5 s stall, so a loaded test machine does not turn a slow answer into a timeout."""
+        return {**self.backend_options(server), "READ_TIMEOUT": 1.0, "CONNECT_TIMEOUT": 0.5}
+
     def backend_options(self, server: FakeProviderServer) -> dict[str, Any]:
         assert isinstance(server, FakePersona)
         return options_for(server.api_url)
