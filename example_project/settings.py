@@ -296,6 +296,17 @@ if env.str("SUMSUB_APP_TOKEN", default=""):
             "PUSH_DECISIONS": env.bool("SUMSUB_PUSH_DECISIONS", default=False),
         },
     }
+if env.str("PERSONA_API_KEY", default=""):
+    DJANGO_KYC["BACKENDS"]["persona"] = {
+        "CLASS": "django_kyc.backends.persona.PersonaBackend",
+        "OPTIONS": {
+            "API_KEY": env.str("PERSONA_API_KEY"),
+            "TEMPLATE_ID": env.str("PERSONA_TEMPLATE_ID"),
+            # the webhook's secret(s) from Persona's Dashboard; newest first during a rotation
+            "WEBHOOK_SECRETS": env.list("PERSONA_WEBHOOK_SECRETS", default=[]),
+            "BASE_URL": env.str("PERSONA_BASE_URL", default="https://api.withpersona.com/api/v1"),
+        },
+    }
 DJANGO_KYC["DEFAULT_BACKEND"] = env.str("KYC_DEFAULT_BACKEND", default="sandbox")
 # the demo's onboarding page offers every configured backend; a real site usually leaves this unset
 DJANGO_KYC["USER_SELECTABLE_BACKENDS"] = list(DJANGO_KYC["BACKENDS"])

@@ -124,6 +124,24 @@ def test_good_signature_is_stored_and_processed(
     assert row.webhook_event_id == event.pk
 
 
+def test_a_backends_review_headers_are_kept_beside_the_allow_list(
+    verification: Verification, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``review_headers`` are stored with the delivery for reviewers (not needed to parse it); the signature is
+    not, and other headers are still dropped."""
+    monkeypatch.setattr(SandboxBackend, "review_headers", ("X-Delivery-Attempt",))
+    body = sandbox_event(verification, "approved", now(), event_id="evt_review_headers")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(
+            URL,
+            data=body,
+            content_type="application/json",
+            headers={"X-Sandbox-Signature": sandbox_signature(body), "X-Delivery-Attempt": "2", "X-Other": "x"},
+        )
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().headers == {"content-type": "application/json", "x-delivery-attempt": "2"}
+
+
 def test_bad_signature_is_403_and_nothing_is_stored(
     verification: Verification, rejections: list[dict[str, Any]]
 ) -> None:

@@ -121,6 +121,10 @@ class KycBackend(Checkpoints):
     #: Headers :meth:`parse_webhook` reads, stored with each delivery so it can be re-parsed when processed
     #: or reprocessed (e.g. a GCM tag, a signed timestamp). Never credentials.
     parse_headers: ClassVar[tuple[str, ...]] = ()
+    #: Headers kept with each stored delivery for reviewers though :meth:`parse_webhook` does not read them (a
+    #: provider's delivery-attempt counters, say), whatever the site's ``WEBHOOK_HEADER_ALLOWLIST``. Never
+    #: credentials or signatures.
+    review_headers: ClassVar[tuple[str, ...]] = ()
     #: The provider's own retry guidance, when it publishes one.
     retry_policy: ClassVar[RetryPolicy] = RetryPolicy()
     #: The provider's published request budgets, enforced by :meth:`http_client`'s client across every worker

@@ -105,14 +105,34 @@ def verify_timestamped(
     *,
     tolerance: float = DEFAULT_TOLERANCE_SECONDS,
     signature_key: str = "v1",
+    group_separator: str | None = None,
 ) -> int:
     """Check a :func:`sign_timestamped` header over the raw body; returns the signed timestamp.
 
-    Several signatures under the same key are allowed (a sender mid-rotation may send one per secret).
+    Several signatures under the same key are allowed (a sender mid-rotation may send one per secret). With
+    ``group_separator``, the header may also hold several whole ``t=…,v1=…`` groups (Persona sends one group per
+    secret during a rotation, separated by spaces): the delivery is accepted when any group verifies. Refused
+    as stale only when every group is; otherwise as a mismatch.
     """
-    if not header:
+    if not header.strip():
         raise WebhookSignatureMissing("signature header missing")
-    parts = parse_signature_header(header)
+    groups = header.split(group_separator) if group_separator is not None else [header]
+    failures: list[WebhookAuthenticationError] = []
+    for group in (item for item in groups if item.strip()):
+        try:
+            return _verify_group(parse_signature_header(group), body, secrets, tolerance, signature_key)
+        except WebhookSignatureMissing:
+            raise
+        except WebhookAuthenticationError as exc:
+            failures.append(exc)
+    mismatch = next((exc for exc in failures if not isinstance(exc, WebhookSignatureStale)), None)
+    raise mismatch or failures[0]
+
+
+def _verify_group(
+    parts: dict[str, list[str]], body: bytes, secrets: Sequence[bytes], tolerance: float, signature_key: str
+) -> int:
+    """One ``t=…,<key>=…[,<key>=…]`` group: its timestamp within ``tolerance``, and any signature matching."""
     timestamp = check_timestamp((parts.get("t") or [""])[0], tolerance)
     message = f"{timestamp}.".encode() + body
     failure: WebhookAuthenticationError | None = None

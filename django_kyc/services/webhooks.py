@@ -60,8 +60,12 @@ def receive(alias: str, webhook: InboundWebhook) -> Receipt:
     that is not UTF-8 (JSON may be UTF-16 or UTF-32) must parse then exactly as it did here.
     """
     backend = get_backend(alias)
-    # the site's allow-list plus whatever the backend needs to parse the stored delivery again later
-    allowed = {name.lower() for name in (*kyc_settings.WEBHOOK_HEADER_ALLOWLIST, *backend.parse_headers)}
+    # the site's allow-list, whatever the backend needs to parse the stored delivery again later, and what it
+    # keeps for reviewers
+    allowed = {
+        name.lower()
+        for name in (*kyc_settings.WEBHOOK_HEADER_ALLOWLIST, *backend.parse_headers, *backend.review_headers)
+    }
     headers = {key.lower(): value for key, value in webhook.headers.items() if key.lower() in allowed}
     try:
         try:

@@ -175,3 +175,25 @@ def test_timestamped_signature_round_trip_rotation_and_multiple_signatures() -> 
     second = sign_timestamped(b"k", b"{}", now).split("v1=")[1]
     both = f"t={now},v1={first},v1={second}"
     assert verify_timestamped(both, b"{}", [b"k"]) == now
+
+
+def test_timestamped_groups_any_group_may_verify() -> None:
+    """Persona's rotation: one whole ``t=…,v1=…`` group per secret, separated by a space."""
+    from django_kyc.backends.signing import sign_timestamped, verify_timestamped
+
+    now = int(time.time())
+    header = f"{sign_timestamped(b'new', b'{}', now)} {sign_timestamped(b'old', b'{}', now)}"
+    assert verify_timestamped(header, b"{}", [b"old"], group_separator=" ") == now
+    assert verify_timestamped(header, b"{}", [b"new"], group_separator=" ") == now
+    with pytest.raises(WebhookAuthenticationError):
+        verify_timestamped(header, b"{}", [b"new"])  # read as one group, the first v1 runs into the second t=
+    with pytest.raises(WebhookAuthenticationError) as mismatch:
+        verify_timestamped(header, b"{}", [b"other"], group_separator=" ")
+    assert not isinstance(mismatch.value, WebhookSignatureStale)
+    stale = f"{sign_timestamped(b'old', b'{}', now - 1000)} {sign_timestamped(b'new', b'{}', now - 999)}"
+    with pytest.raises(WebhookSignatureStale):
+        verify_timestamped(stale, b"{}", [b"old"], group_separator=" ")
+    fresh_and_stale = f"{sign_timestamped(b'old', b'{}', now - 1000)} {sign_timestamped(b'new', b'{}', now)}"
+    assert verify_timestamped(fresh_and_stale, b"{}", [b"new"], group_separator=" ") == now
+    with pytest.raises(WebhookSignatureMissing):
+        verify_timestamped("  ", b"{}", [b"old"], group_separator=" ")

@@ -16,6 +16,7 @@ from tests.backends import (
     test_kycaid,
     test_onfido,
     test_passportreader,
+    test_persona,
     test_provide,
     test_sumsub,
 )
@@ -29,6 +30,7 @@ HOOKS: dict[str, type[BackendContract]] = {
     "allpass": test_allpass.TestAllpassContract,
     "onfido": test_onfido.TestOnfidoContract,
     "sumsub": test_sumsub.TestSumsubApiContract,
+    "persona": test_persona.TestPersonaContract,
 }
 
 

@@ -34,6 +34,7 @@ from django_kyc.testing.argos import FakeArgos
 from django_kyc.testing.kycaid import FakeKycaid
 from django_kyc.testing.onfido import FakeOnfido
 from django_kyc.testing.passportreader import FakePassportReader
+from django_kyc.testing.persona import FakePersona
 from django_kyc.testing.provide import FakeProvide
 from django_kyc.testing.stripe_identity import FakeStripeIdentity
 from django_kyc.testing.sumsub import FakeSumsub, request_signature
@@ -197,6 +198,23 @@ def sumsub(base: str, receiver: Receiver) -> None:
     assert review["reviewResult"]["reviewAnswer"] == "GREEN"
 
 
+def persona(base: str, receiver: Receiver) -> None:
+    """``--option api_key=…`` is the Bearer key, bodies are JSON:API; ``--auto-decide approved`` walks a new
+    inquiry through ``pending`` and ``completed`` to ``approved``."""
+    inquiries = f"{base}/api/v1/inquiries"
+    assert call(inquiries)[0] == 401
+    auth = {"Authorization": "Bearer persona_sandbox_cli"}
+    body = {"data": {"attributes": {"inquiry-template-id": "itmpl_cli", "reference-id": "cli"}}}
+    status, _, created = call(inquiries, method="POST", headers=auth, body=body)
+    assert status == 201, created
+    ref = created["data"]["id"]
+    for _ in range(100):  # the steps are 0.05 s apart
+        if call(f"{inquiries}/{ref}", headers=auth)[2]["data"]["attributes"]["status"] == "approved":
+            break
+        threading.Event().wait(0.05)
+    assert call(f"{inquiries}/{ref}", headers=auth)[2]["data"]["attributes"]["status"] == "approved"
+
+
 @dataclass(frozen=True)
 class Case:
     provider: str
@@ -232,6 +250,12 @@ CASES = [
             *("--auto-decide", "APPROVED", "--delay", "0.05"),
         ),
         passportreader,
+    ),
+    Case(
+        "persona",
+        FakePersona,
+        ("--option", "api_key=persona_sandbox_cli", "--auto-decide", "approved", "--delay", "0.05"),
+        persona,
     ),
     Case(
         "stripe_identity",
