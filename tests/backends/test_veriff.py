@@ -354,9 +354,9 @@ def deleting(make_applicant: Any) -> Iterator[tuple[FakeVeriff, Any]]:
     with FakeVeriff(api_key=API_KEY, shared_secret=SHARED_SECRET) as started:
         server = cast(FakeVeriff, started)
         options = {"API_KEY": API_KEY, "SHARED_SECRETS": SHARED_SECRET, "BASE_URL": server.base_url}
-        backends: dict[str, Any] = {**settings.DJANGO_KYC["BACKENDS"]}
-        backends[ALIAS] = {"CLASS": BACKEND, "OPTIONS": options}
-        kyc = {**settings.DJANGO_KYC, "BACKENDS": backends, "DEFAULT_BACKEND": ALIAS}
+        current: dict[str, Any] = settings.DJANGO_KYC
+        backends = {**current["BACKENDS"], ALIAS: {"CLASS": BACKEND, "OPTIONS": options}}
+        kyc = {**current, "BACKENDS": backends, "DEFAULT_BACKEND": ALIAS}
         with override_settings(DJANGO_KYC={**kyc, "PROVIDER_RATE_LIMIT_MAX_WAIT": 0}):
             yield server, make_applicant
 
@@ -420,6 +420,40 @@ def test_deletions_over_veriffs_hourly_budget_wait_for_the_next_hour(
     time_machine.shift(3601)
     backend.delete_applicant(people[5])
     assert len(server.deleted) == 6
+
+
+@pytest.mark.django_db
+def test_the_purge_paces_erasures_within_veriffs_budget_and_loses_none(
+    deleting: tuple[FakeVeriff, Any], time_machine: Any
+) -> None:
+    """Six erasures due at once: five go to Veriff this hour, the sixth stays due (``provider_paced``, never a
+    429 at Veriff) and the next run an hour later erases it."""
+    from django.utils import timezone
+
+    from django_kyc.services import retention
+
+    time_machine.move_to(timezone.now(), tick=False)
+    server, make_applicant = deleting
+    people = [submitted_applicant(make_applicant)[0] for _ in range(6)]
+    for person in people:
+        retention.request_erasure(person, execute=False)
+
+    report = retention.purge_due()
+
+    assert dict(report.outcomes) == {retention.PURGED: 5, retention.PROVIDER_PACED: 1}
+    assert len(server.deleted) == 5
+    assert len([call for call in server.calls if call[0] == "DELETE"]) == 5  # the sixth was held back here
+    (waiting,) = retention.due_applicants()
+    (row,) = AuditEvent.objects.filter(applicant=waiting, action="provider_erasure")
+    assert row.data[ALIAS].startswith("paced: retry after ")
+
+    time_machine.shift(3601)
+    report = retention.purge_due()
+
+    assert dict(report.outcomes) == {retention.PURGED: 1}
+    assert len(server.deleted) == 6
+    assert not retention.due_applicants().exists()
+    assert all(Applicant.objects.get(pk=person.pk).pii_redacted_at for person in people)
 
 
 def test_veriffs_deletion_budget_is_declared() -> None:
