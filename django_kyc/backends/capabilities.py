@@ -59,6 +59,7 @@ SHIPPED_BACKENDS = (
     "django_kyc.backends.onfido.OnfidoBackend",
     "django_kyc.backends.stripe_identity.StripeIdentityBackend",
     "django_kyc.backends.sumsub.SumsubBackend",
+    "django_kyc.backends.veriff.VeriffBackend",
 )
 
 

@@ -18,6 +18,7 @@ from tests.backends import (
     test_passportreader,
     test_provide,
     test_sumsub,
+    test_veriff,
 )
 from tests.backends.contract import BackendContract
 
@@ -29,6 +30,7 @@ HOOKS: dict[str, type[BackendContract]] = {
     "allpass": test_allpass.TestAllpassContract,
     "onfido": test_onfido.TestOnfidoContract,
     "sumsub": test_sumsub.TestSumsubApiContract,
+    "veriff": test_veriff.TestVeriffApiContract,
 }
 
 
