@@ -456,6 +456,30 @@ def test_the_purge_paces_erasures_within_veriffs_budget_and_loses_none(
     assert all(Applicant.objects.get(pk=person.pk).pii_redacted_at for person in people)
 
 
+@pytest.mark.django_db
+def test_the_webhook_veriff_sends_for_a_deleted_session_changes_nothing(
+    deleting: tuple[FakeVeriff, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    """Deleting a session the person never finished makes Veriff send ``abandoned`` for it; by then the purge has
+    cancelled the verification, and the session's decision answers 404."""
+    from django_kyc.services import retention
+
+    server, make_applicant = deleting
+    applicant, verification = submitted_applicant(make_applicant)
+    server.decide(verification.provider_verification_id, "abandoned")
+    body, headers = server.webhook_for(verification.provider_verification_id)
+    retention.request_erasure(applicant)
+    verification.refresh_from_db()
+    assert verification.status == V.CANCELLED
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(f"/kyc/webhooks/{ALIAS}/", data=body, content_type="application/json", headers=headers)
+    assert response.status_code == 200
+    (event,) = WebhookEvent.objects.all()
+    assert (event.state, event.last_error) == ("ignored", "")
+    verification.refresh_from_db()
+    assert verification.status == V.CANCELLED
+
+
 def test_veriffs_deletion_budget_is_declared() -> None:
     assert VeriffBackend.rate_limits == (RateLimit(5, 3600, ("DELETE",)), RateLimit(10, 86400, ("DELETE",)))
     limiter = backend_for(DELETE_PER_HOUR=2).client.rate_limiter

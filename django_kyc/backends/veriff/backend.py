@@ -42,8 +42,8 @@ MODES = ("hosted", "api")
 DEFAULT_SESSION_TTL = 7 * 24 * 3600
 #: ``provider_data`` key of a session Veriff has accepted to delete (it is not asked twice).
 DELETED_KEY = "veriff_deleted"
-#: Veriff's answer to deleting a session that is neither finished nor untouched.
-NOT_COMPLETED = "not in a completed status"
+#: ``provider_status`` of a session Veriff answers 404 for.
+GONE = "(session deleted)"
 
 
 class VeriffBackend(KycBackend):
@@ -196,7 +196,8 @@ class VeriffBackend(KycBackend):
 
     def fetch_verification(self, verification: Verification) -> ProviderState:
         """``GET /v1/sessions/{id}/decision``; before a decision, the person's turn in the hosted flow and
-        Veriff's once we submitted."""
+        Veriff's once we submitted. A session Veriff no longer has (deleted on erasure, or by Veriff) can never be
+        finished: ``expired``, which a verification already decided or cancelled ignores."""
         session_id = verification.provider_verification_id
         if not session_id:
             raise PermanentProviderError("the verification has no Veriff session yet", provider=self.provider)
@@ -205,7 +206,17 @@ class VeriffBackend(KycBackend):
             if verification.provider_data.get(SUBMITTED_KEY)
             else VerificationStatus.AWAITING_USER
         )
-        return decision_state(self.client.decision(session_id), self.map_status, undecided=undecided)
+        try:
+            answer = self.client.decision(session_id)
+        except PermanentProviderError as exc:
+            if exc.status_code != 404:
+                raise
+            return ProviderState(
+                status=VerificationStatus.EXPIRED,
+                provider_status=GONE,
+                reasons=("the session no longer exists at Veriff",),
+            )
+        return decision_state(answer, self.map_status, undecided=undecided)
 
     # --- webhooks ------------------------------------------------------------------------------------
     sign = staticmethod(webhooks.sign)
