@@ -301,7 +301,7 @@ if env.str("VERIFF_API_KEY", default=""):
         "CLASS": "django_kyc.backends.veriff.VeriffBackend",
         "OPTIONS": {
             "API_KEY": env.str("VERIFF_API_KEY"),
-            # the integration's shared secret key; during a rotation list both (the first signs our requests)
+            # the integration's shared secret key; during a rotation list both, the one Veriff holds now first
             "SHARED_SECRETS": env.list("VERIFF_SHARED_SECRETS"),
             # the integration's "Base URL" from Veriff's Customer Portal
             "BASE_URL": env.str("VERIFF_BASE_URL", default="https://stationapi.veriff.com"),

@@ -70,8 +70,8 @@ class VeriffBackend(KycBackend):
         Option("API_KEY", "The integration's API key, sent as `X-AUTH-CLIENT`.", required=True, secret=True),
         Option(
             "SHARED_SECRETS",
-            "The integration's shared secret key, or a list of them, newest first: the first signs our requests "
-            "(`X-HMAC-SIGNATURE`); webhooks signed with any are accepted, for rotation.",
+            "The integration's shared secret key, or a list of them for a rotation: the first (the one Veriff "
+            "holds now) signs our requests (`X-HMAC-SIGNATURE`); webhooks signed with any are accepted.",
             coerce=secrets,
             required=True,
             secret=True,
