@@ -92,6 +92,7 @@ class AuditAction(models.TextChoices):
 
     STATUS_CHANGE = "status_change", _("Status change")
     CREATED = "created", _("Created")
+    IMPORTED = "imported", _("Imported from another system")
     UPLOADED = "uploaded", _("Document uploaded")
     FILE_VIEWED = "file_viewed", _("Document file viewed")
     REPORT_VIEWED = "report_viewed", _("AML report viewed")

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import caches
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
@@ -22,6 +23,16 @@ def _fresh_backends() -> Iterator[None]:
     registry.clear_cache()
     yield
     registry.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _full_provider_rate_budgets() -> Iterator[None]:
+    """Backends count their provider's rate limits per alias across a window of seconds or minutes: without
+    this a test (one that freezes the clock especially) would inherit what the tests before it spent."""
+    cache = caches["provider-rate-limits"]
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -74,7 +74,11 @@ else:
 if os.environ.get("KYC_TEST_DB_NAME"):
     DATABASES["default"]["NAME"] = os.environ["KYC_TEST_DB_NAME"]
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # the providers' client-side budgets, apart, so that every test starts with full ones (tests/conftest.py)
+    "provider-rate-limits": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rates"},
+}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 Q_CLUSTER: dict[str, object] = {
@@ -123,6 +127,7 @@ DJANGO_KYC = {
     "RETRY_BASE_SECONDS": 2,
     "HTTP_READ_TIMEOUT": 10,
     "API_THROTTLE_RATES": {"kyc_write": "1000/hour", "kyc_upload": "1000/hour"},
+    "PROVIDER_RATE_LIMIT_CACHE": "provider-rate-limits",
     # test-only keys (never use these anywhere else); tests/test_crypto.py rotates them with override_settings
     "ENCRYPTION_KEYS": ["S2tUL5J8oMZ1xJkqVbO0b3mZlT1CqW9x6yX2m1s7YtA="],
     "BLIND_INDEX_KEY": "django-kyc-tests-blind-index-key-not-secret",

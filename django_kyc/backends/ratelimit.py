@@ -9,7 +9,8 @@ still overlaps, plus the current one's), so a burst at a window boundary cannot 
 A call over budget waits for room, up to ``PROVIDER_RATE_LIMIT_MAX_WAIT`` seconds; past that it raises a
 :class:`~django_kyc.exceptions.TransientProviderError` with ``retry_after`` set, so the task is retried later
 with backoff rather than holding a worker. The limiter fails open: if the cache cannot count (a DummyCache, a
-cache outage), requests go out and the provider's own 429 and ``Retry-After`` still protect us.
+cache outage, an alias missing from CACHES), requests go out and the provider's own 429 and ``Retry-After``
+still protect us.
 """
 
 from __future__ import annotations
@@ -99,8 +100,8 @@ class RateLimiter:
         elapsed = now / limit.per_seconds - window  # fraction of the current window gone by
         current_key = f"{KEY_PREFIX}:{self.scope}:{index}:{window}"
         previous_key = f"{KEY_PREFIX}:{self.scope}:{index}:{window - 1}"
-        cache = self._cache()
         try:
+            cache = self._cache()
             cache.add(current_key, 0, timeout=math.ceil(limit.per_seconds * 2) + 1)
             current = cache.incr(current_key)
             previous = int(cache.get(previous_key) or 0)

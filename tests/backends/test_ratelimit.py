@@ -3,7 +3,6 @@ budget is one count across every worker that shares the cache."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, ClassVar
 
 import pytest
@@ -35,13 +34,6 @@ class Clock:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> Iterator[None]:
-    caches["default"].clear()
-    yield
-    caches["default"].clear()
 
 
 def limiter(clock: Clock, *limits: RateLimit, max_wait: float = 0.0, scope: str = "acme") -> RateLimiter:
@@ -110,7 +102,10 @@ def test_the_budget_is_per_scope() -> None:
         limiter(clock, RateLimit(1, 5), scope="first").acquire("POST")
 
 
-@override_settings(CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}})
+@override_settings(
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}},
+    DJANGO_KYC=kyc_settings_with(PROVIDER_RATE_LIMIT_CACHE="default"),
+)
 def test_a_cache_that_cannot_count_lets_requests_through(caplog: pytest.LogCaptureFixture) -> None:
     """Failing open is safe: the provider's 429 and Retry-After still slow us down."""
     clock = Clock()
@@ -179,6 +174,7 @@ def rate_limit_messages(caches_setting: dict[str, Any], **kyc: Any) -> list[Any]
         "limited": {"CLASS": f"{__name__}.LimitedBackend"},
         "sandbox": kyc_settings_with()["BACKENDS"]["sandbox"],
     }
+    kyc.setdefault("PROVIDER_RATE_LIMIT_CACHE", "default")
     with override_settings(CACHES=caches_setting, DJANGO_KYC=kyc_settings_with(BACKENDS=backends, **kyc)):
         return [m for m in run_checks(tags=[Tags.caches]) if m.id in ("django_kyc.W042", "django_kyc.E042")]
 
@@ -198,3 +194,13 @@ def test_rate_limits_on_a_shared_cache_pass() -> None:
 def test_an_unknown_rate_limit_cache_is_an_error() -> None:
     messages = rate_limit_messages({"default": LOCMEM}, PROVIDER_RATE_LIMIT_CACHE="nowhere")
     assert [m.id for m in messages] == ["django_kyc.E042"]
+
+
+@override_settings(DJANGO_KYC=kyc_settings_with(PROVIDER_RATE_LIMIT_CACHE="nowhere"))
+def test_a_cache_alias_missing_from_caches_lets_requests_through() -> None:
+    """System check E042 reports it at start-up; at run time a provider call must not fail because of it."""
+    clock = Clock()
+    budget = limiter(clock, RateLimit(1, 5))
+    budget.acquire("POST")
+    budget.acquire("POST")
+    assert clock.slept == []

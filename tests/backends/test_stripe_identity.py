@@ -6,12 +6,10 @@ from __future__ import annotations
 
 import datetime
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.cache import caches
 from django.test import override_settings
 from django.utils import timezone
 
@@ -48,15 +46,6 @@ EXAMPLE_SECRET = "whsec_test_secret"
 EXAMPLE_TIMESTAMP = 1700000000
 EXAMPLE_BODY = b'{"id":"evt_test_webhook","object":"event","type":"identity.verification_session.verified"}'
 EXAMPLE_SIGNATURE = "e468dda22ff3dbb5783520867491469b698a02b6ee4d7f30c3389b68e8b89361"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_budget() -> Iterator[None]:
-    """The client-side budget (25 requests per second in test mode) is counted in the default cache: every test
-    starts with the whole of it, whatever the tests before it spent in the same second."""
-    caches["default"].clear()
-    yield
-    caches["default"].clear()
 
 
 def stripe() -> StripeIdentityBackend:

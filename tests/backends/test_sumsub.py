@@ -8,19 +8,16 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.test import Client
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import InboundWebhook
 from django_kyc.backends.sumsub import SumsubBackend, sign, sign_request
-from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import (
     KycConfigurationError,
     TransientProviderError,
@@ -84,16 +81,6 @@ WEBHOOK_VECTORS = [
     ),
     ("HMAC_SHA1_HEX", "00ccc0238ccae0201ce7a5362e18f2de1fe55b91"),
 ]
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_budgets() -> Iterator[None]:
-    """Sumsub's budgets are counted in the shared cache per alias: every test starts with full ones (tests that
-    freeze the clock would otherwise inherit a window the tests before them filled)."""
-    cache = caches[kyc_settings.PROVIDER_RATE_LIMIT_CACHE]
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def backend_for(**options: Any) -> SumsubBackend:

@@ -24,17 +24,10 @@ from django_kyc.crypto import (
     is_current_token,
 )
 from django_kyc.exceptions import DocumentIntegrityError, DocumentStorageError
+from django_kyc.management.progress import progress_bar
 from django_kyc.models import DocumentFile
 from django_kyc.services.document_files import document_file_storage, reencrypt
 from django_kyc.storage import FileState
-
-BAR_WIDTH = 30
-
-
-def progress_bar(done: int, total: int, width: int = BAR_WIDTH) -> str:
-    """``[#####-----] 500/1000``: plain text, so it reads the same in a terminal, a log and a CI job."""
-    filled = width if total == 0 else min(width, done * width // total)
-    return f"[{'#' * filled}{'-' * (width - filled)}] {done}/{total}"
 
 
 class Command(BaseCommand):
