@@ -307,6 +307,19 @@ if env.str("PERSONA_API_KEY", default=""):
             "BASE_URL": env.str("PERSONA_BASE_URL", default="https://api.withpersona.com/api/v1"),
         },
     }
+if env.str("VERIFF_API_KEY", default=""):
+    DJANGO_KYC["BACKENDS"]["veriff"] = {
+        "CLASS": "django_kyc.backends.veriff.VeriffBackend",
+        "OPTIONS": {
+            "API_KEY": env.str("VERIFF_API_KEY"),
+            # the integration's shared secret key; during a rotation list both, the one Veriff holds now first
+            "SHARED_SECRETS": env.list("VERIFF_SHARED_SECRETS"),
+            # the integration's "Base URL" from Veriff's Customer Portal
+            "BASE_URL": env.str("VERIFF_BASE_URL", default="https://stationapi.veriff.com"),
+            "MODE": env.str("VERIFF_MODE", default="hosted"),  # or "api": our uploaded documents as media
+            "CALLBACK_URL": env.str("VERIFF_CALLBACK_URL", default=f"{SITE_URL}/"),
+        },
+    }
 DJANGO_KYC["DEFAULT_BACKEND"] = env.str("KYC_DEFAULT_BACKEND", default="sandbox")
 # the demo's onboarding page offers every configured backend; a real site usually leaves this unset
 DJANGO_KYC["USER_SELECTABLE_BACKENDS"] = list(DJANGO_KYC["BACKENDS"])

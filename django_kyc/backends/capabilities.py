@@ -60,6 +60,7 @@ SHIPPED_BACKENDS = (
     "django_kyc.backends.stripe_identity.StripeIdentityBackend",
     "django_kyc.backends.sumsub.SumsubBackend",
     "django_kyc.backends.persona.PersonaBackend",
+    "django_kyc.backends.veriff.VeriffBackend",
 )
 
 

@@ -18,6 +18,7 @@ for years after the business relationship ends, and that obligation overrides a 
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -31,7 +32,13 @@ from django.utils import timezone
 from django_kyc.backends import get_backend
 from django_kyc.backends.capabilities import Capability
 from django_kyc.conf import kyc_settings
-from django_kyc.exceptions import InvalidTransition, KycConfigurationError, ProviderError, UnsupportedFeature
+from django_kyc.exceptions import (
+    InvalidTransition,
+    KycConfigurationError,
+    ProviderError,
+    TransientProviderError,
+    UnsupportedFeature,
+)
 from django_kyc.models import (
     AmlCheck,
     Applicant,
@@ -73,6 +80,8 @@ ALREADY_PURGED = "already_purged"
 LEGAL_HOLD = "legal_hold"
 RETAINED = "retained"
 PROVIDER_FAILED = "provider_failed"
+#: The provider asked us to wait (its request budget is used up, or it answered 429 with ``Retry-After``).
+PROVIDER_PACED = "provider_paced"
 
 
 # --- retention dates (the date rule itself: django_kyc.models.retention.compute_retention_until) ----------
@@ -235,8 +244,9 @@ def purge(
 ) -> PurgeResult:
     """Redact one applicant's personal data, if retention allows it. Idempotent.
 
-    Provider deletion comes first and outside any transaction (it is HTTP): if a provider fails, nothing is
-    redacted locally and the applicant stays due, so the next run retries the whole erasure. A backend
+    Provider deletion comes first and outside any transaction (it is HTTP): if a provider fails, or asks us to
+    wait (``provider_paced``: a deletion budget used up), nothing is redacted locally and the applicant stays
+    due, so the next run retries the whole erasure. A backend
     without deletion (``UnsupportedFeature``) or no longer configured is noted in the audit, not a failure.
     """
     change = change or Change.system(Source.TASK, reason="retention period lapsed")
@@ -264,7 +274,7 @@ def purge(
     for alias in provider_aliases(applicant):
         outcome = _delete_at_provider(alias, applicant)
         result.providers[alias] = outcome
-        if outcome.startswith("failed"):
+        if outcome.startswith(("failed", "paced")):
             audit(
                 change,
                 obj=applicant,
@@ -272,7 +282,7 @@ def purge(
                 action=AuditAction.PROVIDER_ERASURE,
                 data={alias: outcome},
             )
-            result.outcome = PROVIDER_FAILED
+            result.outcome = PROVIDER_PACED if outcome.startswith("paced") else PROVIDER_FAILED
             return result
 
     with transaction.atomic():
@@ -351,6 +361,15 @@ def _delete_at_provider(alias: str, applicant: Applicant) -> str:
         return UNSUPPORTED_ERASURE
     except KycConfigurationError:
         return "not configured: the backend is no longer in DJANGO_KYC; erase there by hand if needed"
+    except TransientProviderError as exc:
+        if exc.retry_after is None:
+            logger.warning(
+                "provider erasure failed for applicant %s at %s: %s", applicant.pk, alias, type(exc).__name__
+            )
+            return f"failed: {exc}"[:500]
+        # a deletion budget (e.g. a few a day) is not a failure: the applicant stays due and a later run goes on
+        logger.info("provider erasure paced for applicant %s at %s: %.0f s", applicant.pk, alias, exc.retry_after)
+        return f"paced: retry after {math.ceil(exc.retry_after)} s ({exc})"[:500]
     except ProviderError as exc:
         logger.warning("provider erasure failed for applicant %s at %s: %s", applicant.pk, alias, type(exc).__name__)
         return f"failed: {exc}"[:500]

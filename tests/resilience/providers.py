@@ -19,6 +19,7 @@ from tests.backends import (
     test_persona,
     test_provide,
     test_sumsub,
+    test_veriff,
 )
 from tests.backends.contract import BackendContract
 
@@ -31,6 +32,7 @@ HOOKS: dict[str, type[BackendContract]] = {
     "onfido": test_onfido.TestOnfidoContract,
     "sumsub": test_sumsub.TestSumsubApiContract,
     "persona": test_persona.TestPersonaContract,
+    "veriff": test_veriff.TestVeriffApiContract,
 }
 
 

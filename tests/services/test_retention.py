@@ -355,3 +355,27 @@ def test_a_failing_provider_leaves_the_applicant_due(
     assert applicant.first_name == "Jane"
     assert retention.due_applicants().filter(pk=applicant.pk).exists()  # the next run retries
     assert ErasureRequest.objects.count() == 0
+
+
+def test_a_provider_asking_to_wait_paces_the_erasure_and_a_later_run_completes_it(
+    fake: FakeArgos, argos_configured: Callable[..., None], make_applicant: Callable[..., Applicant]
+) -> None:
+    argos_configured()
+    applicant = make_applicant()
+    ref = fake.open_liveform(started(applicant).client_link)
+    ended(applicant, SIX_YEARS)
+    fake.fail_next(1, status=429, retry_after=60, message="too many deletions")
+
+    report = retention.purge_due()
+
+    assert dict(report.outcomes) == {retention.PROVIDER_PACED: 1}
+    (row,) = AuditEvent.objects.filter(applicant=applicant, action="provider_erasure")
+    assert row.data[ALIAS].startswith("paced: retry after 60 s (")
+    applicant.refresh_from_db()
+    assert applicant.pii_redacted_at is None
+    assert retention.due_applicants().filter(pk=applicant.pk).exists()
+
+    report = retention.purge_due()
+
+    assert dict(report.outcomes) == {retention.PURGED: 1}
+    assert [item["submission_id"] for item in fake.deleted] == [ref]

@@ -38,6 +38,7 @@ from django_kyc.testing.persona import FakePersona
 from django_kyc.testing.provide import FakeProvide
 from django_kyc.testing.stripe_identity import FakeStripeIdentity
 from django_kyc.testing.sumsub import FakeSumsub, request_signature
+from django_kyc.testing.veriff import FakeVeriff, signature
 from tests.support import ROOT
 from tests.support.receiver import Receiver
 
@@ -215,6 +216,22 @@ def persona(base: str, receiver: Receiver) -> None:
     assert call(f"{inquiries}/{ref}", headers=auth)[2]["data"]["attributes"]["status"] == "approved"
 
 
+def veriff(base: str, receiver: Receiver) -> None:
+    """``--option api_key=… --option shared_secret=…`` are the integration's credentials; ``--auto-decide
+    approved`` walks a new session through ``started`` and ``submitted`` to an approval."""
+    assert call(f"{base}/v1/sessions", method="POST", body={"verification": {}})[0] == 401
+    auth = {"X-AUTH-CLIENT": "cli-key"}
+    status, _, created = call(f"{base}/v1/sessions", method="POST", headers=auth, body={"verification": {}})
+    assert status == 201, created
+    session_id = created["verification"]["id"]
+    signed = {**auth, "X-HMAC-SIGNATURE": signature("cli-secret", session_id)}
+    for _ in range(100):  # the steps are 0.05 s apart
+        if call(f"{base}/v1/sessions/{session_id}/decision", headers=signed)[2]["verification"]:
+            break
+        threading.Event().wait(0.05)
+    assert call(f"{base}/v1/sessions/{session_id}/decision", headers=signed)[2]["verification"]["status"] == "approved"
+
+
 @dataclass(frozen=True)
 class Case:
     provider: str
@@ -271,6 +288,15 @@ CASES = [
             *("--auto-decide", "approved", "--delay", "0.05"),
         ),
         sumsub,
+    ),
+    Case(
+        "veriff",
+        FakeVeriff,
+        (
+            *("--option", "api_key=cli-key", "--option", "shared_secret=cli-secret"),
+            *("--auto-decide", "approved", "--delay", "0.05"),
+        ),
+        veriff,
     ),
 ]
 
