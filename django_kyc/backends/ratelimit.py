@@ -118,7 +118,10 @@ class RateLimiter:
     def _room_after(limit: RateLimit, elapsed: float, previous: int, current: int) -> float:
         """Seconds until the estimate leaves room for one more request (previous-window share decaying)."""
         if current + 1 > limit.calls or previous == 0:
-            return max((1 - elapsed) * limit.per_seconds, 0.001)  # only a new window helps
+            # only the next window has room, and only once enough of this window's count (then the previous
+            # one's, weighing less as that window goes by) has aged out: c * (1 - e') + 1 <= calls
+            into_next = max(0.0, 1 - (limit.calls - 1) / current) if current else 0.0
+            return max((1 - elapsed + into_next) * limit.per_seconds, 0.001)
         # previous * (1 - e) + current + 1 <= calls  <=>  e >= 1 - (calls - current - 1) / previous
         needed = 1 - (limit.calls - current - 1) / previous
         return max((needed - elapsed) * limit.per_seconds, 0.001)

@@ -57,7 +57,21 @@ def test_a_request_over_the_budget_is_retried_later_with_the_wait_it_needs() -> 
         budget.acquire("POST")
     assert "3 POST per 10 s" in str(raised.value)
     assert raised.value.retry_after is not None
-    assert 0 < raised.value.retry_after <= 10
+    assert 0 < raised.value.retry_after <= 2 * 10  # this window's end, then as much of the next as it takes
+
+
+def test_the_wait_a_full_window_reports_is_long_enough() -> None:
+    """A retry after ``retry_after`` must find room: the full window still weighs on the next one's start."""
+    for calls in (1, 5, 10):
+        clock = Clock(now=1_000_000.0)  # a window's start
+        budget = limiter(clock, RateLimit(calls, 5), scope=f"wait-{calls}")
+        for _ in range(calls):
+            budget.acquire("POST")
+        with pytest.raises(TransientProviderError) as raised:
+            budget.acquire("POST")
+        assert raised.value.retry_after is not None
+        clock.now += raised.value.retry_after
+        budget.acquire("POST")  # room, at the first retry
 
 
 def test_only_the_methods_a_limit_names_are_counted() -> None:
@@ -80,7 +94,7 @@ def test_a_short_wait_is_slept_rather_than_failed() -> None:
         budget.acquire("GET")
     # two per window, and the previous window's count weighs on the next until it has passed
     assert clock.now - 1_000_000.0 >= 10
-    assert all(0 < pause <= 5 for pause in clock.slept)
+    assert all(0 < pause <= 2 * 5 for pause in clock.slept)
 
 
 def test_a_window_boundary_does_not_double_the_budget() -> None:
