@@ -35,6 +35,7 @@ from django_kyc.status import VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.persona import UNKNOWN_STATUS, FakePersona
 from tests.backends.contract import ALIAS, BackendContract
+from tests.backends.idempotency_contract import IdempotencyKeyContract
 
 V = VerificationStatus
 API_KEY = "persona_sandbox_django_kyc"
@@ -74,7 +75,13 @@ def at(moment: int) -> datetime.datetime:
     return datetime.datetime.fromtimestamp(moment, tz=datetime.UTC)
 
 
-class TestPersonaContract(BackendContract):
+class TestPersonaContract(IdempotencyKeyContract, BackendContract):
+    IDEMPOTENCY_STATE = "persona_idempotency"
+    IDEMPOTENCY_KEY_PREFIX = "django-kyc-inquiry-"
+
+    def sent_idempotency_keys(self, server: FakePersona) -> list[str]:
+        return [key for _, path, key in server.posts if path == INQUIRIES]
+
     backend_class = BACKEND
     server_class = FakePersona
     STATUS_TABLE = [
@@ -240,25 +247,6 @@ class TestPersonaContract(BackendContract):
 
     # --- idempotency -----------------------------------------------------------------------------------
     @pytest.mark.django_db
-    def test_lost_answer_is_replayed_under_the_same_idempotency_key(
-        self, server: FakePersona, backend: None, applicant: Applicant, time_machine: Any
-    ) -> None:
-        time_machine.move_to(timezone.now(), tick=False)
-        server.fail_next(1, kind="lost", method="POST", path=INQUIRIES)
-        verification = self.start(applicant)
-        submission.submit_verification(verification.pk)
-        verification.refresh_from_db()
-        key = verification.provider_data["persona_idempotency"]["key"]
-        assert key == f"django-kyc-inquiry-{verification.pk}-1"
-        time_machine.move_to(verification.next_attempt_at, tick=False)
-        submission.submit_verification(verification.pk)
-        verification.refresh_from_db()
-        assert verification.status == V.AWAITING_USER
-        assert ("GET", INQUIRIES) not in server.calls  # the repeat reached Persona's stored answer
-        assert [key for _, path, key in server.posts if path == INQUIRIES] == [key, key]
-        assert server.applicant_count() == 1
-
-    @pytest.mark.django_db
     def test_after_the_key_lifetime_the_inquiry_is_looked_up_by_reference(
         self, server: FakePersona, backend: None, applicant: Applicant, time_machine: Any
     ) -> None:
@@ -286,26 +274,6 @@ class TestPersonaContract(BackendContract):
 
         later = Verification.objects.create(applicant=submitted.applicant, backend=ALIAS)
         assert InquirySubmission(persona(), later).find({}) is None
-        assert server.applicant_count() == 1
-
-    @pytest.mark.django_db
-    def test_a_5xx_is_never_repeated_under_its_key(
-        self, server: FakePersona, backend: None, applicant: Applicant, time_machine: Any
-    ) -> None:
-        """Persona stores a 500 under the key and would replay it: the next attempt looks up, then uses a new
-        key."""
-        time_machine.move_to(timezone.now(), tick=False)
-        server.fail_next(1, status=500, method="POST", path=INQUIRIES)
-        verification = self.start(applicant)
-        submission.submit_verification(verification.pk)
-        verification.refresh_from_db()
-        assert verification.status == V.PENDING
-        time_machine.move_to(verification.next_attempt_at, tick=False)
-        submission.submit_verification(verification.pk)
-        verification.refresh_from_db()
-        assert verification.status == V.AWAITING_USER, verification.last_error
-        assert verification.provider_data["persona_idempotency"]["key"].endswith("-2")
-        assert ("GET", INQUIRIES) in server.calls
         assert server.applicant_count() == 1
 
     @pytest.mark.django_db

@@ -32,6 +32,7 @@ from django_kyc.status import DocumentStatus, VerificationStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.stripe_identity import UNKNOWN_STATUS, FakeStripeIdentity
 from tests.backends.contract import ALIAS, BackendContract
+from tests.backends.idempotency_contract import IdempotencyKeyContract
 
 V = VerificationStatus
 SECRET_KEY = "sk_test_51DjangoKycStripeIdentity"
@@ -58,7 +59,9 @@ def options_for(base_url: str, **extra: Any) -> dict[str, Any]:
     return {"SECRET_KEY": SECRET_KEY, "WEBHOOK_SECRETS": WEBHOOK_SECRET, "BASE_URL": base_url, **extra}
 
 
-class StripeHooks(BackendContract):
+class StripeHooks(IdempotencyKeyContract, BackendContract):
+    IDEMPOTENCY_STATE = "stripe_identity_idempotency"
+    IDEMPOTENCY_KEY_PREFIX = "django-kyc-vs-"
     backend_class = BACKEND
     server_class = FakeStripeIdentity
     STATUS_TABLE = [
@@ -225,27 +228,6 @@ class TestStripeIdentityContract(StripeHooks):
 
     # --- idempotency -----------------------------------------------------------------------------------
     @pytest.mark.django_db
-    def test_lost_answer_is_replayed_under_the_same_idempotency_key(
-        self, server: FakeStripeIdentity, backend: None, applicant: Applicant, time_machine: Any
-    ) -> None:
-
-        time_machine.move_to(timezone.now(), tick=False)
-        server.fail_next(1, kind="lost", method="POST", path=SESSIONS)
-        verification = self.start(applicant)
-        submission.submit_verification(verification.pk)
-        verification.refresh_from_db()
-        key = verification.provider_data["stripe_identity_idempotency"]["key"]
-        assert key == f"django-kyc-vs-{verification.pk}-1"
-        time_machine.move_to(verification.next_attempt_at, tick=False)
-        submission.submit_verification(verification.pk)
-        verification.refresh_from_db()
-        assert verification.status == V.AWAITING_USER
-        # the repeat reached Stripe's stored answer: no list call was needed
-        assert ("GET", SESSIONS) not in server.calls
-        assert [call for call in server.calls if call == ("POST", SESSIONS)] == [("POST", SESSIONS)] * 2
-        assert server.applicant_count() == 1
-
-    @pytest.mark.django_db
     def test_after_the_key_lifetime_the_session_is_looked_up_not_created_again(
         self, server: FakeStripeIdentity, backend: None, applicant: Applicant, time_machine: Any
     ) -> None:
@@ -264,26 +246,6 @@ class TestStripeIdentityContract(StripeHooks):
         assert ("GET", SESSIONS) in server.calls
         assert "unanswered_creates" not in verification.provider_data
         assert not AuditEvent.objects.filter(object_id=str(verification.pk), action="possible_duplicate").exists()
-
-    @pytest.mark.django_db
-    def test_a_5xx_is_never_repeated_under_its_key(
-        self, server: FakeStripeIdentity, backend: None, applicant: Applicant, time_machine: Any
-    ) -> None:
-        """Stripe stores a 500 under the key and would replay it: the next attempt looks up, then uses a new key."""
-
-        time_machine.move_to(timezone.now(), tick=False)
-        server.fail_next(1, status=500, method="POST", path=SESSIONS)
-        verification = self.start(applicant)
-        submission.submit_verification(verification.pk)
-        verification.refresh_from_db()
-        assert verification.status == V.PENDING
-        time_machine.move_to(verification.next_attempt_at, tick=False)
-        submission.submit_verification(verification.pk)
-        verification.refresh_from_db()
-        assert verification.status == V.AWAITING_USER, verification.last_error
-        assert verification.provider_data["stripe_identity_idempotency"]["key"].endswith("-2")
-        assert ("GET", SESSIONS) in server.calls
-        assert server.applicant_count() == 1
 
     @pytest.mark.django_db
     def test_the_fake_replays_and_refuses_keys_as_stripe_does(
