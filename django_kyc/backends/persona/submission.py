@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.utils import timezone
 
+from django_kyc.backends.idempotency import IdempotencyKeys
 from django_kyc.backends.parsing import iso_datetime, mapping, text
 from django_kyc.backends.persona.client import INQUIRIES, resource
 from django_kyc.backends.persona.state import created_at
@@ -28,17 +29,14 @@ if TYPE_CHECKING:
     from django_kyc.backends.persona.backend import PersonaBackend
     from django_kyc.models import Verification
 
-#: ``provider_data`` key of the idempotency key in use: ``{"key", "generation", "first_used_at"}``.
+#: ``provider_data`` key of the idempotency key in use: ``{"key", "generation", "first_used_at", "since"}``.
 KEY_DATA = "persona_idempotency"
+#: Keys are ``f"{KEY_PREFIX}{verification.pk}-{generation}"``: ours alone, the same on every retry of one generation.
+KEY_PREFIX = "django-kyc-inquiry-"
 #: The kind of the checkpointed create call (:meth:`~django_kyc.backends.checkpoints.Checkpoints.creating`).
 CREATE_KIND = "inquiry"
 #: How far before our first create call an inquiry found by reference may have been created (clock skew).
 CLOCK_SKEW = timedelta(minutes=5)
-
-
-def idempotency_key(verification: Verification, generation: int) -> str:
-    """Ours alone (the verification's UUID), the same on every retry of one generation."""
-    return f"django-kyc-inquiry-{verification.pk}-{generation}"
 
 
 class InquirySubmission:
@@ -48,16 +46,17 @@ class InquirySubmission:
         self.backend = backend
         self.verification = verification
         self.client = backend.client
+        self.keys = IdempotencyKeys(backend, verification, data_key=KEY_DATA, prefix=KEY_PREFIX)
 
     def inquiry(self) -> dict[str, Any]:
         """The verification's inquiry document: held, replayed, found again, or created."""
         verification = self.verification
         if verification.provider_verification_id:
             return self.client.get_inquiry(verification.provider_verification_id)
-        held = mapping(verification.provider_data.get(KEY_DATA))
+        held = self.keys.held()
         lost = bool(self.backend.unanswered(verification, CREATE_KIND))
         dropped = bool(held) and not text(held.get("key"))
-        if (lost or dropped) and not self.key_still_valid(held):
+        if (lost or dropped) and not self.keys.still_valid(held):
             found = self.find(held)
             if found is not None:
                 inquiry_id = text(found.get("id"))
@@ -67,36 +66,9 @@ class InquirySubmission:
             self.backend.remember(verification, settles=CREATE_KIND)
             held = {"generation": held.get("generation"), "since": held.get("since")}
         if not text(held.get("key")):
-            held = self.new_key(held)
+            # ``since``, when the first generation was first used, stays: it bounds the lookup by reference
+            held = self.keys.new(held, since=text(held.get("since")) or timezone.now().isoformat())
         return self.create(text(held["key"]), held)
-
-    def key_still_valid(self, held: Mapping[str, Any]) -> bool:
-        """Whether a repeat under the held key still reaches the first answer: the key exists and was first
-        used less than ``IDEMPOTENCY_KEY_TTL`` ago."""
-        first_used = iso_datetime(held.get("first_used_at"))
-        if not text(held.get("key")) or first_used is None:
-            return False
-        return timezone.now() - first_used < timedelta(seconds=int(self.backend.option("IDEMPOTENCY_KEY_TTL")))
-
-    def new_key(self, held: Mapping[str, Any]) -> dict[str, Any]:
-        """The next generation's key, committed before it is used (so a crash mid-call keeps it). ``since``, when
-        the first generation was first used, stays: it bounds the lookup by reference."""
-        generation = int(held.get("generation") or 0) + 1
-        now = timezone.now().isoformat()
-        fresh = {
-            "key": idempotency_key(self.verification, generation),
-            "generation": generation,
-            "first_used_at": now,
-            "since": text(held.get("since")) or now,
-        }
-        self.backend.remember(self.verification, provider_data={KEY_DATA: fresh})
-        return fresh
-
-    def drop_key(self, held: Mapping[str, Any]) -> None:
-        """Never use this key again: Persona stored an answer under it that a repeat would only replay (a 5xx),
-        or refused it (a 409). ``key`` empty marks the drop: the next attempt looks up before a new key."""
-        dropped = {**held, "key": ""}
-        self.backend.remember(self.verification, provider_data={KEY_DATA: dropped})
 
     def create(self, key: str, held: Mapping[str, Any]) -> dict[str, Any]:
         verification = self.verification
@@ -107,8 +79,9 @@ class InquirySubmission:
             except ProviderError as exc:
                 status = exc.status_code or 0
                 if status >= 500 or status == 409:
-                    # the next attempt looks the inquiry up, then creates under a new key
-                    self.drop_key(held)
+                    # Persona stored a 5xx under the key (a repeat would replay it) or refused it (409): the next
+                    # attempt looks the inquiry up, then creates under a new key
+                    self.keys.drop(held)
                 if status == 409 and isinstance(exc, PermanentProviderError):
                     raise TransientProviderError(
                         f"Persona refused the idempotency key ({exc.message}); looking up before a new one",

@@ -14,12 +14,10 @@ Three ways back to the one session a verification may have at Stripe, tried in o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
-
-from django_kyc.backends.parsing import iso_datetime, mapping, text
+from django_kyc.backends.idempotency import IdempotencyKeys
+from django_kyc.backends.parsing import mapping, text
 from django_kyc.backends.stripe_identity.client import SESSIONS, IdempotencyKeyError
 from django_kyc.backends.stripe_identity.statuses import META_VERIFICATION
 from django_kyc.exceptions import PermanentProviderError, ProviderError
@@ -30,13 +28,11 @@ if TYPE_CHECKING:
 
 #: ``provider_data`` key of the idempotency key in use: ``{"key", "generation", "first_used_at"}``.
 KEY_DATA = "stripe_identity_idempotency"
+#: Keys are ``f"{KEY_PREFIX}{verification.pk}-{generation}"``: ours alone, the same on every retry of one
+#: generation, well under Stripe's 255 characters.
+KEY_PREFIX = "django-kyc-vs-"
 #: The kind of the checkpointed create call (:meth:`~django_kyc.backends.checkpoints.Checkpoints.creating`).
 CREATE_KIND = "session"
-
-
-def idempotency_key(verification: Verification, generation: int) -> str:
-    """Ours alone (the verification's UUID), the same on every retry of one generation, well under Stripe's 255."""
-    return f"django-kyc-vs-{verification.pk}-{generation}"
 
 
 class SessionSubmission:
@@ -46,15 +42,16 @@ class SessionSubmission:
         self.backend = backend
         self.verification = verification
         self.client = backend.client
+        self.keys = IdempotencyKeys(backend, verification, data_key=KEY_DATA, prefix=KEY_PREFIX)
 
     def session(self) -> dict[str, Any]:
         """The verification's session: held, replayed, found again, or created."""
         verification = self.verification
         if verification.provider_verification_id:
             return self.client.get_session(verification.provider_verification_id)
-        held = mapping(verification.provider_data.get(KEY_DATA))
+        held = self.keys.held()
         lost = self.backend.unanswered(verification, CREATE_KIND)
-        if lost and not self.key_still_valid(held):
+        if lost and not self.keys.still_valid(held):
             found = self.find()
             if found is not None:
                 self.backend.remember(verification, provider_verification_id=text(found["id"]), settles=CREATE_KIND)
@@ -63,33 +60,10 @@ class SessionSubmission:
             self.backend.remember(verification, settles=CREATE_KIND)
             held = {"generation": held.get("generation")}
         if not text(held.get("key")):
-            held = self.new_key(held)
-        return self.create(text(held["key"]), int(held.get("generation") or 0))
+            held = self.keys.new(held)
+        return self.create(text(held["key"]), held)
 
-    def key_still_valid(self, held: Mapping[str, Any]) -> bool:
-        """Whether a repeat under the held key still reaches the first answer: the key exists and was first
-        used less than ``IDEMPOTENCY_KEY_TTL`` ago."""
-        first_used = iso_datetime(held.get("first_used_at"))
-        if not text(held.get("key")) or first_used is None:
-            return False
-        return timezone.now() - first_used < timedelta(seconds=int(self.backend.option("IDEMPOTENCY_KEY_TTL")))
-
-    def new_key(self, held: Mapping[str, Any]) -> dict[str, Any]:
-        """The next generation's key, committed before it is used (so a crash mid-call keeps it)."""
-        generation = int(held.get("generation") or 0) + 1
-        fresh = {
-            "key": idempotency_key(self.verification, generation),
-            "generation": generation,
-            "first_used_at": timezone.now().isoformat(),
-        }
-        self.backend.remember(self.verification, provider_data={KEY_DATA: fresh})
-        return fresh
-
-    def drop_key(self, generation: int) -> None:
-        """Never use this key again: Stripe stored an answer under it that a repeat would only replay."""
-        self.backend.remember(self.verification, provider_data={KEY_DATA: {"key": "", "generation": generation}})
-
-    def create(self, key: str, generation: int) -> dict[str, Any]:
+    def create(self, key: str, held: Mapping[str, Any]) -> dict[str, Any]:
         verification = self.verification
         params = self.backend.session_params(verification)
         with self.backend.creating(verification, CREATE_KIND, f"POST {SESSIONS} (Idempotency-Key {key})") as call:
@@ -98,7 +72,7 @@ class SessionSubmission:
             except ProviderError as exc:
                 if _stored_under_key(exc):
                     # the next attempt looks the session up, then creates under a new key
-                    self.drop_key(generation)
+                    self.keys.drop(held)
                 raise
             session_id = text(session.get("id"))
             if not session_id:
