@@ -52,6 +52,16 @@ class FakeResponse:
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def text(cls, status: int, message: str) -> FakeResponse:
+        """A plain-text answer, as a provider's hosted page gives for a bad or used-up link."""
+        return cls(status, message.encode(), {"Content-Type": "text/plain; charset=utf-8"})
+
+    @classmethod
+    def html(cls, page: str, status: int = 200) -> FakeResponse:
+        """A page of a provider's hosted flow."""
+        return cls(status, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+
     def encoded(self) -> bytes:
         if self.body is None:
             return b""

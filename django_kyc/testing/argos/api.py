@@ -242,7 +242,7 @@ class FakeArgos(ArgosOffice):
         except ValueError as exc:
             return FakeResponse(400, f"<p>{exc}</p>".encode(), {"Content-Type": "text/html"})
         page = f"<!doctype html><title>ARGOS Liveform (fake)</title><p>Submission {submission_id} received.</p>"
-        return FakeResponse(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+        return FakeResponse.html(page)
 
 
 def urlencode_query(query: dict[str, list[str]]) -> str:

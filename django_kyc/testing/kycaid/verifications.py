@@ -131,7 +131,7 @@ class KycaidVerifications(KycaidRecords):
             f'<form method="post" action="/hosted/{html.escape(request.params["form_token"])}">'
             "<p>A real form collects documents and a selfie here.</p><button>Submit</button></form>"
         )
-        return FakeResponse(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+        return FakeResponse.html(page)
 
     def submit_form(self, request: FakeRequest) -> FakeResponse:
         """The person submits the hosted form: the verification turns ``pending`` and KYCAID calls back."""

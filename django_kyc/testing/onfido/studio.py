@@ -13,8 +13,6 @@ from django_kyc.testing.onfido.api import OnfidoRecords
 from django_kyc.testing.onfido.vocabulary import new_id, now, sdk_token
 from django_kyc.testing.server import FakeRequest, FakeResponse
 
-_HTML = {"Content-Type": "text/html; charset=utf-8"}
-
 
 class OnfidoStudio(OnfidoRecords):
     """``/workflow_runs`` and the hosted page."""
@@ -102,23 +100,23 @@ class OnfidoStudio(OnfidoRecords):
     def show_run(self, request: FakeRequest) -> FakeResponse:
         run = self.runs.get(request.params["run_id"])
         if run is None or run["status"] != "awaiting_input":
-            return FakeResponse(410, b"<p>This link is no longer valid.</p>", _HTML)
+            return FakeResponse.html("<p>This link is no longer valid.</p>", 410)
         page = (
             "<!doctype html><title>Onfido (fake)</title><h1>Onfido verification (fake)</h1>"
             f'<form method="post" action="/hosted/{html.escape(run["id"])}">'
             "<p>Onfido's flow captures a document and a selfie here.</p><button>Submit</button></form>"
         )
-        return FakeResponse(200, page.encode(), _HTML)
+        return FakeResponse.html(page)
 
     def submit_run(self, request: FakeRequest) -> FakeResponse:
         """The person finishes the flow: the run turns ``processing`` and Onfido's webhook follows."""
         run = self.runs.get(request.params["run_id"])
         if run is None or run["status"] != "awaiting_input":
-            return FakeResponse(410, b"<p>This link is no longer valid.</p>", _HTML)
+            return FakeResponse.html("<p>This link is no longer valid.</p>", 410)
         self.decide(run["id"], "processing")
         if self.callback_url(run["id"]):
             threading.Thread(target=self.deliver, args=(run["id"],), daemon=True).start()
         redirect = run["link"].get("completed_redirect_url")
         if redirect:
             return FakeResponse(303, b"", {"Location": redirect, "Content-Type": "text/html"})
-        return FakeResponse(200, b"<p>Thank you, your verification was submitted.</p>", _HTML)
+        return FakeResponse.html("<p>Thank you, your verification was submitted.</p>", 200)

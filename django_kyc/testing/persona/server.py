@@ -165,9 +165,9 @@ class FakePersona(PersonaApi):
         code = (request.query.get("code") or [""])[-1]
         inquiry = self.inquiries.get(self.codes.get(code, ""))
         if inquiry is None:
-            return FakeResponse(404, b"This link is invalid or has expired.", {"Content-Type": "text/plain"})
+            return FakeResponse.text(404, "This link is invalid or has expired.")
         if inquiry["attributes"]["status"] not in ("created", "pending"):
-            return FakeResponse(410, b"This inquiry is no longer accessible.", {"Content-Type": "text/plain"})
+            return FakeResponse.text(410, "This inquiry is no longer accessible.")
         return inquiry
 
     def show_hosted_page(self, request: FakeRequest) -> FakeResponse:
@@ -179,7 +179,7 @@ class FakePersona(PersonaApi):
             f"<h1>Verify your identity</h1><p>Inquiry {html.escape(inquiry['id'])}</p>"
             '<form method="post"><button>Submit my ID and selfie</button></form>'
         )
-        return FakeResponse(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+        return FakeResponse.html(page)
 
     def submit_hosted_page(self, request: FakeRequest) -> FakeResponse:
         """The person goes through the flow: the inquiry starts and completes (the link is used up)."""
@@ -189,4 +189,4 @@ class FakePersona(PersonaApi):
         self.codes.pop((request.query.get("code") or [""])[-1], None)
         self.decide(inquiry["id"], "pending")
         self.decide(inquiry["id"], "completed")
-        return FakeResponse(200, b"Thank you: your information is being reviewed.", {"Content-Type": "text/plain"})
+        return FakeResponse.text(200, "Thank you: your information is being reviewed.")

@@ -185,13 +185,9 @@ class FakeStripeIdentity(StripeIdentityApi):
     def _hosted(self, request: FakeRequest) -> dict[str, Any] | FakeResponse:
         session = self.sessions.get(request.params["session"])
         if session is None or request.params["token"] not in session.get("_tokens", ()):
-            return FakeResponse(
-                404, b"This verification link is invalid or has expired.", {"Content-Type": "text/plain"}
-            )
+            return FakeResponse.text(404, "This verification link is invalid or has expired.")
         if session["status"] != "requires_input":
-            return FakeResponse(
-                410, b"This verification is no longer accepting submissions.", {"Content-Type": "text/plain"}
-            )
+            return FakeResponse.text(410, "This verification is no longer accepting submissions.")
         return session
 
     def show_hosted_page(self, request: FakeRequest) -> FakeResponse:
@@ -203,7 +199,7 @@ class FakeStripeIdentity(StripeIdentityApi):
             f"<h1>Verify your identity</h1><p>Session {html.escape(session['id'])}</p>"
             '<form method="post"><button>Submit my document and selfie</button></form>'
         )
-        return FakeResponse(200, page.encode(), {"Content-Type": "text/html; charset=utf-8"})
+        return FakeResponse.html(page)
 
     def submit_hosted_page(self, request: FakeRequest) -> FakeResponse:
         """The person submits: the session moves to ``processing`` (the link is used up, as Stripe's is)."""
@@ -216,4 +212,4 @@ class FakeStripeIdentity(StripeIdentityApi):
         target = session.get("return_url") or ""
         if target:
             return FakeResponse(303, b"", {"Location": target})
-        return FakeResponse(200, b"Thank you: your submission is being processed.", {"Content-Type": "text/plain"})
+        return FakeResponse.text(200, "Thank you: your submission is being processed.")
