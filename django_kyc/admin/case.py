@@ -31,7 +31,7 @@ from django_kyc.admin.base import HIDDEN
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.exceptions import KycError
 from django_kyc.models import AmlHit, ReviewDecision, Verification
-from django_kyc.reasons import reason_choices
+from django_kyc.reasons import reason_choices, reason_codes
 from django_kyc.services import review
 from django_kyc.status import AmlHitStatus, VerificationStatus
 
@@ -101,9 +101,10 @@ def reason_options(decisions: Any) -> list[tuple[str, str, str]]:
     """Every reason as ``(code, label, the decisions it fits)``: the page's script shows only the reasons that
     fit the decision chosen."""
     fits = {decision: set(dict(reason_choices(decision))) for decision in decisions}
+    # the catalogue's own order (the usual reasons first, "Other" last), so the arrow keys meet them first
     return [
         (code, label, " ".join(decision for decision in decisions if code in fits[decision]))
-        for code, label in reason_choices()
+        for code, label in sorted(reason_codes().items(), key=lambda item: item[0] == "OTHER")
     ]
 
 

@@ -19,10 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from django_kyc import pii
 from django_kyc.admin.base import HIDDEN
 from django_kyc.models import AmlHit, Applicant, AuditEvent, Document, ProposalStatus, ReviewDecision, Verification
+from django_kyc.models.document import DocumentSide
 from django_kyc.reasons import reason_codes
 from django_kyc.services.transitions import CONFIRMED_FIELDS, DOCUMENT_READINGS
 from django_kyc.status import AmlHitStatus, DocumentStatus
 
+#: Front before back, whatever order the files were stored in.
+SIDE_ORDER = {DocumentSide.FRONT: 0, DocumentSide.BACK: 1, DocumentSide.SINGLE: 2}
 #: The timeline shows this many of the newest rows; the audit log has them all.
 TIMELINE_LIMIT = 200
 
@@ -146,7 +149,7 @@ def document_views(docs: list[Document], *, show_pii: bool, with_files: bool) ->
     for document in docs:
         files = []
         if with_files:
-            for row in document.files.all():
+            for row in sorted(document.files.all(), key=lambda f: SIDE_ORDER.get(f.side, len(SIDE_ORDER))):
                 files.append(
                     FileView(
                         pk=row.pk,
