@@ -25,7 +25,7 @@ from django_kyc.services.transitions import CONFIRMED_FIELDS, DOCUMENT_READINGS
 from django_kyc.status import AmlHitStatus, DocumentStatus
 
 #: Front before back, whatever order the files were stored in.
-SIDE_ORDER = {DocumentSide.FRONT: 0, DocumentSide.BACK: 1, DocumentSide.SINGLE: 2}
+SIDE_ORDER: dict[str, int] = {DocumentSide.FRONT: 0, DocumentSide.BACK: 1, DocumentSide.SINGLE: 2}
 #: The timeline shows this many of the newest rows; the audit log has them all.
 TIMELINE_LIMIT = 200
 
@@ -171,7 +171,7 @@ def document_views(docs: list[Document], *, show_pii: bool, with_files: bool) ->
 def aml_hits(applicant: Applicant) -> list[AmlHit]:
     """The applicant's hits, open ones first, each with its open proposal (``open_proposals``, at most one)."""
     proposals = ReviewDecision.objects.filter(status=ProposalStatus.PROPOSED).select_related("proposed_by")
-    hits = list(
+    hits: list[AmlHit] = list(
         AmlHit.objects.filter(aml_check__applicant=applicant)
         .select_related("aml_check", "resolved_by")
         .prefetch_related(Prefetch("review_decisions", queryset=proposals, to_attr="open_proposals"))
