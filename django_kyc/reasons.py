@@ -41,12 +41,62 @@ BUILTIN_REASON_CODES: dict[str, str] = {
 }
 
 
+#: The built-in codes that make sense for each decision, so a reviewer approving is not offered "Suspected
+#: fraud". Decisions not listed (and the site's own ``REASON_CODES``, whose meaning we cannot know) are offered
+#: every code. This narrows what forms offer; the review service accepts any catalogue code, so a reason chosen
+#: through the API or the shell is never refused for being "the wrong kind".
+DECISION_REASON_CODES: dict[str, tuple[str, ...]] = {
+    "approve": ("VERIFIED_MANUALLY", "PROVIDER_ERROR_RESOLVED", "OTHER"),
+    "decline": (
+        "DATA_MISMATCH",
+        "DOCUMENT_EDITED",
+        "DOCUMENT_EXPIRED",
+        "DOCUMENT_UNSUPPORTED",
+        "SELFIE_MISMATCH",
+        "MULTIPLE_PERSONS",
+        "SUSPECTED_FRAUD",
+        "SUSPECTED_COERCION",
+        "DUPLICATE_APPLICANT",
+        "COMPROMISED_PERSON",
+        "SUSPICIOUS_NETWORK",
+        "ATTEMPTS_EXHAUSTED",
+        "SANCTIONS_MATCH",
+        "UNDERAGE",
+        "RESTRICTED_COUNTRY",
+        "OTHER",
+    ),
+    "request_resubmission": (
+        "DOCUMENT_UNREADABLE",
+        "DOCUMENT_DAMAGED",
+        "DOCUMENT_INCOMPLETE",
+        "DOCUMENT_EXPIRED",
+        "DOCUMENT_UNSUPPORTED",
+        "ADDITIONAL_DOCUMENT_REQUIRED",
+        "DATA_MISMATCH",
+        "SELFIE_MISSING",
+        "SELFIE_MISMATCH",
+        "OTHER",
+    ),
+    "retry": ("PROVIDER_ERROR_RESOLVED", "OTHER"),
+    # AML hits: confirming a match, or dismissing one
+    "true_positive": ("SANCTIONS_MATCH", "COMPROMISED_PERSON", "OTHER"),
+    "false_positive": ("VERIFIED_MANUALLY", "DATA_MISMATCH", "OTHER"),
+}
+
+
 def reason_codes() -> dict[str, str]:
     return {**BUILTIN_REASON_CODES, **dict(kyc_settings.REASON_CODES)}
 
 
-def reason_choices() -> list[tuple[str, str]]:
-    return sorted(reason_codes().items(), key=lambda item: item[1])
+def reason_choices(decision: str = "") -> list[tuple[str, str]]:
+    """The catalogue as ``(code, label)`` pairs sorted by label; with a ``decision``, only the codes that fit it
+    (see :data:`DECISION_REASON_CODES`) plus the site's own codes."""
+    codes = reason_codes()
+    fitting = DECISION_REASON_CODES.get(decision)
+    if fitting is not None:
+        site = set(dict(kyc_settings.REASON_CODES))
+        codes = {code: label for code, label in codes.items() if code in fitting or code in site}
+    return sorted(codes.items(), key=lambda item: item[1])
 
 
 def normalise_reason(provider_code: str, provider_map: Mapping[str, str] | None = None) -> str:

@@ -168,7 +168,7 @@ class AmlHitAdmin(ReadOnlyAdmin):
             self,
             request,
             queryset,
-            form=DecisionForm(request.POST if "apply" in request.POST else None),
+            form=DecisionForm(request.POST if "apply" in request.POST else None, decision=resolution),
             action=f"resolve_{resolution}",
             label=str(RESOLUTIONS[resolution]),
             noun=("hit", "hits"),

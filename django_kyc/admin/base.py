@@ -169,13 +169,15 @@ class DecisionPagesAdmin(KycModelAdmin):
     """A page per decision on one object (``<pk>/decide/<decision>/``), linked from the object's page.
 
     It runs the admin's ``decide(request, queryset, decision, single=True)``, the same two-step
-    :func:`reasoned_action` as the list's bulk action, on that one object, and returns to the object's page.
+    :func:`reasoned_action` as the list's bulk action, on that one object, and returns to the object's page
+    (or to the list, when the decision took the object out of this admin's queryset).
     ``decisions(request)`` names the decisions the user may take (``{name: label}``).
     """
 
     change_form_template = "django_kyc/admin/decisions_change_form.html"
 
-    def decisions(self, request: HttpRequest) -> dict[str, Any]:
+    def decisions(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        """The decisions ``request.user`` may take on ``obj`` (``None``: on the list's selection)."""
         raise NotImplementedError
 
     def decide(
@@ -194,19 +196,22 @@ class DecisionPagesAdmin(KycModelAdmin):
         ]
         return custom + super().get_urls()
 
-    def change_view(
+    def render_change_form(
         self,
         request: HttpRequest,
-        object_id: str,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
         form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
+        obj: Any = None,
     ) -> HttpResponse:
-        extra = {
-            **(extra_context or {}),
-            "decisions": self.decisions(request).items(),
+        context = {
+            **context,
+            # the add page has no object to decide on yet
+            "decisions": self.decisions(request, obj).items() if obj is not None else (),
             "decide_url_name": f"admin:{self.opts.app_label}_{self.opts.model_name}_decide",
         }
-        return super().change_view(request, object_id, form_url, extra)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def decide_one(self, request: HttpRequest, object_id: Any, decision: str) -> HttpResponse:
         """The decision page of one object; the reviewer must be able to see what they decide on."""
@@ -216,6 +221,12 @@ class DecisionPagesAdmin(KycModelAdmin):
         get_object_or_404(queryset)
         response = self.decide(request, queryset, decision, single=True)
         if response is None:
+            # A decision can take the object out of this admin's queryset (a decided item leaves the review
+            # queue): then its page would only say it does not exist, so the list is where the reviewer goes.
             opts = self.opts
-            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]))
+            if queryset.exists():
+                return HttpResponseRedirect(
+                    reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+                )
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
         return response

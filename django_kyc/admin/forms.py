@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -8,12 +10,15 @@ from django_kyc.status import RiskLevel
 
 
 class DecisionForm(forms.Form):
+    """A reason code and a comment. With ``decision`` ("approve", "decline", "true_positive", ...) only the
+    reason codes that fit that decision are offered (and accepted)."""
+
     reason_code = forms.ChoiceField(label=_("Reason"), choices=())
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["reason_code"].choices = [("", "---------"), *reason_choices()]  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, decision: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason_code"].choices = [("", "---------"), *reason_choices(decision)]  # type: ignore[attr-defined]
 
 
 class RiskLevelForm(DecisionForm):

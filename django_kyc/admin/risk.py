@@ -34,7 +34,7 @@ class RiskAdminMixin(DecisionPagesAdmin):
     def has_review_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm(review.REVIEW_PERMISSION))
 
-    def decisions(self, request: HttpRequest) -> dict[str, Any]:
+    def decisions(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
         return {RISK_DECISION: LABEL} if self.has_review_permission(request) else {}
 
     def decide(

@@ -11,10 +11,12 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Count, DateTimeField, Max, QuerySet, Value
 from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.base import DecisionPagesAdmin, ReadOnlyAdmin, reasoned_action
+from django_kyc.admin.case import CasePageMixin
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.models import AmlHit, Heartbeat, ProposalStatus, ReviewDecision, ReviewQueueItem, Verification
 from django_kyc.services import health, review
@@ -194,8 +196,32 @@ class VerificationAdmin(DecisionPagesAdmin, ReadOnlyAdmin):
     def has_review_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(review.REVIEW_PERMISSION)
 
-    def decisions(self, request: HttpRequest) -> dict[str, Any]:
-        return DECISION_LABELS if self.has_review_permission(request) else {}
+    def decisions(self, request: HttpRequest, obj: Any = None) -> dict[str, Any]:
+        """On one verification, only what its status allows: a decision while it waits for a human, and a
+        retry only when its submission failed."""
+        if not self.has_review_permission(request):
+            return {}
+        if obj is None:
+            return DECISION_LABELS
+        if obj.status not in WAITING:
+            return {}
+        if obj.status != VerificationStatus.ERROR:
+            return {name: label for name, label in DECISION_LABELS.items() if name != "retry"}
+        return DECISION_LABELS
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        """A verification waiting in the queue links to its case page, where it is best decided."""
+        if obj is not None and obj.status in WAITING and request.user.has_perm("django_kyc.view_reviewqueueitem"):
+            context = {**context, "case_url": reverse("admin:django_kyc_reviewqueueitem_change", args=[obj.pk])}
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def decide(
         self, request: HttpRequest, queryset: QuerySet[Verification], decision: str, single: bool = False
@@ -215,7 +241,7 @@ class VerificationAdmin(DecisionPagesAdmin, ReadOnlyAdmin):
             self,
             request,
             queryset.select_related("applicant"),
-            form=DecisionForm(request.POST if "apply" in request.POST else None),
+            form=DecisionForm(request.POST if "apply" in request.POST else None, decision=decision),
             action=decision,
             label=str(DECISION_LABELS[decision]),
             noun=("verification", "verifications"),
@@ -227,8 +253,9 @@ class VerificationAdmin(DecisionPagesAdmin, ReadOnlyAdmin):
 
 
 @admin.register(ReviewQueueItem)
-class ReviewQueueAdmin(VerificationAdmin):
-    """What waits for a human: verifications in review or in error, oldest first."""
+class ReviewQueueAdmin(CasePageMixin, VerificationAdmin):
+    """What waits for a human: verifications in review or in error, oldest first. An item's page is its case
+    page (:mod:`django_kyc.admin.case`)."""
 
     list_display = [
         "id",
@@ -253,6 +280,8 @@ class ReviewQueueAdmin(VerificationAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         extra = {**(extra_context or {}), "queue_counts": queue_counts()}
+        if self.has_review_permission(request):
+            extra["next_case_url"] = self.next_url()
         return super().changelist_view(request, extra)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Verification]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -379,6 +380,47 @@ def assign(
             **_target_audit(verification, hit),
         )
     return target
+
+
+#: What "next case" hands out: the review queue's statuses.
+QUEUE_STATUSES = (VerificationStatus.REVIEW, VerificationStatus.ERROR)
+
+
+def decidable_cases(user: AbstractBaseUser | AnonymousUser) -> QuerySet[Verification]:
+    """Queue items ``user`` could decide now: not their own verification, and not one whose open four-eyes
+    proposal they made (or, without ``approve_high_risk``, any open proposal: they could not confirm it)."""
+    open_proposals = ReviewDecision.objects.filter(verification=OuterRef("pk"), status=ProposalStatus.PROPOSED)
+    cases = (
+        Verification.objects.filter(status__in=QUEUE_STATUSES)
+        .exclude(applicant__user_id=user.pk or 0)
+        .exclude(Exists(open_proposals.filter(proposed_by_id=user.pk or 0)))
+    )
+    if not user.has_perm(APPROVE_HIGH_RISK_PERMISSION):  # type: ignore[union-attr]
+        cases = cases.exclude(Exists(open_proposals))
+    return cases
+
+
+def take_next_case(user: AbstractBaseUser | AnonymousUser, *, source: str = Source.ADMIN) -> Verification | None:
+    """Assign the oldest unassigned queue item ``user`` may decide to them (audited), or ``None``.
+
+    The oldest by the queue's own order (waiting longest first). The candidate row is locked with
+    ``SKIP LOCKED`` until the assignment commits, so two reviewers pressing "next case" at the same moment get
+    two different cases (on PostgreSQL; SQLite serialises writers anyway).
+    """
+    if not user.has_perm(REVIEW_PERMISSION):  # type: ignore[union-attr]
+        raise PermissionDenied("You do not have permission to decide on KYC verifications.")
+    with transaction.atomic():
+        candidate = (
+            decidable_cases(user)
+            .filter(assigned_to__isnull=True)
+            .order_by("updated_at", "created_at")
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
+        )
+        if candidate is None:
+            return None
+        assign(candidate, user, source=source)
+    return candidate
 
 
 def retry(

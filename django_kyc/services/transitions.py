@@ -247,6 +247,7 @@ def _our_document_id(value: str) -> uuid.UUID | None:
 
 
 def _apply_documents(verification: Verification, results: Sequence[DocumentResult], change: Change) -> None:
+    read: dict[str, dict[str, str]] = {}
     for result in results:
         lookup = Q()
         document_id = _our_document_id(result.document_id) if result.document_id else None
@@ -262,6 +263,8 @@ def _apply_documents(verification: Verification, results: Sequence[DocumentResul
         if document is None:
             logger.warning("provider reported on unknown document for verification %s", verification.pk)
             continue
+        if result.fields:
+            read[str(document.pk)] = _document_reading(document, result.fields)
         if result.provider_document_id and document.provider_document_id != result.provider_document_id:
             document.provider_document_id = result.provider_document_id[:128]
             document.save(update_fields=["provider_document_id", "updated_at"])
@@ -269,6 +272,29 @@ def _apply_documents(verification: Verification, results: Sequence[DocumentResul
             logger.warning("ignored document move %s -> %s", document.status, result.status)
             continue
         transition_document(document, result.status, change, result.reasons)
+    if read:
+        earlier = verification.provider_data.get(DOCUMENT_READINGS) or {}
+        verification.provider_data = {**verification.provider_data, DOCUMENT_READINGS: {**earlier, **read}}
+        verification.save(update_fields=["provider_data", "updated_at"])
+
+
+def _document_reading(document: Document, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """What the provider read from a document of ours, against the document's own fields: the fields that agree
+    (by name) and the provider's values where they differ (a document number the provider read differently is
+    what a reviewer must see)."""
+    confirmed, mismatches = [], {}
+    for name in PROVIDER_DOCUMENT_FIELDS:
+        value = fields.get(name)
+        if value in (None, "") or name == "type":
+            continue
+        ours = getattr(document, name)
+        if ours in (None, ""):
+            continue
+        if str(ours).strip().lower() == str(value).strip().lower():
+            confirmed.append(name)
+        else:
+            mismatches[name] = str(value)
+    return {"confirmed": confirmed, "mismatches": mismatches}
 
 
 #: Document fields a provider may supply when it reads the document itself.
@@ -293,6 +319,11 @@ def _document_from_provider(verification: Verification, result: DocumentResult, 
 
 #: Applicant fields a provider may fill in from what it verified (only where the applicant left them blank).
 PROVIDER_APPLICANT_FIELDS = ("first_name", "middle_name", "last_name", "date_of_birth", "nationality", "country")
+#: ``provider_data`` keys of what the provider read, for the case page: the names of the person's fields it
+#: found as given (differences are kept under ``applicant_mismatches``), and, per document of ours it read,
+#: ``{"confirmed": [field, ...], "mismatches": {field: what the provider read}}``.
+CONFIRMED_FIELDS = "confirmed_fields"
+DOCUMENT_READINGS = "document_readings"
 
 
 def _apply_applicant_data(verification: Verification, data: Mapping[str, Any]) -> None:
@@ -315,9 +346,17 @@ def _apply_applicant_data(verification: Verification, data: Mapping[str, Any]) -
             mismatches[name] = {"applicant": str(current), "provider": str(value)}
     if filled:
         applicant.save(update_fields=[*filled, "updated_at"])
+    # Which fields the provider read and found as the person gave them (names only: the values are the
+    # applicant's own, and person data is not copied into provider_data): the case page marks them as matching.
+    recorded: dict[str, Any] = {
+        CONFIRMED_FIELDS: [
+            name for name in PROVIDER_APPLICANT_FIELDS if data.get(name) not in (None, "") and name not in mismatches
+        ]
+    }
     if mismatches:
-        verification.provider_data = {**verification.provider_data, "applicant_mismatches": mismatches}
-        verification.save(update_fields=["provider_data", "updated_at"])
+        recorded["applicant_mismatches"] = mismatches
+    verification.provider_data = {**verification.provider_data, **recorded}
+    verification.save(update_fields=["provider_data", "updated_at"])
 
 
 # --- applicant aggregate -----------------------------------------------------------------------------
