@@ -123,6 +123,7 @@ class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, RiskAdminMixin):
     actions = [record_erasure_request, purge_applicants, change_risk_level]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
+    change_form_template = "django_kyc/admin/applicant_change_form.html"
     inlines = [DocumentInline, VerificationInline, AmlCheckInline, ErasureRequestInline, AuditInline]
     fieldsets = [
         (None, {"fields": ["id", "reference", "external_id", "user", "status", "risk_level", "verified_at"]}),

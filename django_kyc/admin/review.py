@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django_kyc import charts
 from django_kyc.admin.base import ReadOnlyAdmin, reasoned_action
+from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns
 from django_kyc.conf import kyc_settings
 from django_kyc.models import ReviewDecision
 from django_kyc.services import dashboard, health, review
@@ -26,27 +27,38 @@ class ConfirmForm(forms.Form):
 
 
 ACTIONS = {"confirm_proposals": _("Confirm (second reviewer)"), "withdraw_proposals": _("Withdraw")}
+#: A proposal's age counts from when it was proposed.
+COLUMNS = applicant_columns("applicant", age_field="created_at")
 
 
 @admin.register(ReviewDecision)
-class ReviewDecisionAdmin(ReadOnlyAdmin):
+class ReviewDecisionAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
     """Proposals awaiting a second reviewer, and the history of confirmed and withdrawn ones."""
 
     list_display = [
-        "created_at",
-        "applicant",
+        COLUMNS["applicant_name"],
+        COLUMNS["applicant_country"],
+        COLUMNS["applicant_risk"],
+        "backend",
         "target",
         "decision",
         "reason_code",
-        "rule",
         "status",
         "proposed_by",
         "confirmed_by",
-        "closed_at",
+        COLUMNS["age"],
     ]
     list_filter = ["status", "decision", "applicant__risk_level"]
-    list_select_related = ["applicant", "verification", "aml_hit", "proposed_by", "confirmed_by"]
-    search_fields = ["applicant__reference", "reason_code", "rule"]
+    list_select_related = ["applicant", "verification", "aml_hit__aml_check", "proposed_by", "confirmed_by"]
+    # who the proposal is about: the reference for everyone, the rest only for those who may see names
+    search_fields = [
+        "applicant__reference",
+        "applicant__first_name",
+        "applicant__last_name",
+        "applicant__email",
+        "reason_code",
+        "rule",
+    ]
     ordering = ["status", "created_at"]
     actions = ["confirm_proposals", "withdraw_proposals"]
     readonly_fields = [
@@ -75,8 +87,14 @@ class ReviewDecisionAdmin(ReadOnlyAdmin):
     @admin.display(description=_("about"))
     def target(self, obj: ReviewDecision) -> str:
         if obj.verification is not None:
-            return f"verification {obj.verification.backend} ({obj.verification.get_status_display()})"
-        return f"AML hit {obj.aml_hit.caption}" if obj.aml_hit else "-"
+            return f"{_('Verification')} ({obj.verification.get_status_display()})"
+        return f"{_('AML hit')}: {obj.aml_hit.caption}" if obj.aml_hit else "-"
+
+    @admin.display(description=_("backend"))
+    def backend(self, obj: ReviewDecision) -> str:
+        if obj.verification is not None:
+            return obj.verification.backend
+        return obj.aml_hit.aml_check.backend if obj.aml_hit else "-"
 
     @admin.action(description=ACTIONS["confirm_proposals"], permissions=["approve"])
     def confirm_proposals(self, request: HttpRequest, queryset: QuerySet[ReviewDecision]) -> HttpResponse | None:
