@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline, reasoned_action
-from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns, short_id
+from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns, assignee, breakable, short_id
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.admin.verification import AgeFilter, AssigneeFilter, assign_to_me, unassign
 from django_kyc.backends import get_backend
@@ -193,6 +193,13 @@ class AmlHitAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
     ordering = ["status", "-score"]
     actions = [_resolution_action(name) for name in RESOLUTIONS]
 
+    @admin.display(description=_("match"), ordering="-score")
+    def match(self, obj: AmlHit) -> Any:
+        """What the screening matched, and how closely (the provider's score)."""
+        if obj.score is None:
+            return obj.caption
+        return format_html("{}<br><small>{} {}</small>", obj.caption, _("score"), obj.score)
+
     @admin.display(description=_("screening"))
     def check_link(self, obj: AmlHit) -> str:
         url = reverse("admin:django_kyc_amlcheck_change", args=[obj.aml_check_id])
@@ -223,14 +230,13 @@ class AmlQueueAdmin(AmlHitAdmin):
     """The AML half of the review queue: open hits, oldest screening first, with the queue's filters."""
 
     list_display = [
-        "caption",
+        "match",
         COLUMNS["applicant_name"],
         COLUMNS["applicant_country"],
         hit_risk,
         "backend",
         topic_labels,
-        "score",
-        "assigned_to",
+        assignee,
         COLUMNS["age"],
     ]
     list_select_related = ["aml_check", "aml_check__applicant", "assigned_to"]
@@ -251,8 +257,8 @@ class AmlQueueAdmin(AmlHitAdmin):
         return super().get_queryset(request).filter(status=AmlHitStatus.OPEN)
 
     @admin.display(description=_("backend"), ordering="aml_check__backend")
-    def backend(self, obj: AmlHit) -> str:
-        return obj.aml_check.backend
+    def backend(self, obj: AmlHit) -> Any:
+        return breakable(obj.aml_check.backend)
 
 
 class AmlAgeFilter(admin.SimpleListFilter):

@@ -9,6 +9,7 @@ hidden name either. Names come from the row's joined applicant (``list_select_re
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -17,8 +18,8 @@ from django.contrib import admin
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -27,12 +28,30 @@ from django_kyc.models import Applicant
 
 #: How many characters of a UUID a list shows; the full id is in the cell's title.
 SHORT_ID_LENGTH = 8
+#: How much of an applicant reference (``kyc_`` and 20 hex digits) a list shows: enough to tell rows apart
+#: and to search by (search matches a part of the reference), the whole one in the title.
+SHORT_REFERENCE_LENGTH = 12
+#: Where a code may break across lines: ``DOCUMENT_BLURRY``, ``sandbox_hosted``, ``role.pep``.
+_BREAKS = re.compile(r"(?<=[_.])")
 
 
-def short_id(value: Any) -> SafeString:
+def short_id(value: Any, length: int = SHORT_ID_LENGTH, css: str = "kyc-short-id") -> SafeString:
     """The first characters of an id, the whole id in the title (hover to read it, search finds either)."""
     text = str(value)
-    return format_html('<span class="kyc-short-id" title="{}">{}</span>', text, text[:SHORT_ID_LENGTH])
+    shown = text if len(text) <= length + 1 else text[:length] + "…"
+    return format_html('<span class="{}" title="{}">{}</span>', css, text, shown)
+
+
+def breakable(text: Any) -> SafeString:
+    """``text`` with line-break opportunities after ``_`` and ``.``: a code is one long word, and a narrow
+    column would otherwise push the table past the screen's edge."""
+    return format_html_join(mark_safe("<wbr>"), "{}", ((part,) for part in _BREAKS.split(str(text))))
+
+
+def breakable_list(values: Any) -> SafeString | str:
+    """Codes one per line, each breakable."""
+    items = [breakable(value) for value in values or ()]
+    return format_html_join(mark_safe("<br>"), "{}", ((item,) for item in items)) if items else "-"
 
 
 def humanise_age(since: datetime | None, now: datetime | None = None) -> str:
@@ -58,52 +77,55 @@ def age_cell(since: datetime | None) -> SafeString | str:
 
 
 def _follow(obj: Any, path: str) -> Any:
-    for part in path.split("__"):
+    for part in path.split("__") if path else ():
         obj = getattr(obj, part, None) if obj is not None else None
     return obj
 
 
 def applicant_columns(path: str, *, age_field: str) -> dict[str, Callable[[Any], Any]]:
     """The shared columns of rows that reach an applicant through ``path`` (``"applicant"``,
-    ``"aml_check__applicant"``), with the row's age read from ``age_field`` (a path too).
+    ``"aml_check__applicant"``; ``""`` for applicants themselves), with the row's age read from ``age_field``
+    (a path too).
 
     Returned by name, for ``list_display`` and for :class:`ApplicantColumnsMixin`, which picks the name
     column the user may see.
     """
 
+    prefix = f"{path}__" if path else ""
+
     def applicant(obj: Any) -> Applicant | None:
         found: Applicant | None = _follow(obj, path)
         return found
 
-    @admin.display(description=_("applicant"), ordering=f"{path}__last_name")
+    @admin.display(description=_("applicant"), ordering=f"{prefix}last_name")
     def applicant_name(obj: Any) -> SafeString | str:
         person = applicant(obj)
         if person is None:
             return "-"
         return format_html(
-            '<span class="kyc-person">{}</span><br><small class="kyc-reference">{}</small>',
+            '<span class="kyc-person">{}</span><br><small>{}</small>',
             person.full_name or "-",
-            person.reference,
+            short_id(person.reference, SHORT_REFERENCE_LENGTH, "kyc-reference"),
         )
 
-    @admin.display(description=_("applicant"), ordering=f"{path}__reference")
+    @admin.display(description=_("applicant"), ordering=f"{prefix}reference")
     def applicant_masked_name(obj: Any) -> SafeString | str:
         person = applicant(obj)
         if person is None:
             return "-"
         return format_html(
-            '<span class="kyc-person" title="{}">{}</span><br><small class="kyc-reference">{}</small>',
+            '<span class="kyc-person" title="{}">{}</span><br><small>{}</small>',
             gettext("Hidden: viewing personal data needs the permission “Can view applicants' personal data”."),
             HIDDEN if person.full_name else "-",
-            person.reference,
+            short_id(person.reference, SHORT_REFERENCE_LENGTH, "kyc-reference"),
         )
 
-    @admin.display(description=_("country"), ordering=f"{path}__country")
+    @admin.display(description=_("country"), ordering=f"{prefix}country")
     def applicant_country(obj: Any) -> str:
         person = applicant(obj)
         return (person.country or person.nationality or "-") if person is not None else "-"
 
-    @admin.display(description=_("risk"), ordering=f"{path}__risk_level")
+    @admin.display(description=_("risk"), ordering=f"{prefix}risk_level")
     def applicant_risk(obj: Any) -> str:
         person = applicant(obj)
         return str(person.get_risk_level_display()) if person is not None else "-"
@@ -136,3 +158,10 @@ class ApplicantColumnsMixin:
     @staticmethod
     def _masked(column: Any) -> Any:
         return getattr(column, "masked", column) if callable(column) else column
+
+
+@admin.display(description=_("assignee"), ordering="assigned_to__username")
+def assignee(obj: Any) -> str:
+    """Who took the item ("assign to me"); join ``assigned_to`` when listing."""
+    user = obj.assigned_to
+    return user.get_username() if user is not None else "-"

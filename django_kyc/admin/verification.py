@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.base import DecisionPagesAdmin, ReadOnlyAdmin, reasoned_action
-from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns
+from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns, assignee, breakable, breakable_list
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.models import AmlHit, Heartbeat, ProposalStatus, ReviewDecision, ReviewQueueItem, Verification
 from django_kyc.services import health, review
@@ -163,11 +163,9 @@ class VerificationAdmin(ApplicantColumnsMixin, DecisionPagesAdmin, ReadOnlyAdmin
         COLUMNS["applicant_name"],
         COLUMNS["applicant_country"],
         COLUMNS["applicant_risk"],
-        "backend",
+        "backend_name",
         "status",
-        "provider_status",
-        "attempts",
-        "assigned_to",
+        assignee,
         COLUMNS["age"],
     ]
     list_filter = ["status", "backend", "applicant__risk_level", AgeFilter, "created_at"]
@@ -198,6 +196,10 @@ class VerificationAdmin(ApplicantColumnsMixin, DecisionPagesAdmin, ReadOnlyAdmin
         "updated_at",
     ]
     exclude = ["client_token"]
+
+    @admin.display(description=_("backend"), ordering="backend")
+    def backend_name(self, obj: Verification) -> Any:
+        return breakable(obj.backend)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         """The client link is a bearer credential for the hosted flow: only for staff who may act for the
@@ -251,15 +253,15 @@ class VerificationAdmin(ApplicantColumnsMixin, DecisionPagesAdmin, ReadOnlyAdmin
 class ReviewQueueAdmin(VerificationAdmin):
     """What waits for a human: verifications in review or in error, oldest first."""
 
+    # the applicant's name leads to the item (a reviewer looks for a person); the id is on the item's page
     list_display = [
-        QUEUE_COLUMNS["short_pk"],
         QUEUE_COLUMNS["applicant_name"],
         QUEUE_COLUMNS["applicant_country"],
         QUEUE_COLUMNS["applicant_risk"],
-        "backend",
+        "backend_name",
         "status",
         "reason_list",
-        "assigned_to",
+        assignee,
         QUEUE_COLUMNS["age"],
     ]
     list_filter = ["status", "backend", "applicant__risk_level", AgeFilter, AssigneeFilter]
@@ -280,5 +282,5 @@ class ReviewQueueAdmin(VerificationAdmin):
         return super().get_queryset(request).filter(status__in=WAITING)
 
     @admin.display(description=_("reasons"))
-    def reason_list(self, obj: Verification) -> str:
-        return ", ".join(str(reason) for reason in obj.reasons or []) or "-"
+    def reason_list(self, obj: Verification) -> Any:
+        return breakable_list(obj.reasons)
