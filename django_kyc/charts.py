@@ -26,6 +26,22 @@ STATUS_COLOURS: Mapping[str, str] = {
 }
 
 
+#: The widest a column may be: with one day (or a few) of data the plot would otherwise be one solid block.
+MAX_BAR_WIDTH = 40
+#: A value above zero is drawn at least this many pixels long or tall, never as an invisible hairline.
+MIN_BAR = 2
+
+
+def nice_ceiling(value: float) -> int:
+    """The axis maximum for ``value``: 1, 2 or 5 times a power of ten, at least 1 (``7`` → 10, ``23`` → 50)."""
+    magnitude = 1
+    while True:
+        for step in (1, 2, 5):
+            if value <= step * magnitude:
+                return step * magnitude
+        magnitude *= 10
+
+
 def stacked_bars(
     labels: Sequence[str],
     series: Mapping[str, Sequence[int]],
@@ -35,39 +51,59 @@ def stacked_bars(
     width: int = 720,
     height: int = 240,
 ) -> SafeString:
-    """One column per label, stacked by series, with a legend; ``series`` values align with ``labels``."""
+    """One column per label, stacked by series, with a legend; ``series`` values align with ``labels``.
+
+    The y axis has gridlines at 0, half and the top (a round number), each column its total above it when
+    there is room, and columns are at most :data:`MAX_BAR_WIDTH` wide: one day of data reads as one labelled
+    column, not as a block across the plot.
+    """
     names = names or {}
-    pad_left, pad_bottom, pad_top, legend_h = 36, 28, 10, 18 * ((len(series) + 3) // 4)
+    pad_left, pad_bottom, pad_top, legend_h = 36, 28, 16, 18 * ((len(series) + 3) // 4)
     plot_h = height - pad_bottom - pad_top
+    base_y = height - pad_bottom
     n = max(len(labels), 1)
     totals = [sum(values[i] for values in series.values()) for i in range(len(labels))]
-    top = max(totals, default=0) or 1
+    top = nice_ceiling(max(totals, default=0))
     step = (width - pad_left) / n
-    bar_w = max(step * 0.8, 1)
+    bar_w = max(min(step * 0.8, MAX_BAR_WIDTH), 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="kyc-chart" role="img" width="{width}" '
         f'height="{height + legend_h}" viewBox="0 0 {width} {height + legend_h}">',
         f"<title>{escape(title)}</title>",
-        f'<text x="0" y="{pad_top + 8}" font-size="10">{top}</text>',
-        f'<text x="0" y="{height - pad_bottom}" font-size="10">0</text>',
-        f'<line x1="{pad_left}" y1="{height - pad_bottom}" x2="{width}" y2="{height - pad_bottom}" stroke="#999"/>',
     ]
+    ticks = sorted({0, top // 2, top}) if top > 1 else [0, top]
+    for tick in ticks:
+        y = base_y - plot_h * tick / top
+        parts.append(
+            f'<line class="kyc-grid" x1="{pad_left}" y1="{y:.1f}" x2="{width}" y2="{y:.1f}" '
+            f'stroke="{"#999" if tick == 0 else "#e4e7eb"}"/>'
+            f'<text class="kyc-axis" x="{pad_left - 4}" y="{y + 3:.1f}" font-size="10" text-anchor="end">{tick}</text>'
+        )
     for i, label in enumerate(labels):
         x = pad_left + i * step + (step - bar_w) / 2
-        y = float(height - pad_bottom)
+        y = float(base_y)
         for key, values in series.items():
             value = values[i]
             if not value:
                 continue
-            h = plot_h * value / top
+            h = max(plot_h * value / top, MIN_BAR)
             y -= h
             parts.append(
                 f'<rect class="kyc-bar" data-series="{escape(key)}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
                 f'height="{h:.1f}" fill="{STATUS_COLOURS.get(key, "#999")}">'
                 f"<title>{escape(label)}: {escape(names.get(key, key))} {value}</title></rect>"
             )
+        centre = x + bar_w / 2
+        if totals[i] and step >= 16:
+            parts.append(
+                f'<text class="kyc-total" x="{centre:.1f}" y="{y - 3:.1f}" font-size="10" '
+                f'text-anchor="middle">{totals[i]}</text>'
+            )
         if n <= 16 or i % max(n // 8, 1) == 0:
-            parts.append(f'<text x="{x:.1f}" y="{height - pad_bottom + 14}" font-size="9">{escape(label[-5:])}</text>')
+            parts.append(
+                f'<text class="kyc-axis" x="{centre:.1f}" y="{base_y + 14}" font-size="9" '
+                f'text-anchor="middle">{escape(label[-5:])}</text>'
+            )
     for j, key in enumerate(series):
         lx, ly = pad_left + (j % 4) * 170, height + 4 + 18 * (j // 4)
         parts.append(
@@ -86,7 +122,8 @@ def horizontal_bars(
     colour: str = "#3ebd93",
     width: int = 480,
 ) -> SafeString:
-    """One bar per ``(label, value, text)``; ``None`` values draw no bar and print the text (e.g. "n/a")."""
+    """One bar per ``(label, value, text)`` on a grey track the width of the scale; ``None`` values draw no
+    bar and print the text (e.g. "n/a")."""
     row_h, label_w, text_w = 24, 120, 90
     height = row_h * max(len(rows), 1) + 8
     top = maximum if maximum else max((v for _, v, _ in rows if v is not None), default=0) or 1
@@ -99,8 +136,13 @@ def horizontal_bars(
     for i, (label, value, text) in enumerate(rows):
         y = 4 + i * row_h
         parts.append(f'<text x="0" y="{y + 15}" font-size="12">{escape(label)}</text>')
-        w = plot_w * value / top if value is not None else 0
+        w = max(plot_w * value / top, MIN_BAR) if value else 0
         if value is not None:
+            # the track shows the scale: one bar alone still reads as a share of the axis
+            parts.append(
+                f'<rect class="kyc-track" x="{label_w}" y="{y + 3}" width="{plot_w}" height="{row_h - 8}" '
+                'fill="#f0f2f5"/>'
+            )
             parts.append(
                 f'<rect class="kyc-bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 8}" '
                 f'fill="{colour}"><title>{escape(label)}: {escape(text)}</title></rect>'

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline, reasoned_action
+from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns, assignee, breakable, short_id
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.admin.verification import AgeFilter, AssigneeFilter, assign_to_me, unassign
 from django_kyc.backends import get_backend
@@ -32,10 +33,39 @@ RESOLUTIONS: dict[str, Any] = {
 }
 
 
+@admin.display(description=_("topics"))
+def topic_labels(hit: AmlHit) -> str:
+    """The topics as reviewers name them ("PEP", "Sanction"), not the provider's codes."""
+    return ", ".join(hit.topic_labels) or "-"
+
+
+@admin.display(description=_("risk"))
+def hit_risk(hit: AmlHit) -> str:
+    """The hit's own risk (:attr:`AmlHit.risk`): a PEP or sanctions match is high whatever the applicant's level."""
+    return str(hit.risk.label)
+
+
+#: The hit lists' shared columns; a hit waits since its screening was created (hits have no timestamp).
+COLUMNS = applicant_columns("aml_check__applicant", age_field="aml_check__created_at")
+#: Who the hit is about: the reference for everyone, the rest only for those who may see names.
+SEARCH_FIELDS = [
+    "caption",
+    "entity_id",
+    "aml_check__applicant__reference",
+    "aml_check__applicant__first_name",
+    "aml_check__applicant__last_name",
+    "aml_check__applicant__email",
+]
+
+
 class AmlHitInline(ReadOnlyInline):
     model = AmlHit
-    fields = ("caption", "entity_id", "score", "topics", "datasets", "status", "resolved_by", "resolved_at")
+    fields = ("caption", "entity_id", "score", "topic_names", "datasets", "status", "resolved_by", "resolved_at")
     readonly_fields = fields
+
+    @admin.display(description=_("topics"))
+    def topic_names(self, obj: AmlHit) -> str:
+        return topic_labels(obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AmlHit]:
         """``resolved_by`` is shown as a link to the reviewer: join it, or the check's page runs one query per
@@ -143,20 +173,37 @@ def _resolution_action(resolution: str) -> Any:
 
 
 @admin.register(AmlHit)
-class AmlHitAdmin(ReadOnlyAdmin):
+class AmlHitAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
     """Hits to resolve: open ones first, highest score first."""
 
-    list_display = ["caption", "check_link", "score", "topics", "status", "resolved_by", "resolved_at"]
+    list_display = [
+        "caption",
+        COLUMNS["applicant_name"],
+        "check_link",
+        hit_risk,
+        topic_labels,
+        "score",
+        "status",
+        "resolved_by",
+        "resolved_at",
+    ]
     list_filter = ["status", "aml_check__subject", "aml_check__backend"]
-    search_fields = ["caption", "entity_id", "aml_check__applicant__reference"]
+    search_fields = SEARCH_FIELDS
     list_select_related = ["aml_check", "aml_check__applicant", "resolved_by"]
     ordering = ["status", "-score"]
     actions = [_resolution_action(name) for name in RESOLUTIONS]
 
-    @admin.display(description=_("check"))
+    @admin.display(description=_("match"), ordering="-score")
+    def match(self, obj: AmlHit) -> Any:
+        """What the screening matched, and how closely (the provider's score)."""
+        if obj.score is None:
+            return obj.caption
+        return format_html("{}<br><small>{} {}</small>", obj.caption, _("score"), obj.score)
+
+    @admin.display(description=_("screening"))
     def check_link(self, obj: AmlHit) -> str:
         url = reverse("admin:django_kyc_amlcheck_change", args=[obj.aml_check_id])
-        return format_html('<a href="{}">{}</a>', url, obj.aml_check.applicant.reference)
+        return format_html('<a href="{}">{}</a>', url, short_id(obj.aml_check_id))
 
     def has_review_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.has_perm(review.REVIEW_PERMISSION))
@@ -182,7 +229,16 @@ class AmlHitAdmin(ReadOnlyAdmin):
 class AmlQueueAdmin(AmlHitAdmin):
     """The AML half of the review queue: open hits, oldest screening first, with the queue's filters."""
 
-    list_display = ["caption", "check_link", "risk", "backend", "score", "topics", "assigned_to", "waiting_since"]
+    list_display = [
+        "match",
+        COLUMNS["applicant_name"],
+        COLUMNS["applicant_country"],
+        hit_risk,
+        "backend",
+        topic_labels,
+        assignee,
+        COLUMNS["age"],
+    ]
     list_select_related = ["aml_check", "aml_check__applicant", "assigned_to"]
     ordering = ["aml_check__created_at", "-score"]
 
@@ -200,17 +256,9 @@ class AmlQueueAdmin(AmlHitAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[AmlHit]:
         return super().get_queryset(request).filter(status=AmlHitStatus.OPEN)
 
-    @admin.display(description=_("risk"), ordering="aml_check__applicant__risk_level")
-    def risk(self, obj: AmlHit) -> str:
-        return obj.aml_check.applicant.get_risk_level_display()
-
     @admin.display(description=_("backend"), ordering="aml_check__backend")
-    def backend(self, obj: AmlHit) -> str:
-        return obj.aml_check.backend
-
-    @admin.display(description=_("waiting since"), ordering="aml_check__created_at")
-    def waiting_since(self, obj: AmlHit) -> Any:
-        return obj.aml_check.created_at
+    def backend(self, obj: AmlHit) -> Any:
+        return breakable(obj.aml_check.backend)
 
 
 class AmlAgeFilter(admin.SimpleListFilter):

@@ -10,7 +10,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.audit import TIMELINE_COLUMNS
-from django_kyc.admin.base import DOCUMENT_PII_FIELDS, HIDDEN, ReadOnlyInline, can_view_pii, without
+from django_kyc.admin.base import DOCUMENT_PII_FIELDS, ReadOnlyInline, can_view_pii, without
+from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns
 from django_kyc.admin.export import ExportAdminMixin
 from django_kyc.admin.retention import (
     ErasureRequestInline,
@@ -102,9 +103,21 @@ class AuditInline(ReadOnlyInline):
     ordering = ["-created_at", "-id"]
 
 
+#: An applicant's age on the list counts from its creation.
+COLUMNS = applicant_columns("", age_field="created_at")
+
+
 @admin.register(Applicant)
-class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, RiskAdminMixin):
-    list_display = ["reference", "full_name", "user", "status", "risk_level", "country", "created_at"]
+class ApplicantAdmin(ApplicantColumnsMixin, ExportAdminMixin, RetentionAdminMixin, RiskAdminMixin):
+    # the name (masked without the PII permission) over the shortened reference, then what a reviewer sorts by
+    list_display = [
+        COLUMNS["applicant_name"],
+        "user",
+        "status",
+        COLUMNS["applicant_risk"],
+        COLUMNS["applicant_country"],
+        COLUMNS["age"],
+    ]
     list_filter = ["status", "risk_level", "created_at"]
     search_fields = ["reference", "external_id", "email", "last_name", "user__username", "user__email"]
     list_select_related = ["user"]
@@ -123,6 +136,7 @@ class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, RiskAdminMixin):
     actions = [record_erasure_request, purge_applicants, change_risk_level]
     raw_id_fields = ["user"]
     date_hierarchy = "created_at"
+    change_form_template = "django_kyc/admin/applicant_change_form.html"
     inlines = [DocumentInline, VerificationInline, AmlCheckInline, ErasureRequestInline, AuditInline]
     fieldsets = [
         (None, {"fields": ["id", "reference", "external_id", "user", "status", "risk_level", "verified_at"]}),
@@ -165,12 +179,6 @@ class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, RiskAdminMixin):
             masked.append((name, {**options, "fields": kept}))
         return masked
 
-    def get_list_display(self, request: HttpRequest) -> list[Any]:
-        columns = super().get_list_display(request)
-        if can_view_pii(request):
-            return list(columns)
-        return ["masked_name" if column == "full_name" else column for column in columns]
-
     def get_queryset(self, request: HttpRequest) -> QuerySet[Applicant]:
         """The linked account is displayed on the list and, for read-only reviewers, on the applicant page
         (rendered from the row): join it rather than fetch it with a query of its own."""
@@ -179,7 +187,3 @@ class ApplicantAdmin(ExportAdminMixin, RetentionAdminMixin, RiskAdminMixin):
     @admin.display(description=_("personal data"))
     def personal_data(self, obj: Applicant) -> str:
         return str(_("Hidden: viewing personal data needs the permission “Can view applicants' personal data”."))
-
-    @admin.display(description=_("name"))
-    def masked_name(self, obj: Applicant) -> str:
-        return HIDDEN if obj.full_name else "-"

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from django_kyc.admin.base import KycModelAdmin, ReadOnlyInline
-from django_kyc.models import Applicant, ErasureRequest, ErasureSource
+from django_kyc.models import Applicant, ErasureRequest, ErasureSource, ErasureStatus
 from django_kyc.services import retention
 from django_kyc.services.audit import Change
 from django_kyc.status import Source
@@ -72,14 +77,100 @@ def purge_applicants(modeladmin: Any, request: HttpRequest, queryset: QuerySet[A
     )
 
 
-class RetentionAdminMixin:
-    """What :class:`~django_kyc.admin.applicant.ApplicantAdmin` adds for retention."""
+class ErasureRequestForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("How the request reached you (e.g. the email or ticket it came in); no personal data."),
+    )
+
+
+class RetentionAdminMixin(KycModelAdmin):
+    """What :class:`~django_kyc.admin.applicant.ApplicantAdmin` adds for retention: the purge action, and on
+    the applicant's page a "Request erasure" page in place of Delete.
+
+    Deleting an applicant would cascade to the audit trail and the erasure register, which no one may delete
+    (so Django's delete page told even a superuser "no"), and would skip what erasure must respect: the
+    retention period, legal holds and the providers' copies. Erasure goes through
+    :func:`~django_kyc.services.retention.request_erasure`, which honours all three and keeps the evidence.
+    """
 
     def has_purge_permission(self, request: HttpRequest) -> bool:
         return can_purge(request)
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_erasure_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        """Recording a request needs what the list's action needs: ``change_applicant``."""
+        return bool(self.has_change_permission(request, obj))
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [
+            path(
+                "<uuid:object_id>/erasure/",
+                self.admin_site.admin_view(self.erasure_view),
+                name="django_kyc_applicant_erasure",
+            )
+        ]
+        return custom + super().get_urls()
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra = {
+            **(extra_context or {}),
+            # one applicant is edited at a time; "add another" from here only led away from the record
+            "show_save_and_add_another": False,
+            "erasure_url": (
+                reverse("admin:django_kyc_applicant_erasure", args=[object_id])
+                if self.has_erasure_permission(request)
+                else None
+            ),
+        }
+        return super().change_view(request, object_id, form_url, extra)
+
+    def erasure_view(self, request: HttpRequest, object_id: Any) -> HttpResponse:
+        """Explain what erasure will do for this applicant, then record the request (and purge now when
+        retention allows and the user may purge); back to the applicant's page with the outcome."""
+        applicant = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_erasure_permission(request, applicant):
+            raise PermissionDenied
+        change_url = reverse("admin:django_kyc_applicant_change", args=[applicant.pk])
+        form = ErasureRequestForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            erasure = retention.request_erasure(
+                applicant,
+                source=ErasureSource.STAFF,
+                user=request.user,
+                note=form.cleaned_data["note"] or str(_("Recorded in admin.")),
+                execute=can_purge(request),
+            )
+            self.message_user(
+                request,
+                _("Erasure request: %(status)s.") % {"status": erasure.get_status_display()},
+                messages.SUCCESS if erasure.status == ErasureStatus.DONE else messages.INFO,
+            )
+            return HttpResponseRedirect(change_url)
+        opts = self.opts
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Request erasure of %(applicant)s") % {"applicant": applicant},
+            "opts": opts,
+            "original": applicant,
+            "change_url": change_url,
+            "form": form,
+            "open_request": applicant.erasure_requests.filter(
+                status__in=[ErasureStatus.REQUESTED, ErasureStatus.SCHEDULED]
+            ).first(),
+            "lapsed": retention.retention_lapsed(applicant),
+            "can_purge": can_purge(request),
+        }
+        return TemplateResponse(request, "django_kyc/admin/request_erasure.html", context)
+
     def save_model(self, request: HttpRequest, obj: Applicant, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)  # type: ignore[misc]
+        super().save_model(request, obj, form, change)
         retention.sync_due_dates(obj)  # a changed relationship end moves waiting requests with it
 
 

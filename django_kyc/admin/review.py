@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -9,10 +11,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc import charts
 from django_kyc.admin.base import ReadOnlyAdmin, reasoned_action
+from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns, breakable
 from django_kyc.conf import kyc_settings
 from django_kyc.models import ReviewDecision
 from django_kyc.services import dashboard, health, review
@@ -26,27 +30,35 @@ class ConfirmForm(forms.Form):
 
 
 ACTIONS = {"confirm_proposals": _("Confirm (second reviewer)"), "withdraw_proposals": _("Withdraw")}
+#: A proposal's age counts from when it was proposed.
+COLUMNS = applicant_columns("applicant", age_field="created_at")
 
 
 @admin.register(ReviewDecision)
-class ReviewDecisionAdmin(ReadOnlyAdmin):
+class ReviewDecisionAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
     """Proposals awaiting a second reviewer, and the history of confirmed and withdrawn ones."""
 
     list_display = [
-        "created_at",
-        "applicant",
+        COLUMNS["applicant_name"],
+        COLUMNS["applicant_country"],
+        COLUMNS["applicant_risk"],
         "target",
-        "decision",
-        "reason_code",
-        "rule",
+        "proposal",
         "status",
-        "proposed_by",
-        "confirmed_by",
-        "closed_at",
+        "reviewers",
+        COLUMNS["age"],
     ]
     list_filter = ["status", "decision", "applicant__risk_level"]
-    list_select_related = ["applicant", "verification", "aml_hit", "proposed_by", "confirmed_by"]
-    search_fields = ["applicant__reference", "reason_code", "rule"]
+    list_select_related = ["applicant", "verification", "aml_hit__aml_check", "proposed_by", "confirmed_by"]
+    # who the proposal is about: the reference for everyone, the rest only for those who may see names
+    search_fields = [
+        "applicant__reference",
+        "applicant__first_name",
+        "applicant__last_name",
+        "applicant__email",
+        "reason_code",
+        "rule",
+    ]
     ordering = ["status", "created_at"]
     actions = ["confirm_proposals", "withdraw_proposals"]
     readonly_fields = [
@@ -73,10 +85,28 @@ class ReviewDecisionAdmin(ReadOnlyAdmin):
         return bool(request.user.has_perm(review.REVIEW_PERMISSION))
 
     @admin.display(description=_("about"))
-    def target(self, obj: ReviewDecision) -> str:
+    def target(self, obj: ReviewDecision) -> Any:
+        """What the proposal decides on, and with which backend."""
         if obj.verification is not None:
-            return f"verification {obj.verification.backend} ({obj.verification.get_status_display()})"
-        return f"AML hit {obj.aml_hit.caption}" if obj.aml_hit else "-"
+            what, backend = f"{_('Verification')} ({obj.verification.get_status_display()})", obj.verification.backend
+        elif obj.aml_hit is not None:
+            what, backend = f"{_('AML hit')}: {obj.aml_hit.caption}", obj.aml_hit.aml_check.backend
+        else:
+            return "-"
+        return format_html("{}<br><small>{}</small>", what, breakable(backend))
+
+    @admin.display(description=_("reviewers"), ordering="proposed_by__username")
+    def reviewers(self, obj: ReviewDecision) -> Any:
+        """Who proposed, and who confirmed or withdrew (the second pair of eyes, once there is one)."""
+        proposer = obj.proposed_by.get_username() if obj.proposed_by else "-"
+        if obj.confirmed_by is None:
+            return proposer
+        return format_html("{}<br><small>{} {}</small>", proposer, _("confirmed by"), obj.confirmed_by.get_username())
+
+    @admin.display(description=_("proposal"), ordering="decision")
+    def proposal(self, obj: ReviewDecision) -> Any:
+        """The proposed decision and its reason code."""
+        return format_html("{}<br><small>{}</small>", obj.decision, breakable(obj.reason_code))
 
     @admin.action(description=ACTIONS["confirm_proposals"], permissions=["approve"])
     def confirm_proposals(self, request: HttpRequest, queryset: QuerySet[ReviewDecision]) -> HttpResponse | None:

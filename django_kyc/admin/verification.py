@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.base import DecisionPagesAdmin, ReadOnlyAdmin, reasoned_action
 from django_kyc.admin.case import CasePageMixin
+from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns, assignee, breakable, breakable_list
 from django_kyc.admin.forms import DecisionForm
 from django_kyc.models import AmlHit, Heartbeat, ProposalStatus, ReviewDecision, ReviewQueueItem, Verification
 from django_kyc.services import health, review
@@ -139,21 +140,39 @@ def _decision_action(decision: str) -> Callable[..., Any]:
     return admin.action(description=str(DECISION_LABELS[decision]), permissions=["review"])(action)
 
 
+#: The columns of a verification's row, its age counted from its creation.
+COLUMNS = applicant_columns("applicant", age_field="created_at")
+#: The queue's, its age counted from the last change (when it started waiting).
+QUEUE_COLUMNS = applicant_columns("applicant", age_field="updated_at")
+#: Who the verification is about, for everyone (the reference) and for those who may see names (the rest;
+#: :class:`~django_kyc.admin.base.KycModelAdmin` drops those for the others). Ids are matched in part, as the
+#: lists show their first characters.
+SEARCH_FIELDS = [
+    "id",
+    "applicant__reference",
+    "applicant__first_name",
+    "applicant__last_name",
+    "applicant__email",
+    "provider_verification_id",
+    "provider_applicant_id",
+]
+
+
 @admin.register(Verification)
-class VerificationAdmin(DecisionPagesAdmin, ReadOnlyAdmin):
+class VerificationAdmin(ApplicantColumnsMixin, DecisionPagesAdmin, ReadOnlyAdmin):
     list_display = [
-        "id",
-        "applicant",
-        "backend",
+        COLUMNS["short_pk"],
+        COLUMNS["applicant_name"],
+        COLUMNS["applicant_country"],
+        COLUMNS["applicant_risk"],
+        "backend_name",
         "status",
-        "provider_status",
-        "attempts",
-        "created_at",
-        "updated_at",
+        assignee,
+        COLUMNS["age"],
     ]
     list_filter = ["status", "backend", "applicant__risk_level", AgeFilter, "created_at"]
-    search_fields = ["id", "applicant__reference", "provider_verification_id", "provider_applicant_id"]
-    list_select_related = ["applicant"]
+    search_fields = SEARCH_FIELDS
+    list_select_related = ["applicant", "assigned_to"]
     date_hierarchy = "created_at"
     actions = [_decision_action(name) for name in DECISION_LABELS]
     readonly_fields = [
@@ -179,6 +198,10 @@ class VerificationAdmin(DecisionPagesAdmin, ReadOnlyAdmin):
         "updated_at",
     ]
     exclude = ["client_token"]
+
+    @admin.display(description=_("backend"), ordering="backend")
+    def backend_name(self, obj: Verification) -> Any:
+        return breakable(obj.backend)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         """The client link is a bearer credential for the hosted flow: only for staff who may act for the
@@ -257,16 +280,16 @@ class ReviewQueueAdmin(CasePageMixin, VerificationAdmin):
     """What waits for a human: verifications in review or in error, oldest first. An item's page is its case
     page (:mod:`django_kyc.admin.case`)."""
 
+    # the applicant's name leads to the item (a reviewer looks for a person); the id is on the item's page
     list_display = [
-        "id",
-        "applicant",
-        "risk",
-        "backend",
+        QUEUE_COLUMNS["applicant_name"],
+        QUEUE_COLUMNS["applicant_country"],
+        QUEUE_COLUMNS["applicant_risk"],
+        "backend_name",
         "status",
-        "provider_status",
-        "reasons",
-        "assigned_to",
-        "waiting_since",
+        "reason_list",
+        assignee,
+        QUEUE_COLUMNS["age"],
     ]
     list_filter = ["status", "backend", "applicant__risk_level", AgeFilter, AssigneeFilter]
     list_select_related = ["applicant", "assigned_to"]
@@ -287,10 +310,6 @@ class ReviewQueueAdmin(CasePageMixin, VerificationAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Verification]:
         return super().get_queryset(request).filter(status__in=WAITING)
 
-    @admin.display(description=_("risk"), ordering="applicant__risk_level")
-    def risk(self, obj: Verification) -> str:
-        return obj.applicant.get_risk_level_display()
-
-    @admin.display(description=_("waiting since"), ordering="updated_at")
-    def waiting_since(self, obj: Verification) -> Any:
-        return obj.updated_at
+    @admin.display(description=_("reasons"))
+    def reason_list(self, obj: Verification) -> Any:
+        return breakable_list(obj.reasons)

@@ -1,12 +1,28 @@
 from __future__ import annotations
 
+import json
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from django_kyc.admin.base import ReadOnlyAdmin
 from django_kyc.models import WebhookEvent, WebhookRejection
 from django_kyc.services import webhooks
+
+#: A ``<pre>`` that wraps: the admin's read-only field is a fixed-width column, and an unwrapped signed JSON
+#: line is thousands of characters wide.
+BODY_STYLE = "white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%;margin:0;font-size:12px"
+
+
+def pretty_body(text: str) -> str:
+    """``text`` re-indented when it is JSON (display only: processing works on the stored bytes)."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False, sort_keys=False)
+    except ValueError:
+        return text
 
 
 @admin.register(WebhookEvent)
@@ -16,7 +32,8 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     on the verification page. The list never renders them.
 
     The stored body is bytes (exactly what was authenticated); the page shows it decoded for reading, with
-    bytes that do not decode replaced: display only, nothing parses what is shown.
+    bytes that do not decode replaced, and indented when it is JSON: display only, processing never reads what
+    is shown.
     """
 
     list_display = [
@@ -45,8 +62,12 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         return hidden | {"body_as_text"} if "body" in hidden else hidden
 
     @admin.display(description="body")
-    def body_as_text(self, obj: WebhookEvent) -> str:
-        return obj.body_text()
+    def body_as_text(self, obj: WebhookEvent) -> SafeString:
+        """JSON indented for reading, wrapped to the page (long tokens and URLs break rather than widen it);
+        anything else as received."""
+        return format_html(
+            '<pre class="kyc-webhook-body" style="{}">{}</pre>', BODY_STYLE, pretty_body(obj.body_text())
+        )
 
     @admin.action(description="Reprocess selected events", permissions=["reprocess"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:

@@ -9,7 +9,7 @@ from django_kyc.models.document import Document, DocumentFile
 from django_kyc.models.health import Heartbeat
 from django_kyc.models.retention import ErasureRequest, ErasureSource, ErasureStatus
 from django_kyc.models.review import ProposalStatus, ReviewDecision
-from django_kyc.models.verification import ReviewQueueItem, Verification
+from django_kyc.models.verification import ReviewDashboard, ReviewQueueItem, Verification
 from django_kyc.models.webhook import RejectionReason, WebhookEvent, WebhookRejection, WebhookState
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Heartbeat",
     "ProposalStatus",
     "RejectionReason",
+    "ReviewDashboard",
     "ReviewDecision",
     "ReviewQueueItem",
     "Verification",

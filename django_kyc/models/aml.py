@@ -6,9 +6,10 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from django_kyc import aml_topics
 from django_kyc.crypto import EncryptedJSONField
 from django_kyc.models.assignable import Assignable
-from django_kyc.status import AmlHitStatus, AmlStatus
+from django_kyc.status import AmlHitStatus, AmlStatus, RiskLevel
 
 
 class AmlCheckType(models.TextChoices):
@@ -93,6 +94,20 @@ class AmlHit(Assignable):
 
     def __str__(self) -> str:
         return self.caption
+
+    @property
+    def risk(self) -> RiskLevel:
+        """How risky this potential match is: the most severe of what its topics imply (a PEP or sanctions
+        match is high risk), the applicant's own level and the provider's level for the screening or the match.
+        Reads the check and its applicant: join them (``select_related``) when listing hits."""
+        check = self.aml_check
+        provider_level = (self.details or {}).get("risk_level") if isinstance(self.details, dict) else None
+        return aml_topics.hit_risk(self.topics, check.applicant.risk_level, check.risk_level, str(provider_level or ""))
+
+    @property
+    def topic_labels(self) -> list[str]:
+        """The topics as reviewers name them ("PEP", "Sanction")."""
+        return aml_topics.labels(self.topics)
 
 
 class AmlQueueItem(AmlHit):

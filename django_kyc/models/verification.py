@@ -98,3 +98,14 @@ class ReviewQueueItem(Verification):
         proxy = True
         verbose_name = _("review queue item")
         verbose_name_plural = _("review queue")
+
+
+class ReviewDashboard(Verification):
+    """The review dashboard's entry on the admin's front page, which lists models and nothing else: a proxy
+    with no permissions of its own whose admin shows the dashboard (to those who may view verifications)."""
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = _("review dashboard")
+        verbose_name_plural = _("review dashboard")

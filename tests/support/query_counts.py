@@ -40,6 +40,7 @@ from django_kyc.models import (
     ErasureRequest,
     ProposalStatus,
     RejectionReason,
+    ReviewDashboard,
     ReviewDecision,
     ReviewQueueItem,
     Verification,
@@ -480,6 +481,14 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint("admin applicant page", _admin(Applicant, "change"), add_applicant_page_rows, ADMIN_ROLES, inline_rows),
     Endpoint("admin AML check page", _admin(AmlCheck, "change"), add_aml_hits, ADMIN_ROLES, inline_rows),
     Endpoint("admin review dashboard", _dashboard, add_decided_verifications, ADMIN_ROLES),
+    # the dashboard's entry on the admin's front page: its "list" is the dashboard
+    Endpoint(
+        "admin review dashboard entry",
+        _admin(ReviewDashboard),
+        add_decided_verifications,
+        ADMIN_ROLES,
+        changelist_of=ReviewDashboard,
+    ),
 ]
 
 # --- measuring ------------------------------------------------------------------------------------------------
