@@ -16,6 +16,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import AmlResult
@@ -49,26 +50,26 @@ CAPABILITY: dict[str, Capability] = {
 def validate_subject(subject: str, blockchain: str = "", address: str = "", tx_hash: str = "") -> None:
     """Reject an impossible subject before anything is stored or sent: a wallet check needs a chain and an
     address, a transaction check a chain and a 64-hex hash, and a person check neither."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {}  # in the active language: the API answers a client with them
     if subject not in CAPABILITY:
-        errors["subject"] = f"Unknown subject {subject!r}."
+        errors["subject"] = _("Unknown subject %(subject)s.") % {"subject": repr(subject)}
     elif subject == AmlSubject.APPLICANT:
         for name, value in (("blockchain", blockchain), ("address", address), ("tx_hash", tx_hash)):
             if value:
-                errors[name] = "Only wallet and transaction checks take this field."
+                errors[name] = _("Only wallet and transaction checks take this field.")
     else:
         if not blockchain:
-            errors["blockchain"] = "Required for wallet and transaction checks."
+            errors["blockchain"] = _("Required for wallet and transaction checks.")
         if subject == AmlSubject.WALLET:
             if not address:
-                errors["address"] = "Required for a wallet check."
+                errors["address"] = _("Required for a wallet check.")
             if tx_hash:
-                errors["tx_hash"] = "A wallet check takes an address, not a transaction hash."
+                errors["tx_hash"] = _("A wallet check takes an address, not a transaction hash.")
         else:
             if not TX_HASH.match(tx_hash or ""):
-                errors["tx_hash"] = "A transaction hash is 64 hexadecimal characters (optionally 0x-prefixed)."
+                errors["tx_hash"] = _("A transaction hash is 64 hexadecimal characters (optionally 0x-prefixed).")
             if address:
-                errors["address"] = "A transaction check takes a hash, not an address."
+                errors["address"] = _("A transaction check takes a hash, not an address.")
     if errors:
         raise ValidationError(errors)
 
@@ -88,7 +89,7 @@ def start_check(
     validate_subject(subject, blockchain, address, tx_hash)
     chosen = get_backend(alias)
     if not chosen.supports(CAPABILITY[subject]):
-        raise UnsupportedFeature(alias, f"AML screening of a {subject}")
+        raise UnsupportedFeature(alias, _("AML screening of a %(subject)s") % {"subject": AmlSubject(subject).label})
     check = AmlCheck(
         applicant=applicant,
         backend=alias,
