@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import AmlResult
@@ -36,6 +37,9 @@ from django_kyc.services.audit import Change, audit
 from django_kyc.services.retry import next_attempt_at, provider_call_lease
 from django_kyc.status import AmlStatus, AuditAction, Source
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
 logger = logging.getLogger("django_kyc.aml")
 
 TX_HASH = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
@@ -44,6 +48,12 @@ CAPABILITY: dict[str, Capability] = {
     AmlSubject.APPLICANT: Capability.AML,
     AmlSubject.WALLET: Capability.CRYPTO_AML,
     AmlSubject.TRANSACTION: Capability.CRYPTO_AML,
+}
+#: What a backend without the capability cannot do, as the API tells the client.
+SCREENING: dict[str, StrOrPromise] = {
+    AmlSubject.APPLICANT: gettext_lazy("AML screening of a person"),
+    AmlSubject.WALLET: gettext_lazy("AML screening of a crypto wallet"),
+    AmlSubject.TRANSACTION: gettext_lazy("AML screening of a crypto transaction"),
 }
 
 
@@ -89,7 +99,7 @@ def start_check(
     validate_subject(subject, blockchain, address, tx_hash)
     chosen = get_backend(alias)
     if not chosen.supports(CAPABILITY[subject]):
-        raise UnsupportedFeature(alias, _("AML screening of a %(subject)s") % {"subject": AmlSubject(subject).label})
+        raise UnsupportedFeature(alias, SCREENING[subject])
     check = AmlCheck(
         applicant=applicant,
         backend=alias,
