@@ -13,7 +13,8 @@ DJANGO_ADMIN="${DJANGO_ADMIN:-$ROOT/.venv/bin/django-admin}"
 LANGUAGES=(de es)
 
 command -v msgfmt >/dev/null || { echo "GNU gettext is needed: apt-get install gettext" >&2; exit 1; }
-cd "$ROOT/django_kyc"
+# KYC_MESSAGES_PACKAGE: another copy of the package to work on (tests/test_i18n.py extracts into one)
+cd "${KYC_MESSAGES_PACKAGE:-$ROOT/django_kyc}"
 # django-admin, not python -m django: that would put django_kyc/ first on sys.path, where queue.py shadows the
 # standard library's queue
 django() { DJANGO_SETTINGS_MODULE=tests.settings PYTHONPATH="$ROOT" "$DJANGO_ADMIN" "$@"; }
