@@ -46,26 +46,35 @@ from tests.support.services import require_service
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = Path(django_kyc.__file__).resolve().parent / "locale"
+#: Every catalog whose strings a page may show; the page check looks for the strings of all of them.
+CATALOGS = (LOCALE,)
 #: The languages django_kyc ships besides English (the catalogs under django_kyc/locale/).
 LANGUAGES = ("de", "es")
 
 
-def po_path(language: str) -> Path:
-    return LOCALE / language / "LC_MESSAGES" / "django.po"
+def po_path(language: str, locale: Path = LOCALE) -> Path:
+    return locale / language / "LC_MESSAGES" / "django.po"
 
 
 @cache
 def entries(language: str) -> tuple[Entry, ...]:
-    """The catalog's entries without its header."""
-    return tuple(read_po(po_path(language))[1:])
+    """The entries of every catalog in ``language``, without their headers."""
+    return tuple(entry for locale in CATALOGS for entry in read_po(po_path(language, locale))[1:])
+
+
+CATALOG_FILES = [
+    pytest.param(locale, language, id=f"{locale.parent.name}-{language}")
+    for locale in CATALOGS
+    for language in LANGUAGES
+]
 
 
 # --- the catalogs ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_every_entry_is_translated_and_none_is_fuzzy(language: str) -> None:
-    header, *rest = read_po(po_path(language))
+@pytest.mark.parametrize(("locale", "language"), CATALOG_FILES)
+def test_every_entry_is_translated_and_none_is_fuzzy(locale: Path, language: str) -> None:
+    header, *rest = read_po(po_path(language, locale))
     assert header.msgid == ""
     assert not header.fuzzy  # msgfmt would leave a fuzzy header out, and with it the charset
     assert f"Language: {language}\\n" in json.dumps(header.value)
@@ -73,13 +82,13 @@ def test_every_entry_is_translated_and_none_is_fuzzy(language: str) -> None:
     assert [entry.msgid for entry in rest if entry.fuzzy] == []
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_the_committed_mo_says_what_its_po_says(language: str) -> None:
+@pytest.mark.parametrize(("locale", "language"), CATALOG_FILES)
+def test_the_committed_mo_says_what_its_po_says(locale: Path, language: str) -> None:
     """The wheel ships the committed .mo; a .po edited without ``scripts/messages.sh compile`` fails here."""
-    po = {entry.key: entry.value for entry in read_po(po_path(language))}
+    po = {entry.key: entry.value for entry in read_po(po_path(language, locale))}
     # msgfmt leaves the template's creation date out of the compiled header
     po[""] = "".join(line for line in po[""].splitlines(keepends=True) if not line.startswith("POT-Creation-Date:"))
-    assert read_mo(po_path(language).with_suffix(".mo")) == po
+    assert read_mo(po_path(language, locale).with_suffix(".mo")) == po
 
 
 def test_every_language_has_the_same_entries() -> None:
