@@ -7,7 +7,13 @@ HTTP details. Messages never carry request bodies or personal data.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.utils.translation import gettext
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
 
 
 class KycError(Exception):
@@ -19,10 +25,16 @@ class KycConfigurationError(ImproperlyConfigured):
 
 
 class UnsupportedFeature(KycError):
-    """The selected backend cannot do what was asked (for example AML screening)."""
+    """The selected backend cannot do what was asked (for example AML screening).
 
-    def __init__(self, provider: str, feature: str) -> None:
-        super().__init__(f"The {provider!r} backend does not support {feature}.")
+    The message is in the language active where it is raised: the API answers a client with it.
+    """
+
+    def __init__(self, provider: str, feature: StrOrPromise) -> None:
+        super().__init__(
+            gettext("The %(backend)s backend does not support %(feature)s.")
+            % {"backend": repr(provider), "feature": feature}
+        )
         self.provider = provider
         self.feature = feature
 
@@ -108,11 +120,15 @@ class WebhookPayloadError(WebhookError):
 class InvalidTransition(KycError):
     """A status move that the transition table does not allow."""
 
-    def __init__(self, obj_label: str, from_status: str, to_status: str, detail: str = "") -> None:
+    def __init__(self, obj_label: StrOrPromise, from_status: str, to_status: str, detail: StrOrPromise = "") -> None:
         # str() first: statuses are often enum members, whose repr ("VerificationStatus.ERROR") means nothing
-        # to the reviewer who reads this message in admin
-        message = f"{obj_label} cannot move from {str(from_status)!r} to {str(to_status)!r}"
-        super().__init__(f"{message}: {detail}" if detail else message)
+        # to the reviewer who reads this message in admin (or the API client it is answered to)
+        values = {"object": obj_label, "from": repr(str(from_status)), "to": repr(str(to_status)), "detail": detail}
+        if detail:
+            message = gettext("%(object)s cannot move from %(from)s to %(to)s: %(detail)s") % values
+        else:
+            message = gettext("%(object)s cannot move from %(from)s to %(to)s") % values
+        super().__init__(message)
         self.from_status = from_status
         self.to_status = to_status
 

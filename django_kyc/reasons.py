@@ -9,35 +9,40 @@ list, and statistics across backends compare like with like.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.conf import kyc_settings
 
-BUILTIN_REASON_CODES: dict[str, str] = {
-    "VERIFIED_MANUALLY": str(_("Verified manually by a reviewer")),
-    "DOCUMENT_UNREADABLE": str(_("Document unreadable or low quality")),
-    "DOCUMENT_DAMAGED": str(_("Document damaged")),
-    "DOCUMENT_INCOMPLETE": str(_("Document incomplete (a side or page missing)")),
-    "DOCUMENT_EXPIRED": str(_("Document expired")),
-    "DOCUMENT_UNSUPPORTED": str(_("Document type not accepted")),
-    "DOCUMENT_EDITED": str(_("Document edited or tampered with")),
-    "ADDITIONAL_DOCUMENT_REQUIRED": str(_("Additional document required (e.g. tax id)")),
-    "DATA_MISMATCH": str(_("Data does not match the document")),
-    "SELFIE_MISSING": str(_("Selfie missing")),
-    "SELFIE_MISMATCH": str(_("Selfie does not match the document")),
-    "MULTIPLE_PERSONS": str(_("More than one person in the pictures")),
-    "SUSPECTED_FRAUD": str(_("Suspected fraud or tampering")),
-    "SUSPECTED_COERCION": str(_("Applicant appears to act under compulsion")),
-    "DUPLICATE_APPLICANT": str(_("Duplicate of another applicant")),
-    "COMPROMISED_PERSON": str(_("Person on a blacklist or otherwise compromised")),
-    "SUSPICIOUS_NETWORK": str(_("Anonymising network or IP mismatch")),
-    "ATTEMPTS_EXHAUSTED": str(_("Verification attempts or one-time codes exhausted")),
-    "SANCTIONS_MATCH": str(_("Sanctions or PEP match")),
-    "UNDERAGE": str(_("Applicant under the minimum age")),
-    "RESTRICTED_COUNTRY": str(_("Country not served")),
-    "PROVIDER_ERROR_RESOLVED": str(_("Provider error resolved by reviewer")),
-    "OTHER": str(_("Other (see comment)")),
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
+#: Labels stay lazy: they are read in the language of each request, not the one active at import.
+BUILTIN_REASON_CODES: dict[str, StrOrPromise] = {
+    "VERIFIED_MANUALLY": _("Verified manually by a reviewer"),
+    "DOCUMENT_UNREADABLE": _("Document unreadable or low quality"),
+    "DOCUMENT_DAMAGED": _("Document damaged"),
+    "DOCUMENT_INCOMPLETE": _("Document incomplete (a side or page missing)"),
+    "DOCUMENT_EXPIRED": _("Document expired"),
+    "DOCUMENT_UNSUPPORTED": _("Document type not accepted"),
+    "DOCUMENT_EDITED": _("Document edited or tampered with"),
+    "ADDITIONAL_DOCUMENT_REQUIRED": _("Additional document required (e.g. tax id)"),
+    "DATA_MISMATCH": _("Data does not match the document"),
+    "SELFIE_MISSING": _("Selfie missing"),
+    "SELFIE_MISMATCH": _("Selfie does not match the document"),
+    "MULTIPLE_PERSONS": _("More than one person in the pictures"),
+    "SUSPECTED_FRAUD": _("Suspected fraud or tampering"),
+    "SUSPECTED_COERCION": _("Applicant appears to act under compulsion"),
+    "DUPLICATE_APPLICANT": _("Duplicate of another applicant"),
+    "COMPROMISED_PERSON": _("Person on a blacklist or otherwise compromised"),
+    "SUSPICIOUS_NETWORK": _("Anonymising network or IP mismatch"),
+    "ATTEMPTS_EXHAUSTED": _("Verification attempts or one-time codes exhausted"),
+    "SANCTIONS_MATCH": _("Sanctions or PEP match"),
+    "UNDERAGE": _("Applicant under the minimum age"),
+    "RESTRICTED_COUNTRY": _("Country not served"),
+    "PROVIDER_ERROR_RESOLVED": _("Provider error resolved by reviewer"),
+    "OTHER": _("Other (see comment)"),
 }
 
 
@@ -84,19 +89,19 @@ DECISION_REASON_CODES: dict[str, tuple[str, ...]] = {
 }
 
 
-def reason_codes() -> dict[str, str]:
+def reason_codes() -> dict[str, StrOrPromise]:
     return {**BUILTIN_REASON_CODES, **dict(kyc_settings.REASON_CODES)}
 
 
-def reason_choices(decision: str = "") -> list[tuple[str, str]]:
+def reason_choices(decision: str = "") -> list[tuple[str, StrOrPromise]]:
     """The catalogue as ``(code, label)`` pairs sorted by label; with a ``decision``, only the codes that fit it
-    (see :data:`DECISION_REASON_CODES`) plus the site's own codes."""
+    (see :data:`DECISION_REASON_CODES`) plus the site's own codes. Sorted by label in the active language."""
     codes = reason_codes()
     fitting = DECISION_REASON_CODES.get(decision)
     if fitting is not None:
         site = set(dict(kyc_settings.REASON_CODES))
         codes = {code: label for code, label in codes.items() if code in fitting or code in site}
-    return sorted(codes.items(), key=lambda item: item[1])
+    return sorted(codes.items(), key=lambda item: str(item[1]))
 
 
 def normalise_reason(provider_code: str, provider_map: Mapping[str, str] | None = None) -> str:

@@ -7,6 +7,7 @@ from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -16,11 +17,11 @@ from django_kyc.models import Verification
 from django_kyc.status import VerificationStatus
 
 CHOICES = [
-    ("", "Use the last-name rule"),
-    ("approved", "Approve"),
-    ("declined", "Decline"),
-    ("needs_review", "Send to manual review"),
-    ("resubmission_requested", "Ask for resubmission"),
+    ("", _("Use the last-name rule")),
+    ("approved", _("Approve")),
+    ("declined", _("Decline")),
+    ("needs_review", _("Send to manual review")),
+    ("resubmission_requested", _("Ask for resubmission")),
 ]
 
 
@@ -50,7 +51,7 @@ class SandboxCaptureView(View):
         return backend, verification
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        _, verification = self._load(token)
+        verification = self._load(token)[1]
         return render(
             request,
             "django_kyc/sandbox/capture.html",

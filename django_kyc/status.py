@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class VerificationStatus(models.TextChoices):
@@ -48,7 +49,7 @@ class ApplicantStatus(models.TextChoices):
 class AmlStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
     RUNNING = "running", _("Running")
-    CLEAR = "clear", _("Clear")
+    CLEAR = "clear", pgettext_lazy("AML status: no match", "Clear")
     POTENTIAL_MATCH = "potential_match", _("Potential match")
     CONFIRMED_MATCH = "confirmed_match", _("Confirmed match")
     FALSE_POSITIVE = "false_positive", _("False positive")
@@ -56,7 +57,7 @@ class AmlStatus(models.TextChoices):
 
 
 class AmlHitStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("AML hit status", "Open")
     TRUE_POSITIVE = "true_positive", _("True positive")
     FALSE_POSITIVE = "false_positive", _("False positive")
 

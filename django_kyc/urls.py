@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from django_kyc.api.schema import KycSchemaView, docs, docs_asset
@@ -16,7 +17,7 @@ app_name = "django_kyc"
 @csrf_exempt  # answers 404 to every method; nothing to protect
 def api_not_found(request: HttpRequest) -> JsonResponse:
     """Any other URL under ``api/`` (e.g. ``applicants/not-a-uuid/``): the API's JSON 404, not the host's page."""
-    return JsonResponse({"detail": "Not found."}, status=404)
+    return JsonResponse({"detail": _("Not found.")}, status=404)
 
 
 urlpatterns = [

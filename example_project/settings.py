@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # after sessions, before common: the language comes from the set_language cookie or Accept-Language
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -110,9 +112,12 @@ AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []  # the demo accounts use "ad
 
 # --- i18n, static --------------------------------------------------------------------------------------
 LANGUAGE_CODE = "en"
+# the languages django_kyc ships translations for; LocaleMiddleware picks one per request, and
+# POST /i18n/setlang/ (Django's set_language view) lets a visitor choose
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
 TIME_ZONE = "UTC"
 USE_I18N = True
-USE_TZ = True
+USE_TZ = True  # stored in UTC; shown in TIME_ZONE with the active language's date and number formats
 STATIC_URL = "static/"
 STATIC_ROOT = STATE_DIR / "static"
 

@@ -1,4 +1,5 @@
-"""URLs of the demo site: the onboarding page at ``/``, the admin, and django_kyc under ``kyc/``."""
+"""URLs of the demo site: the onboarding page at ``/``, the admin, django_kyc under ``kyc/`` and Django's
+``set_language`` view under ``i18n/``."""
 
 from __future__ import annotations
 
@@ -13,4 +14,6 @@ urlpatterns = [
     path("", include("example_project.onboarding.urls")),
     path("admin/", admin.site.urls),
     path("kyc/", include("django_kyc.urls")),
+    # set_language: POST a "language" field to switch the visitor's language (a cookie)
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

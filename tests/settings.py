@@ -21,6 +21,9 @@ SECRET_KEY = "django-kyc-tests-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 USE_TZ = True
+LANGUAGE_CODE = "en"
+#: English and the translations django_kyc ships; a client's Accept-Language picks one (LocaleMiddleware)
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("es", "Español")]
 ROOT_URLCONF = "tests.urls"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -41,6 +44,7 @@ LOGIN_REDIRECT_URL = "onboarding:index"
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # tests/test_i18n.py asks for de and es with Accept-Language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

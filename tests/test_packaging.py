@@ -1,4 +1,5 @@
-"""The built wheel carries everything a site needs, and installs into an empty virtualenv and works."""
+"""The built wheel carries everything a site needs (compiled translations too), and installs into an empty
+virtualenv and works."""
 
 from __future__ import annotations
 
@@ -32,6 +33,9 @@ def test_wheel_contains_migrations_templates_and_typing_marker(wheel: Path) -> N
     assert "django_kyc/migrations/0001_initial.py" in names
     assert "django_kyc/templates/django_kyc/admin/decision.html" in names
     assert "django_kyc/templates/django_kyc/api/docs.html" in names
+    # the compiled translations: a site gets German and Spanish without GNU gettext
+    for language in ("de", "es"):
+        assert f"django_kyc/locale/{language}/LC_MESSAGES/django.mo" in names
     assert not any(name.startswith(("tests/", "example_project/")) for name in names)
 
 
@@ -103,3 +107,13 @@ def test_wheel_installs_into_an_empty_virtualenv_and_migrates(wheel: Path, tmp_p
         "from django.test import Client; print(Client().get('/kyc/api/schema/?format=json').status_code)",
     )
     assert schema.stdout.strip() == "200"
+    labels = run(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.utils import translation; from django_kyc.status import VerificationStatus as V\n"
+        "for language in ('de', 'es'):\n"
+        "    with translation.override(language): print(V.APPROVED.label)",
+    )
+    assert labels.stdout.split() == ["Genehmigt", "Aprobado"]

@@ -7,4 +7,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("kyc/", include("django_kyc.urls")),
     path("onboarding/", include("example_project.onboarding.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
 ]

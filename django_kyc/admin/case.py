@@ -103,7 +103,7 @@ def reason_options(decisions: Any) -> list[tuple[str, str, str]]:
     fits = {decision: set(dict(reason_choices(decision))) for decision in decisions}
     # the catalogue's own order (the usual reasons first, "Other" last), so the arrow keys meet them first
     return [
-        (code, label, " ".join(decision for decision in decisions if code in fits[decision]))
+        (code, str(label), " ".join(decision for decision in decisions if code in fits[decision]))
         for code, label in sorted(reason_codes().items(), key=lambda item: item[0] == "OTHER")
     ]
 

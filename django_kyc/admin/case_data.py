@@ -236,4 +236,4 @@ def event_actor(event: AuditEvent) -> str:
 def reason_labels(codes: list[str]) -> list[tuple[str, str]]:
     """Reasons as ``(code, catalogue label)``; a provider's own code (not in the catalogue) keeps only itself."""
     catalogue = reason_codes()
-    return [(str(code), catalogue.get(str(code), "")) for code in codes or []]
+    return [(str(code), str(catalogue.get(str(code), ""))) for code in codes or []]

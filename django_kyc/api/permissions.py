@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
@@ -77,7 +78,7 @@ class CanScreen(BasePermission):
     404 instead of a 403 that would be answered before anyone looked.
     """
 
-    message = "You do not have permission to start AML screenings."
+    message = _("You do not have permission to start AML screenings.")
 
     def has_object_permission(self, request: Request, view: Any, obj: Any) -> bool:
         if request.method in SAFE_METHODS:

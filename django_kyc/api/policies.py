@@ -10,6 +10,7 @@ from django.core.cache import BaseCache, caches
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.authentication import BasicScheme
 from rest_framework import status
 from rest_framework.authentication import BasicAuthentication
@@ -37,25 +38,25 @@ logger = logging.getLogger("django_kyc.api")
 
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
-    default_detail = "The request conflicts with the current state."
+    default_detail = _("The request conflicts with the current state.")
     default_code = "conflict"
 
 
 class ProviderUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The identity provider is not reachable; try again later."
+    default_detail = _("The identity provider is not reachable; try again later.")
     default_code = "provider_unavailable"
 
 
 class NotConfigured(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "Identity verification is not available right now; try again later."
+    default_detail = _("Identity verification is not available right now; try again later.")
     default_code = "not_configured"
 
 
 class StorageUnavailable(APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "The document could not be stored; nothing was kept. Try again later."
+    default_detail = _("The document could not be stored; nothing was kept. Try again later.")
     default_code = "storage_unavailable"
 
 
@@ -81,7 +82,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"detail": exc.messages}
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
     elif isinstance(exc, PermissionDenied):
-        return Response({"detail": str(exc) or "Permission denied."}, status=status.HTTP_403_FORBIDDEN)
+        return Response({"detail": str(exc) or _("Permission denied.")}, status=status.HTTP_403_FORBIDDEN)
     return drf_exception_handler(mapped or exc, context)
 
 
@@ -123,7 +124,7 @@ class NulSafeBasicAuthentication(BasicAuthentication):
 
     def authenticate_credentials(self, userid: str, password: str, request: Any = None) -> Any:
         if "\x00" in userid or "\x00" in password:
-            raise AuthenticationFailed("Invalid username/password.")
+            raise AuthenticationFailed(_("Invalid username/password."))
         return super().authenticate_credentials(userid, password, request)
 
 

@@ -5,6 +5,8 @@ from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 
 from django_kyc.api.permissions import may_act_for, may_choose_backend, may_see_pii
@@ -28,7 +30,7 @@ def country_code(value: str) -> str:
     if not value:
         return value
     if len(value) != 2 or not (value.isascii() and value.isalpha()):
-        raise serializers.ValidationError("Use a two-letter ISO 3166-1 country code.")
+        raise serializers.ValidationError(_("Use a two-letter ISO 3166-1 country code."))
     return value.upper()
 
 
@@ -48,10 +50,10 @@ def chosen_backend(value: str, context: dict[str, Any]) -> str:
     """A backend alias a client asked for (verifications and AML checks alike): it must be configured, and
     which provider looks at someone is the site's decision (see ``may_choose_backend``)."""
     if not is_configured(value):
-        raise serializers.ValidationError(f"Unknown backend {value!r}.")
+        raise serializers.ValidationError(_("Unknown backend %(backend)s.") % {"backend": repr(value)})
     request = context.get("request")
     if request is not None and not may_choose_backend(request.user, value):
-        raise serializers.ValidationError(f"Backend {value!r} cannot be chosen here.")
+        raise serializers.ValidationError(_("Backend %(backend)s cannot be chosen here.") % {"backend": repr(value)})
     return value
 
 
@@ -101,14 +103,15 @@ class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None and self.instance.status not in self.EDITABLE_STATUSES:
             raise serializers.ValidationError(
-                f"Personal data cannot be changed while the applicant is {self.instance.get_status_display()}."
+                _("Personal data cannot be changed while the applicant is %(status)s.")
+                % {"status": self.instance.get_status_display()}
             )
         request = self.context.get("request")
         if self.instance is not None and request is not None and not may_see_pii(request.user, self.instance):
             # as in the admin: who may not read personal data may not overwrite it blind either
             hidden = sorted(set(attrs) & set(self.PII_FIELDS))
             if hidden:
-                raise serializers.ValidationError(dict.fromkeys(hidden, "You may not change personal data."))
+                raise serializers.ValidationError(dict.fromkeys(hidden, _("You may not change personal data.")))
         return attrs
 
     def validate_nationality(self, value: str) -> str:
@@ -127,8 +130,10 @@ class DocumentFileSerializer(serializers.ModelSerializer[DocumentFile]):
 
 class DocumentSerializer(serializers.ModelSerializer[Document]):
     files = DocumentFileSerializer(many=True, read_only=True)
-    file = serializers.FileField(write_only=True, help_text="Front side, or the only page (JPEG, PNG, WebP or PDF).")
-    back_file = serializers.FileField(write_only=True, required=False, help_text="Back side, if any.")
+    file = serializers.FileField(
+        write_only=True, help_text=gettext_lazy("Front side, or the only page (JPEG, PNG, WebP or PDF).")
+    )
+    back_file = serializers.FileField(write_only=True, required=False, help_text=gettext_lazy("Back side, if any."))
 
     class Meta:
         model = Document
@@ -164,9 +169,9 @@ class DocumentSerializer(serializers.ModelSerializer[Document]):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         issue, expiry = attrs.get("issue_date"), attrs.get("expiry_date")
         if issue and expiry and expiry <= issue:
-            raise serializers.ValidationError({"expiry_date": "The expiry date must be after the issue date."})
+            raise serializers.ValidationError({"expiry_date": _("The expiry date must be after the issue date.")})
         if "back_file" in attrs and attrs.get("type") == DocumentType.SELFIE:
-            raise serializers.ValidationError({"back_file": "A selfie has no back side."})
+            raise serializers.ValidationError({"back_file": _("A selfie has no back side.")})
         return attrs
 
     def create(self, validated_data: dict[str, Any]) -> Document:
@@ -214,10 +219,13 @@ class DocumentSerializer(serializers.ModelSerializer[Document]):
 
 
 class VerificationSerializer(serializers.ModelSerializer[Verification]):
-    backend = serializers.CharField(required=False, help_text="Backend alias; the default backend if omitted.")
+    backend = serializers.CharField(
+        required=False, help_text=gettext_lazy("Backend alias; the default backend if omitted.")
+    )
     # a plain string, not ``format: uri``: empty until the provider issues a link, and for read-only staff
     client_link = serializers.CharField(
-        read_only=True, help_text="The hosted-flow URL; empty when there is none or it is not yours to see."
+        read_only=True,
+        help_text=gettext_lazy("The hosted-flow URL; empty when there is none or it is not yours to see."),
     )
 
     class Meta:

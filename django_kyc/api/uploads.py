@@ -18,6 +18,9 @@ from dataclasses import dataclass
 import filetype
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from pypdf import PdfReader
 from pypdf.errors import FileNotDecryptedError
 from rest_framework.exceptions import ValidationError
@@ -46,21 +49,26 @@ class CheckedUpload:
         return f"upload{EXTENSIONS.get(self.content_type, '')}"
 
 
+def grouped(number: int) -> str:
+    """A large number with the active language's thousands separator (1,000 / 1.000 / 1 000)."""
+    return number_format(number, force_grouping=True)
+
+
 def check_upload(upload: UploadedFile) -> CheckedUpload:
     size = upload.size or 0
     limit = int(kyc_settings.MAX_UPLOAD_BYTES)
     if size == 0:
-        raise ValidationError("The file is empty.")
+        raise ValidationError(_("The file is empty."))
     if size > limit:
-        raise ValidationError(f"The file is larger than {filesizeformat(limit)}.")
+        raise ValidationError(_("The file is larger than %(limit)s.") % {"limit": filesizeformat(limit)})
     upload.seek(0)
     head = upload.read(512)
     kind = filetype.guess(head)
     allowed = list(kyc_settings.ALLOWED_UPLOAD_TYPES)
     if kind is None or kind.mime not in allowed:
         raise ValidationError(
-            f"Unsupported file content; allowed types are {', '.join(allowed)} (detected from the content, "
-            "not the file name)."
+            _("Unsupported file content; allowed types are %(types)s (detected from the content, not the file name).")
+            % {"types": ", ".join(allowed)}
         )
     if kind.mime == "application/pdf":
         check_pdf(upload)
@@ -77,23 +85,27 @@ def check_upload(upload: UploadedFile) -> CheckedUpload:
 def check_image(upload: UploadedFile, content_type: str) -> None:
     """Refuse an image whose declared size exceeds ``MAX_IMAGE_DIMENSION`` or ``MAX_IMAGE_PIXELS``."""
     if content_type not in READERS:  # a type the site allowed that we cannot measure: refused, not waved through
-        raise ValidationError(f"The size of {content_type} images cannot be checked, so they are not accepted.")
+        raise ValidationError(
+            _("The size of %(type)s images cannot be checked, so they are not accepted.") % {"type": content_type}
+        )
     upload.seek(0)
     try:
         width, height = declared_size(upload.read(), content_type)
     except UnreadableImage as exc:
-        raise ValidationError("The image cannot be read: it is damaged or incomplete.") from exc
+        raise ValidationError(_("The image cannot be read: it is damaged or incomplete.")) from exc
     finally:
         upload.seek(0)
     side = kyc_settings.MAX_IMAGE_DIMENSION
     if side is not None and max(width, height) > int(side):
         raise ValidationError(
-            f"The image is {width}x{height} pixels; at most {int(side)} pixels on a side are accepted."
+            _("The image is %(width)sx%(height)s pixels; at most %(side)s pixels on a side are accepted.")
+            % {"width": width, "height": height, "side": int(side)}
         )
     pixels = kyc_settings.MAX_IMAGE_PIXELS
     if pixels is not None and width * height > int(pixels):
         raise ValidationError(
-            f"The image is {width}x{height} = {width * height:,} pixels; at most {int(pixels):,} are accepted."
+            _("The image is %(width)sx%(height)s = %(pixels)s pixels; at most %(limit)s are accepted.")
+            % {"width": width, "height": height, "pixels": grouped(width * height), "limit": grouped(int(pixels))}
         )
 
 
@@ -103,11 +115,18 @@ def check_pdf(upload: UploadedFile) -> None:
     try:
         pages = len(PdfReader(upload).pages)
     except FileNotDecryptedError as exc:
-        raise ValidationError("The PDF is password-protected; upload it without a password.") from exc
+        raise ValidationError(_("The PDF is password-protected; upload it without a password.")) from exc
     except Exception as exc:  # any parser failure on untrusted bytes means the same thing
-        raise ValidationError("The PDF cannot be read: it is damaged or incomplete.") from exc
+        raise ValidationError(_("The PDF cannot be read: it is damaged or incomplete.")) from exc
     finally:
         upload.seek(0)
     limit = kyc_settings.MAX_PDF_PAGES
     if limit is not None and pages > int(limit):
-        raise ValidationError(f"The PDF has {pages} pages; at most {int(limit)} are accepted.")
+        raise ValidationError(
+            ngettext(
+                "The PDF has %(pages)s pages; at most %(limit)s is accepted.",
+                "The PDF has %(pages)s pages; at most %(limit)s are accepted.",
+                int(limit),
+            )
+            % {"pages": pages, "limit": int(limit)}
+        )

@@ -6,6 +6,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse, extend_schema_view
 from drf_spectacular.utils import extend_schema as spectacular_extend_schema
@@ -114,7 +115,7 @@ class ApplicantViewSet(
 
     def perform_create(self, serializer: BaseSerializer[Applicant]) -> None:
         user = self.request.user
-        conflict = "You already have an applicant; update it instead."
+        conflict = _("You already have an applicant; update it instead.")
         if Applicant.objects.filter(user_id=user.pk or 0).exists():
             raise policies.Conflict(conflict)
         try:
@@ -221,7 +222,7 @@ class VerificationViewSet(mixins.RetrieveModelMixin, KycViewSet):
         """The hosted-flow link / SDK token, reissued when it has expired."""
         verification = self.get_object()
         if verification.is_terminal:
-            raise policies.Conflict("This verification is finished; start a new one.")
+            raise policies.Conflict(_("This verification is finished; start a new one."))
         verification = submission.refresh_client_token(verification)
         return Response(ClientTokenSerializer(verification).data)
 

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from django_kyc.status import Actor, AuditAction, Source
 
@@ -16,7 +17,7 @@ class AuditEvent(models.Model):
     read-only.
     """
 
-    created_at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(pgettext_lazy("audit event: when", "at"), auto_now_add=True, db_index=True)
     applicant = models.ForeignKey(
         "django_kyc.Applicant", on_delete=models.CASCADE, related_name="audit_events", null=True, blank=True
     )
@@ -25,8 +26,8 @@ class AuditEvent(models.Model):
     action = models.CharField(
         _("action"), max_length=32, choices=AuditAction.choices, default=AuditAction.STATUS_CHANGE
     )
-    from_status = models.CharField(_("from"), max_length=32, blank=True)
-    to_status = models.CharField(_("to"), max_length=32, blank=True)
+    from_status = models.CharField(pgettext_lazy("audit event: old status", "from"), max_length=32, blank=True)
+    to_status = models.CharField(pgettext_lazy("audit event: new status", "to"), max_length=32, blank=True)
     actor_type = models.CharField(_("actor type"), max_length=16, choices=Actor.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from django_kyc.crypto import BlindIndexField, EncryptedCharField
 from django_kyc.status import DocumentStatus
@@ -23,8 +24,8 @@ class DocumentType(models.TextChoices):
 
 
 class DocumentSide(models.TextChoices):
-    FRONT = "front", _("Front")
-    BACK = "back", _("Back")
+    FRONT = "front", pgettext_lazy("document side", "Front")
+    BACK = "back", pgettext_lazy("document side", "Back")
     SINGLE = "single", _("Single page")
 
 

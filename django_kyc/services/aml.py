@@ -11,11 +11,13 @@ from __future__ import annotations
 import logging
 import re
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import AmlResult
@@ -35,6 +37,9 @@ from django_kyc.services.audit import Change, audit
 from django_kyc.services.retry import next_attempt_at, provider_call_lease
 from django_kyc.status import AmlStatus, AuditAction, Source
 
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
 logger = logging.getLogger("django_kyc.aml")
 
 TX_HASH = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
@@ -44,31 +49,37 @@ CAPABILITY: dict[str, Capability] = {
     AmlSubject.WALLET: Capability.CRYPTO_AML,
     AmlSubject.TRANSACTION: Capability.CRYPTO_AML,
 }
+#: What a backend without the capability cannot do, as the API tells the client.
+SCREENING: dict[str, StrOrPromise] = {
+    AmlSubject.APPLICANT: gettext_lazy("AML screening of a person"),
+    AmlSubject.WALLET: gettext_lazy("AML screening of a crypto wallet"),
+    AmlSubject.TRANSACTION: gettext_lazy("AML screening of a crypto transaction"),
+}
 
 
 def validate_subject(subject: str, blockchain: str = "", address: str = "", tx_hash: str = "") -> None:
     """Reject an impossible subject before anything is stored or sent: a wallet check needs a chain and an
     address, a transaction check a chain and a 64-hex hash, and a person check neither."""
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = {}  # in the active language: the API answers a client with them
     if subject not in CAPABILITY:
-        errors["subject"] = f"Unknown subject {subject!r}."
+        errors["subject"] = _("Unknown subject %(subject)s.") % {"subject": repr(subject)}
     elif subject == AmlSubject.APPLICANT:
         for name, value in (("blockchain", blockchain), ("address", address), ("tx_hash", tx_hash)):
             if value:
-                errors[name] = "Only wallet and transaction checks take this field."
+                errors[name] = _("Only wallet and transaction checks take this field.")
     else:
         if not blockchain:
-            errors["blockchain"] = "Required for wallet and transaction checks."
+            errors["blockchain"] = _("Required for wallet and transaction checks.")
         if subject == AmlSubject.WALLET:
             if not address:
-                errors["address"] = "Required for a wallet check."
+                errors["address"] = _("Required for a wallet check.")
             if tx_hash:
-                errors["tx_hash"] = "A wallet check takes an address, not a transaction hash."
+                errors["tx_hash"] = _("A wallet check takes an address, not a transaction hash.")
         else:
             if not TX_HASH.match(tx_hash or ""):
-                errors["tx_hash"] = "A transaction hash is 64 hexadecimal characters (optionally 0x-prefixed)."
+                errors["tx_hash"] = _("A transaction hash is 64 hexadecimal characters (optionally 0x-prefixed).")
             if address:
-                errors["address"] = "A transaction check takes a hash, not an address."
+                errors["address"] = _("A transaction check takes a hash, not an address.")
     if errors:
         raise ValidationError(errors)
 
@@ -88,7 +99,7 @@ def start_check(
     validate_subject(subject, blockchain, address, tx_hash)
     chosen = get_backend(alias)
     if not chosen.supports(CAPABILITY[subject]):
-        raise UnsupportedFeature(alias, f"AML screening of a {subject}")
+        raise UnsupportedFeature(alias, SCREENING[subject])
     check = AmlCheck(
         applicant=applicant,
         backend=alias,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import ProviderEvent
 from django_kyc.backends.capabilities import Capability
@@ -26,7 +28,7 @@ def reconcile(alias: str, since: datetime | None = None) -> Iterator[tuple[Provi
     ``unmatched`` (the provider knows a verification we do not, e.g. created outside this site)."""
     backend = get_backend(alias)
     if not backend.supports(Capability.RECONCILE):
-        raise UnsupportedFeature(alias, "reconciliation (it cannot list its verifications)")
+        raise UnsupportedFeature(alias, _("reconciliation (it cannot list its verifications)"))
     for event in backend.reconcile(since):
         verification = match_verification(alias, event)
         if verification is None or event.state is None:

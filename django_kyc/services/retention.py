@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.capabilities import Capability
@@ -191,11 +192,13 @@ def request_erasure(
 def refuse_erasure(request: ErasureRequest, reason: str, change: Change) -> ErasureRequest:
     """Refuse a request (e.g. the requester's identity could not be confirmed); the reason is recorded."""
     if not reason:
-        raise InvalidTransition("Erasure request", request.status, ErasureStatus.REFUSED, "refusal needs a reason")
+        raise InvalidTransition(
+            _("Erasure request"), request.status, ErasureStatus.REFUSED, _("refusal needs a reason")
+        )
     with transaction.atomic():
         locked = ErasureRequest.objects.select_for_update().get(pk=request.pk)
         if not locked.is_open:
-            raise InvalidTransition("Erasure request", locked.status, ErasureStatus.REFUSED)
+            raise InvalidTransition(_("Erasure request"), locked.status, ErasureStatus.REFUSED)
         old = locked.status
         locked.status, locked.completed_at = ErasureStatus.REFUSED, timezone.now()
         locked.note = _append(locked.note, f"Refused: {reason}")

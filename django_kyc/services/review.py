@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from django_kyc.conf import kyc_settings
 from django_kyc.models import AmlHit, Applicant, ProposalStatus, ReviewDecision, Verification
@@ -56,10 +57,10 @@ def decide(
     audited) and returned instead, for a second reviewer to :func:`confirm`.
     """
     if decision not in DECISIONS:
-        raise ValidationError({"decision": f"Unknown decision {decision!r}."})
+        raise ValidationError({"decision": _("Unknown decision %(decision)s.") % {"decision": repr(decision)}})
     check_reviewer(user, reason_code)
     if Verification.objects.filter(pk=verification_id, applicant__user_id=user.pk or 0).exists():
-        raise PermissionDenied("Reviewers cannot decide on their own verification.")
+        raise PermissionDenied(_("Reviewers cannot decide on their own verification."))
     with transaction.atomic():
         # The rule is read under the locks its inputs are written under (the verification's, then the
         # applicant's: the order every status change takes them in), so a risk change cannot slip in between
@@ -95,16 +96,18 @@ def decide_hit(
     every such resolution needs a second reviewer.
     """
     if resolution not in HIT_RESOLUTIONS:
-        raise ValidationError({"resolution": f"Unknown resolution {resolution!r}."})
+        raise ValidationError(
+            {"resolution": _("Unknown resolution %(resolution)s.") % {"resolution": repr(resolution)}}
+        )
     check_reviewer(user, reason_code)
     with transaction.atomic():
         # the hit (and its check), then the applicant: the order resolving a hit takes them in (see decide)
         hit = AmlHit.objects.select_for_update().select_related("aml_check").get(pk=hit_id)
         applicant = Applicant.objects.select_for_update().get(pk=hit.aml_check.applicant_id)
         if applicant.user_id is not None and applicant.user_id == user.pk:
-            raise PermissionDenied("Reviewers cannot resolve hits on their own applicant.")
+            raise PermissionDenied(_("Reviewers cannot resolve hits on their own applicant."))
         if hit.status != AmlHitStatus.OPEN:
-            raise ValidationError({"resolution": "This hit is already resolved."})
+            raise ValidationError({"resolution": _("This hit is already resolved.")})
         rule = four_eyes_rule(applicant, since=hit.aml_check.created_at, decider=user)
         if rule:
             return _propose(None, hit, resolution, user, reason_code, comment, rule, source)
@@ -224,7 +227,7 @@ def _propose(
             AmlHit.objects.select_for_update().get(pk=hit.pk)
             open_filter = {"aml_hit": hit}
         if ReviewDecision.objects.filter(status=ProposalStatus.PROPOSED, **open_filter).exists():
-            raise ValidationError("A proposal on this item is already waiting for a second reviewer.")
+            raise ValidationError(_("A proposal on this item is already waiting for a second reviewer."))
         proposal = ReviewDecision.objects.create(
             applicant_id=target["applicant_id"],
             verification=verification,
@@ -262,7 +265,7 @@ def confirm(
     ``proposal_confirmed`` row records proposer, confirmer and rule.
     """
     if not (user.has_perm(REVIEW_PERMISSION) and user.has_perm(APPROVE_HIGH_RISK_PERMISSION)):  # type: ignore[union-attr]
-        raise PermissionDenied("Confirming a four-eyes decision needs the approve-high-risk permission.")
+        raise PermissionDenied(_("Confirming a four-eyes decision needs the approve-high-risk permission."))
     with transaction.atomic():
         proposal = (
             ReviewDecision.objects.select_for_update(of=("self",))
@@ -271,12 +274,13 @@ def confirm(
         )
         if proposal.status != ProposalStatus.PROPOSED:
             raise ValidationError(
-                f"This proposal is {proposal.get_status_display().lower()}, not awaiting confirmation."
+                _("This proposal is %(status)s, not awaiting confirmation.")
+                % {"status": proposal.get_status_display().lower()}
             )
         if proposal.proposed_by_id is not None and proposal.proposed_by_id == user.pk:
-            raise PermissionDenied("The proposer cannot confirm their own proposal.")
+            raise PermissionDenied(_("The proposer cannot confirm their own proposal."))
         if proposal.applicant.user_id is not None and proposal.applicant.user_id == user.pk:
-            raise PermissionDenied("Reviewers cannot decide on their own verification.")
+            raise PermissionDenied(_("Reviewers cannot decide on their own verification."))
         proposer = proposal.proposed_by.get_username() if proposal.proposed_by else "?"
         confirmer = user.get_username()
         change = dataclasses.replace(
@@ -329,9 +333,9 @@ def withdraw(
         )
         is_proposer = proposal.proposed_by_id is not None and proposal.proposed_by_id == user.pk
         if not (is_proposer or user.has_perm(APPROVE_HIGH_RISK_PERMISSION)):  # type: ignore[union-attr]
-            raise PermissionDenied("Only the proposer or a high-risk approver may withdraw a proposal.")
+            raise PermissionDenied(_("Only the proposer or a high-risk approver may withdraw a proposal."))
         if proposal.status != ProposalStatus.PROPOSED:
-            raise ValidationError("Only a proposal awaiting confirmation can be withdrawn.")
+            raise ValidationError(_("Only a proposal awaiting confirmation can be withdrawn."))
         proposal.status = ProposalStatus.WITHDRAWN
         proposal.closed_by = user  # type: ignore[assignment]
         proposal.closed_at = timezone.now()
@@ -359,9 +363,9 @@ def assign(
     reviewers can hand work out; both are checked here so the API and shell obey the same rule."""
     actor = by if by is not None else user
     if actor is None or not actor.has_perm(REVIEW_PERMISSION):  # type: ignore[union-attr]
-        raise PermissionDenied("You do not have permission to assign KYC reviews.")
+        raise PermissionDenied(_("You do not have permission to assign KYC reviews."))
     if user is not None and not user.has_perm(REVIEW_PERMISSION):  # type: ignore[union-attr]
-        raise ValidationError("Only reviewers can be assigned KYC reviews.")
+        raise ValidationError(_("Only reviewers can be assigned KYC reviews."))
     model = type(target)._meta.concrete_model
     assert model is not None
     now = timezone.now() if user is not None else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
 
 from django_kyc.reasons import reason_codes
 
@@ -25,6 +26,6 @@ def check_reviewer(user: AbstractBaseUser | AnonymousUser, reason_code: str) -> 
     """The one rule for every reviewer decision (verifications, AML hits, risk levels): the permission, and a
     reason code from the catalogue."""
     if not user.has_perm(REVIEW_PERMISSION):  # type: ignore[union-attr]
-        raise PermissionDenied("You do not have permission to decide on KYC verifications.")
+        raise PermissionDenied(_("You do not have permission to decide on KYC verifications."))
     if reason_code not in reason_codes():
-        raise ValidationError({"reason_code": f"Unknown reason code {reason_code!r}."})
+        raise ValidationError({"reason_code": _("Unknown reason code %(code)s.") % {"code": repr(reason_code)}})

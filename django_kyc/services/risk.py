@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from django_kyc.models import Applicant, AuditEvent
 from django_kyc.services.audit import Change, audit
@@ -34,19 +35,21 @@ def set_risk_level(applicant_id: Any, level: str, change: Change) -> Applicant:
     audited as a change that did not happen.
     """
     if level not in RiskLevel.values:
-        raise ValidationError({"risk_level": f"Unknown risk level {level!r}."})
+        raise ValidationError({"risk_level": _("Unknown risk level %(level)s.") % {"level": repr(level)}})
     if change.actor_type == Actor.USER:
         assert change.user is not None
         check_reviewer(change.user, change.reason_code)
     elif not (change.reason or change.reason_code):
-        raise ValidationError({"reason": "A risk level change needs a reason."})
+        raise ValidationError({"reason": _("A risk level change needs a reason.")})
     with transaction.atomic():
         applicant = Applicant.objects.select_for_update().get(pk=applicant_id)
         if change.user is not None and applicant.user_id is not None and applicant.user_id == change.user.pk:
-            raise PermissionDenied("Reviewers cannot change the risk level of their own applicant.")
+            raise PermissionDenied(_("Reviewers cannot change the risk level of their own applicant."))
         old = applicant.risk_level
         if old == level:
-            raise ValidationError({"risk_level": f"The risk level is already {RiskLevel(level).label}."})
+            raise ValidationError(
+                {"risk_level": _("The risk level is already %(level)s.") % {"level": RiskLevel(level).label}}
+            )
         applicant.risk_level = level
         applicant.save(update_fields=["risk_level", "updated_at"])
         audit(

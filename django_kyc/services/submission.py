@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from django_kyc.backends import get_backend
 from django_kyc.backends.base import UNANSWERED_CREATES, ClientToken, RetryPolicy, Submission, possible_duplicates
@@ -49,7 +50,7 @@ def start_verification(applicant: Applicant, change: Change, backend: str | None
     with transaction.atomic():
         locked = Applicant.objects.select_for_update().get(pk=applicant.pk)
         if locked.verifications.filter(status__in=VERIFICATION_ACTIVE).exists():
-            raise VerificationConflict("This applicant already has a verification in progress.")
+            raise VerificationConflict(_("This applicant already has a verification in progress."))
         verification = Verification.objects.create(applicant=locked, backend=alias)
         audit(
             change, obj=verification, applicant_id=locked.pk, action=AuditAction.CREATED, to_status=verification.status
@@ -282,7 +283,7 @@ def refresh_client_token(verification: Verification) -> Verification:
     backend = get_backend(verification.backend)
     if not backend.supports(Capability.HOSTED_FLOW):
         # an API-mode verification has no hosted step: nothing to hand the person (a 400 at the API)
-        raise UnsupportedFeature(backend.provider or verification.backend, "a hosted flow (client links)")
+        raise UnsupportedFeature(backend.provider or verification.backend, _("a hosted flow (client links)"))
     if current and verification.status != VerificationStatus.RESUBMISSION_REQUESTED:
         return verification
     client = backend.issue_client_token(verification)

@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from django_kyc import signals
 from django_kyc.backends.base import DocumentResult, ProviderState
@@ -140,13 +141,13 @@ def transition_verification(
         verification = lock_verification(verification_id)
         move = verification_move(verification.status, to_status)
         if move is None:
-            raise InvalidTransition("Verification", verification.status, to_status)
+            raise InvalidTransition(_("Verification"), verification.status, to_status)
         if move != "normal" and (change.actor_type != Actor.USER or not (change.reason or change.reason_code)):
             raise InvalidTransition(
-                "Verification",
+                _("Verification"),
                 verification.status,
                 to_status,
-                f"the {move} override needs a person and a reason",
+                _("the %(override)s override needs a person and a reason") % {"override": move},
             )
         _move_verification(verification, to_status, change, reasons=reasons, updates=updates)
         return verification
@@ -223,7 +224,7 @@ def transition_document(document: Document, to_status: str, change: Change, reas
             document.save(update_fields=["reasons", "updated_at"])
         return False
     if to_status not in DOCUMENT_TRANSITIONS.get(from_status, frozenset()):
-        raise InvalidTransition("Document", from_status, to_status)
+        raise InvalidTransition(_("Document"), from_status, to_status)
     document.status = to_status
     document.reasons = list(reasons)
     document.save(update_fields=["status", "reasons", "updated_at"])
@@ -425,7 +426,7 @@ def refresh_applicant(applicant_id: Any, change: Change) -> Applicant:
 def set_applicant_status(applicant_id: Any, to_status: str, change: Change) -> Applicant:
     """Suspend or lift a suspension: a person's decision, with a reason."""
     if change.actor_type != Actor.USER or not (change.reason or change.reason_code):
-        raise InvalidTransition("Applicant", "", to_status, "suspension changes need a person and a reason")
+        raise InvalidTransition(_("Applicant"), "", to_status, _("suspension changes need a person and a reason"))
     with transaction.atomic():
         applicant = Applicant.objects.select_for_update().get(pk=applicant_id)
         old_status = applicant.status
@@ -434,7 +435,7 @@ def set_applicant_status(applicant_id: Any, to_status: str, change: Change) -> A
         elif old_status == ApplicantStatus.SUSPENDED:
             applicant.status = derive_applicant_status(applicant)
         else:
-            raise InvalidTransition("Applicant", old_status, to_status, "the aggregate is derived")
+            raise InvalidTransition(_("Applicant"), old_status, to_status, _("the aggregate is derived"))
         applicant.save(update_fields=["status", "updated_at"])
         audit(
             change,
@@ -456,7 +457,7 @@ def transition_aml_check(
         check = AmlCheck.objects.select_for_update().get(pk=check_id)
         from_status = check.status
         if to_status not in AML_TRANSITIONS.get(from_status, frozenset()):
-            raise InvalidTransition("AML check", from_status, to_status)
+            raise InvalidTransition(_("AML check"), from_status, to_status)
         check.status = to_status
         fields = {"status", "updated_at"}
         for name, value in (updates or {}).items():
@@ -481,7 +482,7 @@ def transition_aml_hit(hit_id: Any, to_status: str, change: Change, updates: Map
         hit = AmlHit.objects.select_for_update(of=("self",)).select_related("aml_check").get(pk=hit_id)
         from_status = hit.status
         if to_status not in AML_HIT_TRANSITIONS.get(from_status, frozenset()):
-            raise InvalidTransition("AML hit", from_status, to_status)
+            raise InvalidTransition(_("AML hit"), from_status, to_status)
         hit.status = to_status
         for name, value in (updates or {}).items():
             setattr(hit, name, value)
