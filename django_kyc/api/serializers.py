@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.files.base import File
 from django.db import transaction
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from django_kyc.api.permissions import applicant_actions, may_act_for, may_choose_backend, may_see_pii
@@ -56,12 +56,16 @@ def chosen_backend(value: str, context: dict[str, Any]) -> str:
     return value
 
 
-class ApplicantActionsSerializer(serializers.Serializer[Any]):
-    """What the signed-in user may do to this applicant now; a frontend enables its controls from it."""
-
-    update = serializers.BooleanField(help_text="Change the personal data (PATCH or PUT the applicant).")
-    upload_document = serializers.BooleanField(help_text="Upload a document (POST to its documents).")
-    start_verification = serializers.BooleanField(help_text="Start a verification (POST to its verifications).")
+#: The schema of an applicant's ``actions``: what the signed-in user may do to it now (a frontend enables its
+#: controls from it). Built inline because a serializer field named ``update`` would shadow ``Serializer.update``.
+APPLICANT_ACTIONS = inline_serializer(
+    "ApplicantActions",
+    fields={
+        "update": serializers.BooleanField(help_text="Change the personal data (PATCH or PUT the applicant)."),
+        "upload_document": serializers.BooleanField(help_text="Upload a document (POST to its documents)."),
+        "start_verification": serializers.BooleanField(help_text="Start a verification (POST to its verifications)."),
+    },
+)
 
 
 class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
@@ -110,11 +114,12 @@ class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
         data: dict[str, Any] = super().to_representation(instance)
         return masked(data, self.PII_FIELDS, self.context, instance)
 
-    @extend_schema_field(ApplicantActionsSerializer)
+    @extend_schema_field(APPLICANT_ACTIONS)
     def get_actions(self, instance: Applicant) -> dict[str, bool]:
+        """What the requesting user may do to the applicant now; nothing without a request to ask for."""
         request = self.context.get("request")
         if request is None:
-            return dict.fromkeys(ApplicantActionsSerializer().fields, False)
+            return dict.fromkeys(APPLICANT_ACTIONS.fields, False)
         return applicant_actions(request.user, instance)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
