@@ -75,9 +75,10 @@ def test_controls_close_while_a_verification_runs_and_after_approval(
     assert page.inner_text("#flash").startswith("Finish the verification on the provider's page")
     screenshot("onboarding-running")
 
-    capture_url = page.locator("#client-link").evaluate("link => link.href")
-    capture = page.context.new_page()
-    capture.goto(capture_url)
+    with page.context.expect_page() as opened:  # the link beside the closed form stays usable
+        page.click("#client-link")
+    capture = opened.value
+    capture.wait_for_load_state()
     capture.click("#finish")
     capture.wait_for_selector("#result")
     capture.close()

@@ -120,10 +120,11 @@
     box.hidden = !message;
   }
 
+  // Only the step's form is closed: the verification's status and its hosted-flow link beside it stay usable.
   function enableStep(id, enabled) {
-    const section = $(id);
-    section.setAttribute("aria-disabled", enabled ? "false" : "true");
-    section.querySelectorAll("button, input, select").forEach((element) => {
+    const form = $(id).querySelector("form");
+    form.setAttribute("aria-disabled", enabled ? "false" : "true");
+    form.querySelectorAll("button, input, select").forEach((element) => {
       element.disabled = !enabled;
     });
   }
