@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+# the demo installs only what it runs (the package and the demo extra), not the development toolchain
+DEMO_STAMP := $(VENV)/.demo-stamp
+DEMO_HOST ?= 127.0.0.1
+DEMO_PORT ?= 8000
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 # test-fast's pytest-xdist workers: one per core
@@ -13,7 +17,8 @@ RESILIENCE_PLUGINS := -p schemathesis -p hypothesispytest
 .PHONY: help venv demo demo-data test test-fast test-sqlite test-postgres test-resilience bench lint typecheck format build check-migrations clean
 
 help:
-	@echo "make demo           run the example site with qcluster (SQLite, ORM broker, sandbox provider)"
+	@echo "make demo           run the example site with qcluster (SQLite, ORM broker, sandbox provider) on"
+	@echo "                    http://DEMO_HOST:DEMO_PORT/ (default 127.0.0.1:8000; e.g. make demo DEMO_PORT=8001)"
 	@echo "make test           the whole test suite (SQLite; includes the real qcluster and Redis broker tests)"
 	@echo "make test-fast      the quick loop: no browser, qcluster, gunicorn, packaging or resilience tests; every core"
 	@echo "make test-postgres  the whole suite on PostgreSQL ($(POSTGRES_URL)), including concurrency tests"
@@ -30,13 +35,19 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-demo-data: $(STAMP)
+# no pip upgrade here: the venv's own pip installs the demo's few packages, and upgrading it costs seconds
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[demo]'
+	@touch $(DEMO_STAMP)
+
+demo-data: $(DEMO_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py kyc_demo
 
 demo: demo-data
-	./scripts/demo.sh
+	DEMO_HOST=$(DEMO_HOST) DEMO_PORT=$(DEMO_PORT) ./scripts/demo.sh
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -7,116 +7,303 @@ Every read goes through :data:`kyc_settings`, which looks the value up on each a
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 
-DEFAULTS: dict[str, Any] = {
-    # Which backend new verifications use, and every configured backend by alias.
-    "DEFAULT_BACKEND": "sandbox",
-    "BACKENDS": {
-        "sandbox": {"CLASS": "django_kyc.backends.sandbox.SandboxBackend", "OPTIONS": {}},
-    },
-    # Provider calls made by submission and polling tasks.
-    "MAX_ATTEMPTS": 6,
-    # An AML screening still running at the provider after this long ends in error (visible, retryable).
-    "AML_RUNNING_TIMEOUT_SECONDS": 24 * 3600,
-    "RETRY_BASE_SECONDS": 2.0,
-    "RETRY_MAX_SECONDS": 900.0,
-    "HTTP_CONNECT_TIMEOUT": 5.0,
-    "HTTP_READ_TIMEOUT": 30.0,
-    # Added to the longest a provider call may take (connect + read timeout) to make the lease of a claimed
-    # attempt: the sweeper leaves the attempt alone until it runs out, then retries it (its worker died).
-    "LEASE_MARGIN_SECONDS": 60.0,
-    # Webhook processing.
-    "WEBHOOK_MAX_BYTES": 1024 * 1024,
-    "WEBHOOK_MAX_ATTEMPTS": 8,
-    "WEBHOOK_HEADER_ALLOWLIST": ["content-type", "user-agent", "x-request-id"],
-    # The inbox drain (docs/architecture.md): received events claimed per batch (small, so that drains in
-    # other workers find work beside it and no event waits long behind its batch); how often a web process
-    # wakes a drain at most, and how long a drain it woke keeps looking after it starts; how long one drain
-    # task runs at most before it hands the rest to a fresh task (so other tasks get a worker under a long
-    # backlog).
-    "WEBHOOK_DRAIN_BATCH_SIZE": 10,
-    "WEBHOOK_DRAIN_LINGER_SECONDS": 0.5,
-    "WEBHOOK_DRAIN_MAX_SECONDS": 30.0,
-    # Polling of verifications whose webhook never came.
-    "POLL_AFTER_SECONDS": 15 * 60,
-    "POLL_INTERVAL_SECONDS": 15 * 60,
-    "POLL_BATCH_SIZE": 100,
-    # django-q2 schedules: the sweeper re-enqueues due retries and polls stale verifications.
-    "INSTALL_SCHEDULES_ON_MIGRATE": True,
-    "SWEEP_EVERY_MINUTES": 1,
-    # New work (a verification, a stored webhook event, an AML check) is left to its own on-commit enqueue
-    # for this long; after that the sweeper enqueues it again (the enqueue was lost, or the worker died
-    # before it ran).
-    "SWEEP_GRACE_SECONDS": 60.0,
-    # Each run of the sweeper is recorded (a heartbeat). When the last one is older than this, the review queue,
-    # the dashboard and `manage.py kyc_health` say the background worker is not running. None: five sweeper
-    # intervals (5 x SWEEP_EVERY_MINUTES minutes), which leaves room for django-q2's 30 s scheduler tick.
-    "HEALTH_STALE_AFTER_SECONDS": None,
-    # Uploads.
-    "MAX_UPLOAD_BYTES": 10 * 1024 * 1024,
-    "ALLOWED_UPLOAD_TYPES": ["image/jpeg", "image/png", "image/webp", "application/pdf"],
-    # Declared image size (read from the header, nothing decoded) and PDF page count, checked at upload;
-    # an upload over a limit is a 400 that names it. None turns a limit off.
-    "MAX_IMAGE_DIMENSION": 12_000,  # pixels on the longer side
-    "MAX_IMAGE_PIXELS": 50_000_000,  # width * height
-    "MAX_PDF_PAGES": 20,
-    # Document files are encrypted with ENCRYPTION_KEYS on whatever storage this factory returns (a dotted
-    # path or a callable returning a Django Storage, e.g. the site's S3 storage): it only ever gets ciphertext.
-    "DOCUMENT_STORAGE": "django_kyc.storage.default_document_storage",
-    # The default storage's directory (files 0600, directories 0700; system check E050 tests that it can be
-    # created and written). None: <BASE_DIR or cwd>/private/kyc-documents
-    "DOCUMENT_STORAGE_LOCATION": None,
-    # API.
-    "API_AUTHENTICATION_CLASSES": None,  # None: the project's REST_FRAMEWORK default
-    "API_PAGE_SIZE": 25,
-    # Backend aliases an applicant may choose when starting a verification (None: only DEFAULT_BACKEND).
-    "USER_SELECTABLE_BACKENDS": None,
-    "API_THROTTLE_RATES": {"kyc_write": "60/hour", "kyc_upload": "30/hour"},
-    # The cache alias (a key of settings.CACHES) that holds the throttles' request history. Every process that
-    # serves the API must share it (Redis, Memcached, the database): in a per-process cache (LocMemCache) each
-    # web worker counts on its own, so N workers allow N times the rate (system check W040).
-    "API_THROTTLE_CACHE": "default",
-    # Providers' published rate limits (a backend's ``rate_limits``) are counted in this cache alias, which all
-    # workers using the same credentials must share (system check W042), and a call over budget waits at most
-    # PROVIDER_RATE_LIMIT_MAX_WAIT seconds for room before its task is retried later instead.
-    "PROVIDER_RATE_LIMIT_CACHE": "default",
-    "PROVIDER_RATE_LIMIT_MAX_WAIT": 5.0,
-    # Reviewer reason codes added to the built-in catalogue: {"CODE": "Label"}.
-    "REASON_CODES": {},
-    # Provider reason codes mapped onto the catalogue, over the built-in map: {"PROVIDER_CODE": "CATALOGUE_CODE"}.
-    "PROVIDER_REASON_MAP": {},
-    # Four-eyes review (docs/review.md). Off by default: when True, a decision on a high-risk applicant is
-    # recorded as a proposal that a second reviewer with ``approve_high_risk`` must confirm. An applicant is
-    # high-risk when its risk level is in FOUR_EYES_RISK_LEVELS, when it has an AML hit (open or confirmed) with
-    # a topic in FOUR_EYES_AML_TOPICS ("role.pep" matches "pep"), or when FOUR_EYES_RULE, a dotted path to a
-    # callable ``rule(applicant) -> bool | str``, returns something truthy (a string names the rule).
-    "FOUR_EYES": False,
-    "FOUR_EYES_RISK_LEVELS": ["high", "prohibited"],
-    "FOUR_EYES_AML_TOPICS": ["sanction", "pep"],
-    "FOUR_EYES_RULE": None,
-    # Review dashboard: how many days the charts cover by default.
-    "DASHBOARD_DAYS": 30,
-    # Field-level encryption (docs/encryption.md). Fernet keys, newest first: values are encrypted with the
-    # first and decrypted with whichever matches. Required when DEBUG is False (system check E020); with DEBUG
-    # on and no keys, a development key derived from SECRET_KEY is used (warning W020).
-    "ENCRYPTION_KEYS": [],
-    # HMAC key (at least 32 characters, not one of ENCRYPTION_KEYS) for blind indexes: exact lookups of
-    # encrypted identifiers such as document numbers. Same DEBUG rules (E021 / W021).
-    "BLIND_INDEX_KEY": "",
-    # Retention and erasure (docs/retention.md). CDD records are kept this many years after the relationship
-    # ends (FATF R.11, EU AMLD Art. 40: at least 5); while it lasts, nothing is purged.
-    "RETENTION_YEARS": 5,
-    # Longer (or shorter) periods by the applicant's country of residence, e.g. {"ES": 10}.
-    "RETENTION_YEARS_BY_COUNTRY": {},
-    # How many applicants the purge handles per batch (management command and daily schedule).
-    "RETENTION_PURGE_BATCH_SIZE": 100,
-    # Install the daily django-q2 purge schedule with the sweeper (kyc_install_schedules / on migrate).
-    "RETENTION_PURGE_SCHEDULE": True,
-}
+
+@dataclass(frozen=True)
+class Setting:
+    """One key of ``DJANGO_KYC``: its default and what it means, side by side, so the README's settings table
+    (rendered by ``python -m django_kyc.docs settings``) is this list and cannot lose a key."""
+
+    name: str
+    default: Any
+    #: For the settings table: what the key does (Markdown, one paragraph).
+    doc: str
+    #: How the table shows the default when the literal alone says too little, e.g. "`1048576` (1 MiB)".
+    default_doc: str = ""
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DEFAULT_BACKEND",
+        "sandbox",
+        "Backend alias used when a verification or AML check is started without one.",
+    ),
+    Setting(
+        "BACKENDS",
+        {"sandbox": {"CLASS": "django_kyc.backends.sandbox.SandboxBackend", "OPTIONS": {}}},
+        'Every configured backend: alias → `{"CLASS": dotted path, "OPTIONS": {...}}`. Each verification stores '
+        "its alias, so retries, polling and webhooks reach the same configuration. Several aliases may use the "
+        "same class with different options.",
+    ),
+    Setting(
+        "USER_SELECTABLE_BACKENDS",
+        None,
+        "Backend aliases an applicant may choose when starting a verification or an AML screening through the "
+        "API. `None`: only `DEFAULT_BACKEND`. Staff with `change_applicant` may choose any configured alias.",
+    ),
+    Setting(
+        "MAX_ATTEMPTS",
+        6,
+        "Provider calls for one submission (or AML check) before it gives up and the verification goes to `error`.",
+    ),
+    Setting(
+        "AML_RUNNING_TIMEOUT_SECONDS",
+        24 * 3600,
+        "An AML screening still running at the provider after this long ends in `error` (visible, and a reviewer "
+        "may retry it).",
+        default_doc="`86400` (24 h)",
+    ),
+    Setting(
+        "RETRY_BASE_SECONDS",
+        2.0,
+        "First backoff step. After failed attempt *n* the next one waits between d/2 and d, with d = base × "
+        '2^(n−1) ("equal jitter").',
+    ),
+    Setting(
+        "RETRY_MAX_SECONDS",
+        900.0,
+        "Cap on one backoff delay, and on how long a provider's `Retry-After` may make us wait.",
+    ),
+    Setting("HTTP_CONNECT_TIMEOUT", 5.0, "Connect timeout (s) of every provider HTTP call."),
+    Setting(
+        "HTTP_READ_TIMEOUT",
+        30.0,
+        "Read timeout (s) of every provider HTTP call. Connect + read + `LEASE_MARGIN_SECONDS` is the lease that "
+        "keeps the sweeper off an attempt in flight; a system check warns when connect + read is not below "
+        '`Q_CLUSTER["timeout"]`.',
+    ),
+    Setting(
+        "LEASE_MARGIN_SECONDS",
+        60.0,
+        "Added to connect + read timeout to make the lease of a claimed attempt; when it runs out (the worker "
+        "died) the sweeper retries the attempt.",
+    ),
+    Setting(
+        "WEBHOOK_MAX_BYTES",
+        1024 * 1024,
+        "Larger webhook bodies are refused with 413: before they are read when the Content-Length says so, after "
+        "at most this + 1 bytes when the delivery is chunked.",
+        default_doc="`1048576` (1 MiB)",
+    ),
+    Setting(
+        "WEBHOOK_MAX_ATTEMPTS",
+        8,
+        "Processing attempts of a stored webhook event before it is marked `failed` (and `webhook_failed` is sent).",
+    ),
+    Setting(
+        "WEBHOOK_HEADER_ALLOWLIST",
+        ["content-type", "user-agent", "x-request-id"],
+        "The only request headers stored on an inbox row (signatures and credentials are not kept).",
+    ),
+    Setting(
+        "WEBHOOK_DRAIN_BATCH_SIZE",
+        10,
+        "Received events one drain claims at a time (`SELECT ... FOR UPDATE SKIP LOCKED`, then a lease). Small on "
+        "purpose: a drain holding a large batch leaves the other workers nothing to claim, and the last event of "
+        "a batch waits for all the others.",
+    ),
+    Setting(
+        "WEBHOOK_DRAIN_LINGER_SECONDS",
+        0.5,
+        "A web process wakes the drain at most once per this many seconds, and a drain it woke keeps looking at "
+        "the inbox (every 50 ms) this long after it starts. Longer: fewer wake-ups under load; shorter: a drain "
+        "idles less after a lone delivery.",
+    ),
+    Setting(
+        "WEBHOOK_DRAIN_MAX_SECONDS",
+        30.0,
+        "A drain still finding work after this long hands the rest to a fresh drain task and returns, so other "
+        "tasks get a worker during a long backlog.",
+    ),
+    Setting(
+        "POLL_AFTER_SECONDS",
+        15 * 60,
+        "A verification in `awaiting_user`, `processing` or `review` that has not changed for this long is polled.",
+    ),
+    Setting("POLL_INTERVAL_SECONDS", 15 * 60, "Minimum time between two polls of the same verification."),
+    Setting("POLL_BATCH_SIZE", 100, "Most polls one sweep enqueues."),
+    Setting(
+        "INSTALL_SCHEDULES_ON_MIGRATE",
+        True,
+        "Create or update the sweeper schedule (and the purge schedule, see `RETENTION_PURGE_SCHEDULE`) after "
+        "`migrate`.",
+    ),
+    Setting(
+        "SWEEP_EVERY_MINUTES",
+        1,
+        "Interval of the sweeper schedule. django-q2 checks schedules about every 30 s.",
+    ),
+    Setting(
+        "SWEEP_GRACE_SECONDS",
+        60.0,
+        "New work (a verification, a stored webhook event, an AML check) is left to its own enqueue for this "
+        "long; after that the sweeper enqueues it again (the enqueue was lost or the worker died).",
+    ),
+    Setting(
+        "HEALTH_STALE_AFTER_SECONDS",
+        None,
+        "When the sweeper's last run (its heartbeat) is older than this, the review queue and the dashboard warn "
+        "that the background worker is not running and `kyc_health` exits 1. `None`: five sweeper intervals "
+        "(`5 × SWEEP_EVERY_MINUTES` minutes), which leaves room for django-q2's 30 s scheduler tick.",
+    ),
+    Setting("MAX_UPLOAD_BYTES", 10 * 1024 * 1024, "Largest accepted document file.", "`10485760` (10 MiB)"),
+    Setting(
+        "ALLOWED_UPLOAD_TYPES",
+        ["image/jpeg", "image/png", "image/webp", "application/pdf"],
+        "Accepted file types, detected from the content (magic bytes), never from the name or the client's "
+        "`Content-Type`. `image/heic`, `image/heif` and `image/avif` may be added; other image types are refused, "
+        "because their declared size can't be checked.",
+    ),
+    Setting(
+        "MAX_IMAGE_DIMENSION",
+        12_000,
+        "Longest side, in pixels, an uploaded image may declare. Read from the image's header, nothing decoded; "
+        "over it is a 400 that names the limit. `None` turns it off.",
+    ),
+    Setting(
+        "MAX_IMAGE_PIXELS",
+        50_000_000,
+        "Width × height an uploaded image may declare (a 50000 × 50000 PNG fits under `MAX_UPLOAD_BYTES` and is "
+        "7.5 GB decoded). `None` turns it off.",
+    ),
+    Setting(
+        "MAX_PDF_PAGES",
+        20,
+        "Most pages an uploaded PDF may have (counted with pypdf). Unreadable or password-protected PDFs are "
+        "refused too. `None` turns the limit off.",
+    ),
+    Setting(
+        "DOCUMENT_STORAGE",
+        "django_kyc.storage.default_document_storage",
+        "Dotted path to a callable returning the `Storage` for document files (for example a private S3 bucket). "
+        'Whatever it returns receives only ciphertext (see "Protecting personal data").',
+    ),
+    Setting(
+        "DOCUMENT_STORAGE_LOCATION",
+        None,
+        "Directory of the default storage; `None` means `<BASE_DIR or cwd>/private/kyc-documents`. Files are "
+        "created `0600`, directories `0700`; system check `django_kyc.E050` fails when it can't be created or "
+        "written. The default storage has no URL at all: files are served only through the admin's "
+        "permission-checked, audited view.",
+    ),
+    Setting(
+        "API_AUTHENTICATION_CLASSES",
+        None,
+        "Authentication classes of the API (dotted paths or classes); `None` means the project's "
+        "`REST_FRAMEWORK` default.",
+    ),
+    Setting(
+        "API_PAGE_SIZE",
+        25,
+        "Page size of list endpoints (clients may ask for up to 100 with `?page_size=`).",
+    ),
+    Setting(
+        "API_THROTTLE_RATES",
+        {"kyc_write": "60/hour", "kyc_upload": "30/hour"},
+        "Per-user rates of API writes (`kyc_write`) and document uploads (`kyc_upload`). Reads are not "
+        "throttled. A scope left out keeps its default; `None` turns it off.",
+    ),
+    Setting(
+        "API_THROTTLE_CACHE",
+        "default",
+        "The `CACHES` alias that holds the throttles' request history. It must be shared by every web process "
+        "(Redis, Memcached, `DatabaseCache`); a per-process cache multiplies the rates by the number of workers "
+        "(check `django_kyc.W040`). Lets the throttles use a shared cache while your default stays local.",
+    ),
+    Setting(
+        "PROVIDER_RATE_LIMIT_CACHE",
+        "default",
+        "The `CACHES` alias where the providers' published rate limits (a backend's `rate_limits`, e.g. Sumsub's "
+        "50 POST per 5 s) are counted. Every worker using the same credentials counts against one budget, so it "
+        "must be shared like the throttles' cache (check `django_kyc.W042`). If the cache cannot count, requests "
+        "go out and the provider's 429s are retried.",
+    ),
+    Setting(
+        "PROVIDER_RATE_LIMIT_MAX_WAIT",
+        5.0,
+        "Seconds a provider call over budget waits for room; past that the task is retried later with backoff "
+        "(`Retry-After` = the wait) instead of holding a worker.",
+    ),
+    Setting(
+        "REASON_CODES",
+        {},
+        'Extra reviewer reason codes, `{"CODE": "Label"}`, added to the built-in catalogue.',
+    ),
+    Setting(
+        "PROVIDER_REASON_MAP",
+        {},
+        'Providers\' decline codes folded onto the reason catalogue, over the built-in map: `{"PROVIDER_CODE": '
+        '"CATALOGUE_CODE"}`.',
+    ),
+    Setting(
+        "FOUR_EYES",
+        False,
+        "Four-eyes review ([docs/review.md](docs/review.md)): when `True`, a decision on a high-risk applicant is "
+        "recorded as a proposal that a second reviewer with `approve_high_risk` must confirm.",
+    ),
+    Setting(
+        "FOUR_EYES_RISK_LEVELS",
+        ["high", "prohibited"],
+        "With `FOUR_EYES`: risk levels that make an applicant high-risk.",
+    ),
+    Setting(
+        "FOUR_EYES_AML_TOPICS",
+        ["sanction", "pep"],
+        "With `FOUR_EYES`: an AML hit (open or confirmed) with one of these topics makes the applicant high-risk "
+        '("role.pep" matches "pep").',
+    ),
+    Setting(
+        "FOUR_EYES_RULE",
+        None,
+        "With `FOUR_EYES`: a dotted path to a callable `rule(applicant) -> bool | str`; something truthy makes the "
+        "applicant high-risk (a string names the rule).",
+    ),
+    Setting("DASHBOARD_DAYS", 30, "How many days the review dashboard's charts cover by default."),
+    Setting(
+        "ENCRYPTION_KEYS",
+        [],
+        "Fernet keys for field and file encryption ([docs/encryption.md](docs/encryption.md)), newest first: "
+        "values are encrypted with the first and decrypted with whichever matches. Required when `DEBUG` is "
+        "off (system check `E020`); with `DEBUG` on and no keys, a development key derived from `SECRET_KEY` is "
+        "used (warning `W020`). Generate one with `python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())'`.",
+    ),
+    Setting(
+        "BLIND_INDEX_KEY",
+        "",
+        "HMAC key (at least 32 characters, not one of `ENCRYPTION_KEYS`) for blind indexes: exact lookups of "
+        "encrypted identifiers such as document numbers. Same `DEBUG` rules (`E021` / `W021`). Generate one "
+        "with `python -c 'import secrets; print(secrets.token_urlsafe(48))'`.",
+    ),
+    Setting(
+        "RETENTION_YEARS",
+        5,
+        "Years CDD records are kept after the relationship ends ([docs/retention.md](docs/retention.md); FATF "
+        "R.11, EU AMLD Art. 40: at least 5); while it lasts, nothing is purged.",
+    ),
+    Setting(
+        "RETENTION_YEARS_BY_COUNTRY",
+        {},
+        'Longer (or shorter) periods by the applicant\'s country of residence, e.g. `{"ES": 10}`.',
+    ),
+    Setting(
+        "RETENTION_PURGE_BATCH_SIZE",
+        100,
+        "Applicants the purge handles per batch (the management command and the daily schedule).",
+    ),
+    Setting(
+        "RETENTION_PURGE_SCHEDULE",
+        True,
+        "Install the daily django-q2 purge schedule with the sweeper (`kyc_install_schedules`, or on `migrate`).",
+    ),
+)
+
+DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}
 
 
 class KycSettings:

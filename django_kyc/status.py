@@ -152,6 +152,16 @@ VERIFICATION_DECISIONS = frozenset({V.APPROVED, V.DECLINED})
 #: An applicant may have only one verification in these states at a time.
 VERIFICATION_ACTIVE = frozenset({V.PENDING, V.AWAITING_USER, V.PROCESSING, V.REVIEW, V.ERROR})
 
+#: Personal data may be changed only before anything has been checked, or when the applicant is asked to act.
+APPLICANT_EDITABLE = frozenset({ApplicantStatus.UNVERIFIED, ApplicantStatus.ACTION_REQUIRED})
+#: Through the API, documents are uploaded and verifications started only in these applicant statuses. Not while
+#: a verification runs or waits for a person (``in_progress``, ``review``: a document uploaded then is part of no
+#: submission), not once ``verified`` (a re-verification is the site's decision, started through
+#: ``services.submission``), not while ``suspended``. A decline may be answered with new documents.
+APPLICANT_MAY_SUBMIT = frozenset(
+    {ApplicantStatus.UNVERIFIED, ApplicantStatus.ACTION_REQUIRED, ApplicantStatus.REJECTED}
+)
+
 #: Progress rank, used when two provider events carry the same (or no) timestamp: the later one in the
 #: pipeline wins, so a late ``processing`` can never demote a ``review`` that arrived first.
 VERIFICATION_RANK: Mapping[str, int] = {

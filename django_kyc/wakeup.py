@@ -52,7 +52,12 @@ def window() -> float:
 
 def _redis_client(broker: Broker | None = None) -> object | None:
     """The broker's Redis connection when the broker is django-q2's Redis broker, else ``None``."""
-    from django_q.brokers.redis_broker import Redis
+    try:
+        from django_q.brokers.redis_broker import Redis
+    except ImportError:
+        # the redis package is an extra ([redis]): without it no broker is a Redis broker, and the ORM broker's
+        # wake-ups must not fail on the import (they did, each logged, leaving every delivery to the sweeper)
+        return None
 
     if broker is None:
         broker = shared_broker()

@@ -154,6 +154,11 @@ if REDIS_URL:
 
 # --- django-kyc ----------------------------------------------------------------------------------------
 SANDBOX_CLASS = "django_kyc.backends.sandbox.SandboxBackend"
+# DEVELOPMENT ONLY: keys published in this repository, for the demo's made-up applicants. They are used only
+# while DEBUG is on and KYC_ENCRYPTION_KEYS / KYC_BLIND_INDEX_KEY are unset; never copy them to a real site
+# (README, "Add it to an existing site", shows how to generate your own).
+DEV_ENCRYPTION_KEY = "BaoNXnqeAn53bbVxxhQPIXVvT-nqPoljGVK6uU8_H_c="
+DEV_BLIND_INDEX_KEY = "zuthE78xekRS8Jy6BUU3tfcRccd-vN7IeOt3k5le5ZCzeWZPd0-mwfZWmODnD28L"
 
 
 def sandbox_options(alias: str, **extra: Any) -> dict[str, Any]:
@@ -184,10 +189,11 @@ DJANGO_KYC: dict[str, Any] = {
     },
     # Identity documents never go under MEDIA_ROOT: only the permission-checked admin view serves them.
     "DOCUMENT_STORAGE_LOCATION": str(STATE_DIR / "private" / "kyc-documents"),
-    # Field encryption: with DEBUG on and no keys, a development key derived from SECRET_KEY is used (with a
-    # system-check warning); production refuses to start without them.
-    "ENCRYPTION_KEYS": env.list("KYC_ENCRYPTION_KEYS", default=[]),
-    "BLIND_INDEX_KEY": env.str("KYC_BLIND_INDEX_KEY", default=""),
+    # Field and file encryption: KYC_ENCRYPTION_KEYS / KYC_BLIND_INDEX_KEY, or with DEBUG on the demo's own
+    # development keys below (so its output is not three copies of warnings W020/W021). With DEBUG off and
+    # no keys set, the system checks refuse to start (E020/E021).
+    "ENCRYPTION_KEYS": env.list("KYC_ENCRYPTION_KEYS", default=[DEV_ENCRYPTION_KEY] if DEBUG else []),
+    "BLIND_INDEX_KEY": env.str("KYC_BLIND_INDEX_KEY", default=DEV_BLIND_INDEX_KEY if DEBUG else ""),
     # Four-eyes: decisions on high-risk applicants become proposals a second reviewer confirms.
     "FOUR_EYES": env.bool("KYC_FOUR_EYES", default=True),
 }

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import environ
 
+from tests.support.services import REDIS_URL
+
 env = environ.Env()
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -100,7 +102,7 @@ Q_CLUSTER: dict[str, object] = {
 }
 if os.environ.get("KYC_Q_BROKER") == "redis":
     del Q_CLUSTER["orm"]
-    Q_CLUSTER["redis"] = env.str("REDIS_URL", default="redis://127.0.0.1:6379/15")
+    Q_CLUSTER["redis"] = REDIS_URL
 
 # one document directory per test process, handed to its qcluster subprocesses through the environment; each
 # pytest-xdist worker (make test-fast) has its own, since tests compare the files stored before and after

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 
 from django_kyc.models import Applicant
 from django_kyc.pii import can_view_pii
+from django_kyc.status import APPLICANT_EDITABLE, APPLICANT_MAY_SUBMIT
 
 
 def may_choose_backend(user: Any, alias: str) -> bool:
@@ -58,6 +59,22 @@ def may_see_pii(user: Any, applicant: Applicant) -> bool:
     """The applicant's own data, or staff trusted with personal data (``view_applicant_pii``), as in the
     admin: ``view_applicant`` alone shows references and statuses, not who the person is."""
     return owns(user, applicant) or can_view_pii(user)
+
+
+def applicant_actions(user: Any, applicant: Applicant) -> dict[str, bool]:
+    """What ``user`` may do to ``applicant`` through the API right now.
+
+    The applicant serializer shows it (``actions``), so a frontend enables its buttons from the answer instead
+    of copying these rules, and the views refuse what it says no to (409), so the two cannot disagree. It reads
+    only the applicant's aggregate status: no query per row of a list.
+    """
+    acting = may_act_for(user, applicant)
+    submit = acting and applicant.status in APPLICANT_MAY_SUBMIT
+    return {
+        "update": acting and applicant.status in APPLICANT_EDITABLE,
+        "upload_document": submit,
+        "start_verification": submit,
+    }
 
 
 class IsOwnerOrStaff(BasePermission):

@@ -7,16 +7,17 @@ from django.core.files.base import File
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
-from django_kyc.api.permissions import may_act_for, may_choose_backend, may_see_pii
+from django_kyc.api.permissions import applicant_actions, may_act_for, may_choose_backend, may_see_pii
 from django_kyc.api.uploads import CheckedUpload, check_upload
 from django_kyc.backends.registry import is_configured
 from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, DocumentFile, Verification
 from django_kyc.models.document import DocumentSide, DocumentType
 from django_kyc.pii import AML_CHECK_PII_FIELDS, APPLICANT_PII_FIELDS, DOCUMENT_PII_FIELDS
 from django_kyc.services.audit import Change, audit
-from django_kyc.status import ApplicantStatus, AuditAction, Source
+from django_kyc.status import APPLICANT_EDITABLE, AuditAction, Source
 
 logger = logging.getLogger("django_kyc.api")
 
@@ -57,7 +58,21 @@ def chosen_backend(value: str, context: dict[str, Any]) -> str:
     return value
 
 
+#: The schema of an applicant's ``actions``: what the signed-in user may do to it now (a frontend enables its
+#: controls from it). Built inline because a serializer field named ``update`` would shadow ``Serializer.update``.
+APPLICANT_ACTIONS = inline_serializer(
+    "ApplicantActions",
+    fields={
+        "update": serializers.BooleanField(help_text="Change the personal data (PATCH or PUT the applicant)."),
+        "upload_document": serializers.BooleanField(help_text="Upload a document (POST to its documents)."),
+        "start_verification": serializers.BooleanField(help_text="Start a verification (POST to its verifications)."),
+    },
+)
+
+
 class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
+    actions = serializers.SerializerMethodField()
+
     class Meta:
         model = Applicant
         fields = [
@@ -80,6 +95,7 @@ class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
             "verified_at",
             "created_at",
             "updated_at",
+            "actions",
         ]
         read_only_fields = [
             "id",
@@ -92,13 +108,21 @@ class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
             "updated_at",
         ]
 
-    EDITABLE_STATUSES = (ApplicantStatus.UNVERIFIED, ApplicantStatus.ACTION_REQUIRED)
+    EDITABLE_STATUSES = APPLICANT_EDITABLE
     #: Identify the person; blank (``null`` for dates) for staff without ``view_applicant_pii``.
     PII_FIELDS = APPLICANT_PII_FIELDS
 
     def to_representation(self, instance: Applicant) -> dict[str, Any]:
         data: dict[str, Any] = super().to_representation(instance)
         return masked(data, self.PII_FIELDS, self.context, instance)
+
+    @extend_schema_field(APPLICANT_ACTIONS)
+    def get_actions(self, instance: Applicant) -> dict[str, bool]:
+        """What the requesting user may do to the applicant now; nothing without a request to ask for."""
+        request = self.context.get("request")
+        if request is None:
+            return dict.fromkeys(APPLICANT_ACTIONS.fields, False)
+        return applicant_actions(request.user, instance)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None and self.instance.status not in self.EDITABLE_STATUSES:
@@ -338,7 +362,7 @@ class AmlCheckSerializer(serializers.ModelSerializer[AmlCheck]):
 
 
 class ErrorSerializer(serializers.Serializer[Any]):
-    """The shape of every error: ``detail`` for general errors, or a field name mapping to messages."""
+    """The shape of every error: detail for general errors, or each field name mapping to its messages."""
 
     # absent from field errors (``{"postal_code": ["..."]}``), which the object's open properties describe
     detail = serializers.CharField(required=False)

@@ -8,7 +8,8 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_view
 from drf_spectacular.utils import extend_schema as spectacular_extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -19,7 +20,13 @@ from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from django_kyc.api import policies
-from django_kyc.api.permissions import CanScreen, IsOwnerOrStaff, can_view_all, visible_applicants
+from django_kyc.api.permissions import (
+    CanScreen,
+    IsOwnerOrStaff,
+    applicant_actions,
+    can_view_all,
+    visible_applicants,
+)
 from django_kyc.api.serializers import (
     AmlCheckSerializer,
     ApplicantSerializer,
@@ -74,8 +81,18 @@ def with_errors(responses: Any, *codes: int) -> dict[Any, Any]:
     )
 
 
+def require_action(request: Request, applicant: Applicant, name: str, refusal: str) -> None:
+    """Refuse (409) what the applicant's ``actions`` say no to: the rule a frontend reads is the rule applied."""
+    if not applicant_actions(request.user, applicant)[name]:
+        raise policies.Conflict(refusal.format(status=applicant.get_status_display().lower()))
+
+
+# The docstrings of the view classes below are what the browsable API and the OpenAPI schema show API users:
+# plain sentences, no reStructuredText (tests/api/test_descriptions.py holds them to it).
+
+
 class KycViewSet(viewsets.GenericViewSet[Any]):
-    """Every DRF policy explicit, so the host's REST_FRAMEWORK globals cannot loosen them."""
+    # Every DRF policy is explicit, so the host's REST_FRAMEWORK globals cannot loosen them.
 
     schema = AutoSchema()
     permission_classes = [IsAuthenticated, IsOwnerOrStaff]
@@ -92,12 +109,35 @@ class KycViewSet(viewsets.GenericViewSet[Any]):
 
 
 @extend_schema_view(
-    list=extend_schema(responses=with_errors(ApplicantSerializer(many=True), 401, 403, 404)),
+    list=extend_schema(
+        description=(
+            "The applicants the signed-in user may see: their own (a list of zero or one), or every applicant "
+            "for staff with the view_applicant permission. With mine=true, only the user's own applicant, "
+            "whoever asks: how a frontend finds out whether the user has one yet without an error response."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "mine",
+                OpenApiTypes.BOOL,
+                description="Only the signed-in user's own applicant (zero or one result).",
+            )
+        ],
+        responses=with_errors(ApplicantSerializer(many=True), 401, 403, 404),
+    ),
     retrieve=extend_schema(responses=with_errors(ApplicantSerializer, 401, 403, 404)),
-    create=extend_schema(responses={201: ApplicantSerializer, 409: CONFLICT, **ERRORS}),
+    create=extend_schema(
+        description="Create the signed-in user's applicant; a user has at most one (409 for a second).",
+        responses={201: ApplicantSerializer, 409: CONFLICT, **ERRORS},
+    ),
     partial_update=extend_schema(responses=with_errors(ApplicantSerializer, 400, 401, 403, 404, 429)),
     update=extend_schema(responses=with_errors(ApplicantSerializer, 400, 401, 403, 404, 429)),
-    me=extend_schema(responses=with_errors(ApplicantSerializer, 401, 403, 404)),
+    me=extend_schema(
+        description=(
+            "The signed-in user's own applicant, or 404 when they have none yet. To ask without an error "
+            "response, list with mine=true."
+        ),
+        responses=with_errors(ApplicantSerializer, 401, 403, 404),
+    ),
 )
 class ApplicantViewSet(
     mixins.ListModelMixin,
@@ -106,12 +146,17 @@ class ApplicantViewSet(
     mixins.UpdateModelMixin,
     KycViewSet,
 ):
-    """The signed-in user's applicant (staff with ``view_applicant`` see all)."""
+    """The person being verified: the signed-in user's own applicant. Staff with the view_applicant permission
+    see every applicant. The actions field says what the user may do next (change the details, upload a
+    document, start a verification)."""
 
     serializer_class = ApplicantSerializer
 
     def get_queryset(self) -> QuerySet[Applicant]:
-        return visible_applicants(self.request.user).order_by("-created_at")
+        queryset = visible_applicants(self.request.user)
+        if self.action == "list" and self.request.query_params.get("mine", "").lower() in ("1", "true"):
+            queryset = queryset.filter(user_id=self.request.user.pk or 0)
+        return queryset.order_by("-created_at")
 
     def perform_create(self, serializer: BaseSerializer[Applicant]) -> None:
         user = self.request.user
@@ -138,7 +183,7 @@ class ApplicantViewSet(
 
 
 class ApplicantChildViewSet(KycViewSet):
-    """Views under ``applicants/{applicant_pk}/``: the parent must be visible, or it is a 404."""
+    # views under applicants/{applicant_pk}/: the parent must be visible, or it is a 404
 
     def get_applicant(self) -> Applicant:
         applicant = get_object_or_404(visible_applicants(self.request.user), pk=self.kwargs["applicant_pk"])
@@ -154,8 +199,9 @@ class ApplicantChildViewSet(KycViewSet):
     ),
 )
 class ApplicantDocumentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ApplicantChildViewSet):
-    """Identity documents. Uploads are checked by size, by content (magic bytes), and by declared image size or
-    PDF page count, never by file name. Files are stored encrypted."""
+    """The applicant's identity documents. Uploads are checked by size, by content (magic bytes), and by the
+    declared image size or PDF page count, never by file name, and stored encrypted. Uploading is refused (409)
+    when the applicant's actions say upload_document is not allowed: while a verification runs, after approval."""
 
     serializer_class = DocumentSerializer
     parser_classes = [MultiPartParser, FormParser]
@@ -175,13 +221,24 @@ class ApplicantDocumentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, A
             context["applicant"] = self.get_applicant()
         return context
 
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        require_action(
+            request,
+            self.get_applicant(),
+            "upload_document",
+            "Documents cannot be uploaded while the applicant is {status}.",
+        )
+        return super().create(request, *args, **kwargs)
+
 
 @extend_schema_view(
     list=extend_schema(responses=with_errors(VerificationSerializer(many=True), 401, 403, 404)),
     create=extend_schema(responses={201: VerificationSerializer, 409: CONFLICT, **ERRORS}),
 )
 class ApplicantVerificationViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ApplicantChildViewSet):
-    """Verifications of one applicant; creating one queues its submission to the provider."""
+    """The applicant's verifications, newest first. Creating one queues its submission to the provider; it is
+    refused (409) when the applicant's actions say start_verification is not allowed: while another one runs,
+    after approval."""
 
     serializer_class = VerificationSerializer
 
@@ -194,6 +251,12 @@ class ApplicantVerificationViewSet(mixins.ListModelMixin, mixins.CreateModelMixi
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         applicant = self.get_applicant()
+        require_action(
+            request,
+            applicant,
+            "start_verification",
+            "A verification cannot be started while the applicant is {status}.",
+        )
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         verification = submission.start_verification(
@@ -208,6 +271,9 @@ class ApplicantVerificationViewSet(mixins.ListModelMixin, mixins.CreateModelMixi
     retrieve=extend_schema(responses=with_errors(VerificationSerializer, 401, 403, 404)),
 )
 class VerificationViewSet(mixins.RetrieveModelMixin, KycViewSet):
+    """One verification: its status, the provider's reasons and, for a hosted flow, the link the applicant
+    finishes it on. Poll it to follow a verification's progress."""
+
     serializer_class = VerificationSerializer
 
     def get_queryset(self) -> QuerySet[Verification]:
@@ -232,6 +298,8 @@ class VerificationViewSet(mixins.RetrieveModelMixin, KycViewSet):
     create=extend_schema(responses={201: AmlCheckSerializer, **ERRORS}),
 )
 class ApplicantAmlCheckViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, ApplicantChildViewSet):
+    """AML screenings of the applicant (the person, a crypto wallet or a transaction), with their hits."""
+
     serializer_class = AmlCheckSerializer
     permission_classes = [IsAuthenticated, CanScreen, IsOwnerOrStaff]
 
@@ -262,6 +330,8 @@ class ApplicantAmlCheckViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, A
 
 @extend_schema_view(retrieve=extend_schema(responses=with_errors(AmlCheckSerializer, 401, 403, 404)))
 class AmlCheckViewSet(mixins.RetrieveModelMixin, KycViewSet):
+    """One AML screening, with its hits."""
+
     serializer_class = AmlCheckSerializer
 
     def get_queryset(self) -> QuerySet[AmlCheck]:

@@ -15,18 +15,13 @@ from django.contrib.auth.views import LoginView
 from django.urls import reverse
 from django.views.generic import TemplateView
 
+from django_kyc.backends.sandbox import rules
 from django_kyc.conf import kyc_settings
 
-#: The sandbox's last-name rules, shown on the page (the backend's docstring is the source of truth).
-SANDBOX_RULES = [
-    ("decline", "declined: the document is rejected as tampered"),
-    ("review", "review: waits for a reviewer in the admin review queue"),
-    ("resubmit", "resubmission requested: the document is unreadable"),
-    ("error", "error: the provider rejects the submission (HTTP 400), no retry"),
-    ("flaky", "two simulated outages (HTTP 503), retried with backoff by the sweeper, then approved"),
-    ("silent", "approved, but no webhook is sent: only polling (after 15 minutes) finds the decision"),
-    ("anything else", "approved"),
-]
+
+def sandbox_rules() -> list[tuple[str, str]]:
+    """The sandbox's last-name rules, read from the sandbox itself so the page cannot drift from it."""
+    return [(rule.keyword, rule.outcome) for rule in rules.NAME_RULES] + [("anything else", rules.OTHERWISE)]
 
 
 def backend_choices() -> list[dict[str, Any]]:
@@ -64,7 +59,7 @@ class OnboardingView(LoginRequiredMixin, TemplateView):
             api_root=api_root,
             api_docs_url=reverse("django_kyc:api-docs"),
             backends=backend_choices(),
-            rules=SANDBOX_RULES,
+            rules=sandbox_rules(),
             admin_url=reverse("admin:index"),
         )
         return context

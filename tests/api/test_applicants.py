@@ -104,6 +104,44 @@ def test_me_returns_the_callers_applicant(api: APIClient, user: User, make_appli
 
 
 @pytest.mark.django_db
+def test_mine_asks_for_the_callers_applicant_without_an_error_response(
+    api: APIClient, user: User, make_applicant: Any, client_for: Callable[[User | None], APIClient], staff_viewer: User
+) -> None:
+    assert api.get(URL, {"mine": "true"}).json()["results"] == []  # a 200 either way: no 404 in the console
+    applicant = make_applicant(user=user)
+    make_applicant(user=staff_viewer, last_name="Staffer")
+    assert [row["id"] for row in api.get(URL, {"mine": "true"}).json()["results"]] == [str(applicant.pk)]
+    staff = client_for(staff_viewer)
+    assert len(staff.get(URL).json()["results"]) == 2  # staff with view_applicant list everyone...
+    assert [row["last_name"] for row in staff.get(URL, {"mine": "1"}).json()["results"]] == [
+        "Staffer"
+    ]  # ...or their own
+
+
+@pytest.mark.django_db
+def test_actions_follow_the_applicant_through_a_verification(
+    api: APIClient, user: User, make_applicant: Any, client_for: Callable[[User | None], APIClient], staff_viewer: User
+) -> None:
+    applicant = make_applicant(user=user)
+    url = f"{URL}{applicant.pk}/"
+    assert api.get(url).json()["actions"] == {"update": True, "upload_document": True, "start_verification": True}
+    verification = submission.start_verification(applicant, Change.system())
+    running = {"update": False, "upload_document": False, "start_verification": False}
+    assert api.get(url).json()["actions"] == running
+    upload = api.post(f"{url}documents/", {"type": "passport"}, format="multipart")
+    assert upload.status_code == 409
+    assert upload.json() == {"detail": "Documents cannot be uploaded while the applicant is in progress."}
+    transitions.transition_verification(verification.pk, "resubmission_requested", Change.system(reason="test"))
+    assert api.get(url).json()["actions"] == {"update": True, "upload_document": True, "start_verification": True}
+    # staff who may only read act for no one
+    assert client_for(staff_viewer).get(url).json()["actions"] == {
+        "update": False,
+        "upload_document": False,
+        "start_verification": False,
+    }
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("method", ["patch", "put"])
 def test_update_while_unverified(api: APIClient, user: User, make_applicant: Any, method: str) -> None:
     applicant = make_applicant(user=user)

@@ -60,7 +60,7 @@ class World:
 
 
 def _cancel_active(world: World) -> None:
-    """A new verification needs the previous one finished."""
+    """A new verification, or a document upload, needs the previous verification finished."""
     transitions.transition_verification(
         world.verification.pk, VerificationStatus.CANCELLED, Change.system(reason="test")
     )
@@ -109,6 +109,7 @@ OBJECT_ENDPOINTS = [
         success=201,
         multipart=True,
         body=lambda: {"type": "passport", "file": _png_upload()},
+        prepare=_cancel_active,  # no uploads while a verification runs
     ),
     Endpoint("applicant-verifications", "GET", "applicants/{applicant}/verifications/", "read"),
     Endpoint(

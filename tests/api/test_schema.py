@@ -75,6 +75,12 @@ def test_schema_documents_errors_and_the_upload(schema: dict[str, Any]) -> None:
     token = paths["/kyc/api/verifications/{id}/client-token/"]["post"]
     assert "requestBody" not in token
     assert {"200", "409"} <= set(token["responses"])
+    mine = [p for p in paths["/kyc/api/applicants/"]["get"]["parameters"] if p["name"] == "mine"]
+    assert mine == [
+        {"in": "query", "name": "mine", "schema": {"type": "boolean"}, "description": mine[0]["description"]}
+    ]
+    actions = schema["components"]["schemas"]["ApplicantActions"]
+    assert set(actions["properties"]) == {"update", "upload_document", "start_verification"}
     applicant = schema["components"]["schemas"]["Applicant"]
     assert "status" in applicant["properties"]
     assert "status" in applicant.get("required", []) or applicant["properties"]["status"].get("readOnly")

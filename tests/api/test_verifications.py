@@ -97,14 +97,33 @@ def test_second_start_while_active_is_a_conflict(api: APIClient, applicant: Appl
 
 
 @pytest.mark.django_db
-def test_a_new_start_after_a_decision_is_allowed(
+def test_a_new_start_after_a_decline_is_allowed(
     api: APIClient, applicant: Applicant, django_capture_on_commit_callbacks: Any
 ) -> None:
+    Applicant.objects.filter(pk=applicant.pk).update(last_name="Declineson")
     with django_capture_on_commit_callbacks(execute=True):
         assert start(api, applicant).status_code == 201
+    applicant.refresh_from_db()
+    assert applicant.status == "rejected"
+    assert api.get(f"/kyc/api/applicants/{applicant.pk}/").json()["actions"]["start_verification"] is True
     with django_capture_on_commit_callbacks(execute=True):
         assert start(api, applicant).status_code == 201
-    assert list(applicant.verifications.values_list("status", flat=True)) == ["approved", "approved"]
+    assert list(applicant.verifications.values_list("status", flat=True)) == ["declined", "declined"]
+
+
+@pytest.mark.django_db
+def test_after_approval_the_applicant_starts_nothing_more(
+    api: APIClient, applicant: Applicant, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A verified applicant is re-verified when the site decides (services.submission), not from the API."""
+    with django_capture_on_commit_callbacks(execute=True):
+        assert start(api, applicant).status_code == 201
+    actions = api.get(f"/kyc/api/applicants/{applicant.pk}/").json()["actions"]
+    assert actions == {"update": False, "upload_document": False, "start_verification": False}
+    response = start(api, applicant)
+    assert response.status_code == 409
+    assert response.json() == {"detail": "A verification cannot be started while the applicant is verified."}
+    assert list(applicant.verifications.values_list("status", flat=True)) == ["approved"]
 
 
 @pytest.mark.django_db

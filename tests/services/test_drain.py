@@ -183,6 +183,22 @@ def test_a_process_that_finds_the_marker_set_leaves_the_queued_drain_to_cover_it
     assert redis_broker.llen(shared_broker().list_key) == 1
 
 
+@override_settings(DJANGO_KYC=kyc_settings_with(WEBHOOK_DRAIN_LINGER_SECONDS=60))
+def test_the_orm_broker_wakes_the_drain_without_the_redis_package(
+    orm_broker: None, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """redis is an extra: a site on the ORM broker may not have it installed (make demo does not)."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "redis", None)  # "import redis" raises ImportError
+    monkeypatch.delitem(sys.modules, "django_q.brokers.redis_broker", raising=False)
+    with caplog.at_level(logging.ERROR, logger="django_kyc.wakeup"):
+        wakeup.wake()
+        wakeup.started()
+    assert not caplog.records
+    assert OrmQ.objects.count() == 1
+
+
 def counted_broker_lookups(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     lookups: list[object] = []
     real = wakeup.shared_broker

@@ -7,7 +7,9 @@ import os
 import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
-#: The Redis database of this run; parallel runs on one machine each pick their own number.
+#: The one Redis URL of the test suite (the broker of the Redis-broker tests, the shared caches, the wake-up
+#: markers): ``REDIS_URL`` from the environment, read here only; tests/settings.py uses it too. Parallel runs on
+#: one machine each pick their own database number (CONTRIBUTING.md).
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

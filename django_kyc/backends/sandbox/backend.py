@@ -136,10 +136,10 @@ class SandboxBackend(KycBackend):
 
     #: last-name keyword -> (raw decision status, verification reasons, document status, document reasons)
     OUTCOMES: ClassVar[Sequence[tuple[str, str, tuple[str, ...], str, tuple[str, ...]]]] = (
-        ("decline", "declined", ("DOCUMENT_TAMPERED",), DocumentStatus.REJECTED, ("DOCUMENT_TAMPERED",)),
-        ("review", "needs_review", (), DocumentStatus.ACCEPTED, ()),
+        (rules.DECLINE.keyword, "declined", ("DOCUMENT_TAMPERED",), DocumentStatus.REJECTED, ("DOCUMENT_TAMPERED",)),
+        (rules.REVIEW.keyword, "needs_review", (), DocumentStatus.ACCEPTED, ()),
         (
-            "resubmit",
+            rules.RESUBMIT.keyword,
             "resubmission_requested",
             ("DOCUMENT_UNREADABLE",),
             DocumentStatus.RESUBMISSION_REQUESTED,
@@ -210,12 +210,12 @@ class SandboxBackend(KycBackend):
         )
 
     def start_verification(self, verification: Verification) -> Submission:
-        name = self._keyword(verification.applicant)
-        if "error" in name:
+        applicant = verification.applicant
+        if rules.ERROR.matches(applicant):
             raise PermanentProviderError(
                 "applicant rejected by the sandbox 'error' rule", provider=self.provider, status_code=400
             )
-        if "flaky" in name and verification.attempts <= 2:
+        if rules.FLAKY.matches(applicant) and verification.attempts <= 2:
             raise TransientProviderError("simulated outage", provider=self.provider, status_code=503)
         applicant_id, verification_id = self.provider_ids(verification)
         if self.option("HOSTED_FLOW"):
@@ -225,7 +225,7 @@ class SandboxBackend(KycBackend):
                 provider_verification_id=verification_id,
                 client=self.issue_client_token(verification),
             )
-        if "silent" not in name:
+        if not rules.SILENT.matches(applicant):
             self.schedule_decision(verification)
         return Submission(
             state=ProviderState(status=VerificationStatus.PROCESSING, provider_status="processing"),

@@ -9,6 +9,7 @@ repeated submission finds the same sandbox applicant.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django_kyc.backends.values import AmlHitResult, AmlResult
@@ -16,6 +17,42 @@ from django_kyc.status import AmlStatus
 
 if TYPE_CHECKING:
     from django_kyc.models import AmlCheck, Applicant
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """One last-name keyword and what it makes the sandbox do. The code that acts on a keyword reads it from
+    here, and the demo's onboarding page lists ``NAME_RULES``, so the page cannot promise what the code does
+    not do."""
+
+    keyword: str
+    #: What happens, in one line for the person trying the sandbox out.
+    outcome: str
+
+    def matches(self, applicant: Applicant) -> bool:
+        return self.keyword in keyword(applicant)
+
+
+DECLINE = NameRule("decline", "declined: the document is rejected as tampered")
+REVIEW = NameRule("review", "review: waits for a reviewer in the admin review queue")
+RESUBMIT = NameRule("resubmit", "resubmission requested: the document is unreadable")
+ERROR = NameRule("error", "error: the provider rejects the submission (HTTP 400), no retry")
+FLAKY = NameRule("flaky", "two simulated outages (HTTP 503), retried with backoff by the sweeper, then approved")
+SILENT = NameRule("silent", "approved, but no webhook is sent: only polling (after 15 minutes by default) finds it")
+PEP = NameRule(
+    "pep",
+    "an AML screening finds a politically exposed person (a potential match); the verification follows the other rules",
+)
+SANCTION = NameRule(
+    "sanction",
+    "an AML screening finds a sanctioned person (a potential match); the verification follows the other rules",
+)
+#: Every last-name rule. For the decision, decline, review and resubmit are tried in this order (error, flaky
+#: and silent act on the submission and the delivery; pep and sanction on AML screenings); anything else is
+#: approved.
+NAME_RULES: tuple[NameRule, ...] = (DECLINE, REVIEW, RESUBMIT, ERROR, FLAKY, SILENT, PEP, SANCTION)
+#: The last row of the table: what no keyword does.
+OTHERWISE = "approved"
 
 
 def short_hash(*parts: str) -> str:
@@ -28,12 +65,11 @@ def keyword(applicant: Applicant) -> str:
 
 
 def screen(aml_check: AmlCheck) -> AmlResult:
-    """A person by last name (``pep``, ``sanction``), a wallet or transaction by its address or hash."""
+    """A person by last name (``PEP``, ``SANCTION``), a wallet or transaction by its address or hash."""
     if aml_check.subject != "applicant":
         return screen_crypto(aml_check)
-    name = keyword(aml_check.applicant)
     hits = []
-    if "pep" in name:
+    if PEP.matches(aml_check.applicant):
         hits.append(
             AmlHitResult(
                 entity_id="sbx-pep-1",
@@ -43,7 +79,7 @@ def screen(aml_check: AmlCheck) -> AmlResult:
                 datasets=("sandbox_peps",),
             )
         )
-    if "sanction" in name:
+    if SANCTION.matches(aml_check.applicant):
         hits.append(
             AmlHitResult(
                 entity_id="sbx-sanction-1",

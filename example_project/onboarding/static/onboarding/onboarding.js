@@ -35,6 +35,26 @@
     purged: "Purged",
   };
 
+  // What the page says when a verification reaches a status (it replaces "Verification started…").
+  const STATUS_MESSAGES = {
+    awaiting_user: "Finish the verification on the provider's page: use the link below.",
+    processing: "The provider is checking your document.",
+    review: "A reviewer is looking at your verification; this page updates when they decide.",
+    resubmission_requested: "The provider asks for a new document: upload it, then start the verification again.",
+    approved: "Verification approved: your identity is verified.",
+    declined: "Verification declined; the reasons are below.",
+    expired: "The verification expired before it was finished; start a new one.",
+    cancelled: "The verification was cancelled.",
+    error: "The verification could not be submitted; a reviewer will look at it.",
+  };
+  // Why the document and verification steps are closed, by applicant status (the API decides whether they are).
+  const CLOSED_BECAUSE = {
+    in_progress: "A verification is running: wait for its result.",
+    review: "A reviewer is looking at your verification.",
+    verified: "Your identity is verified: there is nothing more to do.",
+    suspended: "Your applicant is suspended; contact support.",
+  };
+
   const $ = (id) => document.getElementById(id);
   const state = { applicant: null, verificationId: null, lastStatus: null, timer: null };
 
@@ -100,14 +120,24 @@
     box.hidden = !message;
   }
 
-  function enableSteps(enabled) {
-    for (const id of ["step-document", "step-verification"]) {
-      const section = $(id);
-      section.setAttribute("aria-disabled", enabled ? "false" : "true");
-      section.querySelectorAll("button, input, select").forEach((element) => {
-        element.disabled = !enabled;
-      });
-    }
+  // Only the step's form is closed: the verification's status and its hosted-flow link beside it stay usable.
+  function enableStep(id, enabled) {
+    const form = $(id).querySelector("form");
+    form.setAttribute("aria-disabled", enabled ? "false" : "true");
+    form.querySelectorAll("button, input, select").forEach((element) => {
+      element.disabled = !enabled;
+    });
+  }
+
+  /** Open or close the steps as the API's `actions` say: the server's rules, not a copy of them here. */
+  function applyActions(applicant) {
+    const actions = (applicant && applicant.actions) || {};
+    enableStep("step-document", Boolean(actions.upload_document));
+    enableStep("step-verification", Boolean(actions.start_verification));
+    const closed = applicant && !actions.upload_document && !actions.start_verification;
+    const note = $("actions-note");
+    note.textContent = closed ? CLOSED_BECAUSE[applicant.status] || "" : "";
+    note.hidden = !note.textContent;
   }
 
   function busy(button, isBusy) {
@@ -128,7 +158,7 @@
     $("applicant-nationality").textContent = applicant.nationality || "–";
     $("applicant-reference").textContent = applicant.reference;
     setBadge($("applicant-status"), applicant.status);
-    enableSteps(true);
+    applyActions(applicant);
   }
 
   async function refreshApplicant() {
@@ -230,6 +260,7 @@
     if (verification.status !== state.lastStatus) {
       state.lastStatus = verification.status;
       logStatus(verification);
+      if (STATUS_MESSAGES[verification.status]) flash(STATUS_MESSAGES[verification.status]);
       return true;
     }
     return false;
@@ -303,30 +334,34 @@
       method: "POST",
       json: { backend },
     });
-    busy(button, false);
+    button.classList.remove("busy");
     if (!result.ok) {
+      button.disabled = false;
       showErrors("verification", errorText(result));
       return;
     }
     flash("Verification started: the server queued its submission to the provider.");
     follow(result.data);
-    await Promise.all([refreshApplicant(), loadHistory()]);
+    await Promise.all([refreshApplicant(), loadHistory()]); // the applicant's actions now close the steps
   });
 
   // --- start --------------------------------------------------------------------------------------------
   async function init() {
-    enableSteps(false);
-    const result = await api("applicants/me/");
+    applyActions(null);
+    // ?mine=true answers 200 with zero or one applicant: "no applicant yet" is not an error (applicants/me/
+    // would say it with a 404, which the browser reports in the console)
+    const result = await api("applicants/?mine=true");
     $("applicant-loading").hidden = true;
-    if (result.status === 404) {
-      $("applicant-form").hidden = false;
-      return;
-    }
     if (!result.ok) {
       flash(`Could not load your applicant: ${errorText(result)}`);
       return;
     }
-    showApplicant(result.data);
+    const mine = result.data.results || [];
+    if (!mine.length) {
+      $("applicant-form").hidden = false;
+      return;
+    }
+    showApplicant(mine[0]);
     await loadDocuments();
     const rows = await loadHistory();
     if (rows.length) {
