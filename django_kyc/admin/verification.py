@@ -33,6 +33,20 @@ DECISION_LABELS = {
 WAITING = (VerificationStatus.REVIEW, VerificationStatus.ERROR)
 
 
+class WaitingStatusFilter(admin.SimpleListFilter):
+    """The queue's status filter offers only the statuses the queue can hold, not every verification status."""
+
+    title = _("status")
+    parameter_name = "status__exact"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        labels = dict(VerificationStatus.choices)
+        return [(status.value, labels[status]) for status in WAITING]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(status=self.value()) if self.value() in WAITING else queryset
+
+
 class AgeFilter(admin.SimpleListFilter):
     title = _("waiting")
     parameter_name = "age"
@@ -291,7 +305,7 @@ class ReviewQueueAdmin(CasePageMixin, VerificationAdmin):
         assignee,
         QUEUE_COLUMNS["age"],
     ]
-    list_filter = ["status", "backend", "applicant__risk_level", AgeFilter, AssigneeFilter]
+    list_filter = [WaitingStatusFilter, "backend", "applicant__risk_level", AgeFilter, AssigneeFilter]
     list_select_related = ["applicant", "assigned_to"]
     ordering = ["updated_at"]
     change_list_template = "django_kyc/admin/review_queue_change_list.html"

@@ -185,3 +185,21 @@ def test_export_masks_pii_without_the_pii_permission_and_is_audited(make_applica
     assert ("Exportable" in response.content.decode()) is with_pii
     row = AuditEvent.objects.get(action="exported", applicant=applicant)
     assert (row.actor, row.data["pii"]) == (exporter, with_pii)
+
+
+def test_the_queue_filters_by_the_statuses_it_holds_only(make_applicant: Any, queue_reviewer: Any) -> None:
+    in_review, in_error = make_verification(make_applicant(), V.REVIEW), make_verification(make_applicant(), V.ERROR)
+    client = login(queue_reviewer)
+    response = client.get(url(ReviewQueueItem))
+    status_filter = next(spec for spec in response.context["cl"].filter_specs if spec.parameter_name == "status__exact")
+    assert [choice["display"] for choice in status_filter.choices(response.context["cl"])] == [
+        "All",
+        "In review",
+        "Error",
+    ]
+
+    def shown(status: str) -> set[Any]:
+        return {row.pk for row in client.get(url(ReviewQueueItem), {"status__exact": status}).context["cl"].result_list}
+
+    assert shown("error") == {in_error.pk}
+    assert shown("review") == {in_review.pk}

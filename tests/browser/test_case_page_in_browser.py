@@ -113,14 +113,24 @@ def test_a_reviewer_compares_rotates_resolves_a_hit_and_approves_with_the_keyboa
         datasets=["everypolitician"],
         details={"birthDate": ["1815-12-10"], "position": "Countess"},
     )
+    in_review(make_applicant(last_name="Smith", with_document=False))  # another case, newer
     reviewer("rita")
     base = live_server.url
     sign_in_admin(page, base, "rita")
 
-    # the queue: the case is there; "n" takes the oldest unassigned case and opens it
+    # the queue: the reviewer finds the applicant by name among the cases
     page.goto(f"{base}/admin/django_kyc/reviewqueueitem/")
     page.wait_for_selector("#kyc-next")
+    assert page.locator("#result_list tbody tr").count() == 2
+    page.fill("#searchbar", "lovelace")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    rows = page.locator("#result_list tbody tr")
+    assert rows.count() == 1
+    assert "Jane Lovelace" in rows.first.inner_text()
     shot("case-queue")
+    page.locator("#searchbar").blur()
+    # "n" takes the oldest unassigned case (hers: the other came later) and opens it
     with page.expect_navigation():
         page.keyboard.press("n")
     assert f"/reviewqueueitem/{verification.pk}/change/" in page.url
