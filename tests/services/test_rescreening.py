@@ -433,3 +433,19 @@ def test_the_queries_per_batch_do_not_grow_with_the_number_of_applicants(
     three_batches, run = queries(batch_size=4)
     assert (run.screened, run.batches) == (12, 3)
     assert three_batches == 3 * (one_batch - 1) + 1
+
+
+def test_the_migration_schedules_applicants_approved_before_it(make_applicant: Callable[..., Applicant]) -> None:
+    import importlib
+    from types import SimpleNamespace
+
+    from django.apps import apps
+
+    migration = importlib.import_module("django_kyc.migrations.0017_rescreening")
+    high = approve(make_applicant, RiskLevel.HIGH)
+    pending = make_applicant()
+    Applicant.objects.filter(pk__in=[high.pk, pending.pk]).update(next_screening_at=None, verified_at=T0)
+    migration.schedule_approved(apps, SimpleNamespace(connection=connection))
+    high.refresh_from_db()
+    pending.refresh_from_db()
+    assert (high.next_screening_at, pending.next_screening_at) == (at(30), None)
