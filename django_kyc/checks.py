@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Mapping
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,13 @@ from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from django_kyc.backends.base import KycBackend
+from django_kyc.backends.capabilities import Capability
 from django_kyc.backends.options import DEPRECATED, INVALID, MISSING, UNKNOWN
 from django_kyc.backends.registry import get_backend_class
 from django_kyc.conf import kyc_settings
 from django_kyc.exceptions import KycConfigurationError
+from django_kyc.models.screening import rescreening_interval
+from django_kyc.status import RiskLevel
 
 #: Apps django_kyc cannot work without: why, and what to do besides adding it. Both packages are installed with
 #: django_kyc, so every import succeeds and only a request or a task would find the app missing.
@@ -386,3 +390,83 @@ def _backend_classes() -> dict[str, type[KycBackend]]:
         except KycConfigurationError:
             continue
     return classes
+
+
+@register(Tags.compatibility)
+def check_rescreening(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The re-screening settings (docs/rescreening.md): intervals a schedule can use, a batch size, and a
+    backend that can screen people."""
+    messages: list[CheckMessage] = []
+    intervals = kyc_settings.RESCREENING_INTERVAL_DAYS
+    if not isinstance(intervals, Mapping):
+        messages.append(
+            Error(
+                'DJANGO_KYC["RESCREENING_INTERVAL_DAYS"] must be a dict of risk level -> days (or None).',
+                id="django_kyc.E070",
+            )
+        )
+        intervals = {}
+    levels = list(RiskLevel.values)
+    for level, days in intervals.items():
+        if level not in levels:
+            messages.append(
+                Error(
+                    f'DJANGO_KYC["RESCREENING_INTERVAL_DAYS"] names an unknown risk level {level!r}.',
+                    hint=f"Risk levels are {', '.join(levels)}.",
+                    id="django_kyc.E071",
+                )
+            )
+        elif days is not None and (isinstance(days, bool) or not isinstance(days, int | float) or days <= 0):
+            messages.append(
+                Error(
+                    f'DJANGO_KYC["RESCREENING_INTERVAL_DAYS"]["{level}"] must be a positive number of days or None '
+                    f"(no scheduled re-screening), not {days!r}.",
+                    id="django_kyc.E072",
+                )
+            )
+    if not messages:
+        messages.extend(_rescreening_order())
+    size = kyc_settings.RESCREENING_BATCH_SIZE
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        messages.append(
+            Error(
+                f'DJANGO_KYC["RESCREENING_BATCH_SIZE"] must be a positive integer, not {size!r}.', id="django_kyc.E073"
+            )
+        )
+    alias = kyc_settings.RESCREENING_BACKEND
+    if alias is not None:
+        classes = _backend_classes()
+        if alias not in kyc_settings.backend_aliases:
+            messages.append(
+                Error(
+                    f'DJANGO_KYC["RESCREENING_BACKEND"] is {alias!r}, which is not in DJANGO_KYC["BACKENDS"].',
+                    hint="Name a configured alias, or None for the backend that screened each applicant last.",
+                    id="django_kyc.E074",
+                )
+            )
+        elif alias in classes and Capability.AML not in classes[alias].capabilities:
+            messages.append(
+                Error(
+                    f'DJANGO_KYC["RESCREENING_BACKEND"] is {alias!r}, whose backend cannot screen people '
+                    "(no `aml` capability).",
+                    id="django_kyc.E075",
+                )
+            )
+    return messages
+
+
+def _rescreening_order() -> list[CheckMessage]:
+    """A riskier level screened less often than a safer one is most likely a typo (days swapped)."""
+    ordered = [(level, rescreening_interval(level)) for level in RiskLevel.values]
+    scheduled = [(level, interval) for level, interval in ordered if interval is not None]
+    for (safer, safer_interval), (riskier, riskier_interval) in pairwise(scheduled):
+        if riskier_interval > safer_interval:
+            return [
+                Warning(
+                    f'DJANGO_KYC["RESCREENING_INTERVAL_DAYS"] screens {riskier}-risk applicants less often '
+                    f"({riskier_interval.days} days) than {safer}-risk ones ({safer_interval.days} days).",
+                    hint="Higher risk calls for more frequent screening; check the values are not swapped.",
+                    id="django_kyc.W070",
+                )
+            ]
+    return []

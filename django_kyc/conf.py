@@ -59,6 +59,32 @@ SETTINGS: tuple[Setting, ...] = (
         default_doc="`86400` (24 h)",
     ),
     Setting(
+        "RESCREENING_INTERVAL_DAYS",
+        {"low": 365, "medium": 180, "high": 30, "prohibited": 30},
+        "Days between two screenings of an approved applicant, by risk level ([docs/rescreening.md]"
+        "(docs/rescreening.md)). A level left out keeps its default; `None` turns the scheduled re-screening off "
+        "for that level (a change of name, date of birth or nationality still triggers one). With a provider's "
+        "ongoing monitoring (`aml_monitoring`) it is how often the enrolment is confirmed.",
+    ),
+    Setting(
+        "RESCREENING_BACKEND",
+        None,
+        "Backend alias re-screenings go through. `None`: the backend of the applicant's latest person screening, "
+        "or `DEFAULT_BACKEND` for an applicant never screened.",
+    ),
+    Setting(
+        "RESCREENING_BATCH_SIZE",
+        200,
+        "Due applicants the daily re-screening job reads and starts checks for at a time (its memory does not "
+        "grow with the number of applicants).",
+    ),
+    Setting(
+        "RESCREENING_SCHEDULE",
+        True,
+        "Install the daily django-q2 re-screening schedule with the sweeper (`kyc_install_schedules`, or on "
+        "`migrate`). Off: the schedule is removed and the site runs `kyc_rescreen` itself.",
+    ),
+    Setting(
         "RETRY_BASE_SECONDS",
         2.0,
         "First backoff step. After failed attempt *n* the next one waits between d/2 and d, with d = base × "

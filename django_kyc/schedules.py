@@ -1,4 +1,5 @@
-"""Installing the django-q2 schedules: the sweeper that drives retries and polling, and the daily purge."""
+"""Installing the django-q2 schedules: the sweeper that drives retries and polling, the daily purge and the daily
+re-screening."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django_kyc.conf import kyc_settings
 
 SWEEP_SCHEDULE_NAME = "django_kyc.sweep"
 PURGE_SCHEDULE_NAME = "django_kyc.purge"
+RESCREENING_SCHEDULE_NAME = "django_kyc.rescreen"
 
 
 def install_schedules(**kwargs: Any) -> bool:
@@ -46,7 +48,24 @@ def install_purge_schedule() -> bool | None:
     return created
 
 
+def install_rescreening_schedule() -> bool | None:
+    """Create or update the daily re-screening job, keyed by name like the purge (``RESCREENING_SCHEDULE``
+    off removes it and returns ``None``). Daily is enough: the shortest default interval is a month, and a
+    change of name is re-screened by its own task at once."""
+    from django_q.models import Schedule
+
+    if not kyc_settings.RESCREENING_SCHEDULE:
+        Schedule.objects.filter(name=RESCREENING_SCHEDULE_NAME).delete()
+        return None
+    _, created = Schedule.objects.update_or_create(
+        name=RESCREENING_SCHEDULE_NAME,
+        defaults={"func": "django_kyc.tasks.rescreen_due", "schedule_type": Schedule.DAILY, "repeats": -1},
+    )
+    return created
+
+
 def install_on_migrate(sender: Any, **kwargs: Any) -> None:
     if kyc_settings.INSTALL_SCHEDULES_ON_MIGRATE:
         install_schedules()
         install_purge_schedule()
+        install_rescreening_schedule()

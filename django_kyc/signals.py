@@ -20,3 +20,7 @@ aml_check_status_changed = Signal()
 webhook_rejected = Signal()
 #: kwargs: event (a WebhookEvent that ran out of attempts)
 webhook_failed = Signal()
+#: kwargs: applicant, aml_check (the re-screening), risk_level (now), previous_risk_level, reason
+#: ("screening_hit"). A re-screening's match was confirmed: the applicant's risk was raised to what the match
+#: implies and their case needs a periodic review now (services.rescreening.open_screening_review).
+screening_review_opened = Signal()

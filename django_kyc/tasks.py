@@ -47,6 +47,20 @@ def purge_expired() -> str:
     return retention.purge_due().summary()
 
 
+def rescreen_due() -> str:
+    """The daily re-screening schedule's task (same as ``kyc_rescreen``): start the screenings that are due."""
+    from django_kyc.services import rescreening
+
+    return rescreening.rescreen_due().summary()
+
+
+def rescreen_applicant(applicant_id: str, fields: str = "") -> None:
+    """Enqueued on commit when an approved applicant's name, date of birth or nationality changed."""
+    from django_kyc.services import rescreening
+
+    rescreening.rescreen_after_change(applicant_id, fields)
+
+
 def deliver_sandbox_decision(alias: str, verification_id: str, outcome: str = "") -> None:
     from django_kyc.backends.sandbox import deliver_decision
 

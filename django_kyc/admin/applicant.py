@@ -132,6 +132,7 @@ class ApplicantAdmin(ApplicantColumnsMixin, ExportAdminMixin, RetentionAdminMixi
         "personal_data",
         "retention_until",
         "pii_redacted_at",
+        "next_screening_at",
     )
     actions = [record_erasure_request, purge_applicants, change_risk_level]
     raw_id_fields = ["user"]
@@ -157,6 +158,7 @@ class ApplicantAdmin(ApplicantColumnsMixin, ExportAdminMixin, RetentionAdminMixi
                 ]
             },
         ),
+        (_("Ongoing screening"), {"fields": ["next_screening_at"]}),
         (_("Timestamps"), {"fields": ["created_at", "updated_at"]}),
     ]
 

@@ -317,6 +317,14 @@ class KycBackend(Checkpoints):
         """The current result of a screening still ``running`` at the provider."""
         raise self._unsupported("fetching AML results")
 
+    def enrol_monitoring(self, aml_check: AmlCheck) -> AmlResult:
+        """Enrol the check's subject in the provider's ongoing monitoring (capability ``aml_monitoring``), or
+        confirm it still is: the provider then screens the person against every list update by itself, so a
+        re-screening enrols instead of screening again. Safe to call again for someone already enrolled (it
+        must not enrol them twice). The result is recorded like a screening's; ``monitored`` says whether the
+        subject is enrolled now."""
+        raise self._unsupported("ongoing AML monitoring")
+
     def aml_report(self, aml_check: AmlCheck) -> tuple[bytes, str]:
         """The provider's report document for reviewers, as (content, content type) (capability
         ``aml_report``); fetched on demand, never stored."""

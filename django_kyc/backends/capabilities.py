@@ -17,6 +17,8 @@ capability                read by
 ``push_decision``         reviewer decisions (sent when ``OPTIONS["PUSH_DECISIONS"]`` is on too)
 ``aml`` / ``crypto_aml``  starting an AML check on a person / a wallet or transaction
 ``aml_report``            the AML check admin page (the report link)
+``aml_monitoring``        re-screening: the applicant is enrolled in the provider's ongoing monitoring
+                          (``enrol_monitoring``) instead of being screened again
 ``delete``                erasure: the provider is asked to delete, or the audit trail says it cannot
 ========================  ===========================================================================
 
@@ -42,6 +44,7 @@ class Capability(str, enum.Enum):
     AML = "aml"
     CRYPTO_AML = "crypto_aml"
     AML_REPORT = "aml_report"
+    AML_MONITORING = "aml_monitoring"
     DELETE = "delete"
 
     def __str__(self) -> str:

@@ -16,6 +16,8 @@ class AmlCheckType(models.TextChoices):
     INITIAL = "initial", _("Initial")
     ONGOING = "ongoing", _("Ongoing")
     MANUAL = "manual", _("Manual")
+    #: scheduled, or after a change of name, date of birth or nationality (services.rescreening)
+    RESCREENING = "rescreening", _("Re-screening")
 
 
 class AmlSubject(models.TextChoices):
@@ -32,6 +34,7 @@ class AmlCheck(models.Model):
     applicant = models.ForeignKey("django_kyc.Applicant", on_delete=models.CASCADE, related_name="aml_checks")
     backend = models.CharField(_("backend alias"), max_length=64)
     check_type = models.CharField(_("check type"), max_length=16, choices=AmlCheckType.choices, default="initial")
+    # "ongoing": a re-screening through a provider's ongoing monitoring (enrolment, capability aml_monitoring)
     subject = models.CharField(_("subject"), max_length=16, choices=AmlSubject.choices, default=AmlSubject.APPLICANT)
     blockchain = models.CharField(_("blockchain"), max_length=32, blank=True)
     address = models.CharField(_("wallet address"), max_length=128, blank=True)

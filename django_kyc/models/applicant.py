@@ -2,15 +2,22 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.crypto import EncryptedDateField
 from django_kyc.models.retention import compute_retention_until
+from django_kyc.models.screening import SCREENED_FIELDS, next_screening_after, rescheduled_for_risk
+from django_kyc.queue import enqueue_on_commit
 from django_kyc.status import ApplicantStatus, RiskLevel
+
+#: What :meth:`Applicant.save` compares with the values the row was read with (``from_db``).
+_SNAPSHOT_FIELDS = (*SCREENED_FIELDS, "status", "risk_level")
 
 
 def new_reference() -> str:
@@ -80,6 +87,15 @@ class Applicant(models.Model):
     )
     legal_hold_reason = models.TextField(_("legal hold reason"), blank=True)
     pii_redacted_at = models.DateTimeField(_("personal data purged at"), null=True, blank=True, editable=False)
+    # Ongoing screening (docs/rescreening.md): kept in step by save() and services.rescreening.
+    next_screening_at = models.DateTimeField(
+        _("next screening"),
+        null=True,
+        blank=True,
+        editable=False,
+        db_index=True,
+        help_text=_("When the approved applicant is screened against sanctions and PEP lists again."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -100,13 +116,79 @@ class Applicant(models.Model):
         return self.reference
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        """Keep ``retention_until`` in step with what it is computed from, whoever saves the row."""
+        """Keep ``retention_until`` and ``next_screening_at`` in step with what they are computed from, whoever
+        saves the row; a change of a screened field (name, date of birth, nationality) of an approved applicant
+        makes them due now and enqueues their re-screening when the transaction commits."""
         self.retention_until = compute_retention_until(self.relationship_ended_at, self.country)
         update_fields = kwargs.get("update_fields")
+        added: set[str] = set()
         if update_fields is not None and {"relationship_ended_at", "country"} & set(update_fields):
-            kwargs["update_fields"] = {*update_fields, "retention_until"}
+            added.add("retention_until")
+        rescheduled, changed = self._keep_screening_in_step(update_fields)
+        if rescheduled:
+            added.add("next_screening_at")
+        if update_fields is not None and added:
+            kwargs["update_fields"] = {*update_fields, *added}
         super().save(*args, **kwargs)
+        self._remember(_SNAPSHOT_FIELDS if update_fields is None else update_fields)
+        if changed:
+            enqueue_on_commit("rescreen_applicant", str(self.pk), ",".join(changed))
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> Applicant:
+        instance = super().from_db(db, field_names, values)
+        instance._remember(field_names)
+        return instance
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        fields = kwargs.get("fields")
+        self._remember(_SNAPSHOT_FIELDS if fields is None else fields)
+
+    def _remember(self, names: Iterable[str]) -> None:
+        """Keep the values ``save()`` compares with to see what changed (only loaded ones: a deferred field is
+        not in ``__dict__``)."""
+        snapshot = self.__dict__.setdefault("_snapshot", {})
+        snapshot.update(
+            {name: self.__dict__[name] for name in names if name in _SNAPSHOT_FIELDS and name in self.__dict__}
+        )
+
+    def _keep_screening_in_step(self, update_fields: Iterable[str] | None) -> tuple[bool, list[str]]:
+        """Move ``next_screening_at`` for this save: scheduled when the applicant is approved, at the new pace
+        when the risk level changes, now when a screened field changed. Returns whether it moved, and the
+        screened fields that changed (for an approved applicant whose data has not been purged)."""
+        saving = None if update_fields is None else set(update_fields)
+        snapshot: dict[str, Any] = self.__dict__.get("_snapshot", {})
+
+        def moved(name: str) -> bool:
+            return (
+                (saving is None or name in saving)
+                and name in snapshot
+                and _differs(snapshot[name], getattr(self, name))
+            )
+
+        now, before = timezone.now(), self.next_screening_at
+        if moved("risk_level") and self.next_screening_at is not None:
+            self.next_screening_at = rescheduled_for_risk(
+                self.next_screening_at, snapshot["risk_level"], self.risk_level, now
+            )
+        changed: list[str] = []
+        if self.status == ApplicantStatus.VERIFIED:
+            approved_now = snapshot.get("status") != ApplicantStatus.VERIFIED and (saving is None or "status" in saving)
+            if approved_now and self.next_screening_at is None:
+                self.next_screening_at = next_screening_after(self.verified_at or now, self.risk_level)
+            if self.pii_redacted_at is None:
+                # a blank filled in (a provider completing what it read at approval) is not a change of identity
+                changed = [name for name in SCREENED_FIELDS if moved(name) and snapshot[name] not in (None, "")]
+            if changed:
+                self.next_screening_at = now
+        return self.next_screening_at != before, changed
 
     @property
     def full_name(self) -> str:
         return " ".join(part for part in (self.first_name, self.middle_name, self.last_name) if part)
+
+
+def _differs(before: Any, after: Any) -> bool:
+    """A screened value changed: a date read back and the same date typed as text are one value."""
+    return str(before if before is not None else "") != str(after if after is not None else "")

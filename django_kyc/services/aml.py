@@ -30,7 +30,7 @@ from django_kyc.exceptions import (
     UnsupportedFeature,
 )
 from django_kyc.models import AmlCheck, AmlHit, Applicant
-from django_kyc.models.aml import AmlSubject
+from django_kyc.models.aml import AmlCheckType, AmlSubject
 from django_kyc.queue import enqueue_on_commit
 from django_kyc.services import transitions
 from django_kyc.services.audit import Change, audit
@@ -136,7 +136,12 @@ def run_check(check_id: Any) -> None:
     change = Change.provider(check.backend, Source.TASK)
     backend = get_backend(check.backend)
     try:
-        result = backend.fetch_aml(check) if check.status == AmlStatus.RUNNING else backend.screen(check)
+        if check.status == AmlStatus.RUNNING:
+            result = backend.fetch_aml(check)
+        elif check.check_type == AmlCheckType.ONGOING and backend.supports(Capability.AML_MONITORING):
+            result = backend.enrol_monitoring(check)  # the provider screens them from now on
+        else:
+            result = backend.screen(check)
     except (PermanentProviderError, KycConfigurationError, UnsupportedFeature) as exc:
         transitions.transition_aml_check(
             check.pk, AmlStatus.ERROR, change, updates={"last_error": str(exc), "next_attempt_at": None}

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from django_kyc.conf import kyc_settings
 from django_kyc.models import AmlHit, Applicant, ProposalStatus, ReviewDecision, Verification
-from django_kyc.services import risk, submission, transitions
+from django_kyc.services import rescreening, risk, submission, transitions
 from django_kyc.services.audit import Change, audit
 from django_kyc.services.reviewers import APPROVE_HIGH_RISK_PERMISSION, REVIEW_PERMISSION, check_reviewer
 from django_kyc.status import AmlHitStatus, AmlStatus, ApplicantStatus, AuditAction, Source, VerificationStatus
@@ -138,6 +138,8 @@ def _apply_hit_resolution(hit_id: Any, resolution: str, change: Change) -> AmlHi
             transitions.transition_aml_check(check.pk, target, change)
             if confirmed:
                 transitions.set_applicant_status(check.applicant_id, ApplicantStatus.SUSPENDED, change)
+                if check.check_type in rescreening.RESCREENING_TYPES:
+                    rescreening.open_screening_review(check, change)
     return hit
 
 

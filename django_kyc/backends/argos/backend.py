@@ -86,10 +86,11 @@ class ArgosBackend(KycBackend):
             Capability.PUSH_DECISION,
             Capability.AML,
             Capability.AML_REPORT,
+            Capability.AML_MONITORING,
             Capability.DELETE,
         }
     )
-    capability_notes = {Capability.PUSH_DECISION: "`PUSH_DECISIONS`"}
+    capability_notes = {Capability.PUSH_DECISION: "`PUSH_DECISIONS`", Capability.AML_MONITORING: "`AML_WORKLIST_ID`"}
     option_specs = (
         Option("API_KEY", "The project's API key, sent as `x-api-key`.", required=True, secret=True),
         Option("PROJECT_ID", "The project id: the Liveform's `pid`.", required=True),
@@ -142,7 +143,8 @@ class ArgosBackend(KycBackend):
         Option(
             "AML_WORKLIST_ID",
             "Enrol approved submissions in this ongoing-monitoring worklist when an AML check runs "
-            "(`POST /submission/aml/monitor/{worklistId}`). Unset: no enrolment from here.",
+            "(`POST /submission/aml/monitor/{worklistId}`); scheduled re-screenings then enrol (or confirm the "
+            "enrolment) instead of screening again (docs/rescreening.md). Unset: no enrolment from here.",
         ),
         Option(
             "CUSTOM_FIELDS",
@@ -162,6 +164,11 @@ class ArgosBackend(KycBackend):
     STATUS_MAP: ClassVar[Mapping[str, str]] = STATUS_MAP
 
     # --- options -------------------------------------------------------------------------------------
+    def supports(self, capability: Capability | str) -> bool:
+        if capability == Capability.AML_MONITORING:
+            return bool(self.option("AML_WORKLIST_ID"))  # enrolment needs a worklist to enrol in
+        return super().supports(capability)
+
     @property
     def encrypted(self) -> bool:
         return bool(self.option("ENCRYPTION") == "ecb")
@@ -311,6 +318,13 @@ class ArgosBackend(KycBackend):
         return aml.screen(self, aml_check)
 
     def fetch_aml(self, aml_check: AmlCheck) -> AmlResult:
+        return aml.screen(self, aml_check)
+
+    def enrol_monitoring(self, aml_check: AmlCheck) -> AmlResult:
+        """The applicant's approved submission in ``AML_WORKLIST_ID``, enrolled at most once (earlier checks
+        and ARGOS's own records are consulted first), with ARGOS's current screening of it read back."""
+        if not self.supports(Capability.AML_MONITORING):
+            raise UnsupportedFeature(self.provider, 'ongoing AML monitoring without OPTIONS["AML_WORKLIST_ID"]')
         return aml.screen(self, aml_check)
 
     def aml_report(self, aml_check: AmlCheck) -> tuple[bytes, str]:

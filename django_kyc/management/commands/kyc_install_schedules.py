@@ -4,13 +4,20 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from django_kyc.schedules import PURGE_SCHEDULE_NAME, SWEEP_SCHEDULE_NAME, install_purge_schedule, install_schedules
+from django_kyc.schedules import (
+    PURGE_SCHEDULE_NAME,
+    RESCREENING_SCHEDULE_NAME,
+    SWEEP_SCHEDULE_NAME,
+    install_purge_schedule,
+    install_rescreening_schedule,
+    install_schedules,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Create or update the django-q2 schedules: the sweeper (retries due work, polls stale verifications) "
-        "and the daily retention purge."
+        "the daily retention purge and the daily re-screening."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -24,3 +31,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"{'Created' if purge else 'Updated'} schedule {PURGE_SCHEDULE_NAME!r}.")
             )
+        rescreening = install_rescreening_schedule()
+        if rescreening is None:
+            self.stdout.write(f"Removed schedule {RESCREENING_SCHEDULE_NAME!r} (RESCREENING_SCHEDULE is off).")
+        else:
+            verb = "Created" if rescreening else "Updated"
+            self.stdout.write(self.style.SUCCESS(f"{verb} schedule {RESCREENING_SCHEDULE_NAME!r}."))
