@@ -39,7 +39,7 @@ from django_kyc.models import (
 )
 from django_kyc.outbound import client
 from django_kyc.outbound.addresses import parse_networks
-from django_kyc.outbound.signing import signature_headers
+from django_kyc.outbound.signing import generate_secret, signature_headers
 from django_kyc.queue import enqueue, enqueue_on_commit
 from django_kyc.services.events import declared_endpoints
 
@@ -214,6 +214,23 @@ def _disable_endpoint(endpoint_id: Any, reason: str) -> None:
 
 
 # --- what people do in the admin ------------------------------------------------------------------------------
+
+
+def rotate_secret(endpoint_id: Any) -> str:
+    """Give an admin endpoint a new secret and return it (to be shown once). The old one keeps signing, beside
+    the new one, for ``OUTBOUND_SECRET_ROTATION_HOURS``, so the receiver can switch without losing events."""
+    new = generate_secret()
+    with transaction.atomic():
+        endpoint = Endpoint.objects.select_for_update().get(pk=endpoint_id)
+        if endpoint.source != EndpointSource.ADMIN:
+            raise ValueError("the secret of an endpoint from settings is rotated in the settings")
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_until = timezone.now() + timedelta(
+            hours=float(kyc_settings.OUTBOUND_SECRET_ROTATION_HOURS)
+        )
+        endpoint.secret = new
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_until", "updated_at"])
+    return new
 
 
 def resend(delivery_ids: Iterable[Any]) -> int:
