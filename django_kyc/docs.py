@@ -76,9 +76,16 @@ def events_section(catalogue: Iterable[EventType] = CATALOGUE) -> str:
     events = list(catalogue)
     lines = ["| Type | Version | Subject | When |", "|---|---|---|---|"]
     for event in events:
-        lines.append(f"| [`{event.name}`](#{event.name.replace('.', '')}) | {event.version} | {event.subject} | {event.description} |")
+        link = f"[`{event.name}`](#{event.name.replace('.', '')})"
+        lines.append(f"| {link} | {event.version} | {event.subject} | {event.description} |")
     for event in events:
-        lines += ["", f"### {event.name}", "", f"{event.description} Schema: `django_kyc/outbound/schemas/{event.file_name}`.", ""]
+        lines += [
+            "",
+            f"### {event.name}",
+            "",
+            f"{event.description} Schema: `django_kyc/outbound/schemas/{event.file_name}`.",
+            "",
+        ]
         lines += ["| Key | Type | Meaning |", "|---|---|---|"]
         for name, spec in event.data.items():
             kind = spec.schema.get("type", "")

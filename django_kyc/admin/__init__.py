@@ -15,4 +15,15 @@ from django_kyc.admin import (
     webhook,
 )
 
-__all__ = ["aml", "applicant", "audit", "dashboard", "document", "outbound", "retention", "review", "verification", "webhook"]
+__all__ = [
+    "aml",
+    "applicant",
+    "audit",
+    "dashboard",
+    "document",
+    "outbound",
+    "retention",
+    "review",
+    "verification",
+    "webhook",
+]

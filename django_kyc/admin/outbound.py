@@ -31,7 +31,7 @@ from django_kyc.services import outbound
 RESEND_PERMISSION = "django_kyc.resend_delivery"
 
 
-def event_type_choices() -> list[tuple[str, str]]:
+def event_type_choices() -> list[tuple[str, Any]]:
     return [("*", gettext_lazy("Every event type, including ones added later")), *((e.name, e.name) for e in CATALOGUE)]
 
 
@@ -41,7 +41,7 @@ def _https_by_default(field: Any, **kwargs: Any) -> Any:
     return field.formfield(**kwargs)
 
 
-class EndpointForm(forms.ModelForm):  # type: ignore[type-arg]
+class EndpointForm(forms.ModelForm):
     event_types = forms.MultipleChoiceField(
         label=gettext_lazy("event types"), choices=event_type_choices, widget=forms.CheckboxSelectMultiple
     )
@@ -120,7 +120,10 @@ class EndpointAdmin(KycModelAdmin):
         response["Cache-Control"] = "no-store"
         return response
 
-    @admin.action(description=gettext_lazy("Rotate the signing secret (the old one signs too for a while)"), permissions=["change"])
+    @admin.action(
+        description=gettext_lazy("Rotate the signing secret (the old one signs too for a while)"),
+        permissions=["change"],
+    )
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> HttpResponse | None:
         endpoints = list(queryset)
         if len(endpoints) != 1 or endpoints[0].source != EndpointSource.ADMIN:
@@ -167,7 +170,7 @@ class EndpointAdmin(KycModelAdmin):
 class AttemptInline(ReadOnlyInline):
     model = DeliveryAttempt
     fields = ["number", "started_at", "duration_ms", "status_code", "succeeded", "error", "response_body"]
-    readonly_fields = fields
+    readonly_fields = ["number", "started_at", "duration_ms", "status_code", "succeeded", "error", "response_body"]
     show_change_link = False
     ordering = ["-started_at"]
 
@@ -178,7 +181,15 @@ class AttemptInline(ReadOnlyInline):
 class DeliveryInline(ReadOnlyInline):
     model = Delivery
     fields = ["endpoint", "state", "attempts", "last_status_code", "last_error", "next_attempt_at", "delivered_at"]
-    readonly_fields = fields
+    readonly_fields = [
+        "endpoint",
+        "state",
+        "attempts",
+        "last_status_code",
+        "last_error",
+        "next_attempt_at",
+        "delivered_at",
+    ]
 
 
 @admin.register(OutboundEvent)

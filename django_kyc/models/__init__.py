@@ -22,6 +22,7 @@ from django_kyc.models.verification import ReviewDashboard, ReviewQueueItem, Ver
 from django_kyc.models.webhook import RejectionReason, WebhookEvent, WebhookRejection, WebhookState
 
 __all__ = [
+    "OPEN_DELIVERY_STATES",
     "AmlCheck",
     "AmlHit",
     "AmlQueueItem",
@@ -38,7 +39,6 @@ __all__ = [
     "ErasureSource",
     "ErasureStatus",
     "Heartbeat",
-    "OPEN_DELIVERY_STATES",
     "OutboundEvent",
     "ProposalStatus",
     "RejectionReason",

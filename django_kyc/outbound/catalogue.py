@@ -309,9 +309,8 @@ def _format_problem(value: str, fmt: str | None, where: str) -> str | None:
     try:
         if fmt == "uuid":
             uuid.UUID(value)
-        elif fmt == "date-time":
-            if datetime.datetime.fromisoformat(value).tzinfo is None:
-                return f"{where}: a date-time needs its offset"
+        elif fmt == "date-time" and datetime.datetime.fromisoformat(value).tzinfo is None:
+            return f"{where}: a date-time needs its offset"
     except ValueError:
         return f"{where}: {value!r} is not a {fmt}"
     return None

@@ -15,6 +15,7 @@ A provider's URL is ours (a base URL in the settings); an endpoint's is typed in
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import socket
@@ -79,9 +80,7 @@ def check_url(url: str, *, allow_http: bool) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80), path
 
 
-def resolve(
-    url: str, *, allow_http: bool, allowed: Sequence[Network] = (), resolver: Resolver | None = None
-) -> Target:
+def resolve(url: str, *, allow_http: bool, allowed: Sequence[Network] = (), resolver: Resolver | None = None) -> Target:
     """Check the URL and every address its host resolves to; :class:`Refused` when anything is not allowed."""
     scheme, host, port, path = check_url(url, allow_http=allow_http)
     try:
@@ -108,7 +107,7 @@ class _PinnedConnection(http.client.HTTPConnection):
 
     def __init__(self, target: Target, address: IPAddress, timeout: float, context: ssl.SSLContext | None):
         super().__init__(target.host, target.port, timeout=timeout)
-        self.default_port = 443 if context is not None else 80  # type: ignore[misc]
+        self.default_port = 443 if context is not None else 80
         self._address = str(address)
         self._tls = context
 
@@ -197,10 +196,8 @@ def _exchange(
 
     def cut() -> None:
         expired.set()
-        try:
+        with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     watchdog = threading.Timer(max(0.0, deadline - time.monotonic()), cut)
     watchdog.daemon = True

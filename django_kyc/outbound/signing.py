@@ -35,7 +35,7 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook
 
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix, not a secret
 #: Five minutes either way, as the specification suggests.
 DEFAULT_TOLERANCE_SECONDS = 300
 #: More signatures than this in one header is not a rotation but an attempt to make us compute many HMACs.

@@ -79,7 +79,9 @@ def current_endpoints() -> list[Endpoint]:
         or by_name[name].event_types != spec["event_types"]
         or (by_name[name].enabled and not spec["enabled"])
     ]
-    removed = [row for row in rows if row.source == EndpointSource.SETTINGS and row.name not in declared and row.enabled]
+    removed = [
+        row for row in rows if row.source == EndpointSource.SETTINGS and row.name not in declared and row.enabled
+    ]
     if not stale and not removed:
         return rows
     with transaction.atomic(savepoint=False):
@@ -87,7 +89,7 @@ def current_endpoints() -> list[Endpoint]:
             spec = declared[name]
             row = by_name.get(name)
             if row is not None and row.source != EndpointSource.SETTINGS:
-                continue  # an admin endpoint of the same name is the admin's; system check W060 says so
+                continue  # an admin endpoint of the same name stays the admin's: the settings one is left out
             Endpoint.objects.update_or_create(
                 name=name,
                 defaults={

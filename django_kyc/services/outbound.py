@@ -263,7 +263,11 @@ def replay_since(endpoint_id: Any, since: datetime, *, batch_size: int = 500) ->
     events = OutboundEvent.objects.filter(occurred_at__gte=since).order_by("occurred_at", "pk")
     last: tuple[datetime, Any] | None = None
     while True:
-        page = events if last is None else events.filter(Q(occurred_at__gt=last[0]) | Q(occurred_at=last[0], pk__gt=last[1]))
+        page = (
+            events
+            if last is None
+            else events.filter(Q(occurred_at__gt=last[0]) | Q(occurred_at=last[0], pk__gt=last[1]))
+        )
         batch = list(page.values_list("pk", "event_type", "occurred_at")[:batch_size])
         if not batch:
             break
@@ -278,11 +282,7 @@ def replay_since(endpoint_id: Any, since: datetime, *, batch_size: int = 500) ->
                 state=DeliveryState.PENDING, attempts=0, next_attempt_at=now, updated_at=now
             )
             new = Delivery.objects.bulk_create(
-                [
-                    Delivery(event_id=pk, endpoint=endpoint, next_attempt_at=now)
-                    for pk in wanted
-                    if pk not in existing
-                ]
+                [Delivery(event_id=pk, endpoint=endpoint, next_attempt_at=now) for pk in wanted if pk not in existing]
             )
             created += len(new)
             for pk in [*existing.values(), *(delivery.pk for delivery in new)]:

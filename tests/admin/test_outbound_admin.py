@@ -35,7 +35,12 @@ def test_the_secret_is_shown_once_on_the_page_after_adding(make_user: Callable[.
     client = login(make_user("ops", *ENDPOINT_ADMIN, staff=True))
     response = client.post(
         reverse("admin:django_kyc_endpoint_add"),
-        {"name": "billing", "url": "https://billing.example/in", "event_types": ["applicant.verified"], "enabled": "on"},
+        {
+            "name": "billing",
+            "url": "https://billing.example/in",
+            "event_types": ["applicant.verified"],
+            "enabled": "on",
+        },
     )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -62,12 +67,15 @@ def test_an_http_url_is_refused_when_debug_is_off(make_user: Callable[..., User]
 
 
 def test_rotating_shows_the_new_secret_once_and_keeps_the_old_one_signing(make_user: Callable[..., User]) -> None:
-    endpoint = Endpoint.objects.create(name="crm", url="https://crm.example/", event_types=["*"], secret=generate_secret())
+    endpoint = Endpoint.objects.create(
+        name="crm", url="https://crm.example/", event_types=["*"], secret=generate_secret()
+    )
     old = endpoint.secret
     client = login(make_user("ops", *ENDPOINT_ADMIN, staff=True))
     response = client.post(changelist(Endpoint), {"action": "rotate_secret", "_selected_action": [str(endpoint.pk)]})
     endpoint.refresh_from_db()
-    assert endpoint.secret != old and endpoint.previous_secret == old
+    assert endpoint.secret != old
+    assert endpoint.previous_secret == old
     assert endpoint.secret in response.content.decode()
     assert old not in response.content.decode()
 
@@ -85,7 +93,9 @@ def test_a_settings_endpoint_can_only_be_enabled_or_disabled(make_user: Callable
 
 
 def failed_delivery() -> Delivery:
-    endpoint = Endpoint.objects.create(name="svc", url="https://svc.example/", event_types=["*"], secret=generate_secret())
+    endpoint = Endpoint.objects.create(
+        name="svc", url="https://svc.example/", event_types=["*"], secret=generate_secret()
+    )
     from django.utils import timezone
 
     event = OutboundEvent.objects.create(
@@ -106,7 +116,8 @@ def test_attempts_are_visible_to_viewers_who_cannot_resend(make_user: Callable[.
     assert "applicant.erased" in listing.content.decode()
     assert 'value="resend"' not in listing.content.decode()
     page = client.get(reverse("admin:django_kyc_delivery_change", args=[delivery.pk])).content.decode()
-    assert "HTTP 503" in page and "busy" in page
+    assert "HTTP 503" in page
+    assert "busy" in page
     client.post(changelist(Delivery), {"action": "resend", "_selected_action": [str(delivery.pk)]})
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.FAILED
@@ -124,13 +135,18 @@ def test_resend_needs_its_permission_and_queues_the_delivery(make_user: Callable
 def test_replay_since_asks_for_the_date_then_replays(make_user: Callable[..., User]) -> None:
     delivery = failed_delivery()
     client = login(
-        make_user("ops", "django_kyc.view_endpoint", "django_kyc.resend_delivery", "django_kyc.view_delivery", staff=True)
+        make_user(
+            "ops", "django_kyc.view_endpoint", "django_kyc.resend_delivery", "django_kyc.view_delivery", staff=True
+        )
     )
     selected = {"action": "replay_since", "_selected_action": [str(delivery.endpoint_id)]}
     form = client.post(changelist(Endpoint), selected)
     assert form.status_code == 200
     assert 'name="since"' in form.content.decode()
-    done = client.post(changelist(Endpoint), {**selected, "since_0": "2000-01-01", "since_1": "00:00:00", "since": "2000-01-01 00:00:00"})
+    done = client.post(
+        changelist(Endpoint),
+        {**selected, "since_0": "2000-01-01", "since_1": "00:00:00", "since": "2000-01-01 00:00:00"},
+    )
     assert done.status_code == 302
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.PENDING

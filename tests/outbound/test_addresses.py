@@ -25,7 +25,7 @@ from django_kyc.outbound.client import Refused, resolve
         ("100.100.100.200", "metadata"),
         ("169.254.1.1", "link-local"),
         ("fe80::1", "link-local"),
-        ("0.0.0.0", "unspecified"),
+        ("0.0.0.0", "unspecified"),  # noqa: S104 - an address to refuse, not to bind
         ("::", "unspecified"),
         ("224.0.0.1", "multicast"),
         ("100.64.0.1", "reserved"),
@@ -60,7 +60,17 @@ def test_a_network_in_the_setting_is_allowed_and_nothing_else() -> None:
 
 @pytest.mark.parametrize(
     "host",
-    ["127.0.0.1", "2130706433", "0x7f000001", "0x7f.1", "127.1", "0177.0.0.1", "[::1]", "[::ffff:127.0.0.1]", "localhost"],
+    [
+        "127.0.0.1",
+        "2130706433",
+        "0x7f000001",
+        "0x7f.1",
+        "127.1",
+        "0177.0.0.1",
+        "[::1]",
+        "[::ffff:127.0.0.1]",
+        "localhost",
+    ],
 )
 def test_every_spelling_of_loopback_is_refused_after_resolution(host: str) -> None:
     with pytest.raises(Refused, match="loopback"):

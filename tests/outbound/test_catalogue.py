@@ -49,7 +49,7 @@ def test_the_shipped_schema_files_are_the_catalogue() -> None:
 
 
 @pytest.mark.parametrize("event", CATALOGUE, ids=[event.name for event in CATALOGUE])
-def test_each_schema_is_a_valid_json_schema_that_forbids_extra_keys(event) -> None:  # noqa: ANN001
+def test_each_schema_is_a_valid_json_schema_that_forbids_extra_keys(event) -> None:
     schema = event.json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     assert schema["additionalProperties"] is False

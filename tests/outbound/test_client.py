@@ -7,8 +7,6 @@ import socket
 import time
 from pathlib import Path
 
-import pytest
-
 from django_kyc.outbound.client import Target, post, resolve, tls_context
 from tests.support.event_receiver import Behaviour, EventReceiver
 from tests.support.tls import make_certificates
@@ -16,7 +14,7 @@ from tests.support.tls import make_certificates
 LOOPBACK = ["127.0.0.0/8"]
 
 
-def loopback_as(name: str):  # noqa: ANN201 - a resolver
+def loopback_as(name: str):
     def resolver(host: str, port: int, **kwargs: object) -> list[tuple[object, ...]]:
         assert host == name
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
@@ -24,8 +22,16 @@ def loopback_as(name: str):  # noqa: ANN201 - a resolver
     return resolver
 
 
-def send(target: Target, *, deadline: float = 5.0, keep: int = 2048, **kwargs: object):  # noqa: ANN201
-    return post(target, b'{"a":1}', {"Content-Type": "application/json"}, connect_timeout=2, deadline_seconds=deadline, keep_bytes=keep, **kwargs)  # type: ignore[arg-type]
+def send(target: Target, *, deadline: float = 5.0, keep: int = 2048, **kwargs: object):
+    return post(
+        target,
+        b'{"a":1}',
+        {"Content-Type": "application/json"},
+        connect_timeout=2,
+        deadline_seconds=deadline,
+        keep_bytes=keep,
+        **kwargs,
+    )  # type: ignore[arg-type]
 
 
 def http_target(receiver: EventReceiver) -> Target:

@@ -59,10 +59,17 @@ def test_an_approval_writes_its_events_in_the_same_transaction(make_applicant: C
 def test_a_change_that_rolls_back_leaves_no_event(make_applicant: Callable[..., Applicant]) -> None:
     endpoint()
     verification = make_verification(make_applicant(), V.REVIEW)
-    with pytest.raises(RuntimeError), transaction.atomic():
-        transitions.transition_verification(verification.pk, V.APPROVED, REVIEWER)
-        assert OutboundEvent.objects.exists()  # written inside the change's transaction...
-        raise RuntimeError("the caller's transaction fails after the move")
+    seen_inside = []
+
+    def approve_then_fail() -> None:
+        with transaction.atomic():
+            transitions.transition_verification(verification.pk, V.APPROVED, REVIEWER)
+            seen_inside.append(OutboundEvent.objects.exists())  # written inside the change's transaction...
+            raise RuntimeError("the caller's transaction fails after the move")
+
+    with pytest.raises(RuntimeError):
+        approve_then_fail()
+    assert seen_inside == [True]
     assert not OutboundEvent.objects.exists()  # ...and gone with it
     assert not Delivery.objects.exists()
     verification.refresh_from_db()
@@ -88,10 +95,9 @@ def test_only_subscribed_enabled_endpoints_get_a_delivery(make_applicant: Callab
     endpoint("off", enabled=False)
     verification = make_verification(make_applicant(), V.REVIEW)
     transitions.transition_verification(verification.pk, V.APPROVED, REVIEWER)
-    assert list(Delivery.objects.values_list("endpoint__name", "event__event_type")) == [
-        ("crm", "applicant.verified")
-    ]
-    assert verified_only.receives("applicant.verified") and not verified_only.receives("verification.completed")
+    assert list(Delivery.objects.values_list("endpoint__name", "event__event_type")) == [("crm", "applicant.verified")]
+    assert verified_only.receives("applicant.verified")
+    assert not verified_only.receives("verification.completed")
 
 
 def test_without_endpoints_nothing_is_written(make_applicant: Callable[..., Applicant]) -> None:
@@ -134,7 +140,12 @@ def test_every_status_change_door_emits(make_applicant: Callable[..., Applicant]
     transitions.transition_aml_hit(hit.pk, AmlHitStatus.FALSE_POSITIVE, REVIEWER)
     risk.set_risk_level(applicant.pk, "high", Change.system(reason="rule"))
     types = set(OutboundEvent.objects.values_list("event_type", flat=True))
-    assert {"document.status_changed", "aml.check_status_changed", "aml.hit_resolved", "applicant.risk_changed"} <= types
+    assert {
+        "document.status_changed",
+        "aml.check_status_changed",
+        "aml.hit_resolved",
+        "applicant.risk_changed",
+    } <= types
     resolved = OutboundEvent.objects.get(event_type="aml.hit_resolved")
     assert resolved.data["to_status"] == "false_positive"
     assert "e1" not in json.dumps(resolved.data)
@@ -143,8 +154,12 @@ def test_every_status_change_door_emits(make_applicant: Callable[..., Applicant]
 SETTINGS_SECRET = generate_secret()
 
 
-def test_endpoints_in_settings_are_mirrored_and_their_secret_never_stored(make_applicant: Callable[..., Applicant]) -> None:
-    declared = {"ledger": {"URL": "https://ledger.example/in", "EVENTS": ["applicant.verified"], "SECRET": SETTINGS_SECRET}}
+def test_endpoints_in_settings_are_mirrored_and_their_secret_never_stored(
+    make_applicant: Callable[..., Applicant],
+) -> None:
+    declared = {
+        "ledger": {"URL": "https://ledger.example/in", "EVENTS": ["applicant.verified"], "SECRET": SETTINGS_SECRET}
+    }
     with override_settings(DJANGO_KYC=kyc_settings_with(OUTBOUND_ENDPOINTS=declared)):
         verification = make_verification(make_applicant(), V.REVIEW)
         transitions.transition_verification(verification.pk, V.APPROVED, REVIEWER)

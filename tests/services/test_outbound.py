@@ -55,7 +55,9 @@ def spec_check(secret: str, request: Any) -> dict[str, Any]:
     expected = base64.b64encode(
         hmac.new(key, f"{message_id}.{stamp}.".encode() + request.body, hashlib.sha256).digest()
     ).decode()
-    offered = [part.split(",", 1)[1] for part in request.headers["webhook-signature"].split(" ") if part.startswith("v1,")]
+    offered = [
+        part.split(",", 1)[1] for part in request.headers["webhook-signature"].split(" ") if part.startswith("v1,")
+    ]
     assert any(hmac.compare_digest(expected, candidate) for candidate in offered), "no signature matches"
     assert abs(time.time() - int(stamp)) < 300
     return json.loads(request.body)
@@ -95,7 +97,8 @@ def test_an_approval_reaches_the_receiver_signed_after_commit(
     assert request.headers["webhook-id"] in {str(pk) for pk in OutboundEvent.objects.values_list("pk", flat=True)}
     assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
     attempt = DeliveryAttempt.objects.first()
-    assert attempt is not None and (attempt.status_code, attempt.succeeded, attempt.response_body) == (200, True, "ok")
+    assert attempt is not None
+    assert (attempt.status_code, attempt.succeeded, attempt.response_body) == (200, True, "ok")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -130,7 +133,7 @@ def test_the_retry_schedule_is_the_specifications_and_ends_in_a_visible_failure(
         delivery = one_review_due(make_applicant())
         assert outbound.deliver(delivery.pk) == DeliveryState.RETRY_WAIT  # attempt 1, at once
         waits = []
-        for attempt in range(2, 9):
+        for _attempt in range(2, 9):
             delivery.refresh_from_db()
             wait = (delivery.next_attempt_at - datetime.now(timezone.utc)).total_seconds()
             waits.append(wait)
@@ -146,7 +149,9 @@ def test_the_retry_schedule_is_the_specifications_and_ends_in_a_visible_failure(
     assert timedelta(hours=27) < total < timedelta(hours=31)
     assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == (DeliveryState.FAILED, 8, None)
     assert delivery.last_error == "HTTP 503"
-    assert [row.number for row in DeliveryAttempt.objects.filter(delivery=delivery).order_by("started_at")] == list(range(1, 9))
+    assert [row.number for row in DeliveryAttempt.objects.filter(delivery=delivery).order_by("started_at")] == list(
+        range(1, 9)
+    )
     assert DeliveryAttempt.objects.filter(delivery=delivery, response_body="down").count() == 8
     assert [row.pk for row in failed] == [delivery.pk]
     signals.outbound_delivery_failed.receivers.clear()
@@ -186,7 +191,9 @@ def test_a_410_disables_the_endpoint_and_parks_its_deliveries(
     make_applicant: Callable[..., Applicant], receiver: EventReceiver, django_capture_on_commit_callbacks: Any
 ) -> None:
     disabled: list[str] = []
-    signals.outbound_endpoint_disabled.connect(lambda sender, endpoint, reason, **kw: disabled.append(reason), weak=False)
+    signals.outbound_endpoint_disabled.connect(
+        lambda sender, endpoint, reason, **kw: disabled.append(reason), weak=False
+    )
     receiver.then(Behaviour(status=410, body=b"gone"))
     endpoint = hook(receiver.url)
     applicant = make_applicant()
@@ -202,9 +209,12 @@ def test_a_410_disables_the_endpoint_and_parks_its_deliveries(
     assert second.state == DeliveryState.ENDPOINT_DISABLED
     assert outbound.deliver(second.pk) == "not due"
     # no new deliveries while disabled
-    assert events.emit(
-        "applicant.erased", applicant, {"applicant_id": str(applicant.pk), "erased_at": "2030-01-02T00:00:00+00:00"}
-    ) is None
+    assert (
+        events.emit(
+            "applicant.erased", applicant, {"applicant_id": str(applicant.pk), "erased_at": "2030-01-02T00:00:00+00:00"}
+        )
+        is None
+    )
     assert len(receiver.requests) == 1
     signals.outbound_endpoint_disabled.receivers.clear()
     assert disabled == ["answered 410 Gone"]
@@ -313,7 +323,9 @@ def test_a_redirect_is_a_failed_attempt_and_is_not_followed(
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("loopback_allowed")
-def test_at_most_a_few_kb_of_the_answer_are_kept(make_applicant: Callable[..., Applicant], receiver: EventReceiver) -> None:
+def test_at_most_a_few_kb_of_the_answer_are_kept(
+    make_applicant: Callable[..., Applicant], receiver: EventReceiver
+) -> None:
     receiver.then(Behaviour(status=500, body=b"\x00" + b"e" * 50_000))
     hook(receiver.url)
     delivery = one_review_due(make_applicant())

@@ -49,9 +49,7 @@ class EventReceiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                receiver.requests.append(
-                    Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-                )
+                receiver.requests.append(Request(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 behaviour = receiver.script.popleft() if receiver.script else receiver.default
                 try:
                     if behaviour.delay:
