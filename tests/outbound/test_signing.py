@@ -104,3 +104,13 @@ def test_verify_refuses_missing_headers_and_signatures_without_v1() -> None:
         verify(BODY, {**headers, "webhook-signature": "v1a,abc v2,def"}, secrets=[secret])
     # header names are case-insensitive, as HTTP's are
     assert verify(BODY, {k.upper(): v for k, v in headers.items()}, secrets=[secret])
+
+
+def test_the_reference_library_verifies_our_deliveries_during_a_rotation() -> None:
+    """What receivers using a Standard Webhooks library see: either secret verifies the two-signature header."""
+    from standardwebhooks.webhooks import Webhook
+
+    new, old = generate_secret(), generate_secret()
+    headers = signature_headers("msg_4", int(time.time()), BODY, [new, old])
+    assert Webhook(new).verify(BODY, headers)["type"] == "applicant.verified"
+    assert Webhook(old).verify(BODY, headers)["type"] == "applicant.verified"
