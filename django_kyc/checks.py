@@ -470,3 +470,49 @@ def _rescreening_order() -> list[CheckMessage]:
                 )
             ]
     return []
+
+
+@register(Tags.security)
+def check_outbound_events(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Event endpoints in settings and the address allow-list: wrong here, every delivery would fail later."""
+    from django_kyc.outbound.addresses import parse_networks
+    from django_kyc.outbound.catalogue import EVENT_TYPES
+    from django_kyc.outbound.client import Refused, check_url
+    from django_kyc.outbound.signing import secret_key
+
+    messages: list[CheckMessage] = []
+    try:
+        parse_networks(kyc_settings.OUTBOUND_ALLOWED_NETWORKS or [])
+    except (TypeError, ValueError) as exc:
+        messages.append(
+            Error(
+                f'DJANGO_KYC["OUTBOUND_ALLOWED_NETWORKS"] is not a list of networks: {exc}',
+                hint='Write networks in CIDR notation, e.g. ["10.20.0.0/16"].',
+                id="django_kyc.E080",
+            )
+        )
+    endpoints = kyc_settings.OUTBOUND_ENDPOINTS or {}
+    if not isinstance(endpoints, Mapping):
+        return [*messages, Error('DJANGO_KYC["OUTBOUND_ENDPOINTS"] must be a dict', id="django_kyc.E081")]
+    for name, spec in endpoints.items():
+        key = f'DJANGO_KYC["OUTBOUND_ENDPOINTS"]["{name}"]'
+        problems: list[str] = []
+        try:
+            check_url(str(spec.get("URL", "")), allow_http=bool(settings.DEBUG))
+        except Refused as exc:
+            problems.append(f"URL: {exc}")
+        secrets = spec.get("SECRET") or []
+        for secret in [secrets] if isinstance(secrets, str) else list(secrets):
+            try:
+                secret_key(str(secret))
+            except ValueError as exc:
+                problems.append(f"SECRET: {exc}")
+        if not secrets:
+            problems.append("SECRET: missing (a whsec_ secret, or a list of them)")
+        unknown = [event for event in spec.get("EVENTS") or [] if event != "*" and event not in EVENT_TYPES]
+        if unknown:
+            problems.append(f"EVENTS: unknown event types {unknown}")
+        messages += [
+            Error(f"{key}: {problem}", hint="See docs/events.md.", id="django_kyc.E081") for problem in problems
+        ]
+    return messages

@@ -327,6 +327,57 @@ SETTINGS: tuple[Setting, ...] = (
         True,
         "Install the daily django-q2 purge schedule with the sweeper (`kyc_install_schedules`, or on `migrate`).",
     ),
+    Setting(
+        "OUTBOUND_ENDPOINTS",
+        {},
+        "Event endpoints declared in settings ([docs/events.md](docs/events.md)), besides those added in the "
+        'admin: `{"billing": {"URL": "https://...", "EVENTS": ["applicant.verified"] or ["*"], "SECRET": '
+        '"whsec_..." or a list (every secret listed signs: rotation), "ENABLED": True}}`. Their secrets are read '
+        "from here on every delivery, never stored.",
+    ),
+    Setting(
+        "OUTBOUND_ALLOWED_NETWORKS",
+        [],
+        "Networks (CIDR) events may be delivered to although they are loopback, private, link-local or otherwise "
+        'not public, e.g. `["10.20.0.0/16"]` for the site\'s own services. Everything else that is not a public '
+        "address (cloud metadata included) is refused, after DNS resolution, on every delivery.",
+    ),
+    Setting(
+        "OUTBOUND_CONNECT_TIMEOUT",
+        3.0,
+        "Seconds to connect to an event endpoint (TLS handshake included).",
+    ),
+    Setting(
+        "OUTBOUND_TIMEOUT",
+        10.0,
+        "Seconds one delivery attempt may take in all (connect, send, the answer's headers and kept body); the "
+        "socket is closed when they run out, however slowly the receiver trickles its answer.",
+    ),
+    Setting(
+        "OUTBOUND_RESPONSE_BYTES",
+        2048,
+        "How much of a receiver's answer is read and kept on the attempt (the rest is never downloaded).",
+    ),
+    Setting(
+        "OUTBOUND_RETRY_SCHEDULE",
+        [5, 300, 1800, 7200, 18000, 36000, 36000],
+        "Seconds to wait after each failed attempt (Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, "
+        "10 h, 10 h, so 8 attempts over about 28 h; each wait is stretched by up to 10 % at random). After the "
+        "last one the delivery is `failed`, visible in the admin, where it can be resent.",
+        default_doc="`[5, 300, 1800, 7200, 18000, 36000, 36000]`",
+    ),
+    Setting(
+        "OUTBOUND_SECRET_ROTATION_HOURS",
+        24,
+        "After an admin endpoint's secret is rotated, deliveries are signed with the old secret as well for this "
+        "long (two signatures in `webhook-signature`), so receivers can switch without losing events.",
+    ),
+    Setting(
+        "OUTBOUND_CA_BUNDLE",
+        None,
+        "A CA bundle (path) to verify endpoints' TLS certificates with, for services behind an internal CA; "
+        "`None`: the system's trust store.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}

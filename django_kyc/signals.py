@@ -24,3 +24,7 @@ webhook_failed = Signal()
 #: ("screening_hit"). A re-screening's match was confirmed: the applicant's risk was raised to what the match
 #: implies and their case needs a periodic review now (services.rescreening.open_screening_review).
 screening_review_opened = Signal()
+#: kwargs: delivery (an outbound event Delivery that ran out of attempts: state ``failed``)
+outbound_delivery_failed = Signal()
+#: kwargs: endpoint (an event Endpoint just disabled), reason (why, e.g. it answered 410 Gone)
+outbound_endpoint_disabled = Signal()

@@ -5,7 +5,7 @@ All of them are safe to run twice, so a broker re-delivery or a sweeper re-enque
 
 from __future__ import annotations
 
-from django_kyc.services import aml, drain, health, polling, submission, sweeper, webhooks
+from django_kyc.services import aml, drain, health, outbound, polling, submission, sweeper, webhooks
 
 
 def submit_verification(verification_id: str) -> None:
@@ -31,6 +31,11 @@ def push_decision(verification_id: str) -> None:
 
 def run_aml_check(check_id: str) -> None:
     aml.run_check(check_id)
+
+
+def deliver_event(delivery_id: str) -> str:
+    """One attempt at delivering an outbound event to one endpoint; the sweeper enqueues the retries."""
+    return outbound.deliver(delivery_id)
 
 
 def sweep() -> str:

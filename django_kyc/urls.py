@@ -7,6 +7,7 @@ from django.urls import include, path, re_path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from django_kyc.api.events import event_catalogue, event_schema
 from django_kyc.api.schema import KycSchemaView, docs, docs_asset
 from django_kyc.sandbox_views import SandboxCaptureView
 from django_kyc.webhooks import WebhookView
@@ -24,6 +25,8 @@ urlpatterns = [
     path("webhooks/<slug:alias>/", WebhookView.as_view(), name="webhook"),
     path("sandbox/capture/<str:token>/", SandboxCaptureView.as_view(), name="sandbox-capture"),
     path("api/schema/", KycSchemaView.as_view(), name="api-schema"),
+    path("api/events/", event_catalogue, name="api-events"),
+    path("api/events/<str:name>.v<int:version>.json", event_schema, name="api-event-schema"),
     path("api/docs/", docs, name="api-docs"),
     path("api/docs/assets/<str:name>", docs_asset, name="api-docs-asset"),
     path("api/", include("django_kyc.api.urls")),

@@ -371,3 +371,22 @@ def test_an_unknown_throttle_cache_alias_is_an_error() -> None:
     assert ids(messages) == ["django_kyc.E041"]
     assert messages[0].msg.startswith("""DJANGO_KYC["API_THROTTLE_CACHE"] = 'throttle' is not a usable cache""")
     assert messages[0].hint == "Name a key of CACHES ('default', 'other')."
+
+
+def test_outbound_endpoints_in_settings_are_checked() -> None:
+    from django_kyc.checks import check_outbound_events
+    from django_kyc.outbound import generate_secret
+
+    good = {"URL": "https://svc.example/in", "EVENTS": ["applicant.verified"], "SECRET": generate_secret()}
+    bad = {"URL": "http://svc.example/in", "EVENTS": ["applicant.nope"], "SECRET": "whsec_short"}
+    with override_settings(
+        DJANGO_KYC=kyc_settings_with(
+            OUTBOUND_ENDPOINTS={"good": good, "bad": bad}, OUTBOUND_ALLOWED_NETWORKS=["10.0.0.0/33"]
+        )
+    ):
+        messages = [(message.id, message.msg) for message in check_outbound_events()]
+    assert [id_ for id_, _ in messages] == ["django_kyc.E080"] + ["django_kyc.E081"] * 3
+    text = " ".join(msg for _, msg in messages)
+    assert '["bad"]: URL: only https' in text
+    assert "applicant.nope" in text
+    assert "good" not in text

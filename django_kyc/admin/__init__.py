@@ -2,6 +2,28 @@
 
 from __future__ import annotations
 
-from django_kyc.admin import aml, applicant, audit, dashboard, document, retention, review, verification, webhook
+from django_kyc.admin import (
+    aml,
+    applicant,
+    audit,
+    dashboard,
+    document,
+    outbound,
+    retention,
+    review,
+    verification,
+    webhook,
+)
 
-__all__ = ["aml", "applicant", "audit", "dashboard", "document", "retention", "review", "verification", "webhook"]
+__all__ = [
+    "aml",
+    "applicant",
+    "audit",
+    "dashboard",
+    "document",
+    "outbound",
+    "retention",
+    "review",
+    "verification",
+    "webhook",
+]

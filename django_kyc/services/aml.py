@@ -32,7 +32,7 @@ from django_kyc.exceptions import (
 from django_kyc.models import AmlCheck, AmlHit, Applicant
 from django_kyc.models.aml import AmlCheckType, AmlSubject
 from django_kyc.queue import enqueue_on_commit
-from django_kyc.services import transitions
+from django_kyc.services import events, transitions
 from django_kyc.services.audit import Change, audit
 from django_kyc.services.retry import next_attempt_at, provider_call_lease
 from django_kyc.status import AmlStatus, AuditAction, Source
@@ -196,7 +196,7 @@ def apply_result(check_id: Any, result: AmlResult, change: Change) -> AmlCheck:
                 return check
             return transitions.transition_aml_check(check.pk, AmlStatus.RUNNING, change, updates=updates)
         for hit in result.hits:
-            AmlHit.objects.get_or_create(
+            row, created = AmlHit.objects.get_or_create(
                 aml_check=check,
                 entity_id=hit.entity_id[:255],
                 defaults={
@@ -207,5 +207,17 @@ def apply_result(check_id: Any, result: AmlResult, change: Change) -> AmlCheck:
                     "details": dict(hit.details),
                 },
             )
+            if created:
+                # the topics say what the entity is listed for; its name and details stay here
+                events.emit(
+                    "aml.hit_created",
+                    row,
+                    {
+                        "hit_id": str(row.pk),
+                        "aml_check_id": str(check.pk),
+                        "applicant_id": str(check.applicant_id),
+                        "topics": [str(topic)[:64] for topic in hit.topics],
+                    },
+                )
         updates.update(screened_at=timezone.now(), next_attempt_at=None)
         return transitions.transition_aml_check(check.pk, result.status, change, updates=updates)

@@ -55,6 +55,7 @@ from django_kyc.models import (
 from django_kyc.pii import APPLICANT_PII_FIELDS
 from django_kyc.services import transitions
 from django_kyc.services.audit import Change, audit
+from django_kyc.services.events import emit as emit_event
 from django_kyc.status import (
     VERIFICATION_ACTIVE,
     VERIFICATION_DECISIONS,
@@ -335,6 +336,7 @@ def purge(
                 "webhook_events": result.webhook_events,
             },
         )
+        emit_event("applicant.erased", applicant, {"applicant_id": str(applicant.pk), "erased_at": now.isoformat()})
     result.outcome = PURGED
     return result
 

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from django_kyc.models import Applicant, AuditEvent
+from django_kyc.services import events
 from django_kyc.services.audit import Change, audit
 from django_kyc.services.reviewers import check_reviewer
 from django_kyc.status import Actor, AuditAction, RiskLevel
@@ -59,6 +60,11 @@ def set_risk_level(applicant_id: Any, level: str, change: Change) -> Applicant:
             action=AuditAction.RISK_CHANGED,
             from_status=old,
             to_status=level,
+        )
+        events.emit(
+            "applicant.risk_changed",
+            applicant,
+            {"applicant_id": str(applicant.pk), "from_level": old or "", "to_level": level},
         )
     return applicant
 

@@ -20,6 +20,7 @@ from django_kyc.backends.registry import get_backend, is_configured
 from django_kyc.conf import kyc_settings
 from django_kyc.models import AmlCheck, Verification, WebhookEvent, WebhookState
 from django_kyc.queue import enqueue
+from django_kyc.services import outbound
 from django_kyc.status import AmlStatus, VerificationStatus
 
 
@@ -35,11 +36,12 @@ class SweepReport:
     webhook_events: int
     aml_checks: int
     polls: int
+    deliveries: int = 0
 
     def summary(self) -> str:
         return (
             f"submissions={self.submissions} webhook_events={self.webhook_events} "
-            f"aml_checks={self.aml_checks} polls={self.polls}"
+            f"aml_checks={self.aml_checks} polls={self.polls} deliveries={self.deliveries}"
         )
 
 
@@ -101,4 +103,6 @@ def sweep(limit: int = 500) -> SweepReport:
         if is_configured(alias) and get_backend(alias).supports(Capability.POLLING):
             enqueue("poll_verification", str(pk))
             polls += 1
-    return SweepReport(len(submissions), len(retries) + stranded, len(checks), polls)
+    # outbound events: retries that fell due, and deliveries whose enqueue or worker was lost
+    deliveries = outbound.enqueue_due(now, grace(), limit)
+    return SweepReport(len(submissions), len(retries) + stranded, len(checks), polls, deliveries)

@@ -23,6 +23,7 @@ from django_kyc import signals
 from django_kyc.backends.base import DocumentResult, ProviderState
 from django_kyc.exceptions import InvalidTransition
 from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, Verification
+from django_kyc.services import events
 from django_kyc.services.audit import Change, audit
 from django_kyc.status import (
     AML_HIT_TRANSITIONS,
@@ -103,8 +104,31 @@ def _move_verification(
         actor_type=change.actor_type,
         source=change.source,
     )
+    ids = {"verification_id": str(verification.pk), "applicant_id": str(verification.applicant_id)}
+    events.emit(
+        "verification.status_changed",
+        verification,
+        {
+            **ids,
+            "backend": verification.backend,
+            "from_status": from_status,
+            "to_status": to_status,
+            "actor_type": change.actor_type,
+        },
+    )
     if to_status in VERIFICATION_TERMINAL:
         _send_after_commit(signals.verification_completed, Verification, verification=verification, status=to_status)
+        events.emit(
+            "verification.completed",
+            verification,
+            {
+                **ids,
+                "backend": verification.backend,
+                "status": to_status,
+                "reasons": [str(code)[:64] for code in verification.reasons or []],
+                "decided_at": verification.decided_at.isoformat() if verification.decided_at else None,
+            },
+        )
     if _may_change_applicant(from_status, to_status):
         refresh_applicant(verification.applicant_id, change)
 
@@ -229,6 +253,16 @@ def transition_document(document: Document, to_status: str, change: Change, reas
     document.reasons = list(reasons)
     document.save(update_fields=["status", "reasons", "updated_at"])
     audit(change, obj=document, applicant_id=document.applicant_id, from_status=from_status, to_status=to_status)
+    events.emit(
+        "document.status_changed",
+        document,
+        {
+            "document_id": str(document.pk),
+            "applicant_id": str(document.applicant_id),
+            "from_status": from_status,
+            "to_status": to_status,
+        },
+    )
     _send_after_commit(
         signals.document_status_changed,
         Document,
@@ -420,7 +454,25 @@ def refresh_applicant(applicant_id: Any, change: Change) -> Applicant:
             from_status=old_status,
             to_status=new_status,
         )
+        _emit_applicant_status(applicant, old_status)
         return applicant
+
+
+def _emit_applicant_status(applicant: Applicant, old_status: str) -> None:
+    """The outbound events of an aggregate change (``applicant.verified`` too when it became verified)."""
+    if applicant.status == old_status:
+        return
+    events.emit(
+        "applicant.status_changed",
+        applicant,
+        {"applicant_id": str(applicant.pk), "from_status": old_status, "to_status": applicant.status},
+    )
+    if applicant.status == ApplicantStatus.VERIFIED and applicant.verified_at is not None:
+        events.emit(
+            "applicant.verified",
+            applicant,
+            {"applicant_id": str(applicant.pk), "verified_at": applicant.verified_at.isoformat()},
+        )
 
 
 def set_applicant_status(applicant_id: Any, to_status: str, change: Change) -> Applicant:
@@ -444,6 +496,7 @@ def set_applicant_status(applicant_id: Any, to_status: str, change: Change) -> A
             from_status=old_status,
             to_status=applicant.status,
         )
+        _emit_applicant_status(applicant, old_status)
         return applicant
 
 
@@ -465,6 +518,17 @@ def transition_aml_check(
             fields.add(name)
         check.save(update_fields=sorted(fields))
         audit(change, obj=check, applicant_id=check.applicant_id, from_status=from_status, to_status=to_status)
+        events.emit(
+            "aml.check_status_changed",
+            check,
+            {
+                "aml_check_id": str(check.pk),
+                "applicant_id": str(check.applicant_id),
+                "backend": check.backend,
+                "from_status": from_status,
+                "to_status": to_status,
+            },
+        )
         _send_after_commit(
             signals.aml_check_status_changed,
             AmlCheck,
@@ -495,5 +559,16 @@ def transition_aml_hit(hit_id: Any, to_status: str, change: Change, updates: Map
             from_status=from_status,
             to_status=to_status,
             data={"hit": str(hit.pk), "entity_id": hit.entity_id, "resolution": to_status},
+        )
+        events.emit(
+            "aml.hit_resolved",
+            hit,
+            {
+                "hit_id": str(hit.pk),
+                "aml_check_id": str(hit.aml_check_id),
+                "applicant_id": str(hit.aml_check.applicant_id),
+                "from_status": from_status,
+                "to_status": to_status,
+            },
         )
         return hit

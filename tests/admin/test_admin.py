@@ -36,9 +36,12 @@ from django_kyc.models import (
     AmlQueueItem,
     Applicant,
     AuditEvent,
+    Delivery,
     Document,
     DocumentFile,
+    Endpoint,
     ErasureRequest,
+    OutboundEvent,
     ReviewDashboard,
     ReviewDecision,
     ReviewQueueItem,
@@ -47,6 +50,7 @@ from django_kyc.models import (
     WebhookRejection,
     WebhookState,
 )
+from django_kyc.outbound import generate_secret
 from django_kyc.services import aml, review, submission, transitions, webhooks
 from django_kyc.services.audit import Change
 from django_kyc.status import Actor, ApplicantStatus, Source, VerificationStatus
@@ -67,6 +71,9 @@ KYC_MODELS = [
     WebhookEvent,
     WebhookRejection,
     ErasureRequest,
+    Endpoint,
+    OutboundEvent,
+    Delivery,
 ]
 
 
@@ -115,8 +122,15 @@ def pii_reviewer(reviewer: User) -> User:
 
 def populate(make_applicant: Callable[..., Applicant], count: int, start: int = 0) -> None:
     """``count`` applicants, each with a document, a verification in review, a screening with hits and an
-    inbox event: something on every admin list."""
+    inbox event: something on every admin list (an event endpoint, so the status changes leave outbound events
+    and deliveries too)."""
+    Endpoint.objects.get_or_create(
+        name="populate", defaults={"url": "https://svc.example/in", "event_types": ["*"], "secret": generate_secret()}
+    )
     for n in range(start, start + count):
+        Endpoint.objects.create(
+            name=f"Row{n}", url=f"https://svc{n}.example/", event_types=["applicant.erased"], secret=generate_secret()
+        )
         applicant = make_applicant(last_name=f"Row{n}")
         verification = verification_in(applicant, V.REVIEW)
         check = aml.start_check(applicant, Change.system())

@@ -70,14 +70,14 @@ def test_sweep_runs_due_work_and_reports_it(make_applicant: Any, django_capture_
     with django_capture_on_commit_callbacks(execute=True):
         output = run("kyc_sweep")
 
-    assert output.strip() == "submissions=1 webhook_events=0 aml_checks=0 polls=0"
+    assert output.strip() == "submissions=1 webhook_events=0 aml_checks=0 polls=0 deliveries=0"
     verification.refresh_from_db()
     assert verification.status == V.APPROVED  # submitted, then the sandbox's decision arrived
     assert verification.attempts == 1
 
 
 def test_sweep_with_nothing_due() -> None:
-    assert run("kyc_sweep").strip() == "submissions=0 webhook_events=0 aml_checks=0 polls=0"
+    assert run("kyc_sweep").strip() == "submissions=0 webhook_events=0 aml_checks=0 polls=0 deliveries=0"
 
 
 # --- kyc_health -------------------------------------------------------------------------------------------

@@ -39,7 +39,7 @@ def test_nothing_ran_yet_is_unhealthy() -> None:
 def test_each_scheduled_sweep_is_a_heartbeat_that_ages(time_machine: Any) -> None:
     started = timezone.now()
     time_machine.move_to(started, tick=False)
-    assert run_scheduled_sweep() == "submissions=0 webhook_events=0 aml_checks=0 polls=0"
+    assert run_scheduled_sweep() == "submissions=0 webhook_events=0 aml_checks=0 polls=0 deliveries=0"
     assert health.last_run() == started
     fresh = health.read_worker_health()
     assert (fresh.age, fresh.stale, fresh.advice) == (timedelta(0), False, "")

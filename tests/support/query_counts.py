@@ -35,9 +35,11 @@ from django_kyc.models import (
     AmlQueueItem,
     Applicant,
     AuditEvent,
+    Delivery,
     Document,
     DocumentFile,
     ErasureRequest,
+    OutboundEvent,
     ProposalStatus,
     RejectionReason,
     ReviewDashboard,
@@ -48,6 +50,7 @@ from django_kyc.models import (
     WebhookRejection,
     WebhookState,
 )
+from django_kyc.models import Endpoint as OutboundEndpoint
 from django_kyc.models.document import DocumentSide
 from django_kyc.status import Actor, AmlHitStatus, AmlStatus, RiskLevel, Source, VerificationStatus
 
@@ -86,6 +89,9 @@ STAFF_PERMISSIONS = (
     "view_webhookevent",
     "view_webhookrejection",
     "view_erasurerequest",
+    "view_endpoint",
+    "view_outboundevent",
+    "view_delivery",
 )
 
 V = VerificationStatus
@@ -332,6 +338,39 @@ def add_webhook_events(world: World, count: int) -> list[WebhookEvent]:
     )
 
 
+def add_event_endpoints(world: World, count: int) -> list[OutboundEndpoint]:
+    """Endpoints of the site's services (secrets encrypted per row; no page shows them)."""
+    tags = world.tags(count)
+    return OutboundEndpoint.objects.bulk_create(
+        OutboundEndpoint(name=f"qc-endpoint-{n}", url=f"https://svc{n}.example/in", event_types=["*"], secret="whsec_x")
+        for n in tags
+    )
+
+
+def add_outbound_events(world: World, count: int) -> list[OutboundEvent]:
+    now = timezone.now()
+    return OutboundEvent.objects.bulk_create(
+        OutboundEvent(
+            event_type="applicant.verified",
+            subject_type="applicant",
+            subject_id=str(world.applicant.pk),
+            data={"applicant_id": str(world.applicant.pk)},
+            occurred_at=now,
+        )
+        for _ in range(count)
+    )
+
+
+def add_deliveries(world: World, count: int) -> list[Delivery]:
+    """Deliveries, each of its own event to its own endpoint (the list shows both)."""
+    events = add_outbound_events(world, count)
+    endpoints = add_event_endpoints(world, count)
+    return Delivery.objects.bulk_create(
+        Delivery(event=event, endpoint=endpoint, state="failed", attempts=8, last_status_code=503)
+        for event, endpoint in zip(events, endpoints, strict=True)
+    )
+
+
 def add_webhook_rejections(world: World, count: int) -> list[WebhookRejection]:
     """Daily refusal counters, one per (endpoint, reason, day): a new day for each row."""
     reasons = RejectionReason.values
@@ -477,6 +516,9 @@ ENDPOINTS: list[Endpoint] = [
     _changelist("admin webhook inbox", WebhookEvent, add_webhook_events),
     _changelist("admin webhook rejection counts", WebhookRejection, add_webhook_rejections),
     _changelist("admin erasure requests", ErasureRequest, add_erasure_requests),
+    _changelist("admin event endpoints", OutboundEndpoint, add_event_endpoints),
+    _changelist("admin outbound events", OutboundEvent, add_outbound_events),
+    _changelist("admin event deliveries", Delivery, add_deliveries),
     # admin pages that list rows inline, and the review dashboard
     Endpoint("admin applicant page", _admin(Applicant, "change"), add_applicant_page_rows, ADMIN_ROLES, inline_rows),
     Endpoint("admin AML check page", _admin(AmlCheck, "change"), add_aml_hits, ADMIN_ROLES, inline_rows),
