@@ -1,4 +1,5 @@
-"""Installing the django-q2 schedules: the sweeper that drives retries and polling, and the daily purge."""
+"""Installing the django-q2 schedules: the sweeper that drives retries and polling, the daily purge and the
+daily review run."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django_kyc.conf import kyc_settings
 
 SWEEP_SCHEDULE_NAME = "django_kyc.sweep"
 PURGE_SCHEDULE_NAME = "django_kyc.purge"
+REVIEW_SCHEDULE_NAME = "django_kyc.review"
 
 
 def install_schedules(**kwargs: Any) -> bool:
@@ -46,7 +48,27 @@ def install_purge_schedule() -> bool | None:
     return created
 
 
+def install_review_schedule() -> bool | None:
+    """Create or update the daily review run (:mod:`django_kyc.services.due_diligence`), keyed by name.
+
+    Daily is the policy's own grain: review dates are months apart and a notice period is days long. With
+    ``REVIEW_SCHEDULE`` off the schedule is removed (the site runs ``kyc_review`` itself) and ``None`` is
+    returned; otherwise True when it was created.
+    """
+    from django_q.models import Schedule
+
+    if not kyc_settings.REVIEW_SCHEDULE:
+        Schedule.objects.filter(name=REVIEW_SCHEDULE_NAME).delete()
+        return None
+    _, created = Schedule.objects.update_or_create(
+        name=REVIEW_SCHEDULE_NAME,
+        defaults={"func": "django_kyc.tasks.run_reviews", "schedule_type": Schedule.DAILY, "repeats": -1},
+    )
+    return created
+
+
 def install_on_migrate(sender: Any, **kwargs: Any) -> None:
     if kyc_settings.INSTALL_SCHEDULES_ON_MIGRATE:
         install_schedules()
         install_purge_schedule()
+        install_review_schedule()

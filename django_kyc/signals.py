@@ -20,3 +20,9 @@ aml_check_status_changed = Signal()
 webhook_rejected = Signal()
 #: kwargs: event (a WebhookEvent that ran out of attempts)
 webhook_failed = Signal()
+#: kwargs: applicant, reason (a ReviewReason value), due_at. Sent once per review, when its notice period opens
+#: (``REVIEW_NOTICE_DAYS`` before it falls due): the moment to e-mail the person to verify again.
+review_due = Signal()
+#: kwargs: applicant, reason (a ReviewReason value). Sent when a review or an identity document lapses and the
+#: applicant leaves ``verified`` (``applicant_status_changed`` is sent too).
+reverification_required = Signal()

@@ -4,13 +4,20 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from django_kyc.schedules import PURGE_SCHEDULE_NAME, SWEEP_SCHEDULE_NAME, install_purge_schedule, install_schedules
+from django_kyc.schedules import (
+    PURGE_SCHEDULE_NAME,
+    REVIEW_SCHEDULE_NAME,
+    SWEEP_SCHEDULE_NAME,
+    install_purge_schedule,
+    install_review_schedule,
+    install_schedules,
+)
 
 
 class Command(BaseCommand):
     help = (
         "Create or update the django-q2 schedules: the sweeper (retries due work, polls stale verifications) "
-        "and the daily retention purge."
+        "the daily retention purge and the daily review run."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -23,4 +30,11 @@ class Command(BaseCommand):
         else:
             self.stdout.write(
                 self.style.SUCCESS(f"{'Created' if purge else 'Updated'} schedule {PURGE_SCHEDULE_NAME!r}.")
+            )
+        reviews = install_review_schedule()
+        if reviews is None:
+            self.stdout.write(f"Removed schedule {REVIEW_SCHEDULE_NAME!r} (REVIEW_SCHEDULE is off).")
+        else:
+            self.stdout.write(
+                self.style.SUCCESS(f"{'Created' if reviews else 'Updated'} schedule {REVIEW_SCHEDULE_NAME!r}.")
             )
