@@ -103,19 +103,21 @@ def run_reviews(
     size = max(1, int(batch_size or kyc_settings.REVIEW_BATCH_SIZE))
     report = ReviewReport()
     change = Change.system(Source.TASK, reason="review policy")
-    for page in _pages(notice_due(now), size):
+
+    def notify(page: list[Applicant]) -> None:
         report.noticed += _notify(page, now, change, report)
-        report.pages += 1
-        if progress is not None:
-            progress(report)
-    for page in _pages(lapse_due(now), size, lock=False):
+
+    def lapse(page: list[Applicant]) -> None:
         moved = transitions.require_reverification([applicant.pk for applicant in page], change)
         for applicant, _from_status in moved:
             announce(signals.reverification_required, applicant, reason=applicant.review_reason)
         report.lapsed += len(moved)
-        report.pages += 1
-        if progress is not None:
-            progress(report)
+
+    for handle, queryset, lock in ((notify, notice_due(now), True), (lapse, lapse_due(now), False)):
+        for _page in _pages(queryset, size, handle, lock=lock):
+            report.pages += 1
+            if progress is not None:
+                progress(report)
     return report
 
 
@@ -133,13 +135,16 @@ def lapse_due(now: datetime) -> QuerySet[Applicant]:
     return Applicant.objects.filter(status=ApplicantStatus.VERIFIED, next_review_at__lte=now)
 
 
-def _pages(queryset: QuerySet[Applicant], size: int, *, lock: bool = True) -> Iterator[list[Applicant]]:
-    """Pages of ``queryset`` in ``(next_review_at, id)`` order, keyset-paged: each page starts after the last
-    row of the one before, so rows a page leaves as they were (another run holds them, or they are not for
-    this pass) are not read again and nothing is skipped when rows drop out of the filter.
+def _pages(
+    queryset: QuerySet[Applicant], size: int, handle: Callable[[list[Applicant]], None], *, lock: bool
+) -> Iterator[int]:
+    """Hand ``queryset`` to ``handle`` a page at a time, in ``(next_review_at, id)`` order, each page in its own
+    transaction; yields each page's size once it is committed.
 
-    With ``lock`` each page is read ``FOR UPDATE SKIP LOCKED`` inside a transaction that stays open while the
-    caller handles the page (two runs at once split the work instead of both sending the notice).
+    Keyset-paged: each page starts after the last row of the one before, so rows a page leaves as they were
+    (another run holds them, or they cannot move) are not read again, and nothing is skipped when handled
+    rows drop out of the filter. With ``lock`` a page is read ``FOR UPDATE SKIP LOCKED``: two runs at once
+    split the work instead of both sending the notice.
     """
     last: tuple[datetime, Any] | None = None
     while True:
@@ -148,9 +153,11 @@ def _pages(queryset: QuerySet[Applicant], size: int, *, lock: bool = True) -> It
             ordered = ordered.filter(Q(next_review_at__gt=last[0]) | Q(next_review_at=last[0], pk__gt=last[1]))
         with transaction.atomic():
             page = list((ordered.select_for_update(skip_locked=True) if lock else ordered)[:size])
-            if not page:
-                return
-            yield page
+            if page:
+                handle(page)
+        if not page:
+            return
+        yield len(page)
         tail = page[-1]
         assert tail.next_review_at is not None  # the filters above all require a date
         last = (tail.next_review_at, tail.pk)

@@ -124,7 +124,7 @@ def standing_approval(applicant: Applicant) -> Verification | None:
         applicant_id=applicant.pk, status=VerificationStatus.APPROVED, decided_at__isnull=False
     )
     if applicant.reverification_required_at is not None:
-        approvals = approvals.filter(decided_at__gt=applicant.reverification_required_at)
+        approvals = approvals.filter(decided_at__gte=applicant.reverification_required_at)
     return approvals.order_by("-decided_at").first()
 
 

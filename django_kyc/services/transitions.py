@@ -403,7 +403,7 @@ def derive_applicant_status(applicant: Applicant) -> str:
     lapsed = applicant.reverification_required_at
 
     def stands(decided_at: Any) -> bool:
-        return lapsed is None or (decided_at is not None and decided_at > lapsed)
+        return lapsed is None or (decided_at is not None and decided_at >= lapsed)
 
     derived = APPLICANT_STATUS_FOR_VERIFICATION[rows[0][0]]
     if derived == ApplicantStatus.VERIFIED and not stands(rows[0][1]):
