@@ -53,10 +53,11 @@ def clock(time_machine: Any) -> Callable[[datetime], None]:
 def heard() -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """The review signals and the applicant's status changes, in order."""
     log: list[tuple[str, dict[str, Any]]] = []
-    receivers = {
-        name: (lambda name: lambda sender, **kwargs: log.append((name, kwargs)))(name)
-        for name in ("review_due", "reverification_required", "applicant_status_changed")
-    }
+
+    def listener(name: str) -> Callable[..., None]:
+        return lambda sender, **kwargs: log.append((name, kwargs))
+
+    receivers = {name: listener(name) for name in ("review_due", "reverification_required", "applicant_status_changed")}
     for name, receiver in receivers.items():
         getattr(signals, name).connect(receiver, weak=False)
     yield log
@@ -300,9 +301,11 @@ def test_the_notice_can_start_the_verification_on_the_approvals_backend(
     applicant = make_applicant(risk_level=RiskLevel.HIGH)
     approve(applicant)
     clock(review_policy.add_months(START, 12) - timedelta(days=5))
-    with override_settings(DJANGO_KYC=kyc_settings_with(REVIEW_STARTS_VERIFICATION=True)):
-        with django_capture_on_commit_callbacks(execute=False):
-            report = due_diligence.run_reviews()
+    with (
+        override_settings(DJANGO_KYC=kyc_settings_with(REVIEW_STARTS_VERIFICATION=True)),
+        django_capture_on_commit_callbacks(execute=False),
+    ):
+        report = due_diligence.run_reviews()
     assert (report.noticed, report.started) == (1, 1)
     started = Verification.objects.filter(applicant=applicant).latest("created_at")
     assert (started.backend, started.status) == ("sandbox", V.PENDING)
