@@ -2,6 +2,28 @@
 
 from __future__ import annotations
 
-from django_kyc.admin import aml, applicant, audit, dashboard, document, retention, review, verification, webhook
+from django_kyc.admin import (
+    aml,
+    applicant,
+    audit,
+    dashboard,
+    document,
+    due_review,
+    retention,
+    review,
+    verification,
+    webhook,
+)
 
-__all__ = ["aml", "applicant", "audit", "dashboard", "document", "retention", "review", "verification", "webhook"]
+__all__ = [
+    "aml",
+    "applicant",
+    "audit",
+    "dashboard",
+    "document",
+    "due_review",
+    "retention",
+    "review",
+    "verification",
+    "webhook",
+]
