@@ -70,7 +70,7 @@ class DueReviewAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
     search_fields = ["reference", "external_id", "email", "last_name"]
     ordering = ["next_review_at", "id"]
     list_per_page = 100
-    readonly_fields = [
+    fields = (
         "applicant_page",
         "status",
         "risk_level",
@@ -79,8 +79,8 @@ class DueReviewAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
         "review_reason",
         "review_notified_at",
         "reverification_required_at",
-    ]
-    fields = readonly_fields
+    )
+    readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Applicant]:
         horizon = timezone.now() + timedelta(days=HORIZON_DAYS)
