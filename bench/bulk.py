@@ -1,6 +1,7 @@
-"""Bulk commands at scale: ``kyc_rotate_keys``, ``kyc_reconcile`` and ``kyc_purge`` over N applicants.
+"""Bulk commands at scale: ``kyc_rotate_keys``, ``kyc_reconcile``, ``kyc_purge`` and ``kyc_review`` over N
+applicants.
 
-    .venv/bin/python -m bench.bulk [--sizes 10000,50000,100000] [--commands rotate,reconcile,purge]
+    .venv/bin/python -m bench.bulk [--sizes 10000,50000,100000] [--commands rotate,reconcile,purge,review]
 
 Targets: the command's peak RSS at most 150 MB, and time linear in rows (seconds per 10,000 applicants at the
 largest size within 1.5× of the smallest). These commands run from cron over the whole book, so a list of
@@ -31,7 +32,10 @@ applicant is redacted and every document file is gone — and anything short of 
   so each one is approved, gets the passport ARGOS read, and refreshes its applicant;
 * purge: every applicant's relationship ended seven years ago (retention is five); each has a passport with
   a small image on disk, an approved sandbox verification (the sandbox's erasure is in-process), a webhook
-  event and an AML check, and one in ten a scheduled erasure request.
+  event and an AML check, and one in ten a scheduled erasure request;
+* review (the daily review run, ``kyc_review``): every applicant is verified with an approved verification
+  and a periodic review that fell due yesterday, never noticed, so each one is noticed and then lapses to
+  ``reverification_required`` (the worst day the run can have). Runs on the full book by default.
 """
 
 from __future__ import annotations
@@ -59,7 +63,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
 FULL_SIZES = (10_000, 50_000, 100_000)
 #: Without ``--sizes``: the full book where it fits in a few minutes, a smaller one where it cannot (see above).
-DEFAULT_SIZES = {"rotate": FULL_SIZES, "reconcile": (1_000, 5_000), "purge": (1_000, 5_000)}
+DEFAULT_SIZES = {
+    "rotate": FULL_SIZES,
+    "reconcile": (1_000, 5_000),
+    "purge": (1_000, 5_000),
+    "review": FULL_SIZES,
+}
 DATABASE_NAME = "kyc_bench_bulk"
 SETTINGS_MODULE = "bench.bulk_settings"
 RSS_TARGET_MB = 150.0
@@ -332,10 +341,38 @@ def verify_purge(context: Context, book: Book, run: ChildRun) -> str:
     return f"{redacted} redacted, {book.rows['DocumentFile']} files deleted"
 
 
+# the daily review run
+
+
+def seed_review(context: Context, rows: int) -> Book:
+    from bench.bulk_seed import seed_due_reviews
+
+    return seed_due_reviews(rows)
+
+
+def verify_review(context: Context, book: Book, run: ChildRun) -> str:
+    """Every applicant was told (one ``review_due`` audit row each) and left ``verified`` (one status change
+    each), and the command's own counts agree."""
+    from django_kyc.models import Applicant, AuditEvent
+
+    match = _summary_count(r"Done: review notices=(\d+) lapsed=(\d+)", run.stdout, "kyc_review")
+    _expect(
+        (int(match.group(1)), int(match.group(2))) == (book.applicants, book.applicants),
+        f"kyc_review: expected {book.applicants} noticed and lapsed, got: {match.group(0)}",
+    )
+    lapsed = Applicant.objects.filter(status="reverification_required", review_notified_at__isnull=False).count()
+    notices = AuditEvent.objects.filter(action="review_due").count()
+    moves = AuditEvent.objects.filter(action="status_change", to_status="reverification_required").count()
+    _expect(lapsed == book.applicants, f"{lapsed} of {book.applicants} applicants in reverification_required")
+    _expect(notices == moves == book.applicants, f"{notices} notice and {moves} status audit rows")
+    return f"{lapsed} noticed and lapsed"
+
+
 BENCHES: dict[str, Bench] = {
     "rotate": Bench("kyc_rotate_keys", ("kyc_rotate_keys",), seed_rotation, env_rotation, verify_rotation),
     "reconcile": Bench("kyc_reconcile", ("kyc_reconcile", "argos"), seed_reconcile, env_plain, verify_reconcile),
     "purge": Bench("kyc_purge", ("kyc_purge",), seed_purge, env_plain, verify_purge),
+    "review": Bench("kyc_review", ("kyc_review",), seed_review, env_plain, verify_review),
 }
 
 
@@ -393,7 +430,8 @@ def notes(measurements: Sequence[Measurement], explicit_sizes: bool, load: tuple
     lines = [
         "Rows are applicants. Rotation rewrites 5 encrypted rows for each (applicant, passport, verification, "
         "webhook event, AML check); reconciliation applies 1 verification each; the purge redacts 1 applicant "
-        "with its passport, image file, verification, webhook event, AML check (and 1 in 10 an erasure request).",
+        "with its passport, image file, verification, webhook event, AML check (and 1 in 10 an erasure request); "
+        "the review run notices and lapses 1 applicant each (2 audit rows, 2 signals).",
         "Child CPU s per 10,000 rows: "
         + "; ".join(f"{m.command} {m.rows:,}: {m.cpu_per_10k:.2f}" for m in measurements)
         + ".",
@@ -447,7 +485,10 @@ def main(argv: list[str] | None = None) -> int:
         "1000,5000 for reconciliation and the purge; see the module docstring)",
     )
     parser.add_argument(
-        "--commands", type=parse_commands, default=list(BENCHES), help="which of rotate,reconcile,purge (default all)"
+        "--commands",
+        type=parse_commands,
+        default=list(BENCHES),
+        help="which of rotate,reconcile,purge,review (default all)",
     )
     parser.add_argument(
         "--database-url",

@@ -358,6 +358,56 @@ def seed_decided(count: int, *, storage: Path | None, ended_years_ago: float = 7
     return Book(count, totals)
 
 
+def seed_due_reviews(count: int) -> Book:
+    """``count`` verified applicants whose periodic review fell due yesterday and who were never told (the
+    worst day the daily review run can have: a backlog, or the policy switched on over an existing book), each
+    with the approved verification the review is counted from. Every one is noticed, then lapses."""
+    now = timezone.now()
+    due = now - timedelta(days=1)
+    applicants: list[dict[str, Any]] = []
+    verifications: list[dict[str, Any]] = []
+    totals = dict.fromkeys(("Applicant", "Verification"), 0)
+
+    def flush() -> None:
+        for model, rows in ((Applicant, applicants), (Verification, verifications)):
+            totals[model.__name__] += copy_rows(model, rows)
+            rows.clear()
+
+    for n in range(count):
+        created = now - timedelta(days=5 * 365 + 30, seconds=count - n)
+        decided = created + timedelta(minutes=7)
+        applicant = _applicant(
+            n,
+            created,
+            status="verified",
+            verified_at=decided,
+            # ties on the date on purpose: the keyset pages on (next_review_at, id)
+            next_review_at=due + timedelta(seconds=n % 3600),
+            review_reason="periodic",
+        )
+        applicants.append(applicant)
+        verifications.append(
+            {
+                "id": uuid.uuid4(),
+                "applicant_id": applicant["id"],
+                "backend": "sandbox",
+                "status": "approved",
+                "provider_status": "approved",
+                "provider_verification_id": f"sbx_{n:012d}",
+                "submitted_at": created,
+                "decided_at": decided,
+                "decision_source": "provider",
+                "created_at": created,
+                "updated_at": decided,
+            }
+        )
+        if len(applicants) >= CHUNK:
+            flush()
+    flush()
+    analyze()
+    return Book(count, totals)
+
+
 def seed_reconcile(count: int, add_submission: Callable[[str, str, datetime, str, str], None], alias: str) -> Book:
     """``count`` applicants each with a verification of backend ``alias`` waiting in ``review`` (the person
     finished on the provider's page, the decision is out), whose approval the site missed: the provider's

@@ -24,6 +24,13 @@ STATUS_COLOURS: Mapping[str, str] = {
     "cancelled": "#52606d",
     "error": "#8e1538",
 }
+#: One colour per review reason (the upcoming-reviews chart).
+REVIEW_COLOURS: Mapping[str, str] = {
+    "periodic": "#5fa8d3",
+    "document_expiry": "#f0b429",
+    "risk_change": "#e12d39",
+    "screening_hit": "#8e1538",
+}
 
 
 #: The widest a column may be: with one day (or a few) of data the plot would otherwise be one solid block.
@@ -50,6 +57,8 @@ def stacked_bars(
     title: str = "",
     width: int = 720,
     height: int = 240,
+    colours: Mapping[str, str] = STATUS_COLOURS,
+    tick_chars: int = 5,
 ) -> SafeString:
     """One column per label, stacked by series, with a legend; ``series`` values align with ``labels``.
 
@@ -90,7 +99,7 @@ def stacked_bars(
             y -= h
             parts.append(
                 f'<rect class="kyc-bar" data-series="{escape(key)}" x="{x:.1f}" y="{y:.1f}" width="{bar_w:.1f}" '
-                f'height="{h:.1f}" fill="{STATUS_COLOURS.get(key, "#999")}">'
+                f'height="{h:.1f}" fill="{colours.get(key, "#999")}">'
                 f"<title>{escape(label)}: {escape(names.get(key, key))} {value}</title></rect>"
             )
         centre = x + bar_w / 2
@@ -102,12 +111,12 @@ def stacked_bars(
         if n <= 16 or i % max(n // 8, 1) == 0:
             parts.append(
                 f'<text class="kyc-axis" x="{centre:.1f}" y="{base_y + 14}" font-size="9" '
-                f'text-anchor="middle">{escape(label[-5:])}</text>'
+                f'text-anchor="middle">{escape(label[-tick_chars:])}</text>'
             )
     for j, key in enumerate(series):
         lx, ly = pad_left + (j % 4) * 170, height + 4 + 18 * (j // 4)
         parts.append(
-            f'<rect x="{lx}" y="{ly}" width="10" height="10" fill="{STATUS_COLOURS.get(key, "#999")}"/>'
+            f'<rect x="{lx}" y="{ly}" width="10" height="10" fill="{colours.get(key, "#999")}"/>'
             f'<text x="{lx + 14}" y="{ly + 9}" font-size="11">{escape(names.get(key, key))}</text>'
         )
     parts.append("</svg>")

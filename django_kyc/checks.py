@@ -516,3 +516,100 @@ def check_outbound_events(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             Error(f"{key}: {problem}", hint="See docs/events.md.", id="django_kyc.E081") for problem in problems
         ]
     return messages
+
+
+#: The EU AML Regulation's longest review intervals (Art. 26), in months: a longer setting is allowed (the
+#: site may not be an obliged entity under it) but warned about (W060).
+AMLR_MAX_INTERVAL_MONTHS = {"high": 12, "medium": 60, "low": 60}
+REVIEWED_LEVELS = ("low", "medium", "high")
+
+
+@register(Tags.compatibility)
+def check_review_policy(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """The review policy (docs/review-policy.md): an interval for every level that can be approved, none for
+    ``prohibited``, whole non-negative day counts, and a positive batch size."""
+    messages: list[CheckMessage] = []
+    messages.extend(_interval_messages(kyc_settings.REVIEW_INTERVAL_MONTHS, 'DJANGO_KYC["REVIEW_INTERVAL_MONTHS"]'))
+    by_country = kyc_settings.REVIEW_INTERVAL_MONTHS_BY_COUNTRY
+    if not isinstance(by_country, Mapping):
+        messages.append(
+            Error(
+                'DJANGO_KYC["REVIEW_INTERVAL_MONTHS_BY_COUNTRY"] must be a dict of country code -> intervals.',
+                hint='For example {"GB": {"high": 6}}.',
+                id="django_kyc.E062",
+            )
+        )
+    else:
+        for country, intervals in by_country.items():
+            key = f'DJANGO_KYC["REVIEW_INTERVAL_MONTHS_BY_COUNTRY"]["{country}"]'
+            if not (isinstance(country, str) and len(country) == 2 and country.isalpha() and country.isupper()):
+                messages.append(
+                    Error(f"{key}: use a two-letter upper-case ISO 3166-1 country code.", id="django_kyc.E062")
+                )
+            messages.extend(_interval_messages(intervals, key, partial=True))
+    for name in ("REVIEW_NOTICE_DAYS", "DOCUMENT_EXPIRY_GRACE_DAYS"):
+        value = getattr(kyc_settings, name)
+        if not _whole(value) or value < 0:
+            messages.append(
+                Error(f'DJANGO_KYC["{name}"] must be a whole number of days, 0 or more.', id="django_kyc.E063")
+            )
+    if not _whole(kyc_settings.REVIEW_BATCH_SIZE) or kyc_settings.REVIEW_BATCH_SIZE < 1:
+        messages.append(
+            Error('DJANGO_KYC["REVIEW_BATCH_SIZE"] must be a whole number, 1 or more.', id="django_kyc.E064")
+        )
+    intervals = kyc_settings.REVIEW_INTERVAL_MONTHS
+    notice = kyc_settings.REVIEW_NOTICE_DAYS
+    if isinstance(intervals, Mapping) and _whole(notice):
+        shortest = min((v for k, v in intervals.items() if k in REVIEWED_LEVELS and _whole(v) and v > 0), default=None)
+        if shortest is not None and notice >= shortest * 28:
+            messages.append(
+                Warning(
+                    f'DJANGO_KYC["REVIEW_NOTICE_DAYS"] ({notice}) is as long as the shortest review interval '
+                    f"({shortest} months): people would be asked to verify again as soon as they are approved.",
+                    id="django_kyc.W061",
+                )
+            )
+    return messages
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _interval_messages(intervals: Any, key: str, *, partial: bool = False) -> list[CheckMessage]:
+    if not isinstance(intervals, Mapping):
+        return [Error(f"{key} must be a dict of risk level -> months.", id="django_kyc.E060")]
+    messages: list[CheckMessage] = []
+    if "prohibited" in intervals:
+        messages.append(
+            Error(
+                f"{key} must not have an interval for 'prohibited'.",
+                hint="A prohibited applicant is never approved, so there is nothing to review periodically; one "
+                "that is approved falls due at once.",
+                id="django_kyc.E061",
+            )
+        )
+    missing = [] if partial else [level for level in REVIEWED_LEVELS if level not in intervals]
+    if missing:
+        messages.append(Error(f"{key} has no interval for {', '.join(missing)}.", id="django_kyc.E060"))
+    for level, months in intervals.items():
+        if level == "prohibited":
+            continue
+        if level not in REVIEWED_LEVELS:
+            messages.append(
+                Error(f"{key}: unknown risk level {level!r} (use low, medium, high).", id="django_kyc.E060")
+            )
+        elif not _whole(months) or months < 1:
+            messages.append(
+                Error(f'{key}["{level}"] must be a whole number of months, 1 or more.', id="django_kyc.E060")
+            )
+        elif months > AMLR_MAX_INTERVAL_MONTHS[level]:
+            messages.append(
+                Warning(
+                    f'{key}["{level}"] is {months} months: longer than the EU AML Regulation allows '
+                    f"({AMLR_MAX_INTERVAL_MONTHS[level]}, Art. 26).",
+                    hint="Fine where the AMLR does not apply to the site; otherwise shorten it.",
+                    id="django_kyc.W060",
+                )
+            )
+    return messages

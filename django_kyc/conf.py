@@ -378,6 +378,50 @@ SETTINGS: tuple[Setting, ...] = (
         "A CA bundle (path) to verify endpoints' TLS certificates with, for services behind an internal CA; "
         "`None`: the system's trust store.",
     ),
+    Setting(
+        "REVIEW_INTERVAL_MONTHS",
+        {"high": 12, "medium": 60, "low": 60},
+        "Periodic review ([docs/review-policy.md](docs/review-policy.md)): months from an approval to the next "
+        "review, per risk level. The defaults are the EU AML Regulation's maxima (Art. 26: at least every year "
+        "for high risk, every five years for the others). `prohibited` has no interval: such an applicant is "
+        "never approved, and one that is falls due at once. Checked by `E060`/`E061`; `W060` warns above the "
+        "AMLR maxima.",
+    ),
+    Setting(
+        "REVIEW_INTERVAL_MONTHS_BY_COUNTRY",
+        {},
+        "Per-country intervals over `REVIEW_INTERVAL_MONTHS`, by country of residence (nationality when it is "
+        'blank), e.g. `{"GB": {"high": 6}}`; a level left out keeps the default.',
+    ),
+    Setting(
+        "REVIEW_NOTICE_DAYS",
+        30,
+        "How long before a review (or an identity document's expiry) falls due the person is asked to verify "
+        "again: the `review_due` signal is sent and the API's `action_required` turns true.",
+    ),
+    Setting(
+        "DOCUMENT_EXPIRY_GRACE_DAYS",
+        0,
+        "Days after an identity document's expiry date before the applicant leaves `verified` for "
+        "`reverification_required` (`0`: on the expiry date).",
+    ),
+    Setting(
+        "REVIEW_STARTS_VERIFICATION",
+        False,
+        "When a review's notice opens, also start a new verification on the backend of the applicant's last "
+        "approval (for hosted flows: the person gets a fresh link). Off: the person starts it through the API.",
+    ),
+    Setting(
+        "REVIEW_BATCH_SIZE",
+        500,
+        "Applicants the daily review run handles per transaction (keyset-paged over `next_review_at`).",
+    ),
+    Setting(
+        "REVIEW_SCHEDULE",
+        True,
+        "Install the daily django-q2 review schedule (`django_kyc.tasks.run_reviews`, the same as `kyc_review`) "
+        "with the sweeper.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {setting.name: setting.default for setting in SETTINGS}

@@ -1,5 +1,5 @@
-"""Installing the django-q2 schedules: the sweeper that drives retries and polling, the daily purge and the daily
-re-screening."""
+"""Installing the django-q2 schedules: the sweeper that drives retries and polling, and the daily jobs (retention
+purge, periodic review, re-screening)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,13 @@ from django_kyc.conf import kyc_settings
 
 SWEEP_SCHEDULE_NAME = "django_kyc.sweep"
 PURGE_SCHEDULE_NAME = "django_kyc.purge"
+REVIEW_SCHEDULE_NAME = "django_kyc.review"
 RESCREENING_SCHEDULE_NAME = "django_kyc.rescreen"
 
 
 def install_schedules(**kwargs: Any) -> bool:
     """Create or update the sweeper schedule. Idempotent; returns True when it created one.
-    (The purge has its own, :func:`install_purge_schedule`; both are installed on migrate.)"""
+    (The daily jobs have their own installers below; all are installed on migrate.)"""
     from django_q.models import Schedule
 
     _, created = Schedule.objects.update_or_create(
@@ -29,43 +30,42 @@ def install_schedules(**kwargs: Any) -> bool:
     return created
 
 
-def install_purge_schedule() -> bool | None:
-    """Create or update the daily retention purge, keyed by name so re-running never adds a second one.
-
-    Daily is enough: retention is counted in years, and a due applicant waits at most a day. With
-    ``RETENTION_PURGE_SCHEDULE`` off the schedule is removed (the site runs ``kyc_purge`` itself) and
-    ``None`` is returned; otherwise True when it was created.
-    """
+def _install_daily(name: str, func: str, enabled: bool) -> bool | None:
+    """Create or update a daily job keyed by name, so re-running never adds a second one. With its setting off
+    the schedule is removed (the site runs the matching command itself) and ``None`` is returned; otherwise
+    True when it was created."""
     from django_q.models import Schedule
 
-    if not kyc_settings.RETENTION_PURGE_SCHEDULE:
-        Schedule.objects.filter(name=PURGE_SCHEDULE_NAME).delete()
+    if not enabled:
+        Schedule.objects.filter(name=name).delete()
         return None
     _, created = Schedule.objects.update_or_create(
-        name=PURGE_SCHEDULE_NAME,
-        defaults={"func": "django_kyc.tasks.purge_expired", "schedule_type": Schedule.DAILY, "repeats": -1},
+        name=name, defaults={"func": func, "schedule_type": Schedule.DAILY, "repeats": -1}
     )
     return created
+
+
+def install_purge_schedule() -> bool | None:
+    """The retention purge (``kyc_purge``). Daily is enough: retention is counted in years, and a due applicant
+    waits at most a day."""
+    return _install_daily(PURGE_SCHEDULE_NAME, "django_kyc.tasks.purge_expired", kyc_settings.RETENTION_PURGE_SCHEDULE)
+
+
+def install_review_schedule() -> bool | None:
+    """The review run (``kyc_review``, :mod:`django_kyc.services.due_diligence`). Daily is the policy's own
+    grain: review dates are months apart and a notice period is days long."""
+    return _install_daily(REVIEW_SCHEDULE_NAME, "django_kyc.tasks.run_reviews", kyc_settings.REVIEW_SCHEDULE)
 
 
 def install_rescreening_schedule() -> bool | None:
-    """Create or update the daily re-screening job, keyed by name like the purge (``RESCREENING_SCHEDULE``
-    off removes it and returns ``None``). Daily is enough: the shortest default interval is a month, and a
+    """The re-screening (``kyc_rescreen``). Daily is enough: the shortest default interval is a month, and a
     change of name is re-screened by its own task at once."""
-    from django_q.models import Schedule
-
-    if not kyc_settings.RESCREENING_SCHEDULE:
-        Schedule.objects.filter(name=RESCREENING_SCHEDULE_NAME).delete()
-        return None
-    _, created = Schedule.objects.update_or_create(
-        name=RESCREENING_SCHEDULE_NAME,
-        defaults={"func": "django_kyc.tasks.rescreen_due", "schedule_type": Schedule.DAILY, "repeats": -1},
-    )
-    return created
+    return _install_daily(RESCREENING_SCHEDULE_NAME, "django_kyc.tasks.rescreen_due", kyc_settings.RESCREENING_SCHEDULE)
 
 
 def install_on_migrate(sender: Any, **kwargs: Any) -> None:
     if kyc_settings.INSTALL_SCHEDULES_ON_MIGRATE:
         install_schedules()
         install_purge_schedule()
+        install_review_schedule()
         install_rescreening_schedule()

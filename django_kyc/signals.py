@@ -28,3 +28,9 @@ screening_review_opened = Signal()
 outbound_delivery_failed = Signal()
 #: kwargs: endpoint (an event Endpoint just disabled), reason (why, e.g. it answered 410 Gone)
 outbound_endpoint_disabled = Signal()
+#: kwargs: applicant, reason (a ReviewReason value), due_at. Sent once per review, when its notice period opens
+#: (``REVIEW_NOTICE_DAYS`` before it falls due): the moment to e-mail the person to verify again.
+review_due = Signal()
+#: kwargs: applicant, reason (a ReviewReason value). Sent when a review or an identity document lapses and the
+#: applicant leaves ``verified`` (``applicant_status_changed`` is sent too).
+reverification_required = Signal()

@@ -42,8 +42,19 @@ class ApplicantStatus(models.TextChoices):
     ACTION_REQUIRED = "action_required", _("Action required")
     REVIEW = "review", _("In review")
     VERIFIED = "verified", _("Verified")
+    #: Was verified; a periodic review or an identity document fell due and the person must verify again.
+    REVERIFICATION_REQUIRED = "reverification_required", _("Re-verification required")
     REJECTED = "rejected", _("Rejected")
     SUSPENDED = "suspended", _("Suspended")
+
+
+class ReviewReason(models.TextChoices):
+    """Why an approved applicant's next review is due when it is (``Applicant.review_reason``)."""
+
+    PERIODIC = "periodic", _("Periodic review")
+    DOCUMENT_EXPIRY = "document_expiry", _("Document expiry")
+    RISK_CHANGE = "risk_change", _("Risk change")
+    SCREENING_HIT = "screening_hit", _("Screening hit")
 
 
 class AmlStatus(models.TextChoices):
@@ -112,6 +123,8 @@ class AuditAction(models.TextChoices):
     ERASURE_REFUSED = "erasure_refused", _("Erasure refused")
     PROVIDER_ERASURE = "provider_erasure", _("Erasure at the provider")
     PII_PURGED = "pii_purged", _("Personal data purged")
+    REVIEW_SCHEDULED = "review_scheduled", _("Next review scheduled")
+    REVIEW_DUE = "review_due", _("Review due: notice sent")
 
 
 V = VerificationStatus
@@ -152,15 +165,28 @@ VERIFICATION_DECISIONS = frozenset({V.APPROVED, V.DECLINED})
 #: An applicant may have only one verification in these states at a time.
 VERIFICATION_ACTIVE = frozenset({V.PENDING, V.AWAITING_USER, V.PROCESSING, V.REVIEW, V.ERROR})
 
-#: Personal data may be changed only before anything has been checked, or when the applicant is asked to act.
-APPLICANT_EDITABLE = frozenset({ApplicantStatus.UNVERIFIED, ApplicantStatus.ACTION_REQUIRED})
+#: Personal data may be changed only before anything has been checked, or when the applicant is asked to act
+#: (a re-verification is also the moment to bring the data up to date).
+APPLICANT_EDITABLE = frozenset(
+    {ApplicantStatus.UNVERIFIED, ApplicantStatus.ACTION_REQUIRED, ApplicantStatus.REVERIFICATION_REQUIRED}
+)
 #: Through the API, documents are uploaded and verifications started only in these applicant statuses. Not while
 #: a verification runs or waits for a person (``in_progress``, ``review``: a document uploaded then is part of no
 #: submission), not once ``verified`` (a re-verification is the site's decision, started through
-#: ``services.submission``), not while ``suspended``. A decline may be answered with new documents.
+#: ``services.submission``, or a review's notice: see ``api.permissions.applicant_actions``), not while
+#: ``suspended``. A decline may be answered with new documents, a lapsed review with a new verification.
 APPLICANT_MAY_SUBMIT = frozenset(
-    {ApplicantStatus.UNVERIFIED, ApplicantStatus.ACTION_REQUIRED, ApplicantStatus.REJECTED}
+    {
+        ApplicantStatus.UNVERIFIED,
+        ApplicantStatus.ACTION_REQUIRED,
+        ApplicantStatus.REJECTED,
+        ApplicantStatus.REVERIFICATION_REQUIRED,
+    }
 )
+#: The only applicant status a lapsed review or identity document takes away (to ``reverification_required``,
+#: or to ``in_progress`` when a re-verification is already under way): the other statuses grant nothing a
+#: site gates on, and ``suspended`` is a person's decision that only a person lifts.
+APPLICANT_REVERIFICATION_FROM = frozenset({ApplicantStatus.VERIFIED})
 
 #: Progress rank, used when two provider events carry the same (or no) timestamp: the later one in the
 #: pipeline wins, so a late ``processing`` can never demote a ``review`` that arrived first.

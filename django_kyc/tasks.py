@@ -66,6 +66,13 @@ def rescreen_applicant(applicant_id: str, fields: str = "") -> None:
     rescreening.rescreen_after_change(applicant_id, fields)
 
 
+def run_reviews() -> str:
+    """The daily review run (same as ``kyc_review``): review notices, and lapsed reviews leaving ``verified``."""
+    from django_kyc.services import due_diligence
+
+    return due_diligence.run_reviews().summary()
+
+
 def deliver_sandbox_decision(alias: str, verification_id: str, outcome: str = "") -> None:
     from django_kyc.backends.sandbox import deliver_decision
 

@@ -20,7 +20,7 @@ from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns, b
 from django_kyc.conf import kyc_settings
 from django_kyc.models import ReviewDecision
 from django_kyc.services import dashboard, health, review
-from django_kyc.status import VerificationStatus
+from django_kyc.status import ReviewReason, VerificationStatus
 
 
 class ConfirmForm(forms.Form):
@@ -142,8 +142,9 @@ class ReviewDecisionAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
         return custom + super().get_urls()
 
     def dashboard_view(self, request: HttpRequest) -> HttpResponse:
-        """Verifications per status over time, approval rate and median time to decision per backend,
-        refused webhooks for those who may view their counters, and whether the background worker runs.
+        """Verifications per status over time, approval rate and median time to decision per backend, reviews
+        falling due per month (docs/review-policy.md), refused webhooks for those who may view their counters,
+        and whether the background worker runs.
 
         Aggregates only, no personal data: anyone who may list verifications may see it.
         """
@@ -182,6 +183,13 @@ class ReviewDecisionAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
                 ],
                 maximum=1.0,
                 title="Approval rate per backend",
+            ),
+            "reviews_chart": charts.stacked_bars(
+                *dashboard.upcoming_reviews(),
+                names={key: str(label) for key, label in ReviewReason.choices},
+                title="Reviews falling due per month",
+                colours=charts.REVIEW_COLOURS,
+                tick_chars=7,
             ),
             "median_chart": charts.horizontal_bars(
                 [(s.backend, s.median_seconds, dashboard.humanise_seconds(s.median_seconds)) for s in stats],

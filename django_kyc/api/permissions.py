@@ -15,6 +15,7 @@ from rest_framework.request import Request
 
 from django_kyc.models import Applicant
 from django_kyc.pii import can_view_pii
+from django_kyc.services.review_policy import review_notice_open
 from django_kyc.status import APPLICANT_EDITABLE, APPLICANT_MAY_SUBMIT
 
 
@@ -66,10 +67,11 @@ def applicant_actions(user: Any, applicant: Applicant) -> dict[str, bool]:
 
     The applicant serializer shows it (``actions``), so a frontend enables its buttons from the answer instead
     of copying these rules, and the views refuse what it says no to (409), so the two cannot disagree. It reads
-    only the applicant's aggregate status: no query per row of a list.
+    only the applicant's row (status, next review): no query per row of a list.
     """
     acting = may_act_for(user, applicant)
-    submit = acting and applicant.status in APPLICANT_MAY_SUBMIT
+    # a review whose notice period has opened lets a verified person verify again before it lapses
+    submit = acting and (applicant.status in APPLICANT_MAY_SUBMIT or review_notice_open(applicant))
     return {
         "update": acting and applicant.status in APPLICANT_EDITABLE,
         "upload_document": submit,

@@ -17,6 +17,7 @@ from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, DocumentFil
 from django_kyc.models.document import DocumentSide, DocumentType
 from django_kyc.pii import AML_CHECK_PII_FIELDS, APPLICANT_PII_FIELDS, DOCUMENT_PII_FIELDS
 from django_kyc.services.audit import Change, audit
+from django_kyc.services.review_policy import action_required
 from django_kyc.status import APPLICANT_EDITABLE, AuditAction, Source
 
 logger = logging.getLogger("django_kyc.api")
@@ -72,6 +73,12 @@ APPLICANT_ACTIONS = inline_serializer(
 
 class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
     actions = serializers.SerializerMethodField()
+    action_required = serializers.SerializerMethodField(
+        help_text=gettext_lazy(
+            "Whether the person is asked to act now: resubmit, or verify again because a review (periodic or an "
+            "identity document's expiry) is due within the notice period or has lapsed."
+        )
+    )
 
     class Meta:
         model = Applicant
@@ -93,6 +100,9 @@ class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
             "status",
             "risk_level",
             "verified_at",
+            "next_review_at",
+            "review_reason",
+            "action_required",
             "created_at",
             "updated_at",
             "actions",
@@ -104,9 +114,20 @@ class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
             "status",
             "risk_level",
             "verified_at",
+            "next_review_at",
+            "review_reason",
             "created_at",
             "updated_at",
         ]
+        extra_kwargs = {
+            "next_review_at": {
+                "help_text": gettext_lazy(
+                    "When the applicant's next review falls due (docs/review-policy.md); null while nothing is "
+                    "approved."
+                )
+            },
+            "review_reason": {"help_text": gettext_lazy("Why the next review falls due then.")},
+        }
 
     EDITABLE_STATUSES = APPLICANT_EDITABLE
     #: Identify the person; blank (``null`` for dates) for staff without ``view_applicant_pii``.
@@ -123,6 +144,9 @@ class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
         if request is None:
             return dict.fromkeys(APPLICANT_ACTIONS.fields, False)
         return applicant_actions(request.user, instance)
+
+    def get_action_required(self, instance: Applicant) -> bool:
+        return action_required(instance)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if self.instance is not None and self.instance.status not in self.EDITABLE_STATUSES:

@@ -30,7 +30,7 @@ def schedule_approved(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("django_kyc", "0014_review_dashboard"),
+        ("django_kyc", "0016_periodic_review"),
     ]
 
     operations = [

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django_kyc.models.aml import AmlCheck, AmlHit, AmlQueueItem
-from django_kyc.models.applicant import Applicant
+from django_kyc.models.applicant import Applicant, ReviewDueItem
 from django_kyc.models.audit import AuditEvent
 from django_kyc.models.document import Document, DocumentFile
 from django_kyc.models.health import Heartbeat
@@ -44,6 +44,7 @@ __all__ = [
     "RejectionReason",
     "ReviewDashboard",
     "ReviewDecision",
+    "ReviewDueItem",
     "ReviewQueueItem",
     "Verification",
     "WebhookEvent",

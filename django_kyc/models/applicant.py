@@ -14,7 +14,7 @@ from django_kyc.crypto import EncryptedDateField
 from django_kyc.models.retention import compute_retention_until
 from django_kyc.models.screening import SCREENED_FIELDS, next_screening_after, rescheduled_for_risk
 from django_kyc.queue import enqueue_on_commit
-from django_kyc.status import ApplicantStatus, RiskLevel
+from django_kyc.status import ApplicantStatus, ReviewReason, RiskLevel
 
 #: What :meth:`Applicant.save` compares with the values the row was read with (``from_db``).
 _SNAPSHOT_FIELDS = (*SCREENED_FIELDS, "status", "risk_level")
@@ -67,6 +67,33 @@ class Applicant(models.Model):
     )
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
 
+    # Ongoing due diligence (docs/review-policy.md): written only by django_kyc.services.review_policy
+    # (audited), read by the daily review run, the "due for review" queue and the API.
+    next_review_at = models.DateTimeField(
+        _("next review"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the applicant must be reviewed again (periodic review or document expiry)."),
+    )
+    review_reason = models.CharField(
+        _("review reason"), max_length=32, choices=ReviewReason.choices, blank=True, editable=False
+    )
+    review_notified_at = models.DateTimeField(
+        _("review notice sent at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When the person was asked to verify again for the review now scheduled."),
+    )
+    reverification_required_at = models.DateTimeField(
+        _("re-verification required since"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When a review lapsed; only an approval after this moment makes the applicant verified again."),
+    )
+
     # Retention (docs/retention.md): records are kept for a period counted from the end of the relationship.
     relationship_ended_at = models.DateTimeField(
         _("relationship ended at"),
@@ -106,6 +133,8 @@ class Applicant(models.Model):
         indexes = [
             models.Index(fields=["status", "created_at"], name="kyc_applicant_status_idx"),
             models.Index(fields=["risk_level", "status"], name="kyc_applicant_risk_idx"),
+            # the daily review run pages through due applicants by (next_review_at, id); the queue sorts by it
+            models.Index(fields=["next_review_at", "id"], name="kyc_applicant_review_idx"),
         ]
         permissions = [
             ("review_applicant", _("Can approve, decline or request resubmission")),
@@ -192,3 +221,13 @@ class Applicant(models.Model):
 def _differs(before: Any, after: Any) -> bool:
     """A screened value changed: a date read back and the same date typed as text are one value."""
     return str(before if before is not None else "") != str(after if after is not None else "")
+
+
+class ReviewDueItem(Applicant):
+    """The "due for review" queue in admin: approved applicants whose periodic review or identity document
+    falls due soon or has lapsed, soonest first."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("applicant due for review")
+        verbose_name_plural = _("due for review")

@@ -96,6 +96,22 @@ def audit_many(
     return AuditEvent.objects.bulk_create(_row(change, applicant, applicant.pk, action, data) for applicant in objects)
 
 
+def audit_each(
+    change: Change,
+    rows: Iterable[tuple[Applicant, str, str, Mapping[str, Any] | None]],
+    *,
+    action: AuditAction = AuditAction.STATUS_CHANGE,
+) -> list[AuditEvent]:
+    """One row per ``(applicant, from_status, to_status, data)`` in a single INSERT: a batch of applicants each
+    making its own change (the daily review run)."""
+    events = []
+    for applicant, from_status, to_status, data in rows:
+        event = _row(change, applicant, applicant.pk, action, data)
+        event.from_status, event.to_status = from_status, to_status
+        events.append(event)
+    return AuditEvent.objects.bulk_create(events)
+
+
 def _row(
     change: Change,
     obj: Applicant | Document | Verification | AmlCheck,

@@ -9,12 +9,12 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Case, Count, Q, Sum, Value, When
+from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
-from django_kyc.models import RejectionReason, Verification, WebhookRejection
-from django_kyc.status import VerificationStatus
+from django_kyc.models import Applicant, RejectionReason, Verification, WebhookRejection
+from django_kyc.status import ApplicantStatus, ReviewReason, VerificationStatus
 
 V = VerificationStatus
 
@@ -135,3 +135,46 @@ def humanise_seconds(seconds: float | None) -> str:
     if seconds < 86400:
         return f"{seconds / 3600:.1f}h"
     return f"{seconds / 86400:.1f}d"
+
+
+#: The upcoming-reviews chart's first column: everything already past its date.
+OVERDUE = "overdue"
+
+
+def upcoming_reviews(months: int = 12, now: datetime | None = None) -> tuple[list[str], dict[str, list[int]]]:
+    """Reviews falling due per calendar month (``"2027-08"``) from this month on, split by reason, with the
+    overdue ones (still unresolved, whatever month they fell due) in a first column: one grouped query.
+
+    Rejected applicants have nothing left to review; everyone else with a date is counted.
+    """
+    now = timezone.localtime(now or timezone.now())
+    first = now.date().replace(day=1)
+    keys = []
+    year, month = first.year, first.month
+    for _ in range(months):
+        keys.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    end = timezone.make_aware(datetime(year, month, 1), timezone.get_current_timezone())
+    rows = (
+        Applicant.objects.exclude(status=ApplicantStatus.REJECTED)
+        .filter(next_review_at__lt=end)
+        .annotate(
+            month=TruncMonth("next_review_at", tzinfo=timezone.get_current_timezone()),
+            overdue=Case(When(next_review_at__lte=now, then=Value(True)), default=Value(False)),
+        )
+        .values("month", "overdue", "review_reason")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for row in rows:
+        key = OVERDUE if row["overdue"] else f"{row['month']:%Y-%m}"
+        counts[(key, row["review_reason"])] = counts.get((key, row["review_reason"]), 0) + row["n"]
+    labels = [OVERDUE, *keys]
+    present = {reason for _, reason in counts}
+    series = {
+        reason: [counts.get((label, reason), 0) for label in labels]
+        for reason in ReviewReason.values
+        if reason in present
+    }
+    return labels, series

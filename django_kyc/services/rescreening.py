@@ -34,9 +34,9 @@ from django_kyc.exceptions import KycConfigurationError, UnsupportedFeature
 from django_kyc.models import AmlCheck, AmlHit, Applicant
 from django_kyc.models.aml import AmlCheckType, AmlSubject
 from django_kyc.models.screening import next_screening_after
-from django_kyc.services import aml, risk
+from django_kyc.services import aml, review_policy, risk
 from django_kyc.services.audit import Change
-from django_kyc.status import AmlHitStatus, AmlStatus, ApplicantStatus, RiskLevel, Source
+from django_kyc.status import AmlHitStatus, AmlStatus, ApplicantStatus, ReviewReason, RiskLevel, Source
 
 logger = logging.getLogger("django_kyc.rescreening")
 
@@ -44,8 +44,6 @@ logger = logging.getLogger("django_kyc.rescreening")
 RESCREENING_TYPES = frozenset({AmlCheckType.RESCREENING, AmlCheckType.ONGOING})
 #: A person screening in these is still under way: the applicant is not screened a second time meanwhile.
 ACTIVE = (AmlStatus.PENDING, AmlStatus.RUNNING)
-#: What the review a confirmed re-screening match opens is about (the ``reason`` of the signal).
-SCREENING_HIT = "screening_hit"
 
 
 class Outcome(enum.Enum):
@@ -172,8 +170,8 @@ def rescreen_after_change(applicant_id: Any, fields: str = "") -> Outcome:
 def open_screening_review(check: AmlCheck, change: Change) -> Applicant:
     """A reviewer confirmed a match a re-screening found: raise the applicant's risk to what the confirmed
     matches imply (through the risk service: audited, and read by four-eyes from now on) and open a review of
-    the applicant, which the site (or the due-for-review queue) hears about through
-    :data:`django_kyc.signals.screening_review_opened`, sent after the commit.
+    the applicant: due now in the due-for-review queue (reason "screening hit",
+    :func:`review_policy.open_review`), and :data:`django_kyc.signals.screening_review_opened` after the commit.
 
     Called inside the resolution's transaction, after the last hit is resolved. The risk is only ever raised
     here: lowering it is a person's decision of its own.
@@ -190,12 +188,14 @@ def open_screening_review(check: AmlCheck, change: Change) -> Applicant:
             applicant = risk.set_risk_level(
                 applicant.pk, level, dataclasses.replace(change, reason=change.reason or reason)
             )
+        # the due-for-review queue shows it from now, under "screening hit"
+        applicant = review_policy.open_review(applicant.pk, ReviewReason.SCREENING_HIT, change)
         opened = {
             "applicant": applicant,
             "aml_check": check,
             "risk_level": applicant.risk_level,
             "previous_risk_level": previous,
-            "reason": SCREENING_HIT,
+            "reason": ReviewReason.SCREENING_HIT.value,
         }
         transaction.on_commit(lambda: signals.screening_review_opened.send(sender=Applicant, **opened))
     return applicant

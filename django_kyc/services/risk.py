@@ -5,7 +5,8 @@ switch the four-eyes policy off for the applicant in front of them. Every change
 :func:`set_risk_level`, which locks the applicant and writes a ``risk_changed`` audit row (old and new level in
 ``from_status``/``to_status``, who, and why). :func:`history` reads those rows back for
 :func:`~django_kyc.services.review.four_eyes_rule`, so lowering the level does not lower the bar for the
-decision it was lowered for.
+decision it was lowered for. The applicant's next review follows the new level
+(:func:`~django_kyc.services.review_policy.reschedule`, in the same transaction).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from django_kyc.models import Applicant, AuditEvent
-from django_kyc.services import events
+from django_kyc.services import events, review_policy
 from django_kyc.services.audit import Change, audit
 from django_kyc.services.reviewers import check_reviewer
 from django_kyc.status import Actor, AuditAction, RiskLevel
@@ -66,6 +67,8 @@ def set_risk_level(applicant_id: Any, level: str, change: Change) -> Applicant:
             applicant,
             {"applicant_id": str(applicant.pk), "from_level": old or "", "to_level": level},
         )
+        # the interval follows the level: a riskier customer is reviewed sooner (AMLR Art. 26)
+        applicant = review_policy.reschedule(applicant.pk, change, trigger=review_policy.TRIGGER_RISK)
     return applicant
 
 

@@ -23,13 +23,15 @@ from django_kyc import signals
 from django_kyc.backends.base import DocumentResult, ProviderState
 from django_kyc.exceptions import InvalidTransition
 from django_kyc.models import AmlCheck, AmlHit, Applicant, Document, Verification
-from django_kyc.services import events
-from django_kyc.services.audit import Change, audit
+from django_kyc.services import events, review_policy
+from django_kyc.services.audit import Change, audit, audit_each
 from django_kyc.status import (
     AML_HIT_TRANSITIONS,
     AML_TRANSITIONS,
+    APPLICANT_REVERIFICATION_FROM,
     APPLICANT_STATUS_FOR_VERIFICATION,
     DOCUMENT_TRANSITIONS,
+    VERIFICATION_ACTIVE,
     VERIFICATION_DECISIONS,
     VERIFICATION_RANK,
     VERIFICATION_TERMINAL,
@@ -71,8 +73,12 @@ def _move_verification(
     *,
     reasons: Sequence[str] | None = None,
     updates: Mapping[str, Any] | None = None,
+    defer_review: bool = False,
 ) -> None:
-    """Apply an already-validated move to a locked verification."""
+    """Apply an already-validated move to a locked verification.
+
+    A move into or out of a decision reschedules the applicant's next review, unless ``defer_review``: the
+    caller does it once it has applied what came with the move (a provider's documents and their expiry)."""
     from_status = verification.status
     fields = {"status", "updated_at"}
     verification.status = to_status
@@ -131,6 +137,13 @@ def _move_verification(
         )
     if _may_change_applicant(from_status, to_status):
         refresh_applicant(verification.applicant_id, change)
+    if _moves_decision(from_status, to_status) and not defer_review:
+        review_policy.reschedule(verification.applicant_id, change)
+
+
+def _moves_decision(from_status: str, to_status: str) -> bool:
+    """Whether a move makes or unmakes a decision, which is what an applicant's review date is counted from."""
+    return from_status != to_status and bool({from_status, to_status} & VERIFICATION_DECISIONS)
 
 
 def _may_change_applicant(from_status: str, to_status: str) -> bool:
@@ -215,6 +228,8 @@ def apply_provider_state(
             verification.save(update_fields=[*provider_fields, "reasons", "updated_at"])
             _apply_documents(verification, state.documents, change)
             _apply_applicant_data(verification, state.applicant_data)
+            if state.documents and current == VerificationStatus.APPROVED:
+                review_policy.reschedule(verification.applicant_id, change)  # the expiry dates may be new
             return Outcome.UNCHANGED
         if current in VERIFICATION_TERMINAL:
             return Outcome.TERMINAL
@@ -230,9 +245,14 @@ def apply_provider_state(
         if verification_move(current, target) != "normal":
             logger.warning("ignored provider move %s -> %s for verification %s", current, target, verification.pk)
             return Outcome.FORBIDDEN
-        _move_verification(verification, target, change, reasons=list(state.reasons), updates=provider_fields)
+        _move_verification(
+            verification, target, change, reasons=list(state.reasons), updates=provider_fields, defer_review=True
+        )
         _apply_documents(verification, state.documents, change)
         _apply_applicant_data(verification, state.applicant_data)
+        if _moves_decision(current, target):
+            # after the documents: the provider's reading of them dates the review as much as the decision
+            review_policy.reschedule(verification.applicant_id, change)
         return Outcome.APPLIED
 
 
@@ -401,20 +421,29 @@ def derive_applicant_status(applicant: Applicant) -> str:
     """The aggregate from the newest verification that still says something (not cancelled or expired).
 
     A re-verification that is merely under way does not take "verified" away: sites gate features on it,
-    and only an outcome of the new verification (review, decline, resubmission) changes it.
+    and only an outcome of the new verification (review, decline, resubmission) changes it. A lapsed review
+    does (``reverification_required_at``, see :func:`require_reverification`): from then on only an approval
+    decided after the lapse makes the applicant verified again.
     """
-    statuses = list(
+    rows = list(
         Verification.objects.filter(applicant=applicant)
         .exclude(status__in=[VerificationStatus.CANCELLED, VerificationStatus.EXPIRED])
         .order_by("-created_at")
-        .values_list("status", flat=True)
+        .values_list("status", "decided_at")
     )
-    if not statuses:
+    if not rows:
         return ApplicantStatus.REVIEW if _has_open_aml_match(applicant) else ApplicantStatus.UNVERIFIED
-    derived = APPLICANT_STATUS_FOR_VERIFICATION[statuses[0]]
+    lapsed = applicant.reverification_required_at
+
+    def stands(decided_at: Any) -> bool:
+        return lapsed is None or (decided_at is not None and decided_at >= lapsed)
+
+    derived = APPLICANT_STATUS_FOR_VERIFICATION[rows[0][0]]
+    if derived == ApplicantStatus.VERIFIED and not stands(rows[0][1]):
+        derived = ApplicantStatus.REVERIFICATION_REQUIRED
     if derived == ApplicantStatus.IN_PROGRESS:
-        earlier_outcome = next((s for s in statuses[1:] if s in VERIFICATION_DECISIONS), None)
-        if earlier_outcome == VerificationStatus.APPROVED:
+        earlier = next(((s, at) for s, at in rows[1:] if s in VERIFICATION_DECISIONS), None)
+        if earlier is not None and earlier[0] == VerificationStatus.APPROVED and stands(earlier[1]):
             derived = ApplicantStatus.VERIFIED
     if derived != ApplicantStatus.REJECTED and _has_open_aml_match(applicant):
         # a possible sanctions/PEP match holds the applicant for a person, whatever the documents said
@@ -498,6 +527,79 @@ def set_applicant_status(applicant_id: Any, to_status: str, change: Change) -> A
         )
         _emit_applicant_status(applicant, old_status)
         return applicant
+
+
+def require_reverification(applicant_ids: Sequence[Any], change: Change) -> list[tuple[Applicant, str]]:
+    """Take ``verified`` away from applicants whose review lapsed: one locked batch, one UPDATE per new status,
+    one INSERT of audit rows, whatever the batch's size (the daily run calls it per page).
+
+    Only applicants in :data:`~django_kyc.status.APPLICANT_REVERIFICATION_FROM` move; the others are left
+    alone (a person suspended them, or they are already in review). Each one's aggregate follows
+    :func:`derive_applicant_status` with the lapse recorded: ``reverification_required``, or ``in_progress``
+    when a re-verification is already under way. Returns ``(applicant, from_status)`` for each one moved;
+    ``applicant_status_changed`` is sent after commit (the caller announces ``reverification_required``).
+    """
+    with transaction.atomic():
+        applicants = list(
+            Applicant.objects.select_for_update()
+            .defer("date_of_birth")  # encrypted, and not needed: a batch need not decrypt it
+            .filter(pk__in=list(applicant_ids), status__in=list(APPLICANT_REVERIFICATION_FROM))
+            .order_by("pk")
+        )
+        if not applicants:
+            return []
+        busy = set(
+            Verification.objects.filter(
+                applicant_id__in=[a.pk for a in applicants], status__in=list(VERIFICATION_ACTIVE)
+            ).values_list("applicant_id", flat=True)
+        )
+        now = timezone.now()
+        moved: list[tuple[Applicant, str]] = []
+        for applicant in applicants:
+            moved.append((applicant, applicant.status))
+            applicant.status = (
+                ApplicantStatus.IN_PROGRESS if applicant.pk in busy else ApplicantStatus.REVERIFICATION_REQUIRED
+            )
+            applicant.reverification_required_at = now
+        for status in {applicant.status for applicant in applicants}:
+            Applicant.objects.filter(pk__in=[a.pk for a in applicants if a.status == status]).update(
+                status=status, reverification_required_at=now, updated_at=now
+            )
+        audit_each(
+            change,
+            [
+                (
+                    applicant,
+                    from_status,
+                    applicant.status,
+                    {"reason": applicant.review_reason, "due": _iso(applicant.next_review_at)},
+                )
+                for applicant, from_status in moved
+            ],
+        )
+        events.emit_many(
+            "applicant.status_changed",
+            [
+                (
+                    applicant,
+                    {"applicant_id": str(applicant.pk), "from_status": from_status, "to_status": applicant.status},
+                )
+                for applicant, from_status in moved
+            ],
+        )
+        for applicant, from_status in moved:
+            _send_after_commit(
+                signals.applicant_status_changed,
+                Applicant,
+                applicant=applicant,
+                from_status=from_status,
+                to_status=applicant.status,
+            )
+        return moved
+
+
+def _iso(moment: Any) -> str | None:
+    return moment.isoformat() if moment is not None else None
 
 
 # --- AML checks --------------------------------------------------------------------------------------

@@ -71,7 +71,7 @@ def test_dashboard_renders_svg_and_is_linked_from_the_app_index(known_data: None
     response = client.get(reverse("admin:django_kyc_dashboard"))
     assert response.status_code == 200
     body = response.content.decode()
-    assert body.count('class="kyc-chart"') == 3
+    assert body.count('class="kyc-chart"') == 4
     assert 'class="kyc-bar"' in body
     assert "75%" in body
     assert "25m" in body

@@ -292,7 +292,7 @@ def test_dashboard_is_on_the_admin_front_page_for_reviewers(world: dict[str, Any
     assert f'href="{entry}"' in index
     page = client.get(entry)
     assert page.status_code == 200
-    assert page.content.decode().count('class="kyc-chart"') == 3
+    assert page.content.decode().count('class="kyc-chart"') == 4
     assert client.get(entry, {"applicant__last_name__startswith": "K"}).status_code == 400
 
 

@@ -84,6 +84,13 @@ def test_schema_documents_errors_and_the_upload(schema: dict[str, Any]) -> None:
     applicant = schema["components"]["schemas"]["Applicant"]
     assert "status" in applicant["properties"]
     assert "status" in applicant.get("required", []) or applicant["properties"]["status"].get("readOnly")
+    review = {name: applicant["properties"][name] for name in ("next_review_at", "review_reason", "action_required")}
+    assert all(field.get("readOnly") for field in review.values()), review
+    assert review["next_review_at"]["format"] == "date-time"
+    assert review["next_review_at"].get("nullable") is True
+    assert review["action_required"]["type"] == "boolean"
+    statuses = schema["components"]["schemas"]["ApplicantStatusEnum"]["enum"]
+    assert "reverification_required" in statuses
 
 
 @pytest.mark.django_db

@@ -124,3 +124,37 @@ def test_reloading_the_page_with_an_applicant_asks_without_a_404(
     page.wait_for_selector("#applicant-summary:not([hidden])")
     assert not [entry for entry in statuses if entry[1] >= 400]
     assert console_errors == []
+
+
+def test_a_due_review_prompts_the_person_to_verify_again(
+    live_server: Any, browser_page: Any, screenshot: Any, console_errors: list[str]
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_kyc.models import Applicant
+    from django_kyc.status import ApplicantStatus
+
+    page, base = browser_page, live_server.url
+    sign_in_and_create_applicant(page, base, "Renewal")
+    # set-up: verified, with a review falling due in ten days (inside the notice period)
+    Applicant.objects.update(
+        status=ApplicantStatus.VERIFIED, next_review_at=timezone.now() + timedelta(days=10), review_reason="periodic"
+    )
+    page.reload()
+    page.wait_for_selector('#actions-note[data-review="due"]')
+    assert page.inner_text("#actions-note").startswith("Your verification is due for renewal")
+    assert disabled(page) == dict.fromkeys(CONTROLS, False)
+    screenshot("onboarding-review-due")
+
+    Applicant.objects.update(status=ApplicantStatus.REVERIFICATION_REQUIRED)
+    page.reload()
+    page.wait_for_selector('#applicant-status[data-status="reverification_required"]')
+    assert page.inner_text("#actions-note") == (
+        "Your verification has lapsed: upload a current document and verify again."
+    )
+    assert page.inner_text("#applicant-status") == "Re-verification required"
+    assert disabled(page) == dict.fromkeys(CONTROLS, False)
+    screenshot("onboarding-reverification-required")
+    assert console_errors == []

@@ -44,6 +44,7 @@ from django_kyc.models import (
     RejectionReason,
     ReviewDashboard,
     ReviewDecision,
+    ReviewDueItem,
     ReviewQueueItem,
     Verification,
     WebhookEvent,
@@ -52,7 +53,7 @@ from django_kyc.models import (
 )
 from django_kyc.models import Endpoint as OutboundEndpoint
 from django_kyc.models.document import DocumentSide
-from django_kyc.status import Actor, AmlHitStatus, AmlStatus, RiskLevel, Source, VerificationStatus
+from django_kyc.status import Actor, AmlHitStatus, AmlStatus, ApplicantStatus, RiskLevel, Source, VerificationStatus
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as Response  # what the test client returns
@@ -92,6 +93,7 @@ STAFF_PERMISSIONS = (
     "view_endpoint",
     "view_outboundevent",
     "view_delivery",
+    "view_reviewdueitem",
 )
 
 V = VerificationStatus
@@ -163,6 +165,21 @@ def add_applicants(world: World, count: int) -> list[Applicant]:
         )
         for n, user in zip(tags, users, strict=True)
     )
+
+
+def add_due_reviews(world: World, count: int) -> list[Applicant]:
+    """Verified applicants whose review falls due from a month ago to two months ahead, every reason, half
+    of them already asked (the "due for review" queue, and the dashboard's upcoming-reviews chart)."""
+    rows = add_applicants(world, count)
+    now = timezone.now()
+    reasons = ("periodic", "document_expiry", "risk_change", "screening_hit")
+    for n, row in enumerate(rows):
+        row.status = ApplicantStatus.VERIFIED if n % 5 else ApplicantStatus.REVERIFICATION_REQUIRED
+        row.next_review_at = now + timedelta(days=n % 90 - 30)
+        row.review_reason = reasons[n % 4]
+        row.review_notified_at = now if n % 2 else None
+    Applicant.objects.bulk_update(rows, ["status", "next_review_at", "review_reason", "review_notified_at"])
+    return rows
 
 
 def add_documents(world: World, count: int) -> list[Document]:
@@ -511,6 +528,7 @@ ENDPOINTS: list[Endpoint] = [
     _changelist("admin AML checks", AmlCheck, add_aml_checks),
     _changelist("admin AML hits", AmlHit, add_aml_hits),
     _changelist("admin AML queue", AmlQueueItem, add_open_aml_hits),
+    _changelist("admin due for review", ReviewDueItem, add_due_reviews),
     _changelist("admin four-eyes proposals", ReviewDecision, add_review_decisions),
     _changelist("admin audit events", AuditEvent, add_audit_events),
     _changelist("admin webhook inbox", WebhookEvent, add_webhook_events),

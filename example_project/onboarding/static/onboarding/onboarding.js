@@ -27,6 +27,7 @@
     in_progress: "In progress",
     action_required: "Action required",
     verified: "Verified",
+    reverification_required: "Re-verification required",
     rejected: "Rejected",
     suspended: "Suspended",
     uploaded: "Uploaded",
@@ -53,6 +54,12 @@
     review: "A reviewer is looking at your verification.",
     verified: "Your identity is verified: there is nothing more to do.",
     suspended: "Your applicant is suspended; contact support.",
+  };
+
+  // The re-verification prompt, when the API says a review is due (`action_required`) for a verified person.
+  const REVIEW_PROMPTS = {
+    verified: "Your verification is due for renewal: upload a current document and verify again before",
+    reverification_required: "Your verification has lapsed: upload a current document and verify again.",
   };
 
   const $ = (id) => document.getElementById(id);
@@ -137,6 +144,12 @@
     const closed = applicant && !actions.upload_document && !actions.start_verification;
     const note = $("actions-note");
     note.textContent = closed ? CLOSED_BECAUSE[applicant.status] || "" : "";
+    const prompt = applicant && applicant.action_required && REVIEW_PROMPTS[applicant.status];
+    if (prompt) {
+      const due = applicant.status === "verified" && applicant.next_review_at;
+      note.textContent = due ? `${prompt} ${new Date(applicant.next_review_at).toLocaleDateString()}.` : prompt;
+    }
+    note.dataset.review = prompt ? "due" : "";
     note.hidden = !note.textContent;
   }
 
