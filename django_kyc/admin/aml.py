@@ -172,7 +172,7 @@ def _resolution_action(resolution: str) -> Any:
         return modeladmin.resolve(request, queryset, resolution)
 
     action.__name__ = f"resolve_{resolution}"
-    return admin.action(description=str(RESOLUTIONS[resolution]), permissions=["review"])(action)
+    return admin.action(description=RESOLUTIONS[resolution], permissions=["review"])(action)
 
 
 @admin.register(AmlHit)

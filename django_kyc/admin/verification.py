@@ -150,7 +150,7 @@ def _decision_action(decision: str) -> Callable[..., Any]:
         return modeladmin.decide(request, queryset, decision)
 
     action.__name__ = decision
-    return admin.action(description=str(DECISION_LABELS[decision]), permissions=["review"])(action)
+    return admin.action(description=DECISION_LABELS[decision], permissions=["review"])(action)
 
 
 #: The columns of a verification's row, its age counted from its creation.
