@@ -12,6 +12,8 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 DJANGO_ADMIN="${DJANGO_ADMIN:-$ROOT/.venv/bin/django-admin}"
+# absolute, as each app is worked on from its own directory
+DJANGO_ADMIN="$(cd "$(dirname "$DJANGO_ADMIN")" && pwd)/$(basename "$DJANGO_ADMIN")"
 LANGUAGES=(de es)
 # KYC_MESSAGES_APPS: other copies of the apps to work on, space-separated (tests/test_i18n.py extracts into
 # copies); each app directory holds its own locale/
