@@ -14,7 +14,7 @@ FAST_WORKERS ?= auto
 # pyproject.toml turns these pytest plugins off (start-up time); the resilience suite's API fuzzing needs them
 RESILIENCE_PLUGINS := -p schemathesis -p hypothesispytest
 
-.PHONY: help venv demo demo-data test test-fast test-sqlite test-postgres test-resilience bench lint typecheck format build check-migrations clean
+.PHONY: help venv demo demo-data test test-fast test-sqlite test-postgres test-resilience bench lint typecheck format build check-migrations messages compilemessages clean
 
 help:
 	@echo "make demo           run the example site with qcluster (SQLite, ORM broker, sandbox provider) on"
@@ -26,6 +26,9 @@ help:
 	@echo "make bench          the benchmarks (gunicorn, wrk, PostgreSQL, Redis); report in artifacts/bench/, see docs/benchmarks.md"
 	@echo "make lint           ruff, mypy, the import-cycle check and the migrations check"
 	@echo "make build          build the sdist and wheel into dist/"
+	@echo "make messages       extract the marked strings into the de/es catalogs (django_kyc's and the demo page's,"
+	@echo "                    Python, templates and JavaScript); needs GNU gettext. See CONTRIBUTING.md, Translations"
+	@echo "make compilemessages  compile the catalogs into the .mo files that are committed and shipped"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -92,6 +95,13 @@ format: $(STAMP)
 
 check-migrations: $(STAMP)
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python -m django makemigrations django_kyc --check --dry-run
+
+# the translation catalogs (scripts/messages.sh; GNU gettext); translate what `messages` added, then compile
+messages: $(STAMP)
+	DJANGO_ADMIN=$(BIN)/django-admin ./scripts/messages.sh make
+
+compilemessages: $(STAMP)
+	DJANGO_ADMIN=$(BIN)/django-admin ./scripts/messages.sh compile
 
 build: $(STAMP)
 	rm -rf dist

@@ -59,12 +59,16 @@ def stacked_bars(
     height: int = 240,
     colours: Mapping[str, str] = STATUS_COLOURS,
     tick_chars: int = 5,
+    axis_labels: Sequence[str] | None = None,
 ) -> SafeString:
     """One column per label, stacked by series, with a legend; ``series`` values align with ``labels``.
 
     The y axis has gridlines at 0, half and the top (a round number), each column its total above it when
     there is room, and columns are at most :data:`MAX_BAR_WIDTH` wide: one day of data reads as one labelled
     column, not as a block across the plot.
+
+    ``axis_labels`` are the texts under the columns (default: each label's last five characters, the month and day
+    of an ISO date); a label in another language's date format ends with the year instead.
     """
     names = names or {}
     pad_left, pad_bottom, pad_top, legend_h = 36, 28, 16, 18 * ((len(series) + 3) // 4)
@@ -111,7 +115,7 @@ def stacked_bars(
         if n <= 16 or i % max(n // 8, 1) == 0:
             parts.append(
                 f'<text class="kyc-axis" x="{centre:.1f}" y="{base_y + 14}" font-size="9" '
-                f'text-anchor="middle">{escape(label[-tick_chars:])}</text>'
+                f'text-anchor="middle">{escape(axis_labels[i] if axis_labels is not None else label[-tick_chars:])}</text>'
             )
     for j, key in enumerate(series):
         lx, ly = pad_left + (j % 4) * 170, height + 4 + 18 * (j // 4)

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from django.core.cache import caches
 from django.core.files.storage import Storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from django_kyc.backends import registry
@@ -23,6 +24,14 @@ def _fresh_backends() -> Iterator[None]:
     registry.clear_cache()
     yield
     registry.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test() -> Iterator[None]:
+    """A request in German activates German for its thread (LocaleMiddleware) and nothing switches back: the
+    next test on that thread would read messages built with gettext in German."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -13,12 +13,13 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline, reasoned_action
 from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns, assignee, breakable, short_id
 from django_kyc.admin.forms import DecisionForm
-from django_kyc.admin.verification import AgeFilter, AssigneeFilter, assign_to_me, unassign
+from django_kyc.admin.verification import AGE_LOOKUPS, AgeFilter, AssigneeFilter, assign_to_me, unassign
 from django_kyc.backends import get_backend
 from django_kyc.backends.capabilities import Capability
 from django_kyc.exceptions import KycError
@@ -149,7 +150,9 @@ class AmlCheckAdmin(ReadOnlyAdmin):
         try:
             content, content_type = get_backend(check.backend).aml_report(check)
         except KycError as exc:
-            self.message_user(request, f"The report could not be fetched: {exc}", messages.ERROR)
+            self.message_user(
+                request, gettext("The report could not be fetched: %(error)s") % {"error": exc}, messages.ERROR
+            )
             return TemplateResponse(request, "admin/base_site.html", self.admin_site.each_context(request))
         audit(
             Change.by_user(request.user, Source.ADMIN),
@@ -169,7 +172,7 @@ def _resolution_action(resolution: str) -> Any:
         return modeladmin.resolve(request, queryset, resolution)
 
     action.__name__ = f"resolve_{resolution}"
-    return admin.action(description=str(RESOLUTIONS[resolution]), permissions=["review"])(action)
+    return admin.action(description=RESOLUTIONS[resolution], permissions=["review"])(action)
 
 
 @admin.register(AmlHit)
@@ -218,8 +221,8 @@ class AmlHitAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
             form=DecisionForm(request.POST if "apply" in request.POST else None, decision=resolution),
             action=f"resolve_{resolution}",
             label=str(RESOLUTIONS[resolution]),
-            noun=("hit", "hits"),
-            describe=lambda hit: f"{hit.caption} · score {hit.score}",
+            counted=ngettext_lazy("%(count)d hit", "%(count)d hits", "count"),
+            describe=lambda hit: gettext("%(hit)s · score %(score)s") % {"hit": hit.caption, "score": hit.score},
             name=lambda hit: str(hit.caption),
             apply=lambda hit, data: review.decide_hit(hit.pk, resolution, user=request.user, **data),
         )
@@ -267,8 +270,8 @@ class AmlAgeFilter(admin.SimpleListFilter):
     title = _("waiting")
     parameter_name = "age"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("1h", "over an hour"), ("1d", "over a day"), ("7d", "over a week")]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return AGE_LOOKUPS
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()

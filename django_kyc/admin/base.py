@@ -15,6 +15,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
+from django.utils.translation import gettext, ngettext
 
 from django_kyc import pii
 from django_kyc.exceptions import KycError
@@ -115,7 +116,7 @@ def reasoned_action(
     form: forms.Form,
     action: str,
     label: str,
-    noun: tuple[str, str],
+    counted: Any,
     describe: Callable[[Any], str],
     name: Callable[[Any], str],
     apply: Callable[[Any, dict[str, Any]], Any],
@@ -124,7 +125,11 @@ def reasoned_action(
     """The two-step page every reviewer action shares: list what is affected and ask for a reason (and
     comment), then call the service for each object and report what was done, what became a four-eyes
     proposal, and what was refused (with the service's own message). Services enforce the rules; this only
-    collects input and reports."""
+    collects input and reports.
+
+    ``counted`` says how many objects, as ``ngettext_lazy("%(count)d verification", "%(count)d verifications",
+    "count")`` does: the count picks the plural form of the language, whose rules are not English's.
+    """
     from django_kyc.models.review import ProposalStatus, ReviewDecision
 
     if form.is_bound and form.is_valid():
@@ -140,25 +145,34 @@ def reasoned_action(
             else:
                 done += 1
         if done:
-            modeladmin.message_user(request, f"{label}: {done} {noun[0]}(s).", messages.SUCCESS)
+            modeladmin.message_user(
+                request,
+                gettext("%(action)s: %(objects)s.") % {"action": label, "objects": counted % {"count": done}},
+                messages.SUCCESS,
+            )
         if proposed:
             modeladmin.message_user(
                 request,
-                f"{label}: {proposed} {noun[0]}(s) need a second reviewer (four-eyes); proposals recorded.",
+                ngettext(
+                    "%(action)s: %(objects)s needs a second reviewer (four-eyes); the proposal is recorded.",
+                    "%(action)s: %(objects)s need a second reviewer (four-eyes); the proposals are recorded.",
+                    proposed,
+                )
+                % {"action": label, "objects": counted % {"count": proposed}},
                 messages.WARNING,
             )
         for failure in failed:
             modeladmin.message_user(request, failure, messages.ERROR)
         return None
+    items = [(obj.pk, describe(obj)) for obj in queryset]
     context = {
         **modeladmin.admin_site.each_context(request),
-        "title": f"{label}: give a reason",
+        "title": gettext("%(action)s: give a reason") % {"action": label},
         "opts": modeladmin.opts,
         "form": form,
         "decision": action,
-        "items": [(obj.pk, describe(obj)) for obj in queryset],
-        "noun": noun[0],
-        "noun_plural": noun[1],
+        "items": items,
+        "counted": counted % {"count": len(items)},
         "single": single,
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
     }

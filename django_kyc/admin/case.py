@@ -349,7 +349,7 @@ class CasePageMixin:
                 request,
                 _t("Confirmed: %(decision)s on %(case)s, proposed by %(proposer)s.")
                 % {
-                    "decision": proposal.decision.replace("_", " "),
+                    "decision": proposal.decision_name,
                     "case": label,
                     "proposer": proposal.proposed_by.get_username() if proposal.proposed_by else "?",
                 },

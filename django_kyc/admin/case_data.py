@@ -14,6 +14,8 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc import pii
@@ -91,11 +93,21 @@ def _same(ours: str, theirs: str) -> bool:
     return " ".join(ours.split()).casefold() == " ".join(theirs.split()).casefold()
 
 
+def _shown(text: str) -> str:
+    """A date (ISO 8601, as stored and as providers report it) in the active language's format; the rest as
+    it is. Compared before, so a format never makes a mismatch."""
+    try:
+        day = date.fromisoformat(text) if len(text) == len("1990-12-10") else None
+    except ValueError:
+        day = None
+    return date_format(day, gettext("Y-m-d")) if day else text
+
+
 def _compare(label: Any, ours: str, theirs: str, *, personal: bool, show_pii: bool) -> Comparison:
     state = "unread" if not theirs else ("match" if _same(ours, theirs) else "mismatch")
     if personal and not show_pii:
         ours, theirs = (HIDDEN if ours else ""), (HIDDEN if theirs else "")
-    return Comparison(str(label), ours, theirs, state)
+    return Comparison(str(label), _shown(ours), _shown(theirs), state)
 
 
 def person_comparison(applicant: Applicant, verification: Verification, *, show_pii: bool) -> list[Comparison]:

@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path
+from django.utils.translation import gettext
 
 from django_kyc import pdf_pages
 from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline, can_view_pii
@@ -108,7 +109,9 @@ class DocumentAdmin(ReadOnlyAdmin):
         except (DecryptionError, DocumentIntegrityError) as exc:
             # a removed key or an altered file: say so, show nothing, and audit no view that did not happen
             logger.error("Document file %s cannot be decrypted: %s", row.pk, exc)
-            return HttpResponseServerError(f"This file cannot be shown. {exc}", content_type="text/plain")
+            return HttpResponseServerError(
+                gettext("This file cannot be shown. %(error)s") % {"error": exc}, content_type="text/plain"
+            )
 
     def _audit_view(self, request: HttpRequest, row: DocumentFile, **data: Any) -> None:
         audit(

@@ -66,7 +66,7 @@ def export_columns(user: Any) -> tuple[str, ...]:
 def export_csv(user: Any, queryset: QuerySet[Applicant]) -> str:
     """The CSV text, after writing one audit row per exported applicant (one bulk insert)."""
     if not (user.is_authenticated and user.has_perm(EXPORT_PERMISSION)):
-        raise PermissionDenied("Exporting applicants needs the export permission.")
+        raise PermissionDenied(_("Exporting applicants needs the export permission."))
     columns = export_columns(user)
     applicants = list(queryset.order_by("created_at"))
     buffer = io.StringIO()

@@ -205,4 +205,7 @@ class ErasureRequestAdmin(KycModelAdmin):
                 erasure, erasure.note.strip().splitlines()[-1], Change.by_user(request.user, Source.ADMIN)
             )
             refused += 1
-        self.message_user(request, _("%(count)d request(s) refused.") % {"count": refused})
+        self.message_user(
+            request,
+            ngettext("%(count)d request refused.", "%(count)d requests refused.", refused) % {"count": refused},
+        )

@@ -11,7 +11,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc import charts
@@ -27,6 +29,16 @@ class ConfirmForm(forms.Form):
     """The confirmer adds only a comment: the reason code is the proposer's and is what gets recorded."""
 
     comment = forms.CharField(label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def approval_text(rate: float | None, decided: int) -> str:
+    """``"75% of 4"``: the share approved and of how many decisions, in the language's number format."""
+    if rate is None:
+        return gettext("n/a")
+    return gettext("%(rate)s%% of %(decided)s") % {
+        "rate": number_format(round(rate * 100)),
+        "decided": number_format(decided, force_grouping=True),
+    }
 
 
 ACTIONS = {"confirm_proposals": _("Confirm (second reviewer)"), "withdraw_proposals": _("Withdraw")}
@@ -88,9 +100,10 @@ class ReviewDecisionAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
     def target(self, obj: ReviewDecision) -> Any:
         """What the proposal decides on, and with which backend."""
         if obj.verification is not None:
-            what, backend = f"{_('Verification')} ({obj.verification.get_status_display()})", obj.verification.backend
+            what = gettext("Verification (%(status)s)") % {"status": obj.verification.get_status_display()}
+            backend = obj.verification.backend
         elif obj.aml_hit is not None:
-            what, backend = f"{_('AML hit')}: {obj.aml_hit.caption}", obj.aml_hit.aml_check.backend
+            what, backend = gettext("AML hit: %(hit)s") % {"hit": obj.aml_hit.caption}, obj.aml_hit.aml_check.backend
         else:
             return "-"
         return format_html("{}<br><small>{}</small>", what, breakable(backend))
@@ -106,7 +119,7 @@ class ReviewDecisionAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
     @admin.display(description=_("proposal"), ordering="decision")
     def proposal(self, obj: ReviewDecision) -> Any:
         """The proposed decision and its reason code."""
-        return format_html("{}<br><small>{}</small>", obj.decision, breakable(obj.reason_code))
+        return format_html("{}<br><small>{}</small>", obj.decision_name, breakable(obj.reason_code))
 
     @admin.action(description=ACTIONS["confirm_proposals"], permissions=["approve"])
     def confirm_proposals(self, request: HttpRequest, queryset: QuerySet[ReviewDecision]) -> HttpResponse | None:
@@ -127,9 +140,15 @@ class ReviewDecisionAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
             form=ConfirmForm(request.POST if "apply" in request.POST else None),
             action=action,
             label=str(ACTIONS[action]),
-            noun=("proposal", "proposals"),
+            counted=ngettext_lazy("%(count)d proposal", "%(count)d proposals", "count"),
             describe=lambda p: (
-                f"{p.applicant.reference} · {p.decision} · {p.reason_code} · proposed by {p.proposed_by}"
+                gettext("%(applicant)s · %(decision)s · %(reason)s · proposed by %(proposer)s")
+                % {
+                    "applicant": p.applicant.reference,
+                    "decision": p.decision_name,
+                    "reason": p.reason_code,
+                    "proposer": p.proposed_by,
+                }
             ),
             name=str,
             apply=lambda p, data: service(p.pk, request.user, comment=data["comment"]),
@@ -169,20 +188,20 @@ class ReviewDecisionAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
             "stats": stats,
             "rejections": rejections,
             "worker": health.read_worker_health(),
+            # dates and numbers in the active language's formats (the axis: day and month only)
             "status_chart": charts.stacked_bars(
-                [d.isoformat() for d in dates], series, names=names, title="Verifications per status"
+                # Translators: a date format (Django's date filter): the day a chart's column stands for
+                [date_format(d, gettext("Y-m-d")) for d in dates],
+                series,
+                names=names,
+                title=gettext("Verifications per status"),
+                # Translators: a date format (Django's date filter), day and month only, under a chart's column
+                axis_labels=[date_format(d, gettext("m-d")) for d in dates],
             ),
             "approval_chart": charts.horizontal_bars(
-                [
-                    (
-                        s.backend,
-                        s.approval_rate,
-                        f"{s.approval_rate:.0%} of {s.decided}" if s.approval_rate is not None else "n/a",
-                    )
-                    for s in stats
-                ],
+                [(s.backend, s.approval_rate, approval_text(s.approval_rate, s.decided)) for s in stats],
                 maximum=1.0,
-                title="Approval rate per backend",
+                title=gettext("Approval rate per backend"),
             ),
             "reviews_chart": charts.stacked_bars(
                 *dashboard.upcoming_reviews(),
@@ -193,7 +212,7 @@ class ReviewDecisionAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
             ),
             "median_chart": charts.horizontal_bars(
                 [(s.backend, s.median_seconds, dashboard.humanise_seconds(s.median_seconds)) for s in stats],
-                title="Median time to decision per backend",
+                title=gettext("Median time to decision per backend"),
                 colour="#5fa8d3",
             ),
         }

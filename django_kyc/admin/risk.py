@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.base import DecisionPagesAdmin, reasoned_action
@@ -55,8 +56,11 @@ class RiskAdminMixin(DecisionPagesAdmin):
             form=RiskLevelForm(request.POST if "apply" in request.POST else None),
             action=change_risk_level.__name__,
             label=str(LABEL),
-            noun=("applicant", "applicants"),
-            describe=lambda applicant: f"{applicant.reference} · risk {applicant.get_risk_level_display()}",
+            counted=ngettext_lazy("%(count)d applicant", "%(count)d applicants", "count"),
+            describe=lambda applicant: (
+                gettext("%(applicant)s · risk %(risk)s")
+                % {"applicant": applicant.reference, "risk": applicant.get_risk_level_display()}
+            ),
             name=lambda applicant: applicant.reference,
             apply=apply,
             single=single,

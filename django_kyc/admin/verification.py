@@ -13,6 +13,7 @@ from django.db.models.functions import Cast
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.base import DecisionPagesAdmin, ReadOnlyAdmin, reasoned_action
@@ -47,13 +48,21 @@ class WaitingStatusFilter(admin.SimpleListFilter):
         return queryset.filter(status=self.value()) if self.value() in WAITING else queryset
 
 
+#: The age filter's choices, shared by the queues.
+AGE_LOOKUPS: list[tuple[str, Any]] = [
+    ("1h", _("over an hour")),
+    ("1d", _("over a day")),
+    ("7d", _("over a week")),
+]
+
+
 class AgeFilter(admin.SimpleListFilter):
     title = _("waiting")
     parameter_name = "age"
     BUCKETS = {"1h": timedelta(hours=1), "1d": timedelta(days=1), "7d": timedelta(days=7)}
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("1h", "over an hour"), ("1d", "over a day"), ("7d", "over a week")]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return AGE_LOOKUPS
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         value = self.value()
@@ -89,14 +98,18 @@ def assign_to_me(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any])
     for item in queryset:
         review.assign(item, request.user)
         done += 1
-    modeladmin.message_user(request, f"Assigned {done} item(s) to you.", messages.SUCCESS)
+    modeladmin.message_user(
+        request,
+        ngettext("Assigned %(count)d item to you.", "Assigned %(count)d items to you.", done) % {"count": done},
+        messages.SUCCESS,
+    )
 
 
 @admin.action(description=_("Unassign"), permissions=["review"])
 def unassign(modeladmin: Any, request: HttpRequest, queryset: QuerySet[Any]) -> None:
     for item in queryset:
         review.assign(item, None, by=request.user)
-    modeladmin.message_user(request, "Unassigned.", messages.SUCCESS)
+    modeladmin.message_user(request, gettext("Unassigned."), messages.SUCCESS)
 
 
 #: The heartbeat column of the rows that have none: a NULL typed as a timestamp, so PostgreSQL can match it
@@ -151,7 +164,7 @@ def _decision_action(decision: str) -> Callable[..., Any]:
         return modeladmin.decide(request, queryset, decision)
 
     action.__name__ = decision
-    return admin.action(description=str(DECISION_LABELS[decision]), permissions=["review"])(action)
+    return admin.action(description=DECISION_LABELS[decision], permissions=["review"])(action)
 
 
 #: The columns of a verification's row, its age counted from its creation.
@@ -281,7 +294,7 @@ class VerificationAdmin(ApplicantColumnsMixin, DecisionPagesAdmin, ReadOnlyAdmin
             form=DecisionForm(request.POST if "apply" in request.POST else None, decision=decision),
             action=decision,
             label=str(DECISION_LABELS[decision]),
-            noun=("verification", "verifications"),
+            counted=ngettext_lazy("%(count)d verification", "%(count)d verifications", "count"),
             describe=lambda v: f"{v.applicant.reference} · {v.backend} · {v.get_status_display()}",
             name=lambda v: str(v.pk),
             apply=apply,

@@ -7,6 +7,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from django_kyc.admin.base import ReadOnlyAdmin
 from django_kyc.models import WebhookEvent, WebhookRejection
@@ -61,7 +63,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
         hidden = super().hidden_fields(request)
         return hidden | {"body_as_text"} if "body" in hidden else hidden
 
-    @admin.display(description="body")
+    @admin.display(description=_("body"))
     def body_as_text(self, obj: WebhookEvent) -> SafeString:
         """JSON indented for reading, wrapped to the page (long tokens and URLs break rather than widen it);
         anything else as received."""
@@ -69,10 +71,15 @@ class WebhookEventAdmin(ReadOnlyAdmin):
             '<pre class="kyc-webhook-body" style="{}">{}</pre>', BODY_STYLE, pretty_body(obj.body_text())
         )
 
-    @admin.action(description="Reprocess selected events", permissions=["reprocess"])
+    @admin.action(description=_("Reprocess selected events"), permissions=["reprocess"])
     def reprocess(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
         count = webhooks.reprocess(list(queryset.values_list("pk", flat=True)))
-        self.message_user(request, f"{count} event(s) queued for processing.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(count)d event queued for processing.", "%(count)d events queued for processing.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
     def has_reprocess_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("django_kyc.change_webhookevent")
@@ -91,6 +98,6 @@ class WebhookRejectionAdmin(ReadOnlyAdmin):
     date_hierarchy = "day"
     actions = None
 
-    @admin.display(description="backend alias", ordering="backend")
+    @admin.display(description=_("backend alias"), ordering="backend")
     def endpoint(self, obj: WebhookRejection) -> str:
-        return obj.backend or "(unknown endpoint)"
+        return obj.backend or str(_("(unknown endpoint)"))

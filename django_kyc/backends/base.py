@@ -21,6 +21,8 @@ from collections.abc import Hashable, Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from django.utils.translation import gettext_lazy as _
+
 from django_kyc.backends.capabilities import Capability, as_capabilities
 from django_kyc.backends.checkpoints import Checkpoints, CreateCall
 from django_kyc.backends.http import ErrorMessage, ProviderHttpClient, default_error_message
@@ -55,6 +57,8 @@ from django_kyc.exceptions import KycConfigurationError, UnsupportedFeature
 from django_kyc.status import VerificationStatus
 
 if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
     from django_kyc.models import AmlCheck, Applicant, Verification
 
 __all__ = [
@@ -270,7 +274,7 @@ class KycBackend(Checkpoints):
             **kwargs,
         )
 
-    def _unsupported(self, feature: str) -> UnsupportedFeature:
+    def _unsupported(self, feature: StrOrPromise) -> UnsupportedFeature:
         return UnsupportedFeature(self.provider or self.alias, feature)
 
     # --- verifications -------------------------------------------------------------------------------
@@ -281,24 +285,24 @@ class KycBackend(Checkpoints):
 
     def start_verification(self, verification: Verification) -> Submission:
         """Create the provider session. Must be idempotent: it is called again after a crash."""
-        raise self._unsupported("start_verification")
+        raise self._unsupported(_("starting verifications"))
 
     def fetch_verification(self, verification: Verification) -> ProviderState:
         """The provider's current state, for polling and fetch-on-notify."""
-        raise self._unsupported("fetch_verification")
+        raise self._unsupported(_("fetching verifications"))
 
     def issue_client_token(self, verification: Verification) -> ClientToken:
         """A fresh hosted-flow link or SDK token for an existing provider session."""
-        raise self._unsupported("issue_client_token")
+        raise self._unsupported(_("hosted-flow links or SDK tokens"))
 
     # --- webhooks ------------------------------------------------------------------------------------
     def authenticate_webhook(self, webhook: InboundWebhook) -> None:
         """Raise :class:`WebhookAuthenticationError` unless the raw bytes are provably the provider's."""
-        raise self._unsupported("webhooks")
+        raise self._unsupported(_("webhooks"))
 
     def parse_webhook(self, webhook: InboundWebhook) -> list[ProviderEvent]:
         """Turn an authenticated delivery into events; raise :class:`WebhookPayloadError` if malformed."""
-        raise self._unsupported("webhooks")
+        raise self._unsupported(_("webhooks"))
 
     def claim_confirmed(self, event: ProviderEvent, state: ProviderState) -> bool:
         """Whether the fetched ``state`` bears out what the delivery claimed (:attr:`ProviderEvent.claim`).
@@ -307,7 +311,7 @@ class KycBackend(Checkpoints):
 
     # --- AML and data protection ---------------------------------------------------------------------
     def screen(self, aml_check: AmlCheck) -> AmlResult:
-        raise self._unsupported("AML screening")
+        raise self._unsupported(_("AML screening"))
 
     def check_aml_subject(self, aml_check: AmlCheck) -> None:
         """Refuse, before anything is stored or sent, a subject this provider cannot screen (an unknown chain,
@@ -315,7 +319,7 @@ class KycBackend(Checkpoints):
 
     def fetch_aml(self, aml_check: AmlCheck) -> AmlResult:
         """The current result of a screening still ``running`` at the provider."""
-        raise self._unsupported("fetching AML results")
+        raise self._unsupported(_("fetching AML results"))
 
     def enrol_monitoring(self, aml_check: AmlCheck) -> AmlResult:
         """Enrol the check's subject in the provider's ongoing monitoring (capability ``aml_monitoring``), or
@@ -328,22 +332,22 @@ class KycBackend(Checkpoints):
     def aml_report(self, aml_check: AmlCheck) -> tuple[bytes, str]:
         """The provider's report document for reviewers, as (content, content type) (capability
         ``aml_report``); fetched on demand, never stored."""
-        raise self._unsupported("AML reports")
+        raise self._unsupported(_("AML reports"))
 
     def reconcile(self, since: datetime | None = None) -> Iterator[ProviderEvent]:
         """Walk the provider's list of verifications (every page) and yield their current states as events
         with ``state`` set (capability ``reconcile``); ``kyc_reconcile`` applies them."""
-        raise self._unsupported("reconciliation")
+        raise self._unsupported(_("reconciliation"))
 
     def delete_applicant(self, applicant: Applicant) -> None:
         """Erase the applicant at the provider (capability ``delete``); an already-erased one is no error."""
-        raise self._unsupported("applicant deletion")
+        raise self._unsupported(_("applicant deletion"))
 
     def push_decision(self, verification: Verification, status: str, reason: str = "", reason_code: str = "") -> None:
         """Tell the provider about a reviewer's decision (capability ``push_decision``): the status decided,
         with the reviewer's comment (``reason``) and catalogue code (``reason_code``) as the review service
         recorded them. Never read the audit trail for them."""
-        raise self._unsupported("pushing reviewer decisions")
+        raise self._unsupported(_("pushing reviewer decisions"))
 
 
 def _replace(spec: Option, **changes: Any) -> Option:

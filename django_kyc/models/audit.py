@@ -2,12 +2,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from django_kyc.status import Actor, AuditAction, Source
+from django_kyc.status import (
+    Actor,
+    AmlHitStatus,
+    AmlStatus,
+    ApplicantStatus,
+    AuditAction,
+    DocumentStatus,
+    Source,
+    VerificationStatus,
+)
+
+#: The statuses of each kind of object the trail records, for naming them in the active language.
+STATUS_CHOICES: dict[str, type[models.TextChoices]] = {
+    "applicant": ApplicantStatus,
+    "verification": VerificationStatus,
+    "document": DocumentStatus,
+    "amlcheck": AmlStatus,
+    "amlhit": AmlHitStatus,
+}
 
 
 class AuditEvent(models.Model):
@@ -60,3 +79,24 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise ValueError("Audit events are append-only.")
+
+    @property
+    def object_type_label(self) -> str:
+        """What kind of object the row is about, as its model names it in the active language."""
+        try:
+            return str(apps.get_model("django_kyc", self.object_type)._meta.verbose_name)
+        except LookupError:
+            return self.object_type
+
+    def status_label(self, status: str) -> str:
+        """``status`` (one of this object's) in the active language; a code it does not know as itself."""
+        choices = STATUS_CHOICES.get(self.object_type)
+        return str(choices(status).label) if choices is not None and status in choices.values else status
+
+    @property
+    def from_status_label(self) -> str:
+        return self.status_label(self.from_status)
+
+    @property
+    def to_status_label(self) -> str:
+        return self.status_label(self.to_status)

@@ -7,12 +7,23 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ProposalStatus(models.TextChoices):
     PROPOSED = "proposed", _("Awaiting confirmation")
     CONFIRMED = "confirmed", _("Confirmed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+#: A proposed decision as a sentence names it ("Jane proposed decline"); a code not listed shows as itself.
+DECISION_NAMES = {
+    "approve": pgettext_lazy("a proposed decision, in a sentence", "approve"),
+    "decline": pgettext_lazy("a proposed decision, in a sentence", "decline"),
+    "request_resubmission": pgettext_lazy("a proposed decision, in a sentence", "request resubmission"),
+    "true_positive": pgettext_lazy("a proposed decision, in a sentence", "confirm the match (true positive)"),
+    "false_positive": pgettext_lazy("a proposed decision, in a sentence", "dismiss (false positive)"),
+}
 
 
 class ReviewDecision(models.Model):
@@ -93,6 +104,11 @@ class ReviewDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} ({self.get_status_display()})"
+
+    @property
+    def decision_name(self) -> str:
+        """The proposed decision in the active language, for sentences and lists."""
+        return str(DECISION_NAMES.get(self.decision, self.decision.replace("_", " ")))
 
     @property
     def target(self) -> models.Model:

@@ -12,6 +12,8 @@ from datetime import date, datetime, timedelta
 from django.db.models import Case, Count, Q, Sum, Value, When
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from django_kyc.models import Applicant, RejectionReason, Verification, WebhookRejection
 from django_kyc.status import ApplicantStatus, ReviewReason, VerificationStatus
@@ -125,16 +127,17 @@ def rejection_totals(days: int, now: datetime | None = None) -> list[RejectionTo
 
 
 def humanise_seconds(seconds: float | None) -> str:
-    """``"42s"``, ``"17m"``, ``"3.5h"``, ``"2.1d"``: short enough for a chart label."""
+    """``"42s"``, ``"17m"``, ``"3.5h"``, ``"2.1d"``: short enough for a chart label, in the active language's
+    number format and units."""
     if seconds is None:
-        return "n/a"
+        return gettext("n/a")
     if seconds < 60:
-        return f"{seconds:.0f}s"
+        return gettext("%(value)ss") % {"value": number_format(seconds, 0)}
     if seconds < 3600:
-        return f"{seconds / 60:.0f}m"
+        return gettext("%(value)sm") % {"value": number_format(seconds / 60, 0)}
     if seconds < 86400:
-        return f"{seconds / 3600:.1f}h"
-    return f"{seconds / 86400:.1f}d"
+        return gettext("%(value)sh") % {"value": number_format(seconds / 3600, 1)}
+    return gettext("%(value)sd") % {"value": number_format(seconds / 86400, 1)}
 
 
 #: The upcoming-reviews chart's first column: everything already past its date.

@@ -221,7 +221,7 @@ def test_applicant_page_queries_do_not_grow_with_documents(
         return len(queries)
 
     add_documents(2)
-    count()  # the first request may fill the process's content-type cache
+    count()  # the first request of a process fills Django's content-type cache: one query the others skip
     few = count()
     add_documents(20)
     assert count() == few
@@ -317,7 +317,7 @@ def test_decision_action_asks_for_a_reason_then_goes_through_the_review_service(
     )
     assert response.status_code == 302
     assert sorted(calls) == sorted((str(v.pk), decision, reviewer, reason_code) for v in in_review)
-    assert any("2 verification(s)" in message for message in messages_of(response))
+    assert any("2 verifications" in message for message in messages_of(response))
     for verification in in_review:
         verification.refresh_from_db()
         assert verification.status == outcome
@@ -414,7 +414,7 @@ def test_invalid_move_shows_an_error_and_changes_nothing(reviewer: User, make_ap
         client, Verification, "approve", [approved, pending], apply="1", reason_code="VERIFIED_MANUALLY"
     )
     texts = messages_of(response)
-    assert any("1 verification(s)" in t for t in texts)
+    assert any("1 verification." in t for t in texts)
     assert any(str(approved.pk) in t and "cannot move" in t for t in texts)
     assert Verification.objects.get(pk=pending.pk).status == V.APPROVED
 
@@ -531,7 +531,7 @@ def test_reprocess_action_requeues_a_failed_event_which_gets_processed(
     with django_capture_on_commit_callbacks(execute=True):
         response = action_post(client, WebhookEvent, "reprocess", [failed_event])  # type: ignore[list-item]
     assert response.status_code == 302
-    assert any("1 event(s) queued" in message for message in messages_of(response))
+    assert any("1 event queued" in message for message in messages_of(response))
     failed_event.refresh_from_db()
     assert failed_event.state == WebhookState.PROCESSED, failed_event.last_error
     assert failed_event.last_error == ""

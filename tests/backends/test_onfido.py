@@ -456,7 +456,7 @@ def test_names_onfido_refuses_are_refused_early(
     applicant = make_applicant(user=user, last_name="Smith <admin>")
     response = client_for(user).post(f"/kyc/api/applicants/{applicant.pk}/verifications/", {}, format="json")
     assert response.status_code == 400
-    assert "Onfido refuses the character(s) < > in a last name" in response.content.decode()
+    assert "Onfido refuses the characters < > in a last name" in response.content.decode()
 
 
 # --- the classic SDK token ----------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext
+
 from django_kyc.backends.allpass.client import PROVIDER
 from django_kyc.backends.parsing import mapping, number, text
 from django_kyc.backends.values import AmlHitResult, AmlResult
@@ -62,7 +64,9 @@ def search_body(aml_check: AmlCheck, blockchains: Sequence[str]) -> dict[str, st
     """The search request, validated the way Allpass's schema describes it, before anything is sent."""
     subject = str(aml_check.subject)
     if subject not in AML_TYPES:
-        raise UnsupportedFeature(PROVIDER, "person AML screening over the API (it is part of the Allpass flow)")
+        raise UnsupportedFeature(
+            PROVIDER, gettext("person AML screening over the API (it is part of the Allpass flow)")
+        )
     blockchain = str(aml_check.blockchain or "").strip().upper()
     if blockchain not in blockchains:
         raise _refuse(f"blockchain {aml_check.blockchain!r} is not one Allpass accepts ({', '.join(blockchains)})")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from django.utils.translation import gettext
+
 from django_kyc.backends.argos.monitoring import ENROLLED, NOT_ENROLLED, UNKNOWN, read_enrolment
 from django_kyc.backends.argos.statuses import aml_status, pick_submission, result_of
 from django_kyc.backends.parsing import mapping, number
@@ -26,7 +28,9 @@ def screened_submission(backend: ArgosBackend, aml_check: AmlCheck) -> dict[str,
     from django_kyc.models.aml import AmlSubject
 
     if aml_check.subject != AmlSubject.APPLICANT:
-        raise UnsupportedFeature(backend.provider, f"AML screening of a {aml_check.subject}")
+        raise UnsupportedFeature(
+            backend.provider, gettext("AML screening of a %(subject)s") % {"subject": aml_check.subject}
+        )
     verifications = aml_check.applicant.verifications.filter(backend=backend.alias).order_by("-created_at")
     for verification in verifications:
         submissions = backend.submissions_of(verification)

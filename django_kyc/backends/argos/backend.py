@@ -22,6 +22,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import urlencode
 
+from django.utils.translation import gettext
+
 from django_kyc.backends.argos import aml, webhooks
 from django_kyc.backends.argos.client import ArgosClient, argos_error_message
 from django_kyc.backends.argos.crypto import encryption_key, seal_json
@@ -284,7 +286,10 @@ class ArgosBackend(KycBackend):
         requires a reject comment: the reviewer's own words, else their reason code."""
         target = DECISION_MAP.get(status)
         if target is None:
-            raise UnsupportedFeature(self.provider, f"pushing a {status!r} decision (ARGOS reviews approve or reject)")
+            raise UnsupportedFeature(
+                self.provider,
+                gettext("pushing a %(status)s decision (ARGOS reviews approve or reject)") % {"status": repr(status)},
+            )
         admin = self.require_admin("push reviewer decisions")
         pending = [item for item in self.submissions_of(verification) if result_of(item) == "pending"]
         if not pending:

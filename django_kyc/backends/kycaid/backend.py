@@ -12,6 +12,8 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from django.utils.translation import gettext
+
 from django_kyc.backends.base import (
     Capability,
     ClientToken,
@@ -201,7 +203,7 @@ class KycaidBackend(KycBackend):
     def issue_client_token(self, verification: Verification) -> ClientToken:
         """A new one-time form URL (form mode only; API-mode verifications have no hosted step)."""
         if self.option("MODE") != "form":
-            raise self._unsupported("hosted-flow links in API mode (set MODE to 'form')")
+            raise self._unsupported(gettext("hosted-flow links in API mode (set MODE to 'form')"))
         return KycaidSubmission(self, verification).form_url()
 
     def fetch_verification(self, verification: Verification) -> ProviderState:

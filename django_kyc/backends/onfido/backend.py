@@ -14,6 +14,8 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from django_kyc.backends.base import (
     AmlResult,
@@ -114,14 +116,24 @@ class OnfidoBackend(KycBackend):
     def check_verification_subject(self, applicant: Applicant) -> None:
         """Refuse, before a verification is stored, a person Onfido cannot take: names it requires or refuses,
         and in api mode a document file outside its rules (JPG, PNG or PDF, 2 KB to 3 MB)."""
-        for label, name in (("first name", applicant.first_name), ("last name", applicant.last_name)):
+        # the messages reach the applicant (the API answers 400 with them): in the request's language
+        names = (
+            (_("Onfido requires the applicant's first name"), _("first name"), applicant.first_name),
+            (_("Onfido requires the applicant's last name"), _("last name"), applicant.last_name),
+        )
+        for required, label, name in names:
             if not name.strip():
-                raise PermanentProviderError(f"Onfido requires the applicant's {label}", provider=self.provider)
+                raise PermanentProviderError(str(required), provider=self.provider)
             bad = sorted({c for c in name if c in FORBIDDEN_NAME_CHARACTERS})
             if bad:
                 raise PermanentProviderError(
-                    f"Onfido refuses the character(s) {' '.join(bad)} in a {label} "
-                    f"(none of {FORBIDDEN_NAME_CHARACTERS} is allowed)",
+                    ngettext(
+                        "Onfido refuses the character %(characters)s in a %(field)s (none of %(forbidden)s is allowed)",
+                        "Onfido refuses the characters %(characters)s in a %(field)s (none of %(forbidden)s is "
+                        "allowed)",
+                        len(bad),
+                    )
+                    % {"characters": " ".join(bad), "field": label, "forbidden": FORBIDDEN_NAME_CHARACTERS},
                     provider=self.provider,
                 )
         if self.option("MODE") != "api":
@@ -134,12 +146,14 @@ class OnfidoBackend(KycBackend):
                 problem = statuses.file_problem(row.content_type, row.size)
                 if problem:
                     raise PermanentProviderError(
-                        f"document {document.pk} ({document.type}, {row.side}): {problem}", provider=self.provider
+                        _("document %(document)s (%(type)s, %(side)s): %(problem)s")
+                        % {"document": document.pk, "type": document.type, "side": row.side, "problem": problem},
+                        provider=self.provider,
                     )
                 sendable = True
         if not sendable:
             raise PermanentProviderError(
-                "Onfido needs an identity document: upload one before starting the verification",
+                _("Onfido needs an identity document: upload one before starting the verification"),
                 provider=self.provider,
             )
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from django_kyc.status import VerificationStatus
 
 V = VerificationStatus
@@ -132,17 +135,27 @@ DOCUMENT_CONTENT_TYPES: Mapping[str, str] = {"image/jpeg": "jpg", "image/png": "
 DOCUMENT_MIN_BYTES = 2 * 1024
 DOCUMENT_MAX_BYTES = 3 * 1024 * 1024
 #: The rule as the 400 states it.
-DOCUMENT_RULE = "Onfido takes JPG, PNG or PDF files between 2 KB and 3 MB"
+DOCUMENT_RULE = _("Onfido takes JPG, PNG or PDF files between 2 KB and 3 MB")
 
 
 def file_problem(content_type: str, size: int) -> str:
-    """Why Onfido would refuse a file of this type and size, or ``""`` when it takes it."""
+    """Why Onfido would refuse a file of this type and size, or ``""`` when it takes it (in the active
+    language: the API answers an applicant with it)."""
     if content_type not in DOCUMENT_CONTENT_TYPES:
-        return f"{content_type or 'this file type'} is not accepted ({DOCUMENT_RULE})"
+        return gettext("%(type)s is not accepted (%(rule)s)") % {
+            "type": content_type or gettext("this file type"),
+            "rule": DOCUMENT_RULE,
+        }
     if size < DOCUMENT_MIN_BYTES:
-        return f"the file has {size} bytes, fewer than Onfido's minimum ({DOCUMENT_RULE})"
+        return gettext("the file has %(size)s bytes, fewer than Onfido's minimum (%(rule)s)") % {
+            "size": size,
+            "rule": DOCUMENT_RULE,
+        }
     if size > DOCUMENT_MAX_BYTES:
-        return f"the file has {size} bytes, more than Onfido's maximum ({DOCUMENT_RULE})"
+        return gettext("the file has %(size)s bytes, more than Onfido's maximum (%(rule)s)") % {
+            "size": size,
+            "rule": DOCUMENT_RULE,
+        }
     return ""
 
 

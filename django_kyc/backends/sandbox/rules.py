@@ -12,10 +12,14 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy as _
+
 from django_kyc.backends.values import AmlHitResult, AmlResult
 from django_kyc.status import AmlStatus
 
 if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+
     from django_kyc.models import AmlCheck, Applicant
 
 
@@ -26,33 +30,36 @@ class NameRule:
     not do."""
 
     keyword: str
-    #: What happens, in one line for the person trying the sandbox out.
-    outcome: str
+    #: What happens, in one line for the person trying the sandbox out (in their language).
+    outcome: StrOrPromise
 
     def matches(self, applicant: Applicant) -> bool:
         return self.keyword in keyword(applicant)
 
 
-DECLINE = NameRule("decline", "declined: the document is rejected as tampered")
-REVIEW = NameRule("review", "review: waits for a reviewer in the admin review queue")
-RESUBMIT = NameRule("resubmit", "resubmission requested: the document is unreadable")
-ERROR = NameRule("error", "error: the provider rejects the submission (HTTP 400), no retry")
-FLAKY = NameRule("flaky", "two simulated outages (HTTP 503), retried with backoff by the sweeper, then approved")
-SILENT = NameRule("silent", "approved, but no webhook is sent: only polling (after 15 minutes by default) finds it")
+DECLINE = NameRule("decline", _("declined: the document is rejected as tampered"))
+REVIEW = NameRule("review", _("review: waits for a reviewer in the admin review queue"))
+RESUBMIT = NameRule("resubmit", _("resubmission requested: the document is unreadable"))
+ERROR = NameRule("error", _("error: the provider rejects the submission (HTTP 400), no retry"))
+FLAKY = NameRule("flaky", _("two simulated outages (HTTP 503), retried with backoff by the sweeper, then approved"))
+SILENT = NameRule("silent", _("approved, but no webhook is sent: only polling (after 15 minutes by default) finds it"))
 PEP = NameRule(
     "pep",
-    "an AML screening finds a politically exposed person (a potential match); the verification follows the other rules",
+    _(
+        "an AML screening finds a politically exposed person (a potential match); the verification follows the "
+        "other rules"
+    ),
 )
 SANCTION = NameRule(
     "sanction",
-    "an AML screening finds a sanctioned person (a potential match); the verification follows the other rules",
+    _("an AML screening finds a sanctioned person (a potential match); the verification follows the other rules"),
 )
 #: Every last-name rule. For the decision, decline, review and resubmit are tried in this order (error, flaky
 #: and silent act on the submission and the delivery; pep and sanction on AML screenings); anything else is
 #: approved.
 NAME_RULES: tuple[NameRule, ...] = (DECLINE, REVIEW, RESUBMIT, ERROR, FLAKY, SILENT, PEP, SANCTION)
 #: The last row of the table: what no keyword does.
-OTHERWISE = "approved"
+OTHERWISE = _("approved")
 
 
 def short_hash(*parts: str) -> str:

@@ -13,6 +13,8 @@ from dataclasses import replace
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from django.utils.translation import gettext
+
 from django_kyc.backends.base import (
     Capability,
     ClientToken,
@@ -197,22 +199,38 @@ class SumsubBackend(KycBackend):
         id_doc_type = self.document_type(document.type)
         if not id_doc_type:
             raise PermanentProviderError(
-                f"Sumsub has no document type for {document.type!r} documents; map it in "
-                'OPTIONS["DOCUMENT_TYPES"] or upload a passport, ID card, driving licence or residence permit.',
+                gettext(
+                    'Sumsub has no document type for %(type)s documents; map it in OPTIONS["DOCUMENT_TYPES"] or '
+                    "upload a passport, ID card, driving licence or residence permit."
+                )
+                % {"type": repr(document.type)},
                 provider=self.provider,
             )
         if not document_country(document, id_doc_type):
+            message = (
+                gettext(
+                    "Sumsub needs the issuing country of every document (idDocType and country are mandatory); "
+                    "the %(type)s has %(country)s."
+                )
+                if document.issuing_country
+                else gettext(
+                    "Sumsub needs the issuing country of every document (idDocType and country are mandatory); "
+                    "the %(type)s has none."
+                )
+            )
             raise PermanentProviderError(
-                f"Sumsub needs the issuing country of every document (idDocType and country are mandatory); the "
-                f"{document.type} has {'none' if not document.issuing_country else repr(document.issuing_country)}.",
+                message % {"type": document.type, "country": repr(document.issuing_country)},
                 provider=self.provider,
             )
         if id_doc_type in statuses.TWO_SIDED and self.option("REQUIRE_BOTH_SIDES"):
             sides = {row.side for row in document.files.all()}
             if "back" not in sides:
                 raise PermanentProviderError(
-                    f"Sumsub completes a two-sided {id_doc_type} only with both sides (FRONT_SIDE and BACK_SIDE); "
-                    f"upload the {document.type} again with its back side.",
+                    gettext(
+                        "Sumsub completes a two-sided %(sumsub_type)s only with both sides (FRONT_SIDE and "
+                        "BACK_SIDE); upload the %(type)s again with its back side."
+                    )
+                    % {"sumsub_type": id_doc_type, "type": document.type},
                     provider=self.provider,
                 )
 
@@ -231,7 +249,7 @@ class SumsubBackend(KycBackend):
         """A new WebSDK access token for the held applicant; empty before the submission task created it
         (making one here would race that task)."""
         if self.option("MODE") != "sdk":
-            raise self._unsupported('WebSDK tokens in API mode (set MODE to "sdk")')
+            raise self._unsupported(gettext('WebSDK tokens in API mode (set MODE to "sdk")'))
         if not verification.provider_applicant_id:
             return ClientToken()
         return SumsubSubmission(self, verification).access_token()

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
+from django.utils.translation import gettext
+
 from django_kyc.backends.base import (
     Capability,
     ClientToken,
@@ -171,12 +173,16 @@ class VeriffBackend(KycBackend):
             problem = statuses.file_problem(row.content_type, row.size)
             if problem:
                 raise PermanentProviderError(
-                    f"document {row.document_id} ({context}): {problem}", provider=self.provider
+                    gettext("document %(document)s (%(context)s): %(problem)s")
+                    % {"document": row.document_id, "context": context, "problem": problem},
+                    provider=self.provider,
                 )
         if not any(context != statuses.FACE_CONTEXT for context, _ in files):
             raise PermanentProviderError(
-                "Veriff needs an identity document (passport, ID card, driving licence or residence permit): "
-                "upload one before starting the verification",
+                gettext(
+                    "Veriff needs an identity document (passport, ID card, driving licence or residence permit): "
+                    "upload one before starting the verification"
+                ),
                 provider=self.provider,
             )
 
@@ -189,7 +195,7 @@ class VeriffBackend(KycBackend):
         """The session's link again (Veriff has one per session); empty before the submission task created the
         session (making one here would race that task)."""
         if self.option("MODE") != "hosted":
-            raise self._unsupported('session links in API mode (set MODE to "hosted")')
+            raise self._unsupported(gettext('session links in API mode (set MODE to "hosted")'))
         if not verification.provider_verification_id:
             return ClientToken()
         return VeriffSubmission(self, verification).client_token()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from django.utils.translation import gettext
+
 from django_kyc.status import VerificationStatus
 
 V = VerificationStatus
@@ -92,13 +94,15 @@ def base64_length(size: int) -> int:
 def file_problem(content_type: str, size: int) -> str:
     """Why Veriff's media endpoint would refuse a file, or ``""``."""
     if content_type not in MEDIA_TYPES:
-        return f"Veriff takes JPG, PNG, HEIF/HEIC, WEBP or PDF files, not {content_type or 'this type'}"
+        return gettext("Veriff takes JPG, PNG, HEIF/HEIC, WEBP or PDF files, not %(type)s") % {
+            "type": content_type or gettext("this type")
+        }
     if content_type == "application/pdf" and size > MAX_PDF_BYTES:
-        return f"Veriff takes PDF files of at most 20 MB; this one has {size} bytes"
+        return gettext("Veriff takes PDF files of at most 20 MB; this one has %(size)s bytes") % {"size": size}
     if base64_length(size) > MAX_BASE64_BYTES:
-        return (
-            f"Veriff takes files whose base64 form is at most 24 MB (about 17 MB of image); this one has {size} bytes"
-        )
+        return gettext(
+            "Veriff takes files whose base64 form is at most 24 MB (about 17 MB of image); this one has %(size)s bytes"
+        ) % {"size": size}
     return ""
 
 

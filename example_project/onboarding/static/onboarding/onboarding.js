@@ -2,6 +2,11 @@
  * The demo frontend. It uses only django-kyc's public API (the root comes from data-api-root), the
  * session cookie and the CSRF token in the X-CSRFToken header, as a separate single-page app would.
  * No framework and no build step, so the whole flow can be read in one file.
+ *
+ * It speaks the page's language: its sentences come from this app's djangojs catalog (gettext, ngettext and
+ * interpolate, defined by the JavaScriptCatalog script the page loads first), the names of statuses and
+ * document types from django_kyc's catalog, rendered into the page (#onboarding-labels), and dates are
+ * formatted for the page's <html lang>.
  */
 (() => {
   "use strict";
@@ -12,48 +17,32 @@
   const POLL_MS = 2000;
   // Statuses after which nothing changes without a person: polling stops there.
   const FINAL = new Set(["approved", "declined", "expired", "cancelled"]);
-  const LABELS = {
-    pending: "Pending submission",
-    awaiting_user: "Awaiting you",
-    processing: "Processing",
-    review: "In review",
-    resubmission_requested: "Resubmission requested",
-    approved: "Approved",
-    declined: "Declined",
-    expired: "Expired",
-    cancelled: "Cancelled",
-    error: "Error",
-    unverified: "Unverified",
-    in_progress: "In progress",
-    action_required: "Action required",
-    verified: "Verified",
-    reverification_required: "Re-verification required",
-    rejected: "Rejected",
-    suspended: "Suspended",
-    uploaded: "Uploaded",
-    submitted: "Submitted",
-    accepted: "Accepted",
-    purged: "Purged",
-  };
+  // The names of the API's codes in the page's language, from the server (django_kyc's own labels).
+  const LABELS = JSON.parse(document.getElementById("onboarding-labels").textContent);
+  const LANGUAGE = document.documentElement.lang || undefined;
+  const DATE_TIME = new Intl.DateTimeFormat(LANGUAGE, { dateStyle: "medium", timeStyle: "medium" });
+  const TIME = new Intl.DateTimeFormat(LANGUAGE, { timeStyle: "medium" });
+  // a date of birth is a calendar day, not an instant: read and shown in UTC so no time zone moves it
+  const DAY = new Intl.DateTimeFormat(LANGUAGE, { dateStyle: "long", timeZone: "UTC" });
 
   // What the page says when a verification reaches a status (it replaces "Verification started…").
   const STATUS_MESSAGES = {
-    awaiting_user: "Finish the verification on the provider's page: use the link below.",
-    processing: "The provider is checking your document.",
-    review: "A reviewer is looking at your verification; this page updates when they decide.",
-    resubmission_requested: "The provider asks for a new document: upload it, then start the verification again.",
-    approved: "Verification approved: your identity is verified.",
-    declined: "Verification declined; the reasons are below.",
-    expired: "The verification expired before it was finished; start a new one.",
-    cancelled: "The verification was cancelled.",
-    error: "The verification could not be submitted; a reviewer will look at it.",
+    awaiting_user: gettext("Finish the verification on the provider's page: use the link below."),
+    processing: gettext("The provider is checking your document."),
+    review: gettext("A reviewer is looking at your verification; this page updates when they decide."),
+    resubmission_requested: gettext("The provider asks for a new document: upload it, then start the verification again."),
+    approved: gettext("Verification approved: your identity is verified."),
+    declined: gettext("Verification declined; the reasons are below."),
+    expired: gettext("The verification expired before it was finished; start a new one."),
+    cancelled: gettext("The verification was cancelled."),
+    error: gettext("The verification could not be submitted; a reviewer will look at it."),
   };
   // Why the document and verification steps are closed, by applicant status (the API decides whether they are).
   const CLOSED_BECAUSE = {
-    in_progress: "A verification is running: wait for its result.",
-    review: "A reviewer is looking at your verification.",
-    verified: "Your identity is verified: there is nothing more to do.",
-    suspended: "Your applicant is suspended; contact support.",
+    in_progress: gettext("A verification is running: wait for its result."),
+    review: gettext("A reviewer is looking at your verification."),
+    verified: gettext("Your identity is verified: there is nothing more to do."),
+    suspended: gettext("Your applicant is suspended; contact support."),
   };
 
   // The re-verification prompt, when the API says a review is due (`action_required`) for a verified person.
@@ -92,7 +81,7 @@
   /** Turn DRF's error shapes ({detail} or {field: [messages]}) into one readable line. */
   function errorText(result) {
     const data = result.data;
-    if (!data) return `Request failed (${result.status}).`;
+    if (!data) return interpolate(gettext("Request failed (%s)."), [result.status]);
     if (typeof data.detail === "string") return data.detail;
     return Object.entries(data)
       .map(([field, messages]) => {
@@ -104,7 +93,7 @@
 
   // --- rendering helpers --------------------------------------------------------------------------------
   function label(status) {
-    return LABELS[status] || status || "–";
+    return LABELS.status[status] || status || "–";
   }
 
   function setBadge(element, status) {
@@ -113,7 +102,12 @@
   }
 
   function when(value) {
-    return value ? new Date(value).toLocaleString() : "–";
+    return value ? DATE_TIME.format(new Date(value)) : "–";
+  }
+
+  /** A calendar day from the API ("1990-12-10") as the page's language writes it. */
+  function day(value) {
+    return value ? DAY.format(new Date(`${value}T00:00:00Z`)) : "–";
   }
 
   function showErrors(scope, message) {
@@ -167,7 +161,7 @@
     $("applicant-name").textContent = [applicant.first_name, applicant.middle_name, applicant.last_name]
       .filter(Boolean)
       .join(" ");
-    $("applicant-dob").textContent = applicant.date_of_birth || "–";
+    $("applicant-dob").textContent = day(applicant.date_of_birth);
     $("applicant-nationality").textContent = applicant.nationality || "–";
     $("applicant-reference").textContent = applicant.reference;
     setBadge($("applicant-status"), applicant.status);
@@ -195,7 +189,7 @@
       return;
     }
     showApplicant(result.data);
-    flash("Applicant created. Next, upload a document.");
+    flash(gettext("Applicant created. Next, upload a document."));
   });
 
   // --- documents ----------------------------------------------------------------------------------------
@@ -208,7 +202,16 @@
     for (const documentRow of result.data.results || []) {
       const item = document.createElement("li");
       const name = document.createElement("span");
-      name.textContent = `${documentRow.type.replace(/_/g, " ")} · ${documentRow.files.length} file(s) · uploaded ${when(documentRow.created_at)}`;
+      const files = documentRow.files.length;
+      name.textContent = interpolate(
+        ngettext("%(type)s · %(count)s file · uploaded %(when)s", "%(type)s · %(count)s files · uploaded %(when)s", files),
+        {
+          type: LABELS.document_type[documentRow.type] || documentRow.type.replace(/_/g, " "),
+          count: files.toLocaleString(LANGUAGE),
+          when: when(documentRow.created_at),
+        },
+        true,
+      );
       const badge = document.createElement("span");
       badge.className = "badge";
       setBadge(badge, documentRow.status);
@@ -239,7 +242,7 @@
       return;
     }
     form.reset();
-    flash("Document uploaded. Next, choose a flow and start the verification.");
+    flash(gettext("Document uploaded. Next, choose a flow and start the verification."));
     await loadDocuments();
   });
 
@@ -247,7 +250,7 @@
   function logStatus(verification) {
     const item = document.createElement("li");
     const time = document.createElement("time");
-    time.textContent = new Date().toLocaleTimeString();
+    time.textContent = TIME.format(new Date());
     const badge = document.createElement("span");
     badge.className = "badge";
     setBadge(badge, verification.status);
@@ -262,7 +265,7 @@
     $("verification-id").textContent = verification.id;
     $("verification-backend").textContent = verification.backend;
     $("verification-reasons").textContent = (verification.reasons || []).join(", ") || "–";
-    $("verification-attempts").textContent = String(verification.attempts);
+    $("verification-attempts").textContent = verification.attempts.toLocaleString(LANGUAGE);
     $("verification-updated").textContent = when(verification.updated_at);
     const showLink = Boolean(verification.client_link) && verification.status === "awaiting_user";
     $("client-link-box").hidden = !showLink;
@@ -353,7 +356,7 @@
       showErrors("verification", errorText(result));
       return;
     }
-    flash("Verification started: the server queued its submission to the provider.");
+    flash(gettext("Verification started: the server queued its submission to the provider."));
     follow(result.data);
     await Promise.all([refreshApplicant(), loadHistory()]); // the applicant's actions now close the steps
   });
@@ -366,7 +369,7 @@
     const result = await api("applicants/?mine=true");
     $("applicant-loading").hidden = true;
     if (!result.ok) {
-      flash(`Could not load your applicant: ${errorText(result)}`);
+      flash(interpolate(gettext("Could not load your applicant: %s"), [errorText(result)]));
       return;
     }
     const mine = result.data.results || [];
