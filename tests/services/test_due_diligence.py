@@ -65,9 +65,11 @@ def test_statements_per_page_do_not_grow_with_the_book(django_capture_on_commit_
     assert len(set(notice_small + notice_large)) == 1, (notice_small, notice_large)
     assert len(set(lapse_small[1:] + lapse_large[1:])) == 1, (lapse_small, lapse_large)
     assert lapse_small[0] == lapse_large[0]
-    # and few: the notice is a read, an UPDATE and one INSERT of audit rows (plus the page's transaction)
+    # and few: the notice is a read, an UPDATE, one INSERT of audit rows and one read of the event endpoints
+    # (plus the page's transaction); the lapse adds the status UPDATE and the reads of the endpoints for its two
+    # event types (applicant.status_changed, applicant.reverification_required), in a savepoint
     assert notice_small[0] <= 6, notice_small
-    assert lapse_small[1] <= 10, lapse_small
+    assert lapse_small[1] <= 13, lapse_small
     assert AuditEvent.objects.filter(action=AuditAction.REVIEW_DUE).count() == 12 * PAGE
 
 
@@ -126,3 +128,23 @@ def test_the_task_and_the_command_run_the_same_service(capsys: pytest.CaptureFix
     call_command("kyc_review", "--progress", "--batch-size", "2")
     out = capsys.readouterr().out
     assert "Done: review notices=0 lapsed=0" in out
+
+
+def test_notices_and_lapses_are_events_for_the_sites_services(django_capture_on_commit_callbacks: Any) -> None:
+    from django_kyc.models import OutboundEvent
+    from tests.services.test_events import endpoint
+
+    endpoint(types=["applicant.review_due", "applicant.reverification_required", "applicant.status_changed"])
+    seed(2, due_in=timedelta(days=-1))
+    with django_capture_on_commit_callbacks(execute=False):
+        due_diligence.run_reviews(batch_size=PAGE)
+    applicants = {str(pk) for pk in Applicant.objects.values_list("pk", flat=True)}
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for event in OutboundEvent.objects.order_by("occurred_at"):
+        by_type.setdefault(event.event_type, []).append(event.data)
+    assert {data["applicant_id"] for data in by_type["applicant.review_due"]} == applicants
+    assert {data["reason"] for data in by_type["applicant.review_due"]} == {"periodic"}
+    assert {data["applicant_id"] for data in by_type["applicant.reverification_required"]} == applicants
+    assert [(data["from_status"], data["to_status"]) for data in by_type["applicant.status_changed"]] == [
+        ("verified", "reverification_required")
+    ] * 2

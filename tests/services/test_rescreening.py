@@ -313,6 +313,10 @@ def test_a_confirmed_rescreening_match_raises_the_risk_and_opens_a_review(
     row = AuditEvent.objects.get(applicant_id=applicant.pk, action=AuditAction.RISK_CHANGED)
     assert (row.from_status, row.to_status, row.actor, row.reason_code) == ("low", "high", reviewer, "SANCTIONS_MATCH")
     assert row.reason == f"confirmed match in AML re-screening {check.pk}"
+    # the review is open: due now in the due-for-review queue, for the screening hit
+    assert applicant.review_reason == "screening_hit"
+    assert applicant.next_review_at is not None
+    assert applicant.next_review_at <= timezone.now()
     assert len(opened) == 1
     assert opened[0]["applicant"].pk == applicant.pk
     assert opened[0]["aml_check"].pk == check.pk
