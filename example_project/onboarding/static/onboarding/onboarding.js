@@ -24,6 +24,8 @@
   const TIME = new Intl.DateTimeFormat(LANGUAGE, { timeStyle: "medium" });
   // a date of birth is a calendar day, not an instant: read and shown in UTC so no time zone moves it
   const DAY = new Intl.DateTimeFormat(LANGUAGE, { dateStyle: "long", timeZone: "UTC" });
+  // a review's due date is an instant: shown as the day it falls on where the person is
+  const DATE = new Intl.DateTimeFormat(LANGUAGE, { dateStyle: "long" });
 
   // What the page says when a verification reaches a status (it replaces "Verification started…").
   const STATUS_MESSAGES = {
@@ -47,8 +49,8 @@
 
   // The re-verification prompt, when the API says a review is due (`action_required`) for a verified person.
   const REVIEW_PROMPTS = {
-    verified: "Your verification is due for renewal: upload a current document and verify again before",
-    reverification_required: "Your verification has lapsed: upload a current document and verify again.",
+    verified: gettext("Your verification is due for renewal: upload a current document and verify again before %(date)s."),
+    reverification_required: gettext("Your verification has lapsed: upload a current document and verify again."),
   };
 
   const $ = (id) => document.getElementById(id);
@@ -141,7 +143,7 @@
     const prompt = applicant && applicant.action_required && REVIEW_PROMPTS[applicant.status];
     if (prompt) {
       const due = applicant.status === "verified" && applicant.next_review_at;
-      note.textContent = due ? `${prompt} ${new Date(applicant.next_review_at).toLocaleDateString()}.` : prompt;
+      note.textContent = due ? interpolate(prompt, { date: DATE.format(new Date(applicant.next_review_at)) }, true) : prompt;
     }
     note.dataset.review = prompt ? "due" : "";
     note.hidden = !note.textContent;
