@@ -113,10 +113,10 @@ def stacked_bars(
                 f'text-anchor="middle">{totals[i]}</text>'
             )
         if n <= 16 or i % max(n // 8, 1) == 0:
-            tick = axis_labels[i] if axis_labels is not None else label[-tick_chars:]
+            under = axis_labels[i] if axis_labels is not None else label[-tick_chars:]
             parts.append(
                 f'<text class="kyc-axis" x="{centre:.1f}" y="{base_y + 14}" font-size="9" '
-                f'text-anchor="middle">{escape(tick)}</text>'
+                f'text-anchor="middle">{escape(under)}</text>'
             )
     for j, key in enumerate(series):
         lx, ly = pad_left + (j % 4) * 170, height + 4 + 18 * (j // 4)

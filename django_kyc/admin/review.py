@@ -180,6 +180,10 @@ class ReviewDecisionAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
             dashboard.rejection_totals(days) if request.user.has_perm("django_kyc.view_webhookrejection") else None
         )
         names = {key: str(label) for key, label in VerificationStatus.choices}
+        review_months, review_series = dashboard.upcoming_reviews()
+        # the first column's key is a word, the others are months ("2027-08"): the word in the active language,
+        # whole under its column (a translation may be longer than a month)
+        review_columns = [gettext("overdue") if key == dashboard.OVERDUE else key for key in review_months]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Review dashboard"),
@@ -204,11 +208,12 @@ class ReviewDecisionAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
                 title=gettext("Approval rate per backend"),
             ),
             "reviews_chart": charts.stacked_bars(
-                *dashboard.upcoming_reviews(),
+                review_columns,
+                review_series,
                 names={key: str(label) for key, label in ReviewReason.choices},
-                title="Reviews falling due per month",
+                title=gettext("Reviews falling due per month"),
                 colours=charts.REVIEW_COLOURS,
-                tick_chars=7,
+                axis_labels=review_columns,
             ),
             "median_chart": charts.horizontal_bars(
                 [(s.backend, s.median_seconds, dashboard.humanise_seconds(s.median_seconds)) for s in stats],
