@@ -19,7 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from django_kyc.admin.base import KycModelAdmin, ReadOnlyAdmin, ReadOnlyInline
 from django_kyc.models import Delivery, DeliveryAttempt, Endpoint, EndpointSource, OutboundEvent
@@ -147,7 +147,7 @@ class EndpointAdmin(KycModelAdmin):
             replay = outbound.replay_since(endpoint.pk, since)
             self.message_user(
                 request,
-                _("%(resent)s delivery(ies) resent and %(created)s created for %(name)s.")
+                _("Replayed for %(name)s: deliveries resent %(resent)s, created %(created)s.")
                 % {"resent": replay.resent, "created": replay.created, "name": endpoint.name},
                 messages.SUCCESS,
             )
@@ -230,7 +230,8 @@ class DeliveryAdmin(ReadOnlyAdmin):
     @admin.action(description=gettext_lazy("Resend selected deliveries"), permissions=["resend"])
     def resend(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         count = outbound.resend(queryset.values_list("pk", flat=True))
-        self.message_user(request, _("%(count)s delivery(ies) queued again.") % {"count": count}, messages.SUCCESS)
+        message = ngettext("%(count)d delivery queued again.", "%(count)d deliveries queued again.", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     def has_resend_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(RESEND_PERMISSION)
