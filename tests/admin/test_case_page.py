@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.contrib.messages import get_messages
-from django.core.files.base import ContentFile
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -31,6 +29,7 @@ from django_kyc.reasons import reason_choices
 from django_kyc.services import review, transitions
 from django_kyc.services.audit import Change
 from django_kyc.status import AmlHitStatus, AmlStatus, Source, VerificationStatus
+from tests.support.cases import stored_file
 from tests.support.factories import create_user, make_verification
 from tests.support.files import make_pdf, make_png
 from tests.support.kyc_settings import kyc_settings_with
@@ -68,19 +67,6 @@ def decide_url(verification: Verification) -> str:
 
 def in_review(applicant: Applicant, **fields: Any) -> Verification:
     return make_verification(applicant, V.REVIEW, **fields)
-
-
-def add_file(document: Document, content: bytes, content_type: str, side: str = "front") -> DocumentFile:
-    row = DocumentFile(
-        document=document,
-        side=side,
-        sha256=hashlib.sha256(content).hexdigest(),
-        content_type=content_type,
-        size=len(content),
-    )
-    row.file.save("f.bin", ContentFile(content), save=False)
-    row.save()
-    return row
 
 
 @pytest.fixture
@@ -454,7 +440,7 @@ def test_the_queue_offers_next_case_and_the_shortcuts(make_applicant: Any) -> No
 def pdf_case(make_applicant: Any) -> tuple[Verification, DocumentFile]:
     applicant = make_applicant(last_name="Pdf", with_document=False)
     document = Document.objects.create(applicant=applicant, type="bank_statement")
-    row = add_file(document, make_pdf(3), "application/pdf", side="single")
+    row = stored_file(document, make_pdf(3), "application/pdf", side="single")
     return in_review(applicant), row
 
 
@@ -485,7 +471,7 @@ def test_pdf_pages_render_as_png_behind_the_document_permission_and_are_never_ca
 def test_an_image_has_no_pages(make_applicant: Any) -> None:
     applicant = make_applicant(last_name="Img", with_document=False)
     document = Document.objects.create(applicant=applicant, type="passport")
-    row = add_file(document, make_png(4, 4), "image/png")
+    row = stored_file(document, make_png(4, 4), "image/png")
     response = signed_in(reviewer()).get(reverse("admin:django_kyc_document_pdf_page", args=[row.pk, 1]))
     assert response.status_code == 404
 

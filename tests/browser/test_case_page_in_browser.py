@@ -3,22 +3,21 @@ approve with the keyboard; and a second reviewer confirming a four-eyes proposal
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Permission, User
-from django.core.files.base import ContentFile
 from django.test import override_settings
 
-from django_kyc.models import AmlCheck, AmlHit, AuditEvent, Document, DocumentFile, ReviewDecision, Verification
+from django_kyc.models import AmlCheck, AmlHit, AuditEvent, Document, ReviewDecision, Verification
 from django_kyc.services import transitions
 from django_kyc.services.audit import Change
 from django_kyc.status import AmlHitStatus, AmlStatus, Source, VerificationStatus
 from example_project.onboarding.images import identity_card_png
 from tests.browser.test_review_in_browser import sign_in_admin
+from tests.support.cases import stored_file
 from tests.support.files import make_pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -63,19 +62,6 @@ def reviewer(username: str, *extra: str) -> User:
         *Permission.objects.filter(content_type__app_label="django_kyc", codename__in=[*CODENAMES, *extra])
     )
     return user
-
-
-def stored_file(document: Document, content: bytes, content_type: str, side: str) -> DocumentFile:
-    row = DocumentFile(
-        document=document,
-        side=side,
-        sha256=hashlib.sha256(content).hexdigest(),
-        content_type=content_type,
-        size=len(content),
-    )
-    row.file.save("file.bin", ContentFile(content), save=False)
-    row.save()
-    return row
 
 
 def in_review(applicant: Any, **provider_data: Any) -> Verification:

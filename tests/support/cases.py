@@ -44,7 +44,8 @@ def reviewer(username: str) -> User:
     return User.objects.get(pk=user.pk)
 
 
-def stored_file(document: Document, content: bytes, content_type: str, side: str) -> DocumentFile:
+def stored_file(document: Document, content: bytes, content_type: str, side: str = "front") -> DocumentFile:
+    """A document file stored (encrypted) as an upload would be, for tests that read it back."""
     row = DocumentFile(
         document=document,
         side=side,
