@@ -130,19 +130,26 @@ class CasePageMixin:
     # --- urls --------------------------------------------------------------------------------------------
 
     def get_urls(self) -> list[URLPattern]:
-        view = self.admin_site.admin_view
         name = f"{self.opts.app_label}_{self.opts.model_name}"
+
+        def view(form_view: Any) -> Any:
+            """The case page's forms: staff who may not see the queue are refused (403) whatever the method,
+            before a wrong method is (405), so the answer tells them nothing about the case."""
+
+            def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+                if not self.has_view_or_change_permission(request):  # type: ignore[attr-defined]
+                    raise PermissionDenied
+                return require_POST(form_view)(request, *args, **kwargs)
+
+            return self.admin_site.admin_view(guarded)
+
         custom = [
-            path("next/", view(require_POST(self.next_case_view)), name=f"{name}_next"),
-            path("<uuid:object_id>/decide/", view(require_POST(self.case_decide_view)), name=f"{name}_case_decide"),
-            path(
-                "<uuid:object_id>/hit/<uuid:hit_id>/",
-                view(require_POST(self.case_hit_view)),
-                name=f"{name}_case_hit",
-            ),
+            path("next/", view(self.next_case_view), name=f"{name}_next"),
+            path("<uuid:object_id>/decide/", view(self.case_decide_view), name=f"{name}_case_decide"),
+            path("<uuid:object_id>/hit/<uuid:hit_id>/", view(self.case_hit_view), name=f"{name}_case_hit"),
             path(
                 "<uuid:object_id>/proposal/<uuid:proposal_id>/<str:action>/",
-                view(require_POST(self.case_proposal_view)),
+                view(self.case_proposal_view),
                 name=f"{name}_case_proposal",
             ),
         ]

@@ -18,7 +18,7 @@ from django_kyc.models.document import DocumentSide, DocumentType
 from django_kyc.pii import AML_CHECK_PII_FIELDS, APPLICANT_PII_FIELDS, DOCUMENT_PII_FIELDS
 from django_kyc.services.audit import Change, audit
 from django_kyc.services.review_policy import action_required
-from django_kyc.status import APPLICANT_EDITABLE, AuditAction, Source
+from django_kyc.status import APPLICANT_EDITABLE, AuditAction, ReviewReason, Source
 
 logger = logging.getLogger("django_kyc.api")
 
@@ -73,6 +73,14 @@ APPLICANT_ACTIONS = inline_serializer(
 
 class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
     actions = serializers.SerializerMethodField()
+    # declared: DRF builds a non-editable model field without ``allow_blank``, so the schema would leave out the
+    # empty value every applicant without a review date has
+    review_reason = serializers.ChoiceField(
+        choices=ReviewReason.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text=gettext_lazy("Why the next review falls due then; empty while there is no review date."),
+    )
     action_required = serializers.SerializerMethodField(
         help_text=gettext_lazy(
             "Whether the person is asked to act now: resubmit, or verify again because a review (periodic or an "
@@ -126,7 +134,6 @@ class ApplicantSerializer(serializers.ModelSerializer[Applicant]):
                     "approved."
                 )
             },
-            "review_reason": {"help_text": gettext_lazy("Why the next review falls due then.")},
         }
 
     EDITABLE_STATUSES = APPLICANT_EDITABLE

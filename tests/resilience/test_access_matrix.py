@@ -24,21 +24,26 @@ from django.contrib import admin as django_admin
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import URLPattern, URLResolver
+from django.utils import timezone
 
 from django_kyc.api import urls as api_urls
 from django_kyc.models import (
     AmlHit,
     Applicant,
     AuditEvent,
+    Delivery,
     Document,
     DocumentFile,
+    Endpoint,
     ErasureRequest,
+    OutboundEvent,
     ReviewDecision,
     Verification,
     WebhookEvent,
     WebhookRejection,
 )
 from django_kyc.models.webhook import WebhookState
+from django_kyc.outbound.signing import generate_secret
 from django_kyc.services import aml
 from django_kyc.services.audit import Change
 from django_kyc.status import VerificationStatus
@@ -129,6 +134,18 @@ def seed(make_applicant: Callable[..., Applicant]) -> Seed:
         backend="sandbox", reason="bad_signature", day=datetime.date.today(), count=1
     )
     audit = AuditEvent.objects.filter(applicant_id=applicant.pk).first() or AuditEvent.objects.first()
+    # an event about the owner's applicant, and its delivery to the site's billing service
+    endpoint = Endpoint.objects.create(
+        name="billing", url="https://billing.example/hooks", event_types=["*"], secret=generate_secret()
+    )
+    outbound_event = OutboundEvent.objects.create(
+        event_type="applicant.risk_changed",
+        subject_type="applicant",
+        subject_id=str(applicant.pk),
+        data={"applicant_id": str(applicant.pk), "from_level": "low", "to_level": "high"},
+        occurred_at=timezone.now(),
+    )
+    delivery = Delivery.objects.create(event=outbound_event, endpoint=endpoint)
     objects: dict[type, Any] = {
         Applicant: applicant,
         Document: document,
@@ -141,6 +158,9 @@ def seed(make_applicant: Callable[..., Applicant]) -> Seed:
         ErasureRequest: erasure,
         AuditEvent: audit,
         WebhookRejection: rejection,
+        Endpoint: endpoint,
+        OutboundEvent: outbound_event,
+        Delivery: delivery,
     }
 
     stranger = _user("stranger", [], staff=False)
@@ -220,6 +240,11 @@ def admin_routes(seed: Seed) -> list[Route]:
             "object_id": str(row.pk),
             "file_id": str(seed.objects[DocumentFile].pk),
             "decision": "approve",
+            # the case page's forms: resolve the owner's hit, confirm the proposal about it
+            "hit_id": str(seed.objects[AmlHit].pk),
+            "proposal_id": str(seed.objects[ReviewDecision].pk),
+            "action": "confirm",
+            "number": "1",
         }
         base = f"{ADMIN_PREFIX}{model._meta.app_label}/{model._meta.model_name}/"
         for pattern in model_admin.get_urls():
