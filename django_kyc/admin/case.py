@@ -28,20 +28,13 @@ from django.views.decorators.http import require_POST
 from django_kyc import pii
 from django_kyc.admin import case_data
 from django_kyc.admin.base import HIDDEN
-from django_kyc.admin.forms import DecisionForm
+from django_kyc.admin.forms import DECISION_LABELS, DecisionForm, decisions_for_status
 from django_kyc.exceptions import KycError
 from django_kyc.models import AmlHit, ReviewDecision, Verification
 from django_kyc.reasons import reason_choices, reason_codes
 from django_kyc.services import review
-from django_kyc.status import AmlHitStatus, VerificationStatus
+from django_kyc.status import AmlHitStatus
 
-#: The decisions the case page offers, by the verification's status: a retry only where the submission failed.
-CASE_DECISIONS: dict[str, Any] = {
-    "approve": _("Approve"),
-    "decline": _("Decline"),
-    "request_resubmission": _("Request resubmission"),
-}
-RETRY_DECISION = ("retry", _("Retry submission"))
 HIT_RESOLUTIONS: dict[str, Any] = {
     AmlHitStatus.FALSE_POSITIVE: _("Dismiss (false positive)"),
     AmlHitStatus.TRUE_POSITIVE: _("Confirm match (true positive)"),
@@ -55,11 +48,8 @@ DONE_MESSAGES: dict[str, Any] = {
 
 
 def decisions_for(verification: Verification) -> dict[str, Any]:
-    """What may be decided on a verification in this status (``retry`` only for a failed submission)."""
-    choices = dict(CASE_DECISIONS)
-    if verification.status == VerificationStatus.ERROR:
-        choices[RETRY_DECISION[0]] = RETRY_DECISION[1]
-    return choices
+    """What may be decided on this verification (:func:`~django_kyc.admin.forms.decisions_for_status`)."""
+    return decisions_for_status(verification.status)
 
 
 class CaseDecisionForm(DecisionForm):
@@ -279,7 +269,7 @@ class CasePageMixin:
             },
         )
         try:
-            if decision == RETRY_DECISION[0]:
+            if decision == "retry":
                 result: Any = review.retry(verification.pk, user=request.user, **data)
             else:
                 result = review.decide(verification.pk, decision, user=request.user, **data)
@@ -291,7 +281,7 @@ class CasePageMixin:
             messages.warning(
                 request,
                 _t("%(decision)s proposed for %(case)s: a second reviewer must confirm it (four-eyes rule %(rule)s).")
-                % {"decision": CASE_DECISIONS[decision], "case": label, "rule": result.rule},
+                % {"decision": DECISION_LABELS[decision], "case": label, "rule": result.rule},
             )
         else:
             messages.success(request, DONE_MESSAGES[decision] % {"case": label})

@@ -6,7 +6,27 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.reasons import reason_choices
-from django_kyc.status import RiskLevel
+from django_kyc.status import RiskLevel, VerificationStatus
+
+#: Every decision a reviewer takes on a verification, by name.
+DECISION_LABELS: dict[str, Any] = {
+    "approve": _("Approve"),
+    "decline": _("Decline"),
+    "request_resubmission": _("Request resubmission"),
+    "retry": _("Retry submission"),
+}
+#: What the review queue holds: verifications waiting for a human.
+WAITING = (VerificationStatus.REVIEW, VerificationStatus.ERROR)
+
+
+def decisions_for_status(status: str) -> dict[str, Any]:
+    """The decisions a verification in ``status`` allows, for the list's pages and the case page alike: one
+    while it waits for a human, and a retry only when its submission failed."""
+    if status not in WAITING:
+        return {}
+    return {
+        name: label for name, label in DECISION_LABELS.items() if name != "retry" or status == VerificationStatus.ERROR
+    }
 
 
 class DecisionForm(forms.Form):

@@ -19,19 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from django_kyc.admin.base import DecisionPagesAdmin, ReadOnlyAdmin, reasoned_action
 from django_kyc.admin.case import CasePageMixin
 from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns, assignee, breakable, breakable_list
-from django_kyc.admin.forms import DecisionForm
+from django_kyc.admin.forms import DECISION_LABELS, WAITING, DecisionForm, decisions_for_status
 from django_kyc.models import AmlHit, Heartbeat, ProposalStatus, ReviewDecision, ReviewQueueItem, Verification
 from django_kyc.services import health, review
 from django_kyc.status import AmlHitStatus, VerificationStatus
-
-DECISION_LABELS = {
-    "approve": _("Approve"),
-    "decline": _("Decline"),
-    "request_resubmission": _("Request resubmission"),
-    "retry": _("Retry submission"),
-}
-#: What the review queue holds: verifications waiting for a human.
-WAITING = (VerificationStatus.REVIEW, VerificationStatus.ERROR)
 
 
 class WaitingStatusFilter(admin.SimpleListFilter):
@@ -251,13 +242,7 @@ class VerificationAdmin(ApplicantColumnsMixin, DecisionPagesAdmin, ReadOnlyAdmin
         retry only when its submission failed."""
         if not self.has_review_permission(request):
             return {}
-        if obj is None:
-            return DECISION_LABELS
-        if obj.status not in WAITING:
-            return {}
-        if obj.status != VerificationStatus.ERROR:
-            return {name: label for name, label in DECISION_LABELS.items() if name != "retry"}
-        return DECISION_LABELS
+        return DECISION_LABELS if obj is None else decisions_for_status(obj.status)
 
     def render_change_form(
         self,
