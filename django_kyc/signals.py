@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.db import transaction
 from django.dispatch import Signal
 
 #: kwargs: verification, from_status, to_status, actor_type, source
@@ -34,3 +37,9 @@ review_due = Signal()
 #: kwargs: applicant, reason (a ReviewReason value). Sent when a review or an identity document lapses and the
 #: applicant leaves ``verified`` (``applicant_status_changed`` is sent too).
 reverification_required = Signal()
+
+
+def send_after_commit(signal: Signal, sender: type, **kwargs: Any) -> None:
+    """Send ``signal`` once the current transaction commits (at once outside one): receivers never hear of a
+    change that rolled back."""
+    transaction.on_commit(lambda: signal.send(sender=sender, **kwargs))

@@ -88,8 +88,12 @@ def announce_review_due(page: Sequence[Applicant]) -> None:
         [(a, {"applicant_id": str(a.pk), "reason": a.review_reason, "due_at": _iso(a.next_review_at)}) for a in page],
     )
     for applicant in page:
-        _send_after_commit(
-            signals.review_due, applicant, reason=applicant.review_reason, due_at=applicant.next_review_at
+        signals.send_after_commit(
+            signals.review_due,
+            Applicant,
+            applicant=applicant,
+            reason=applicant.review_reason,
+            due_at=applicant.next_review_at,
         )
 
 
@@ -101,11 +105,9 @@ def announce_reverification(moved: Sequence[Applicant]) -> None:
         [(a, {"applicant_id": str(a.pk), "reason": a.review_reason, "verification_id": None}) for a in moved],
     )
     for applicant in moved:
-        _send_after_commit(signals.reverification_required, applicant, reason=applicant.review_reason)
-
-
-def _send_after_commit(signal: Any, applicant: Applicant, **kwargs: Any) -> None:
-    transaction.on_commit(lambda: signal.send(sender=Applicant, applicant=applicant, **kwargs))
+        signals.send_after_commit(
+            signals.reverification_required, Applicant, applicant=applicant, reason=applicant.review_reason
+        )
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -182,7 +182,7 @@ def record(delivery_id: Any, answer: client.Answer, started_at: datetime) -> str
             delay = retry_delay(delivery.attempts)
             if delay is None:
                 delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
-                transaction.on_commit(lambda: signals.outbound_delivery_failed.send(sender=Delivery, delivery=delivery))
+                signals.send_after_commit(signals.outbound_delivery_failed, Delivery, delivery=delivery)
             else:
                 delivery.state, delivery.next_attempt_at = DeliveryState.RETRY_WAIT, now + timedelta(seconds=delay)
         delivery.save(

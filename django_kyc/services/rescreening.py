@@ -36,7 +36,7 @@ from django_kyc.models.aml import AmlCheckType, AmlSubject
 from django_kyc.models.screening import next_screening_after
 from django_kyc.services import aml, review_policy, risk
 from django_kyc.services.audit import Change
-from django_kyc.status import AmlHitStatus, AmlStatus, ApplicantStatus, ReviewReason, RiskLevel, Source
+from django_kyc.status import AmlHitStatus, AmlStatus, ApplicantStatus, ReviewReason, Source
 
 logger = logging.getLogger("django_kyc.rescreening")
 
@@ -183,7 +183,7 @@ def open_screening_review(check: AmlCheck, change: Change) -> Applicant:
             "aml_check__applicant"
         )
         level = risk.highest([previous, *(hit.risk for hit in confirmed)])
-        if level != previous and _rank(level) > _rank(previous):
+        if level != previous:  # the most severe of the two: only ever a raise
             reason = f"confirmed match in AML re-screening {check.pk}"
             applicant = risk.set_risk_level(
                 applicant.pk, level, dataclasses.replace(change, reason=change.reason or reason)
@@ -197,9 +197,5 @@ def open_screening_review(check: AmlCheck, change: Change) -> Applicant:
             "previous_risk_level": previous,
             "reason": ReviewReason.SCREENING_HIT.value,
         }
-        transaction.on_commit(lambda: signals.screening_review_opened.send(sender=Applicant, **opened))
+        signals.send_after_commit(signals.screening_review_opened, Applicant, **opened)
     return applicant
-
-
-def _rank(level: str) -> int:
-    return list(RiskLevel.values).index(level) if level in RiskLevel.values else -1

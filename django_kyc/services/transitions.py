@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -52,11 +52,6 @@ class Outcome(enum.Enum):
     STALE = "stale"
     TERMINAL = "terminal"
     FORBIDDEN = "forbidden"
-
-
-def _send_after_commit(signal: Any, sender: type, **kwargs: Any) -> None:
-    send: Callable[[], Any] = lambda: signal.send(sender=sender, **kwargs)  # noqa: E731
-    transaction.on_commit(send)
 
 
 def lock_verification(verification_id: Any) -> Verification:
@@ -101,7 +96,7 @@ def _move_verification(
         to_status=to_status,
         data={"provider_status": verification.provider_status} if verification.provider_status else None,
     )
-    _send_after_commit(
+    signals.send_after_commit(
         signals.verification_status_changed,
         Verification,
         verification=verification,
@@ -123,7 +118,9 @@ def _move_verification(
         },
     )
     if to_status in VERIFICATION_TERMINAL:
-        _send_after_commit(signals.verification_completed, Verification, verification=verification, status=to_status)
+        signals.send_after_commit(
+            signals.verification_completed, Verification, verification=verification, status=to_status
+        )
         events.emit(
             "verification.completed",
             verification,
@@ -283,7 +280,7 @@ def transition_document(document: Document, to_status: str, change: Change, reas
             "to_status": to_status,
         },
     )
-    _send_after_commit(
+    signals.send_after_commit(
         signals.document_status_changed,
         Document,
         document=document,
@@ -476,7 +473,7 @@ def refresh_applicant(applicant_id: Any, change: Change) -> Applicant:
             applicant.verified_at = timezone.now()
         applicant.save(update_fields=["status", "verified_at", "updated_at"])
         audit(change, obj=applicant, applicant_id=applicant.pk, from_status=old_status, to_status=new_status)
-        _send_after_commit(
+        signals.send_after_commit(
             signals.applicant_status_changed,
             Applicant,
             applicant=applicant,
@@ -588,7 +585,7 @@ def require_reverification(applicant_ids: Sequence[Any], change: Change) -> list
             ],
         )
         for applicant, from_status in moved:
-            _send_after_commit(
+            signals.send_after_commit(
                 signals.applicant_status_changed,
                 Applicant,
                 applicant=applicant,
@@ -631,7 +628,7 @@ def transition_aml_check(
                 "to_status": to_status,
             },
         )
-        _send_after_commit(
+        signals.send_after_commit(
             signals.aml_check_status_changed,
             AmlCheck,
             aml_check=check,

@@ -322,7 +322,7 @@ def _record_failure(event_pk: Any, error: Exception, *, final: bool) -> None:
         if final or row.attempts >= int(kyc_settings.WEBHOOK_MAX_ATTEMPTS):
             row.state = WebhookState.FAILED
             row.next_attempt_at = None
-            transaction.on_commit(lambda: signals.webhook_failed.send(sender=WebhookEvent, event=row))
+            signals.send_after_commit(signals.webhook_failed, WebhookEvent, event=row)
         else:
             row.state = WebhookState.RETRY_WAIT
             row.next_attempt_at = next_attempt_at(row.attempts)
