@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import Permission, User
 from django.test import override_settings
 
 from django_kyc.models import AmlCheck, AmlHit, AuditEvent, Document, ReviewDecision, Verification
@@ -17,22 +16,12 @@ from django_kyc.services.audit import Change
 from django_kyc.status import AmlHitStatus, AmlStatus, Source, VerificationStatus
 from example_project.onboarding.images import identity_card_png
 from tests.browser.test_review_in_browser import sign_in_admin
-from tests.support.cases import stored_file
+from tests.support.cases import reviewer, stored_file
 from tests.support.files import make_pdf
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDTH, HEIGHT = 1366, 768
-CODENAMES = [
-    "view_applicant",
-    "view_applicant_pii",
-    "review_applicant",
-    "view_verification",
-    "view_reviewqueueitem",
-    "view_document",
-    "view_auditevent",
-    "view_amlhit",
-]
 
 
 @pytest.fixture
@@ -54,14 +43,6 @@ def shot(page: Any, screenshot: Any) -> Any:
         assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH, name
 
     return take
-
-
-def reviewer(username: str, *extra: str) -> User:
-    user = User.objects.create_user(username=username, password="pw", is_staff=True)
-    user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="django_kyc", codename__in=[*CODENAMES, *extra])
-    )
-    return user
 
 
 def in_review(applicant: Any, **provider_data: Any) -> Verification:

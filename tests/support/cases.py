@@ -35,11 +35,12 @@ REVIEWER_PERMISSIONS = (
 )
 
 
-def reviewer(username: str) -> User:
-    """A staff user with :data:`REVIEWER_PERMISSIONS`, fetched again so no permission cache is stale."""
+def reviewer(username: str, *extra: str) -> User:
+    """A staff user with :data:`REVIEWER_PERMISSIONS` and ``extra`` ones (e.g. ``approve_high_risk``), fetched
+    again so no permission cache is stale."""
     user = User.objects.create_user(username=username, password="pw", is_staff=True)
     user.user_permissions.add(
-        *Permission.objects.filter(content_type__app_label="django_kyc", codename__in=REVIEWER_PERMISSIONS)
+        *Permission.objects.filter(content_type__app_label="django_kyc", codename__in=[*REVIEWER_PERMISSIONS, *extra])
     )
     return User.objects.get(pk=user.pk)
 
