@@ -136,7 +136,7 @@ def test_every_status_change_door_emits(make_applicant: Callable[..., Applicant]
         transitions.transition_document(document, DocumentStatus.SUBMITTED, Change.system())
     check = AmlCheck.objects.create(applicant=applicant, backend="sandbox")
     transitions.transition_aml_check(check.pk, AmlStatus.RUNNING, Change.system())
-    hit = AmlHit.objects.create(aml_check=check, entity_id="e1", topics=["sanction"])
+    hit = AmlHit.objects.create(aml_check=check, entity_id="provider-entity-Q7", topics=["sanction"])
     transitions.transition_aml_hit(hit.pk, AmlHitStatus.FALSE_POSITIVE, REVIEWER)
     risk.set_risk_level(applicant.pk, "high", Change.system(reason="rule"))
     types = set(OutboundEvent.objects.values_list("event_type", flat=True))
@@ -148,7 +148,7 @@ def test_every_status_change_door_emits(make_applicant: Callable[..., Applicant]
     } <= types
     resolved = OutboundEvent.objects.get(event_type="aml.hit_resolved")
     assert resolved.data["to_status"] == "false_positive"
-    assert "e1" not in json.dumps(resolved.data)
+    assert "provider-entity-Q7" not in json.dumps(resolved.data)
 
 
 SETTINGS_SECRET = generate_secret()
