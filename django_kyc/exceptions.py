@@ -149,3 +149,8 @@ class DocumentStorageError(KycError):
 
     A fault on the site's side, not the client's: the API answers 503 and keeps nothing half-stored.
     """
+
+
+class ListFormatError(KycError):
+    """A sanctions list file is not what its authority publishes (malformed, truncated, the wrong file). Nothing
+    of it is loaded and the version in use stays; the message says what was wrong and where."""

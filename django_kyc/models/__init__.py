@@ -18,6 +18,18 @@ from django_kyc.models.outbound import (
 )
 from django_kyc.models.retention import ErasureRequest, ErasureSource, ErasureStatus
 from django_kyc.models.review import ProposalStatus, ReviewDecision
+from django_kyc.models.sanctions import (
+    EntryKind,
+    ListEntry,
+    ListEntryName,
+    ListNameKey,
+    ListSource,
+    ListVersion,
+    NameType,
+    SanctionsList,
+    ScreeningDismissal,
+    VersionStatus,
+)
 from django_kyc.models.verification import ReviewDashboard, ReviewQueueItem, Verification
 from django_kyc.models.webhook import RejectionReason, WebhookEvent, WebhookRejection, WebhookState
 
@@ -35,10 +47,17 @@ __all__ = [
     "DocumentFile",
     "Endpoint",
     "EndpointSource",
+    "EntryKind",
     "ErasureRequest",
     "ErasureSource",
     "ErasureStatus",
     "Heartbeat",
+    "ListEntry",
+    "ListEntryName",
+    "ListNameKey",
+    "ListSource",
+    "ListVersion",
+    "NameType",
     "OutboundEvent",
     "ProposalStatus",
     "RejectionReason",
@@ -46,7 +65,10 @@ __all__ = [
     "ReviewDecision",
     "ReviewDueItem",
     "ReviewQueueItem",
+    "SanctionsList",
+    "ScreeningDismissal",
     "Verification",
+    "VersionStatus",
     "WebhookEvent",
     "WebhookRejection",
     "WebhookState",

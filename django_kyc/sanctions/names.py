@@ -1,0 +1,76 @@
+"""Name normalisation shared by the loader (which stores each listed name's keys) and the matcher (which looks
+the applicant's keys up): both sides must fold a name the same way, or the index finds nothing.
+
+Folding transliterates any script to Latin (``anyascii``), drops diacritics, case and punctuation, and removes
+titles and honorifics. Keys are the folded tokens of two letters or more, minus name particles ("al", "bin",
+"van"), plus each token's phonetic code (``jellyfish``'s Metaphone), so "Mohammed" and "Muhammad" or
+"Sokolov" and "Sokoloff" meet in the index. Changing what a key is means listed names must be re-keyed: bump
+:data:`KEY_VERSION`, and the loader rebuilds the keys of lists keyed under another version.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import jellyfish
+from anyascii import anyascii
+
+#: The version of :func:`name_keys`; stored keys made under another version are rebuilt on the next load.
+KEY_VERSION = 1
+
+#: Titles and honorifics: not part of who someone is, so neither keyed nor compared.
+TITLES = frozenset(
+    """
+    mr mrs ms miss mx dr prof sir dame lord lady madam madame mme mlle herr frau sr sra srta don dona
+    sheikh shaikh sheik shaykh haji hajji hadji alhaj alhajj mullah mulla maulana maulvi mawlawi imam ayatollah
+    sayyid sayed syed emir amir prince princess king queen general gen colonel col major maj captain capt
+    lieutenant lt brigadier admiral adm commander cmdr sergeant sgt president minister deputy ambassador
+    rev reverend father bishop archbishop his her excellency he
+    """.split()
+)
+#: Particles that join names: compared, but too common to find candidates by.
+PARTICLES = frozenset(
+    """
+    al el ul ud ad ar as ash at az bin ben ibn bint binti abu abou abd abdul abdel ould
+    de del della der di da das do dos du la le van von ter ten zu y e
+    """.split()
+)
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—_/.,;:'’`\"()\[\]{}]+")
+_NOT_ALNUM = re.compile(r"[^a-z0-9 ]+")
+
+
+def fold(text: str) -> str:
+    """``text`` in lower-case ASCII, one space between words, punctuation gone ("Ḥasan al-Bashīr" →
+    "hasan al bashir", "Иван Соколов" → "ivan sokolov")."""
+    ascii_text = anyascii(unicodedata.normalize("NFKC", text)).lower()
+    spaced = _SEPARATORS.sub(" ", ascii_text)
+    return " ".join(_NOT_ALNUM.sub("", spaced).split())
+
+
+def name_tokens(text: str) -> list[str]:
+    """The folded words of a name, in order, without titles and honorifics."""
+    return [token for token in fold(text).split() if token not in TITLES]
+
+
+def phonetic(token: str) -> str:
+    """The token's phonetic code (Metaphone); empty for tokens with no letters."""
+    return jellyfish.metaphone(token) if token.isalpha() else ""
+
+
+def name_keys(text: str) -> set[str]:
+    """The index keys of a name: its distinctive tokens and, prefixed with ``~``, their phonetic codes."""
+    keys: set[str] = set()
+    for token in name_tokens(text):
+        if len(token) < 2 or token in PARTICLES:
+            continue
+        keys.add(token[:64])
+        code = phonetic(token)
+        if code:
+            keys.add(f"~{code}"[:64])
+    return keys
+
+
+def normalised(text: str) -> str:
+    """The stored comparison form: the folded tokens without titles, in the order given."""
+    return " ".join(name_tokens(text))

@@ -1,0 +1,193 @@
+"""Write a parsed list into the database as its new version, atomically and incrementally.
+
+The version row is created first, in its own transaction, so a load that fails stays on record (``failed``,
+with its error). Everything else happens in one transaction under the list's row lock: entries whose digest
+is unchanged are not touched, changed ones get their names and keys rebuilt, new ones are added, and entries
+the file no longer holds are retired (``removed_at``), never deleted. Only at the end does the list point at
+the new version, so a screening reads the old version or the complete new one, never a half.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from django_kyc.models.sanctions import (
+    ListEntry,
+    ListEntryName,
+    ListNameKey,
+    ListVersion,
+    SanctionsList,
+    VersionStatus,
+)
+from django_kyc.sanctions import names
+from django_kyc.sanctions.records import ListedEntry, ParsedList
+
+logger = logging.getLogger("django_kyc.sanctions")
+
+BATCH = 1000
+T = TypeVar("T")
+#: Called as ``progress(done, total)`` while entries are written.
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """Where a file came from and what it was, recorded on its version."""
+
+    source_url: str = ""
+    sha256: str = ""
+    size_bytes: int = 0
+
+
+def _batches(items: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def load_version(
+    source: str, parsed: ParsedList, facts: FileFacts = FileFacts(), progress: Progress | None = None
+) -> ListVersion:
+    """Make ``parsed`` the version of list ``source`` that screenings read. Raises what failed, after
+    recording it on the version; the version in use is then unchanged."""
+    sanctions_list, _ = SanctionsList.objects.get_or_create(source=source)
+    version = ListVersion.objects.create(
+        sanctions_list=sanctions_list,
+        source_url=facts.source_url,
+        sha256=facts.sha256,
+        size_bytes=facts.size_bytes,
+        published_at=parsed.published_at,
+    )
+    try:
+        with transaction.atomic():
+            _apply(sanctions_list, version, parsed, progress)
+    except Exception as exc:
+        ListVersion.objects.filter(pk=version.pk).update(status=VersionStatus.FAILED, error=str(exc)[:2000])
+        raise
+    version.refresh_from_db()
+    return version
+
+
+def _apply(sanctions_list: SanctionsList, version: ListVersion, parsed: ParsedList, progress: Progress | None) -> None:
+    SanctionsList.objects.select_for_update().get(pk=sanctions_list.pk)  # one loader per list at a time
+    known = {
+        source_id: (pk, digest, removed_at is None)
+        for source_id, pk, digest, removed_at in ListEntry.objects.filter(sanctions_list=sanctions_list).values_list(
+            "source_id", "pk", "digest", "removed_at"
+        )
+    }
+    seen: set[str] = set()
+    to_add: list[ListedEntry] = []
+    to_change: list[tuple[int, ListedEntry]] = []
+    for record in parsed.entries:
+        if record.source_id in seen:
+            continue  # an authority repeating a record: the first one stands
+        seen.add(record.source_id)
+        current = known.get(record.source_id)
+        if current is None:
+            to_add.append(record)
+        elif current[1] != record.digest() or not current[2]:
+            to_change.append((current[0], record))
+    total = len(to_add) + len(to_change)
+    done = 0
+    for batch in _batches(to_add):
+        entries = ListEntry.objects.bulk_create(
+            [_entry(sanctions_list, version, record) for record in batch], batch_size=BATCH
+        )
+        _write_names(zip(entries, batch, strict=True))
+        done += len(batch)
+        if progress:
+            progress(done, total)
+    for changed_batch in _batches(to_change):
+        ids = [pk for pk, _ in changed_batch]
+        ListEntryName.objects.filter(entry_id__in=ids).delete()
+        rows = []
+        for pk, record in changed_batch:
+            row = _entry(sanctions_list, version, record)
+            row.pk = pk
+            rows.append(row)
+        ListEntry.objects.bulk_update(
+            rows,
+            ["kind", "caption", "programmes", "listed_on", "data", "raw", "digest", "changed_version",
+             "removed_at", "removed_version"],
+            batch_size=BATCH,
+        )
+        _write_names(zip(rows, (record for _, record in changed_batch), strict=True))
+        done += len(changed_batch)
+        if progress:
+            progress(done, total)
+    gone = [source_id for source_id, (_, _, active) in known.items() if active and source_id not in seen]
+    for gone_batch in _batches(gone):
+        ListEntry.objects.filter(sanctions_list=sanctions_list, source_id__in=gone_batch).update(
+            removed_at=timezone.now(), removed_version=version
+        )
+    added = len(to_add)
+    ListVersion.objects.filter(pk=version.pk).update(
+        status=VersionStatus.COMPLETE,
+        loaded_at=timezone.now(),
+        entries=len(seen),
+        added=added,
+        changed=len(to_change),
+        removed=len(gone),
+    )
+    SanctionsList.objects.filter(pk=sanctions_list.pk).update(current_version=version)
+    logger.info(
+        "sanctions list %s loaded: %d entries, %d added, %d changed, %d removed",
+        sanctions_list.source, len(seen), added, len(to_change), len(gone),
+    )
+
+
+def _entry(sanctions_list: SanctionsList, version: ListVersion, record: ListedEntry) -> ListEntry:
+    return ListEntry(
+        sanctions_list=sanctions_list,
+        source_id=record.source_id,
+        kind=record.kind,
+        caption=record.caption[:500],
+        programmes=list(record.programmes),
+        listed_on=record.listed_on,
+        data=record.data(),
+        raw=dict(record.raw),
+        digest=record.digest(),
+        first_version=version,
+        changed_version=version,
+        removed_at=None,
+        removed_version=None,
+    )
+
+
+def _write_names(pairs: Iterable[tuple[ListEntry, ListedEntry]]) -> None:
+    """Names and their keys for freshly written entries (two bulk inserts per batch)."""
+    rows: list[ListEntryName] = []
+    keys: list[set[str]] = []
+    for entry, record in pairs:
+        for listed in record.names:
+            normalised = names.normalised(listed.name)
+            if not normalised:
+                continue
+            rows.append(
+                ListEntryName(
+                    entry=entry,
+                    name=listed.name[:500],
+                    name_type=listed.name_type,
+                    weak=listed.weak,
+                    script=listed.script,
+                    normalised=normalised[:500],
+                )
+            )
+            keys.append(names.name_keys(listed.name))
+    created = ListEntryName.objects.bulk_create(rows, batch_size=BATCH)
+    ListNameKey.objects.bulk_create(
+        [ListNameKey(name=name, key=key) for name, name_keys in zip(created, keys, strict=True) for key in name_keys],
+        batch_size=BATCH * 4,
+    )
