@@ -21,22 +21,133 @@ KEY_VERSION = 1
 
 #: Titles and honorifics: not part of who someone is, so neither keyed nor compared.
 TITLES = frozenset(
-    """
-    mr mrs ms miss mx dr prof sir dame lord lady madam madame mme mlle herr frau sr sra srta don dona
-    sheikh shaikh sheik shaykh haji hajji hadji alhaj alhajj mullah mulla maulana maulvi mawlawi imam ayatollah
-    sayyid sayed syed emir amir prince princess king queen general gen colonel col major maj captain capt
-    lieutenant lt brigadier admiral adm commander cmdr sergeant sgt president minister deputy ambassador
-    rev reverend father bishop archbishop his her excellency he
-    """.split()
+    {
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "sir",
+        "dame",
+        "lord",
+        "lady",
+        "madam",
+        "madame",
+        "mme",
+        "mlle",
+        "herr",
+        "frau",
+        "sr",
+        "sra",
+        "srta",
+        "don",
+        "dona",
+        "sheikh",
+        "shaikh",
+        "sheik",
+        "shaykh",
+        "haji",
+        "hajji",
+        "hadji",
+        "alhaj",
+        "alhajj",
+        "mullah",
+        "mulla",
+        "maulana",
+        "maulvi",
+        "mawlawi",
+        "imam",
+        "ayatollah",
+        "sayyid",
+        "sayed",
+        "syed",
+        "emir",
+        "amir",
+        "prince",
+        "princess",
+        "king",
+        "queen",
+        "general",
+        "gen",
+        "colonel",
+        "col",
+        "major",
+        "maj",
+        "captain",
+        "capt",
+        "lieutenant",
+        "lt",
+        "brigadier",
+        "admiral",
+        "adm",
+        "commander",
+        "cmdr",
+        "sergeant",
+        "sgt",
+        "president",
+        "minister",
+        "deputy",
+        "ambassador",
+        "rev",
+        "reverend",
+        "father",
+        "bishop",
+        "archbishop",
+        "his",
+        "her",
+        "excellency",
+        "he",
+    }
 )
 #: Particles that join names: compared, but too common to find candidates by.
 PARTICLES = frozenset(
-    """
-    al el ul ud ad ar as ash at az bin ben ibn bint binti abu abou abd abdul abdel ould
-    de del della der di da das do dos du la le van von ter ten zu y e
-    """.split()
+    {
+        "al",
+        "el",
+        "ul",
+        "ud",
+        "ad",
+        "ar",
+        "as",
+        "ash",
+        "at",
+        "az",
+        "bin",
+        "ben",
+        "ibn",
+        "bint",
+        "binti",
+        "abu",
+        "abou",
+        "abd",
+        "abdul",
+        "abdel",
+        "ould",
+        "de",
+        "del",
+        "della",
+        "der",
+        "di",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "du",
+        "la",
+        "le",
+        "van",
+        "von",
+        "ter",
+        "ten",
+        "zu",
+        "y",
+        "e",
+    }
 )
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—_/.,;:'’`\"()\[\]{}]+")
+# applied after anyascii, which has already turned typographic dashes and quotes into ASCII ones
+_SEPARATORS = re.compile(r"[\s\-_/.,;:'`\"()\[\]{}]+")
 _NOT_ALNUM = re.compile(r"[^a-z0-9 ]+")
 
 

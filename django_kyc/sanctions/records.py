@@ -53,10 +53,11 @@ class PartialDate:
 
     def __str__(self) -> str:
         if self.year_to:
-            return f"{self.year}–{self.year_to}"
-        text = "-".join(f"{part:02d}" if index else str(part) for index, part in enumerate(
-            p for p in (self.year, self.month, self.day) if p is not None
-        ))
+            return f"{self.year}..{self.year_to}"
+        text = "-".join(
+            f"{part:02d}" if index else str(part)
+            for index, part in enumerate(p for p in (self.year, self.month, self.day) if p is not None)
+        )
         return f"~{text}" if self.circa else text
 
 

@@ -119,8 +119,18 @@ def _apply(sanctions_list: SanctionsList, version: ListVersion, parsed: ParsedLi
             rows.append(row)
         ListEntry.objects.bulk_update(
             rows,
-            ["kind", "caption", "programmes", "listed_on", "data", "raw", "digest", "changed_version",
-             "removed_at", "removed_version"],
+            [
+                "kind",
+                "caption",
+                "programmes",
+                "listed_on",
+                "data",
+                "raw",
+                "digest",
+                "changed_version",
+                "removed_at",
+                "removed_version",
+            ],
             batch_size=BATCH,
         )
         _write_names(zip(rows, (record for _, record in changed_batch), strict=True))
@@ -144,7 +154,11 @@ def _apply(sanctions_list: SanctionsList, version: ListVersion, parsed: ParsedLi
     SanctionsList.objects.filter(pk=sanctions_list.pk).update(current_version=version)
     logger.info(
         "sanctions list %s loaded: %d entries, %d added, %d changed, %d removed",
-        sanctions_list.source, len(seen), added, len(to_change), len(gone),
+        sanctions_list.source,
+        len(seen),
+        added,
+        len(to_change),
+        len(gone),
     )
 
 
