@@ -32,7 +32,7 @@ from django_kyc.exceptions import (
 from django_kyc.models import AmlCheck, AmlHit, Applicant
 from django_kyc.models.aml import AmlCheckType, AmlSubject
 from django_kyc.queue import enqueue_on_commit
-from django_kyc.services import events, transitions
+from django_kyc.services import dismissals, events, transitions
 from django_kyc.services.audit import Change, audit
 from django_kyc.services.retry import next_attempt_at, provider_call_lease
 from django_kyc.status import AmlStatus, AuditAction, Source
@@ -195,7 +195,16 @@ def apply_result(check_id: Any, result: AmlResult, change: Change) -> AmlCheck:
                 AmlCheck.objects.filter(pk=check.pk).update(**updates, updated_at=timezone.now())
                 return check
             return transitions.transition_aml_check(check.pk, AmlStatus.RUNNING, change, updates=updates)
-        for hit in result.hits:
+        status = result.status
+        hits = list(result.hits)
+        if check.subject == AmlSubject.APPLICANT and hits:
+            hits, left_out = dismissals.apply_dismissals(check.applicant, check.backend, hits)
+            if left_out:
+                # the provider's answer as it came, and what a reviewer's earlier "not a match" kept back
+                updates["provider_data"] = {**updates["provider_data"], "dismissed_matches": left_out}
+                if not hits and status == AmlStatus.POTENTIAL_MATCH:
+                    status = AmlStatus.CLEAR
+        for hit in hits:
             row, created = AmlHit.objects.get_or_create(
                 aml_check=check,
                 entity_id=hit.entity_id[:255],
@@ -220,4 +229,4 @@ def apply_result(check_id: Any, result: AmlResult, change: Change) -> AmlCheck:
                     },
                 )
         updates.update(screened_at=timezone.now(), next_attempt_at=None)
-        return transitions.transition_aml_check(check.pk, result.status, change, updates=updates)
+        return transitions.transition_aml_check(check.pk, status, change, updates=updates)

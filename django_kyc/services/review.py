@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 
 from django_kyc.conf import kyc_settings
 from django_kyc.models import AmlHit, Applicant, ProposalStatus, ReviewDecision, Verification
-from django_kyc.services import rescreening, risk, submission, transitions
+from django_kyc.services import dismissals, rescreening, risk, submission, transitions
 from django_kyc.services.audit import Change, audit
 from django_kyc.services.reviewers import APPROVE_HIGH_RISK_PERMISSION, REVIEW_PERMISSION, check_reviewer
 from django_kyc.status import AmlHitStatus, AmlStatus, ApplicantStatus, AuditAction, Source, VerificationStatus
@@ -132,6 +132,8 @@ def _apply_hit_resolution(hit_id: Any, resolution: str, change: Change) -> AmlHi
             },
         )
         check = hit.aml_check
+        if resolution == AmlHitStatus.FALSE_POSITIVE:
+            dismissals.remember(hit, change.user)
         if not check.hits.filter(status=AmlHitStatus.OPEN).exists():
             confirmed = check.hits.filter(status=AmlHitStatus.TRUE_POSITIVE).exists()
             target = AmlStatus.CONFIRMED_MATCH if confirmed else AmlStatus.FALSE_POSITIVE
