@@ -91,6 +91,11 @@ class ListVersion(models.Model):
     changed = models.PositiveIntegerField(_("changed"), default=0)
     removed = models.PositiveIntegerField(_("removed"), default=0)
     error = models.TextField(_("error"), blank=True)
+    key_version = models.PositiveSmallIntegerField(
+        _("match key version"),
+        default=0,
+        help_text=_("The name-key scheme the entries were indexed with; a loader under another one rebuilds them."),
+    )
 
     class Meta:
         verbose_name = _("list version")
