@@ -48,6 +48,7 @@ demo-data: $(DEMO_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py kyc_demo --base-url http://$(DEMO_HOST):$(DEMO_PORT)
+	$(BIN)/python manage.py kyc_load_lists
 
 demo: demo-data
 	DEMO_HOST=$(DEMO_HOST) DEMO_PORT=$(DEMO_PORT) ./scripts/demo.sh
