@@ -625,7 +625,9 @@ def check_sanctions_lists(app_configs: Any = None, **kwargs: Any) -> list[CheckM
     hint = "See docs/sanctions-lists.md."
     configured = kyc_settings.SANCTIONS_LISTS
     if not isinstance(configured, Mapping):
-        return [Error('DJANGO_KYC["SANCTIONS_LISTS"] must be a dict of list → {file: URL}', hint=hint, id="django_kyc.E090")]
+        return [
+            Error('DJANGO_KYC["SANCTIONS_LISTS"] must be a dict of list → {file: URL}', hint=hint, id="django_kyc.E090")
+        ]
     known = importers()
     messages: list[CheckMessage] = []
     for source, files in configured.items():
@@ -640,7 +642,11 @@ def check_sanctions_lists(app_configs: Any = None, **kwargs: Any) -> list[CheckM
             continue
         if not isinstance(files, Mapping):
             messages.append(
-                Error(f'DJANGO_KYC["SANCTIONS_LISTS"]["{source}"] must be a dict of file → URL', hint=hint, id="django_kyc.E091")
+                Error(
+                    f'DJANGO_KYC["SANCTIONS_LISTS"]["{source}"] must be a dict of file → URL',
+                    hint=hint,
+                    id="django_kyc.E091",
+                )
             )
             continue
         for name, url in files.items():
@@ -648,7 +654,7 @@ def check_sanctions_lists(app_configs: Any = None, **kwargs: Any) -> list[CheckM
                 messages.append(
                     Error(
                         f'DJANGO_KYC["SANCTIONS_LISTS"]["{source}"]: no file called {name!r}; its files are '
-                        f'{", ".join(known[source].files)}',
+                        f"{', '.join(known[source].files)}",
                         hint=hint,
                         id="django_kyc.E091",
                     )
@@ -674,6 +680,10 @@ def check_sanctions_lists(app_configs: Any = None, **kwargs: Any) -> list[CheckM
     shrink = kyc_settings.SANCTIONS_MAX_SHRINK
     if isinstance(shrink, bool) or not isinstance(shrink, int | float) or not 0 < shrink <= 1:
         messages.append(
-            Error('DJANGO_KYC["SANCTIONS_MAX_SHRINK"] must be a share between 0 and 1 (0.5: half)', hint=hint, id="django_kyc.E093")
+            Error(
+                'DJANGO_KYC["SANCTIONS_MAX_SHRINK"] must be a share between 0 and 1 (0.5: half)',
+                hint=hint,
+                id="django_kyc.E093",
+            )
         )
     return messages

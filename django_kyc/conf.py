@@ -89,7 +89,7 @@ SETTINGS: tuple[Setting, ...] = (
         {"ofac_sdn": {}, "ofac_cons": {}, "un_sc": {}, "eu_fsf": {}, "uk_sl": {}},
         "The official sanctions lists `kyc_load_lists` and its daily schedule load into the site's database, "
         "each mapped to the URLs of its files: an empty mapping fetches the authority's official URLs, and "
-        "`{\"SDN.CSV\": \"https://mirror.example/SDN.CSV\", …}` replaces the URL of a file (`https://`, `http://` "
+        '`{"SDN.CSV": "https://mirror.example/SDN.CSV", …}` replaces the URL of a file (`https://`, `http://` '
         "or `file://`), so a site can load from its own mirror. Lists left out are not loaded. "
         "See docs/sanctions-lists.md.",
     ),

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 import django_kyc
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 #: Runtime state of the demo: database, uploaded documents, collected static files.

@@ -23,7 +23,7 @@ def _json(value: Any) -> str:
 
 class ListVersionInline(ReadOnlyInline):
     model = ListVersion
-    fields = ["started_at", "status", "entries", "added", "changed", "removed", "sha256", "error"]
+    fields = ("started_at", "status", "entries", "added", "changed", "removed", "sha256", "error")
     readonly_fields = fields
     ordering = ["-started_at"]
     max_num = 0
@@ -75,7 +75,7 @@ class ListVersionAdmin(ReadOnlyAdmin):
 
 class ListEntryNameInline(ReadOnlyInline):
     model = ListEntryName
-    fields = ["name", "name_type", "weak", "script", "normalised"]
+    fields = ("name", "name_type", "weak", "script", "normalised")
     readonly_fields = fields
     show_change_link = False
     max_num = 0
@@ -87,7 +87,7 @@ class ListEntryAdmin(ReadOnlyAdmin):
     list_filter = ["sanctions_list", "kind", ("removed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["sanctions_list"]
     search_fields = ["caption", "source_id", "names__normalised"]
-    readonly_fields = [
+    readonly_fields = (
         "sanctions_list",
         "source_id",
         "kind",
@@ -102,7 +102,7 @@ class ListEntryAdmin(ReadOnlyAdmin):
         "changed_version",
         "removed_at",
         "removed_version",
-    ]
+    )
     fields = readonly_fields
     inlines = [ListEntryNameInline]
 
@@ -115,7 +115,9 @@ class ListEntryAdmin(ReadOnlyAdmin):
     @admin.display(description=_("names"))
     def name_list(self, obj: ListEntry) -> str:
         return format_html_join(
-            "", "<div>{} <small>({}{})</small></div>", ((n.name, n.get_name_type_display(), ", weak" if n.weak else "") for n in obj.names.all())
+            "",
+            "<div>{} <small>({}{})</small></div>",
+            ((n.name, n.get_name_type_display(), ", weak" if n.weak else "") for n in obj.names.all()),
         )
 
     @admin.display(description=_("data"))

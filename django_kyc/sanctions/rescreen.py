@@ -74,5 +74,7 @@ def rescreen_changed(version: ListVersion | None) -> int:
     for start in range(0, len(matching), BATCH):
         due += make_due(matching[start : start + BATCH])
     if due:
-        logger.info("sanctions list %s changed: %d applicant(s) due for re-screening", version.sanctions_list.source, due)
+        logger.info(
+            "sanctions list %s changed: %d applicant(s) due for re-screening", version.sanctions_list.source, due
+        )
     return due

@@ -82,7 +82,9 @@ def load_version(
 
 def _apply(sanctions_list: SanctionsList, version: ListVersion, parsed: ParsedList, progress: Progress | None) -> None:
     locked = (
-        SanctionsList.objects.select_for_update(of=("self",)).select_related("current_version").get(pk=sanctions_list.pk)
+        SanctionsList.objects.select_for_update(of=("self",))
+        .select_related("current_version")
+        .get(pk=sanctions_list.pk)
     )
     if locked.current_version is not None and locked.current_version.key_version != names.KEY_VERSION:
         _rekey(sanctions_list)

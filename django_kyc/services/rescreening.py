@@ -89,7 +89,9 @@ def make_due(applicant_ids: Iterable[Any], *, now: datetime | None = None) -> in
     approved or purged are left as they are."""
     now = now or timezone.now()
     return (
-        Applicant.objects.filter(pk__in=list(applicant_ids), status=ApplicantStatus.VERIFIED, pii_redacted_at__isnull=True)
+        Applicant.objects.filter(
+            pk__in=list(applicant_ids), status=ApplicantStatus.VERIFIED, pii_redacted_at__isnull=True
+        )
         .filter(Q(next_screening_at__gt=now) | Q(next_screening_at__isnull=True))
         .update(next_screening_at=now)
     )

@@ -26,8 +26,10 @@ def sample(source: str, *names: str) -> list[str]:
 def test_loads_lists_from_files_and_reports_the_figures() -> None:
     files = sample("uk_sl", "UK-Sanctions-List.xml") + sample("eu_fsf", "xmlFullSanctionsList_1_1.xml")
     output = run("uk_sl", "eu_fsf", *files)
-    assert "uk_sl: version" in output and "3 entries, 3 added, 0 changed, 0 removed, sha256 " in output
-    assert "eu_fsf: version" in output and "0 applicant(s) due for re-screening." in output
+    assert "uk_sl: version" in output
+    assert "3 entries, 3 added, 0 changed, 0 removed, sha256 " in output
+    assert "eu_fsf: version" in output
+    assert "0 applicant(s) due for re-screening." in output
     assert "uk_sl: unchanged" in run("uk_sl", *sample("uk_sl", "UK-Sanctions-List.xml"))
     assert "3 added" not in run("uk_sl", "--force", *sample("uk_sl", "UK-Sanctions-List.xml"))
 
@@ -41,8 +43,11 @@ def test_a_failure_exits_non_zero_and_keeps_the_version(tmp_path: object) -> Non
         handle.write(broken.read_bytes()[:700])
     err = io.StringIO()
     with pytest.raises(CommandError, match="1 list\\(s\\) failed: uk_sl"):
-        call_command("kyc_load_lists", "uk_sl", f"--file=uk_sl:UK-Sanctions-List.xml={path}", stdout=io.StringIO(), stderr=err)
-    assert "not loaded, the version in use stays" in err.getvalue() and "not well-formed XML" in err.getvalue()
+        call_command(
+            "kyc_load_lists", "uk_sl", f"--file=uk_sl:UK-Sanctions-List.xml={path}", stdout=io.StringIO(), stderr=err
+        )
+    assert "not loaded, the version in use stays" in err.getvalue()
+    assert "not well-formed XML" in err.getvalue()
     assert SanctionsList.objects.get(source="uk_sl").current_version == current
 
 

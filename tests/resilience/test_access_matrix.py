@@ -150,9 +150,7 @@ def seed(make_applicant: Callable[..., Applicant]) -> Seed:
     )
     delivery = Delivery.objects.create(event=outbound_event, endpoint=endpoint)
     # the official lists hold no applicant's data, but their read-only admin pages belong in the matrix
-    listed = load_version(
-        "un_sc", ParsedList([ListedEntry("1", "person", [ListedName("Listed Sample Person")])])
-    )
+    listed = load_version("un_sc", ParsedList([ListedEntry("1", "person", [ListedName("Listed Sample Person")])]))
     entry = ListEntry.objects.get(first_version=listed)
     objects: dict[type, Any] = {
         Applicant: applicant,

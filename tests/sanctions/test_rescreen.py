@@ -47,7 +47,9 @@ def test_the_lists_backend_is_recognised_by_its_class_path() -> None:
         assert lists_backend_in_use()
     with override_settings(DJANGO_KYC=lists_settings(RESCREENING_BACKEND=None, DEFAULT_BACKEND="lists")):
         assert lists_backend_in_use()
-    with override_settings(DJANGO_KYC=kyc_settings_with(BACKENDS=suite_backends(x={"CLASS": "no.such.Backend"}), RESCREENING_BACKEND="x")):
+    with override_settings(
+        DJANGO_KYC=kyc_settings_with(BACKENDS=suite_backends(x={"CLASS": "no.such.Backend"}), RESCREENING_BACKEND="x")
+    ):
         assert not lists_backend_in_use()
 
 
@@ -64,8 +66,10 @@ def test_applicants_a_changed_entry_could_match_become_due(make_applicant: Calla
         assert rescreen_changed(unchanged) == 0  # nothing added or changed
     karim.refresh_from_db()
     other.refresh_from_db()
-    assert karim.next_screening_at is not None and karim.next_screening_at <= timezone.now()
-    assert other.next_screening_at is not None and other.next_screening_at > timezone.now()
+    assert karim.next_screening_at is not None
+    assert karim.next_screening_at <= timezone.now()
+    assert other.next_screening_at is not None
+    assert other.next_screening_at > timezone.now()
     assert Applicant.objects.get(pk=pending.pk).next_screening_at is None
 
 
@@ -76,18 +80,24 @@ def test_the_daily_task_loads_the_configured_lists_and_makes_applicants_due(
     urls = {"UK-Sanctions-List.xml": (SAMPLES / "UK-Sanctions-List.xml").as_uri()}
     with override_settings(DJANGO_KYC=lists_settings(SANCTIONS_LISTS={"uk_sl": urls})):
         summary = refresh_sanctions_lists()
-        assert "uk_sl: version" in summary and "1 applicant(s) due" in summary
+        assert "uk_sl: version" in summary
+        assert "1 applicant(s) due" in summary
         assert "unchanged" in refresh_sanctions_lists()
     boris.refresh_from_db()
-    assert boris.next_screening_at is not None and boris.next_screening_at <= timezone.now()
+    assert boris.next_screening_at is not None
+    assert boris.next_screening_at <= timezone.now()
 
 
 def test_one_failing_list_does_not_stop_the_others() -> None:
     run = refresh_all(
         ["un_sc", "uk_sl"],
-        urls={"un_sc": {"consolidated.xml": "file:///nonexistent.xml"}, "uk_sl": {"UK-Sanctions-List.xml": str(SAMPLES / "UK-Sanctions-List.xml")}},
+        urls={
+            "un_sc": {"consolidated.xml": "file:///nonexistent.xml"},
+            "uk_sl": {"UK-Sanctions-List.xml": str(SAMPLES / "UK-Sanctions-List.xml")},
+        },
     )
-    assert list(run.failures) == ["un_sc"] and [result.source for result in run.results] == ["uk_sl"]
+    assert list(run.failures) == ["un_sc"]
+    assert [result.source for result in run.results] == ["uk_sl"]
     assert "un_sc: FAILED" in run.summary()
 
 

@@ -18,14 +18,19 @@ def entry(source_id: str, name: str, remarks: str = "") -> ListedEntry:
 
 
 def test_a_reload_writes_only_what_changed_and_retires_what_left() -> None:
-    first = load_version("uk_sl", ParsedList([entry("A", "Alma Quist"), entry("B", "Bram Oller"), entry("C", "Cato Rhee")]))
+    first = load_version(
+        "uk_sl", ParsedList([entry("A", "Alma Quist"), entry("B", "Bram Oller"), entry("C", "Cato Rhee")])
+    )
     untouched = ListEntry.objects.get(source_id="A")
     second = load_version("uk_sl", ParsedList([entry("A", "Alma Quist"), entry("B", "Bram Oller", "amended")]))
     assert (second.entries, second.added, second.changed, second.removed) == (2, 0, 1, 1)
     a, b, c = (ListEntry.objects.get(source_id=s) for s in "ABC")
-    assert a.changed_version_id == first.pk and a.pk == untouched.pk  # not rewritten
-    assert b.changed_version_id == second.pk and b.data["remarks"] == "amended"
-    assert c.removed_at is not None and c.removed_version_id == second.pk  # retired, still there
+    assert a.changed_version_id == first.pk
+    assert a.pk == untouched.pk
+    assert b.changed_version_id == second.pk
+    assert b.data["remarks"] == "amended"
+    assert c.removed_at is not None
+    assert c.removed_version_id == second.pk
     progress: list[tuple[int, int]] = []
     third = load_version(
         "uk_sl",
@@ -34,9 +39,12 @@ def test_a_reload_writes_only_what_changed_and_retires_what_left() -> None:
     )
     c.refresh_from_db()
     assert (third.added, third.changed, third.removed) == (0, 1, 0)
-    assert c.removed_at is None and c.first_version_id == first.pk  # revived
+    assert c.removed_at is None
+    assert c.first_version_id == first.pk
     assert progress == [(1, 1)]
-    unchanged = load_version("uk_sl", ParsedList([entry("A", "Alma Quist"), entry("B", "Bram Oller", "amended"), entry("C", "Cato Rhee")]))
+    unchanged = load_version(
+        "uk_sl", ParsedList([entry("A", "Alma Quist"), entry("B", "Bram Oller", "amended"), entry("C", "Cato Rhee")])
+    )
     assert (unchanged.added, unchanged.changed, unchanged.removed) == (0, 0, 0)
     assert unchanged.key_version == names.KEY_VERSION
 

@@ -109,7 +109,9 @@ def iso_datetime(value: str) -> datetime | None:
         return datetime(day.year, day.month, day.day) if day else None
 
 
-def partial(year: Any, month: Any = None, day: Any = None, *, circa: bool = False, year_to: Any = None) -> PartialDate | None:
+def partial(
+    year: Any, month: Any = None, day: Any = None, *, circa: bool = False, year_to: Any = None
+) -> PartialDate | None:
     """A :class:`PartialDate` from loose parts, or ``None`` when the year is missing or the parts impossible."""
     try:
         y = int(year)

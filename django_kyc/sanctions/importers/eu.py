@@ -46,7 +46,9 @@ def _names(element: Element) -> list[ListedName]:
     names: list[ListedName] = []
     for alias in kids(element, "nameAlias"):
         whole = alias.get("wholeName", "").strip() or " ".join(
-            alias.get(part, "").strip() for part in ("firstName", "middleName", "lastName") if alias.get(part, "").strip()
+            alias.get(part, "").strip()
+            for part in ("firstName", "middleName", "lastName")
+            if alias.get(part, "").strip()
         )
         if not whole:
             continue
@@ -78,7 +80,9 @@ def _country(element: Element) -> str:
 
 
 def _country_name(element: Element) -> str:
-    return "" if element.get("countryIso2Code", "").strip() in UNKNOWN_COUNTRY else element.get("countryDescription", "")
+    return (
+        "" if element.get("countryIso2Code", "").strip() in UNKNOWN_COUNTRY else element.get("countryDescription", "")
+    )
 
 
 def _entry(element: Element, logical_id: str) -> ListedEntry:
@@ -91,13 +95,23 @@ def _entry(element: Element, logical_id: str) -> ListedEntry:
     births = list(kids(element, "birthdate"))
     nationalities, unmapped = map_countries([_country(item) for item in kids(element, "citizenship")])
     countries, unmapped_addresses = map_countries([_country(item) for item in kids(element, "address")])
-    places = [", ".join(p for p in (b.get("city", ""), b.get("place", ""), _country_name(b)) if p.strip()) for b in births]
+    places = [
+        ", ".join(p for p in (b.get("city", ""), b.get("place", ""), _country_name(b)) if p.strip()) for b in births
+    ]
     documents = [
-        " ".join(p for p in (doc.get("identificationTypeCode", ""), doc.get("number", ""), doc.get("countryIso2Code", "")) if p)
+        " ".join(
+            p
+            for p in (doc.get("identificationTypeCode", ""), doc.get("number", ""), doc.get("countryIso2Code", ""))
+            if p
+        )
         for doc in kids(element, "identification")
     ]
     regulations = list(kids(element, "regulation"))
-    dates = [day for day in (iso_date(r.get("entryIntoForceDate", "") or r.get("publicationDate", "")) for r in regulations) if day]
+    dates = [
+        day
+        for day in (iso_date(r.get("entryIntoForceDate", "") or r.get("publicationDate", "")) for r in regulations)
+        if day
+    ]
     listed_on = iso_date(element.get("designationDate", "")) or (min(dates) if dates else None)
     raw = as_raw(element)
     if unmapped or unmapped_addresses:

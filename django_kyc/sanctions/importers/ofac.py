@@ -27,13 +27,19 @@ SLS = "https://sanctionslistservice.ofac.treas.gov/api/PublicationPreview/export
 PRIMARY_COLUMNS = 12
 KINDS = {"individual": EntryKind.PERSON, "vessel": EntryKind.VESSEL, "aircraft": EntryKind.AIRCRAFT}
 ALT_TYPES = {"aka": NameType.ALIAS, "fka": NameType.FORMER, "nka": NameType.ALIAS}
-MONTHS = {m: i for i, m in enumerate(("jan feb mar apr may jun jul aug sep oct nov dec").split(), start=1)}
+MONTHS = {
+    month: number
+    for number, month in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1
+    )
+}
 DOCUMENT_LABELS = re.compile(
     r"^(passport|national id|tax id|registration|identification|cedula|c\.u\.r\.p|ssn|driver|nit|rfc|d\.n\.i|"
     r"residency|personal id|id no|vessel registration|imo|aircraft)",
     re.IGNORECASE,
 )
-WEAK_ALIAS = re.compile(r"^(?:alt\.\s+)?([af])\.k\.a\.?,?\s+['‘\"](.+?)['’\"]\.?$", re.IGNORECASE)
+#: ``a.k.a. 'NAME'``, with straight or typographic quotes (U+2018/U+2019)
+WEAK_ALIAS = re.compile(r"^(?:alt\.\s+)?([af])\.k\.a\.?,?\s+['\u2018\"](.+?)['\u2019\"]\.?$", re.IGNORECASE)
 
 
 def rows(data: bytes, file: str, columns: int) -> list[list[str]]:
@@ -80,7 +86,7 @@ def parse_date(value: str) -> PartialDate | None:
     value = value.strip().rstrip(".")
     circa = bool(re.match(r"(circa|approximately|about)\s+", value, re.IGNORECASE))
     value = re.sub(r"^(circa|approximately|about)\s+", "", value, flags=re.IGNORECASE)
-    span = re.fullmatch(r"(\d{4})\s*(?:to|-|–)\s*(\d{4})", value)
+    span = re.fullmatch(r"(\d{4})\s*(?:to|-|\u2013)\s*(\d{4})", value)
     if span:
         return partial(span[1], year_to=span[2], circa=circa)
     full = re.fullmatch(r"(?:(\d{1,2})\s+)?([A-Za-z]{3})[a-z]*\.?\s+(\d{4})", value)
@@ -122,7 +128,9 @@ def _parse(files: Mapping[str, bytes], *, prefix: str) -> ParsedList:
     for line, record in enumerate(rows(files[main], main, PRIMARY_COLUMNS), start=1):
         if not record[0].isdigit():
             raise ListFormatError(f"{main}: record {line} has ent_num {record[0]!r}, expected a number.")
-        entries.append(_entry(record, aliases.get(record[0], []), addresses.get(record[0], []), extended.get(record[0], "")))
+        entries.append(
+            _entry(record, aliases.get(record[0], []), addresses.get(record[0], []), extended.get(record[0], ""))
+        )
     return ParsedList(entries=entries)
 
 
@@ -149,7 +157,7 @@ def _entry(record: list[str], aliases: list[list[str]], addresses: list[list[str
         "type": sdn_type,
         "program": program,
         "title": title,
-        "vessel": [field for field in record[5:11]],
+        "vessel": list(record[5:11]),
         "remarks": remarks,
         "aliases": [alias[1:] for alias in aliases],
         "addresses": [address[1:] for address in addresses],

@@ -95,7 +95,9 @@ def _entry(element: Element, unique_id: str) -> ListedEntry:
         ", ".join(part for part in (text(place, "TownOfBirth"), text(place, "CountryOfBirth")) if part)
         for place in descendants(details, "Location")
     ]
-    documents = texts(element, "PassportNumber") + texts(element, "NationalIdentifierNumber") + texts(element, "IMONumber")
+    documents = (
+        texts(element, "PassportNumber") + texts(element, "NationalIdentifierNumber") + texts(element, "IMONumber")
+    )
     raw = as_raw(element)
     if unmapped or unmapped_addresses:
         raw["unmapped_countries"] = unique(unmapped + unmapped_addresses)

@@ -44,7 +44,10 @@ QUALITY = {
 def parse(files: Mapping[str, bytes]) -> ParsedList:
     root = parse_xml(files[FILE], FILE, "CONSOLIDATED_LIST")
     entries = []
-    for group, tag, kind in (("INDIVIDUALS", "INDIVIDUAL", EntryKind.PERSON), ("ENTITIES", "ENTITY", EntryKind.ORGANISATION)):
+    for group, tag, kind in (
+        ("INDIVIDUALS", "INDIVIDUAL", EntryKind.PERSON),
+        ("ENTITIES", "ENTITY", EntryKind.ORGANISATION),
+    ):
         for index, element in enumerate(kids(child(root, group), tag), start=1):
             dataid = text(element, "DATAID")
             if not dataid:
@@ -89,10 +92,16 @@ def _entry(element: Element, dataid: str, kind: str, tag: str) -> ListedEntry:
     ]
     nationalities, unmapped = map_countries(texts(child(element, "NATIONALITY"), "VALUE"))
     countries, unmapped_addresses = map_countries(
-        [text(address, "COUNTRY") for address in kids(element, f"{tag}_ADDRESS") if text(address, "COUNTRY") not in ("", "-")]
+        [
+            text(address, "COUNTRY")
+            for address in kids(element, f"{tag}_ADDRESS")
+            if text(address, "COUNTRY") not in ("", "-")
+        ]
     )
     documents = [
-        " ".join(part for part in (text(doc, "TYPE_OF_DOCUMENT"), text(doc, "NUMBER"), text(doc, "ISSUING_COUNTRY")) if part)
+        " ".join(
+            part for part in (text(doc, "TYPE_OF_DOCUMENT"), text(doc, "NUMBER"), text(doc, "ISSUING_COUNTRY")) if part
+        )
         for doc in kids(element, f"{tag}_DOCUMENT")
     ]
     raw = as_raw(element)

@@ -28,7 +28,8 @@ def test_the_sdn_sample_joins_its_four_files() -> None:
         ("THE HERON", NameType.ALIAS, True),  # only in the remarks: weak
     ]
     assert person.dobs == [PartialDate(1971, 3, 12), PartialDate(1972)]
-    assert person.nationalities == ["IQ"] and person.raw["unmapped_countries"] == ["Ruritanian"]
+    assert person.nationalities == ["IQ"]
+    assert person.raw["unmapped_countries"] == ["Ruritanian"]
     assert person.countries == ["IQ"]  # ADD.CSV
     assert person.programmes == ["SDGT", "ILLICIT-NET"]  # "] [" joiner
     assert person.places_of_birth == ["Port Arvel, Ruritania"]
@@ -37,7 +38,8 @@ def test_the_sdn_sample_joins_its_four_files() -> None:
     assert entries["1002"].names[1].name_type == NameType.FORMER
     assert entries["1004"].kind == EntryKind.VESSEL
     # the comments file carries the whole remark here
-    assert entries["1005"].remarks.endswith("Gender Male.") and entries["1005"].dobs == [PartialDate(1960, year_to=1962)]
+    assert entries["1005"].remarks.endswith("Gender Male.")
+    assert entries["1005"].dobs == [PartialDate(1960, year_to=1962)]
 
 
 def test_the_consolidated_non_sdn_files_use_the_same_reader() -> None:
@@ -71,7 +73,8 @@ def test_the_remarks_grammar() -> None:
     )
     assert facts["dob"] == ["10 Dec 1948", "1949"]
     assert facts["pob"] == ["Tunis, Tunisia"]
-    assert facts["nationality"] == ["Palestinian", "Jordan"] and facts["citizen"] == ["Iraq"]
+    assert facts["nationality"] == ["Palestinian", "Jordan"]
+    assert facts["citizen"] == ["Iraq"]
     assert facts["aka"] == ["BNC", "ABU X"]
     assert facts["documents"] == ["National ID No. 123 (Iraq)"]
 
@@ -83,7 +86,8 @@ def test_an_alias_of_an_unknown_entry_and_missing_optional_files_are_tolerated()
         "ADD.CSV": b"",
     }
     (entry,) = get_importer("ofac_sdn").parse(files).entries
-    assert entry.caption == "Han SOLO" and entry.remarks == ""
+    assert entry.caption == "Han SOLO"
+    assert entry.remarks == ""
 
 
 @pytest.mark.parametrize(
@@ -101,5 +105,5 @@ def test_malformed_and_truncated_files_are_refused_with_where(content: bytes, me
 
 
 def test_a_missing_required_file_is_named() -> None:
-    with pytest.raises(ListFormatError, match="missing file.*ALT.CSV"):
+    with pytest.raises(ListFormatError, match=r"missing file.*ALT\.CSV"):
         get_importer("ofac_sdn").parse({"SDN.CSV": b"", "ADD.CSV": b""})
