@@ -47,8 +47,8 @@ $(DEMO_STAMP): pyproject.toml
 demo-data: $(DEMO_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
-	$(BIN)/python manage.py kyc_demo --base-url http://$(DEMO_HOST):$(DEMO_PORT)
 	$(BIN)/python manage.py kyc_load_lists
+	$(BIN)/python manage.py kyc_demo --base-url http://$(DEMO_HOST):$(DEMO_PORT)
 
 demo: demo-data
 	DEMO_HOST=$(DEMO_HOST) DEMO_PORT=$(DEMO_PORT) ./scripts/demo.sh
