@@ -90,6 +90,17 @@ def as_raw(element: Element) -> Any:
     return value
 
 
+def record(element: Element, *unmapped: list[str]) -> dict[str, Any]:
+    """The entry's original record (:func:`as_raw`) with the country wordings nothing mapped, so they stay
+    readable to the reviewer."""
+    raw = as_raw(element)
+    raw = raw if isinstance(raw, dict) else {"#text": raw}
+    wordings = unique([wording for group in unmapped for wording in group])
+    if wordings:
+        raw["unmapped_countries"] = wordings
+    return raw
+
+
 def iso_date(value: str) -> date | None:
     """``YYYY-MM-DD`` with anything after it (a time, a ``-05:00`` zone) ignored; ``None`` when not a date."""
     match = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})", value or "")

@@ -15,12 +15,12 @@ from django_kyc.models.sanctions import EntryKind, ListSource, NameType
 from django_kyc.sanctions.countries import map_countries
 from django_kyc.sanctions.importers import Importer
 from django_kyc.sanctions.importers.common import (
-    as_raw,
     iso_date,
     iso_datetime,
     kids,
     parse_xml,
     partial,
+    record,
     script_of,
     unique,
 )
@@ -113,9 +113,7 @@ def _entry(element: Element, logical_id: str) -> ListedEntry:
         if day
     ]
     listed_on = iso_date(element.get("designationDate", "")) or (min(dates) if dates else None)
-    raw = as_raw(element)
-    if unmapped or unmapped_addresses:
-        raw["unmapped_countries"] = unique(unmapped + unmapped_addresses)
+    raw = record(element, unmapped, unmapped_addresses)
     return ListedEntry(
         source_id=logical_id,
         kind=kind,

@@ -20,12 +20,12 @@ from django_kyc.models.sanctions import EntryKind, ListSource, NameType
 from django_kyc.sanctions.countries import map_countries
 from django_kyc.sanctions.importers import Importer
 from django_kyc.sanctions.importers.common import (
-    as_raw,
     child,
     descendants,
     kids,
     parse_xml,
     partial,
+    record,
     script_of,
     text,
     texts,
@@ -98,9 +98,7 @@ def _entry(element: Element, unique_id: str) -> ListedEntry:
     documents = (
         texts(element, "PassportNumber") + texts(element, "NationalIdentifierNumber") + texts(element, "IMONumber")
     )
-    raw = as_raw(element)
-    if unmapped or unmapped_addresses:
-        raw["unmapped_countries"] = unique(unmapped + unmapped_addresses)
+    raw = record(element, unmapped, unmapped_addresses)
     return ListedEntry(
         source_id=unique_id,
         kind=KINDS.get(text(element, "IndividualEntityShip").lower(), EntryKind.ORGANISATION),

@@ -17,13 +17,13 @@ from django_kyc.models.sanctions import EntryKind, ListSource, NameType
 from django_kyc.sanctions.countries import map_countries
 from django_kyc.sanctions.importers import Importer
 from django_kyc.sanctions.importers.common import (
-    as_raw,
     child,
     iso_date,
     iso_datetime,
     kids,
     parse_xml,
     partial,
+    record,
     script_of,
     text,
     texts,
@@ -104,9 +104,7 @@ def _entry(element: Element, dataid: str, kind: str, tag: str) -> ListedEntry:
         )
         for doc in kids(element, f"{tag}_DOCUMENT")
     ]
-    raw = as_raw(element)
-    if unmapped or unmapped_addresses:
-        raw["unmapped_countries"] = unique(unmapped + unmapped_addresses)
+    raw = record(element, unmapped, unmapped_addresses)
     return ListedEntry(
         source_id=dataid,
         kind=kind,
