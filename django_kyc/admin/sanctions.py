@@ -8,13 +8,13 @@ import json
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.base import ReadOnlyAdmin, ReadOnlyInline
-from django_kyc.models.sanctions import ListEntry, ListEntryName, ListVersion, SanctionsList
+from django_kyc.models.sanctions import ListEntry, ListEntryName, ListVersion, SanctionsList, VersionStatus
 
 
 def _json(value: Any) -> str:
@@ -31,23 +31,48 @@ class ListVersionInline(ReadOnlyInline):
 
 @admin.register(SanctionsList)
 class SanctionsListAdmin(ReadOnlyAdmin):
-    list_display = ["__str__", "source", "current_version", "active_entries", "last_load", "last_error"]
+    list_display = ["__str__", "source", "current_version", "active_entries", "last_load", "last_status", "last_error"]
+    list_select_related = ["current_version", "current_version__sanctions_list"]
     readonly_fields = ["source", "current_version"]
     inlines = [ListVersionInline]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SanctionsList]:
+        """Counts and the latest attempt as annotations: one query for the page, however long the lists."""
+        latest = ListVersion.objects.filter(sanctions_list=OuterRef("pk")).order_by("-started_at", "-pk")
+        active = (
+            ListEntry.objects.filter(sanctions_list=OuterRef("pk"), removed_at__isnull=True)
+            .order_by()
+            .values("sanctions_list")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                active_count=Subquery(active),
+                last_started=Subquery(latest.values("started_at")[:1]),
+                last_status_value=Subquery(latest.values("status")[:1]),
+                last_error_text=Subquery(latest.values("error")[:1]),
+            )
+        )
+
     @admin.display(description=_("active entries"))
     def active_entries(self, obj: SanctionsList) -> int:
-        return obj.entries.filter(removed_at__isnull=True).count()
+        return int(getattr(obj, "active_count", None) or 0)
 
     @admin.display(description=_("last load"))
     def last_load(self, obj: SanctionsList) -> Any:
-        latest = obj.versions.order_by("-started_at").first()
-        return f"{latest.started_at:%Y-%m-%d %H:%M} ({latest.get_status_display()})" if latest else "—"
+        return getattr(obj, "last_started", None) or "—"
+
+    @admin.display(description=_("status"))
+    def last_status(self, obj: SanctionsList) -> str:
+        value = getattr(obj, "last_status_value", None)
+        return str(VersionStatus(value).label) if value in VersionStatus.values else ""
 
     @admin.display(description=_("last error"))
     def last_error(self, obj: SanctionsList) -> str:
-        latest = obj.versions.order_by("-started_at").first()
-        return latest.error[:200] if latest and latest.error else ""
+        return str(getattr(obj, "last_error_text", None) or "")[:200]
 
 
 @admin.register(ListVersion)
