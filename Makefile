@@ -47,6 +47,7 @@ $(DEMO_STAMP): pyproject.toml
 demo-data: $(DEMO_STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
+	$(BIN)/python manage.py kyc_load_lists
 	$(BIN)/python manage.py kyc_demo --base-url http://$(DEMO_HOST):$(DEMO_PORT)
 
 demo: demo-data

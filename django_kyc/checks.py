@@ -613,3 +613,77 @@ def _interval_messages(intervals: Any, key: str, *, partial: bool = False) -> li
                 )
             )
     return messages
+
+
+@register(Tags.compatibility)
+def check_sanctions_lists(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """``SANCTIONS_LISTS``: known lists, known file names, URLs a download can fetch; a sane shrink guard."""
+    from urllib.parse import urlsplit
+
+    from django_kyc.sanctions.importers import importers
+
+    hint = "See docs/sanctions-lists.md."
+    configured = kyc_settings.SANCTIONS_LISTS
+    if not isinstance(configured, Mapping):
+        return [
+            Error('DJANGO_KYC["SANCTIONS_LISTS"] must be a dict of list → {file: URL}', hint=hint, id="django_kyc.E090")
+        ]
+    known = importers()
+    messages: list[CheckMessage] = []
+    for source, files in configured.items():
+        if source not in known:
+            messages.append(
+                Error(
+                    f'DJANGO_KYC["SANCTIONS_LISTS"]: unknown list {source!r}; known: {", ".join(sorted(known))}',
+                    hint=hint,
+                    id="django_kyc.E090",
+                )
+            )
+            continue
+        if not isinstance(files, Mapping):
+            messages.append(
+                Error(
+                    f'DJANGO_KYC["SANCTIONS_LISTS"]["{source}"] must be a dict of file → URL',
+                    hint=hint,
+                    id="django_kyc.E091",
+                )
+            )
+            continue
+        for name, url in files.items():
+            if name not in known[source].files:
+                messages.append(
+                    Error(
+                        f'DJANGO_KYC["SANCTIONS_LISTS"]["{source}"]: no file called {name!r}; its files are '
+                        f"{', '.join(known[source].files)}",
+                        hint=hint,
+                        id="django_kyc.E091",
+                    )
+                )
+            elif not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https", "file"):
+                messages.append(
+                    Error(
+                        f'DJANGO_KYC["SANCTIONS_LISTS"]["{source}"]["{name}"] = {url!r} is not an http(s):// or '
+                        "file:// URL",
+                        hint=hint,
+                        id="django_kyc.E092",
+                    )
+                )
+            elif urlsplit(url).scheme == "http":
+                messages.append(
+                    Warning(
+                        f'DJANGO_KYC["SANCTIONS_LISTS"]["{source}"]["{name}"] is fetched over plain http: a '
+                        "network attacker could change the list",
+                        hint=hint,
+                        id="django_kyc.W090",
+                    )
+                )
+    shrink = kyc_settings.SANCTIONS_MAX_SHRINK
+    if isinstance(shrink, bool) or not isinstance(shrink, int | float) or not 0 < shrink <= 1:
+        messages.append(
+            Error(
+                'DJANGO_KYC["SANCTIONS_MAX_SHRINK"] must be a share between 0 and 1 (0.5: half)',
+                hint=hint,
+                id="django_kyc.E093",
+            )
+        )
+    return messages

@@ -85,6 +85,39 @@ SETTINGS: tuple[Setting, ...] = (
         "`migrate`). Off: the schedule is removed and the site runs `kyc_rescreen` itself.",
     ),
     Setting(
+        "SANCTIONS_LISTS",
+        {"ofac_sdn": {}, "ofac_cons": {}, "un_sc": {}, "eu_fsf": {}, "uk_sl": {}},
+        "The official sanctions lists `kyc_load_lists` and its daily schedule load into the site's database, "
+        "each mapped to the URLs of its files: an empty mapping fetches the authority's official URLs, and "
+        '`{"SDN.CSV": "https://mirror.example/SDN.CSV", …}` replaces the URL of a file (`https://`, `http://` '
+        "or `file://`), so a site can load from its own mirror. Lists left out are not loaded. "
+        "See docs/sanctions-lists.md.",
+    ),
+    Setting(
+        "SANCTIONS_LISTS_SCHEDULE",
+        True,
+        "Install the daily django-q2 job that refreshes the sanctions lists (`kyc_load_lists`) and makes "
+        "approved applicants a changed entry could match due for re-screening. Off: the schedule is removed "
+        "and the site runs `kyc_load_lists` itself.",
+    ),
+    Setting(
+        "SANCTIONS_MAX_FILE_BYTES",
+        200 * 1024 * 1024,
+        "The largest sanctions list file a download accepts; a longer answer is cut off and refused.",
+        "`209715200` (200 MiB)",
+    ),
+    Setting(
+        "SANCTIONS_DOWNLOAD_TIMEOUT",
+        60.0,
+        "Seconds a sanctions list download may wait to connect, and between two chunks of the answer.",
+    ),
+    Setting(
+        "SANCTIONS_MAX_SHRINK",
+        0.5,
+        "The largest share of a list's active entries one new version may retire (0.5: half). A file that "
+        "would retire more is refused as probably truncated, unless loaded with `kyc_load_lists --force`.",
+    ),
+    Setting(
         "RETRY_BASE_SECONDS",
         2.0,
         "First backoff step. After failed attempt *n* the next one waits between d/2 and d, with d = base × "

@@ -154,3 +154,8 @@ class DocumentStorageError(KycError):
 class ListFormatError(KycError):
     """A sanctions list file is not what its authority publishes (malformed, truncated, the wrong file). Nothing
     of it is loaded and the version in use stays; the message says what was wrong and where."""
+
+
+class ListDownloadError(KycError):
+    """A sanctions list file could not be fetched (unreachable, an HTTP error, too large). Nothing is loaded and
+    the version in use stays."""

@@ -11,6 +11,7 @@ SWEEP_SCHEDULE_NAME = "django_kyc.sweep"
 PURGE_SCHEDULE_NAME = "django_kyc.purge"
 REVIEW_SCHEDULE_NAME = "django_kyc.review"
 RESCREENING_SCHEDULE_NAME = "django_kyc.rescreen"
+SANCTIONS_LISTS_SCHEDULE_NAME = "django_kyc.sanctions_lists"
 
 
 def install_schedules(**kwargs: Any) -> bool:
@@ -63,9 +64,18 @@ def install_rescreening_schedule() -> bool | None:
     return _install_daily(RESCREENING_SCHEDULE_NAME, "django_kyc.tasks.rescreen_due", kyc_settings.RESCREENING_SCHEDULE)
 
 
+def install_sanctions_lists_schedule() -> bool | None:
+    """The sanctions lists refresh (``kyc_load_lists``). Daily, as the authorities publish at any time but a
+    day's delay is what screening policies commonly accept; an unchanged file costs one download."""
+    return _install_daily(
+        SANCTIONS_LISTS_SCHEDULE_NAME, "django_kyc.tasks.refresh_sanctions_lists", kyc_settings.SANCTIONS_LISTS_SCHEDULE
+    )
+
+
 def install_on_migrate(sender: Any, **kwargs: Any) -> None:
     if kyc_settings.INSTALL_SCHEDULES_ON_MIGRATE:
         install_schedules()
         install_purge_schedule()
         install_review_schedule()
         install_rescreening_schedule()
+        install_sanctions_lists_schedule()

@@ -66,6 +66,15 @@ def rescreen_applicant(applicant_id: str, fields: str = "") -> None:
     rescreening.rescreen_after_change(applicant_id, fields)
 
 
+def refresh_sanctions_lists() -> str:
+    """The daily lists refresh (same as ``kyc_load_lists``): load every configured list that changed, then make
+    the approved applicants a changed entry could match due for re-screening. One list failing leaves its
+    version in use and the others still load."""
+    from django_kyc.sanctions.load import refresh_all
+
+    return refresh_all().summary()
+
+
 def run_reviews() -> str:
     """The daily review run (same as ``kyc_review``): review notices, and lapsed reviews leaving ``verified``."""
     from django_kyc.services import due_diligence

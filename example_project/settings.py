@@ -15,6 +15,8 @@ from typing import Any
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+import django_kyc
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 #: Runtime state of the demo: database, uploaded documents, collected static files.
 STATE_DIR = BASE_DIR / ".demo"
@@ -178,6 +180,15 @@ def sandbox_options(alias: str, **extra: Any) -> dict[str, Any]:
     return options
 
 
+SANCTIONS_SAMPLES = Path(django_kyc.__file__).resolve().parent / "sanctions" / "samples"
+SANCTIONS_SAMPLE_FILES = {
+    "ofac_sdn": ("SDN.CSV", "ALT.CSV", "ADD.CSV", "SDN_COMMENTS.CSV"),
+    "ofac_cons": ("CONS_PRIM.CSV", "CONS_ALT.CSV", "CONS_ADD.CSV", "CONS_COMMENTS.CSV"),
+    "un_sc": ("consolidated.xml",),
+    "eu_fsf": ("xmlFullSanctionsList_1_1.xml",),
+    "uk_sl": ("UK-Sanctions-List.xml",),
+}
+
 DJANGO_KYC: dict[str, Any] = {
     "DEFAULT_BACKEND": "sandbox",
     "BACKENDS": {
@@ -196,6 +207,16 @@ DJANGO_KYC: dict[str, Any] = {
     "BLIND_INDEX_KEY": env.str("KYC_BLIND_INDEX_KEY", default=DEV_BLIND_INDEX_KEY if DEBUG else ""),
     # Four-eyes: decisions on high-risk applicants become proposals a second reviewer confirms.
     "FOUR_EYES": env.bool("KYC_FOUR_EYES", default=True),
+    # The official sanctions lists, from the small sample files in each authority's format that ship with
+    # django_kyc (fictional names): the demo needs no network. KYC_OFFICIAL_SANCTIONS_LISTS=1 loads the real ones.
+    "SANCTIONS_LISTS": (
+        {"ofac_sdn": {}, "ofac_cons": {}, "un_sc": {}, "eu_fsf": {}, "uk_sl": {}}
+        if env.bool("KYC_OFFICIAL_SANCTIONS_LISTS", default=False)
+        else {
+            source: {name: (SANCTIONS_SAMPLES / name).as_uri() for name in files}
+            for source, files in SANCTIONS_SAMPLE_FILES.items()
+        }
+    ),
 }
 
 # --- real provider backends, switched on by their credentials ------------------------------------------

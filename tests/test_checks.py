@@ -390,3 +390,23 @@ def test_outbound_endpoints_in_settings_are_checked() -> None:
     assert '["bad"]: URL: only https' in text
     assert "applicant.nope" in text
     assert "good" not in text
+
+
+@pytest.mark.parametrize(
+    ("changes", "ids"),
+    [
+        ({"SANCTIONS_LISTS": ["un_sc"]}, ["django_kyc.E090"]),
+        ({"SANCTIONS_LISTS": {"atlantis": {}}}, ["django_kyc.E090"]),
+        ({"SANCTIONS_LISTS": {"un_sc": "https://x"}}, ["django_kyc.E091"]),
+        ({"SANCTIONS_LISTS": {"un_sc": {"other.xml": "https://x"}}}, ["django_kyc.E091"]),
+        ({"SANCTIONS_LISTS": {"un_sc": {"consolidated.xml": "ftp://x/y"}}}, ["django_kyc.E092"]),
+        ({"SANCTIONS_LISTS": {"un_sc": {"consolidated.xml": "http://mirror/y"}}}, ["django_kyc.W090"]),
+        ({"SANCTIONS_MAX_SHRINK": 0}, ["django_kyc.E093"]),
+        ({"SANCTIONS_LISTS": {"un_sc": {"consolidated.xml": "file:///srv/un.xml"}}}, []),
+    ],
+)
+def test_sanctions_lists_settings(changes: dict[str, Any], ids: list[str]) -> None:
+    from django_kyc.checks import check_sanctions_lists
+
+    with override_settings(DJANGO_KYC=kyc_settings_with(**changes)):
+        assert [message.id for message in check_sanctions_lists()] == ids

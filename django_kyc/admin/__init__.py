@@ -12,6 +12,7 @@ from django_kyc.admin import (
     outbound,
     retention,
     review,
+    sanctions,
     verification,
     webhook,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "outbound",
     "retention",
     "review",
+    "sanctions",
     "verification",
     "webhook",
 ]

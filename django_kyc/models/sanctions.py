@@ -29,7 +29,7 @@ class ListSource(models.TextChoices):
 
 
 class EntryKind(models.TextChoices):
-    PERSON = "person", _("person")
+    PERSON = "person", _("natural person")
     ORGANISATION = "organisation", _("organisation")
     VESSEL = "vessel", _("vessel")
     AIRCRAFT = "aircraft", _("aircraft")
@@ -89,6 +89,11 @@ class ListVersion(models.Model):
     changed = models.PositiveIntegerField(_("changed"), default=0)
     removed = models.PositiveIntegerField(_("removed"), default=0)
     error = models.TextField(_("error"), blank=True)
+    key_version = models.PositiveSmallIntegerField(
+        _("match key version"),
+        default=0,
+        help_text=_("The name-key scheme the entries were indexed with; a loader under another one rebuilds them."),
+    )
 
     class Meta:
         verbose_name = _("list version")

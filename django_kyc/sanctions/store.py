@@ -68,6 +68,7 @@ def load_version(
         sha256=facts.sha256,
         size_bytes=facts.size_bytes,
         published_at=parsed.published_at,
+        key_version=names.KEY_VERSION,
     )
     try:
         with transaction.atomic():
@@ -80,7 +81,13 @@ def load_version(
 
 
 def _apply(sanctions_list: SanctionsList, version: ListVersion, parsed: ParsedList, progress: Progress | None) -> None:
-    SanctionsList.objects.select_for_update().get(pk=sanctions_list.pk)  # one loader per list at a time
+    locked = (
+        SanctionsList.objects.select_for_update(of=("self",))
+        .select_related("current_version")
+        .get(pk=sanctions_list.pk)
+    )
+    if locked.current_version is not None and locked.current_version.key_version != names.KEY_VERSION:
+        _rekey(sanctions_list)
     known = {
         source_id: (pk, digest, removed_at is None)
         for source_id, pk, digest, removed_at in ListEntry.objects.filter(sanctions_list=sanctions_list).values_list(
@@ -160,6 +167,19 @@ def _apply(sanctions_list: SanctionsList, version: ListVersion, parsed: ParsedLi
         len(to_change),
         len(gone),
     )
+
+
+def _rekey(sanctions_list: SanctionsList) -> None:
+    """Rebuild every name key of the list: :data:`names.KEY_VERSION` changed since it was indexed, so keys of
+    unchanged entries would no longer meet the keys screenings compute now."""
+    ListNameKey.objects.filter(name__entry__sanctions_list=sanctions_list).delete()
+    rows = ListEntryName.objects.filter(entry__sanctions_list=sanctions_list).values_list("pk", "name")
+    for batch in _batches(rows.iterator(chunk_size=BATCH)):
+        ListNameKey.objects.bulk_create(
+            [ListNameKey(name_id=pk, key=key) for pk, name in batch for key in names.name_keys(name)],
+            batch_size=BATCH * 4,
+        )
+    logger.info("sanctions list %s: name keys rebuilt for key version %d", sanctions_list.source, names.KEY_VERSION)
 
 
 def _entry(sanctions_list: SanctionsList, version: ListVersion, record: ListedEntry) -> ListEntry:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -79,6 +80,20 @@ def due(now: datetime) -> QuerySet[Applicant]:
     """Approved applicants whose screening is due at ``now`` (the purged ones have nothing left to screen)."""
     return Applicant.objects.filter(
         status=ApplicantStatus.VERIFIED, next_screening_at__lte=now, pii_redacted_at__isnull=True
+    )
+
+
+def make_due(applicant_ids: Iterable[Any], *, now: datetime | None = None) -> int:
+    """Make these approved applicants due for re-screening at ``now`` (the next run screens them), e.g.
+    because a sanctions list changed an entry they could match. Returns how many moved; those due already, not
+    approved or purged are left as they are."""
+    now = now or timezone.now()
+    return (
+        Applicant.objects.filter(
+            pk__in=list(applicant_ids), status=ApplicantStatus.VERIFIED, pii_redacted_at__isnull=True
+        )
+        .filter(Q(next_screening_at__gt=now) | Q(next_screening_at__isnull=True))
+        .update(next_screening_at=now)
     )
 
 

@@ -42,8 +42,11 @@ from django_kyc.models import (
     WebhookEvent,
     WebhookRejection,
 )
+from django_kyc.models.sanctions import ListEntry, ListVersion, SanctionsList
 from django_kyc.models.webhook import WebhookState
 from django_kyc.outbound.signing import generate_secret
+from django_kyc.sanctions.records import ListedEntry, ListedName, ParsedList
+from django_kyc.sanctions.store import load_version
 from django_kyc.services import aml
 from django_kyc.services.audit import Change
 from django_kyc.status import VerificationStatus
@@ -146,6 +149,9 @@ def seed(make_applicant: Callable[..., Applicant]) -> Seed:
         occurred_at=timezone.now(),
     )
     delivery = Delivery.objects.create(event=outbound_event, endpoint=endpoint)
+    # the official lists hold no applicant's data, but their read-only admin pages belong in the matrix
+    listed = load_version("un_sc", ParsedList([ListedEntry("1", "person", [ListedName("Listed Sample Person")])]))
+    entry = ListEntry.objects.get(first_version=listed)
     objects: dict[type, Any] = {
         Applicant: applicant,
         Document: document,
@@ -161,6 +167,9 @@ def seed(make_applicant: Callable[..., Applicant]) -> Seed:
         Endpoint: endpoint,
         OutboundEvent: outbound_event,
         Delivery: delivery,
+        SanctionsList: listed.sanctions_list,
+        ListVersion: listed,
+        ListEntry: entry,
     }
 
     stranger = _user("stranger", [], staff=False)

@@ -53,6 +53,7 @@ from django_kyc.models import (
 )
 from django_kyc.models import Endpoint as OutboundEndpoint
 from django_kyc.models.document import DocumentSide
+from django_kyc.models.sanctions import ListEntry, ListSource, ListVersion, SanctionsList
 from django_kyc.status import Actor, AmlHitStatus, AmlStatus, ApplicantStatus, RiskLevel, Source, VerificationStatus
 
 if TYPE_CHECKING:
@@ -94,6 +95,9 @@ STAFF_PERMISSIONS = (
     "view_outboundevent",
     "view_delivery",
     "view_reviewdueitem",
+    "view_sanctionslist",
+    "view_listversion",
+    "view_listentry",
 )
 
 V = VerificationStatus
@@ -388,6 +392,45 @@ def add_deliveries(world: World, count: int) -> list[Delivery]:
     )
 
 
+def _lists() -> list[SanctionsList]:
+    return [SanctionsList.objects.get_or_create(source=source)[0] for source in ListSource.values]
+
+
+def add_list_versions(world: World, count: int) -> list[ListVersion]:
+    """Load attempts spread over the lists, the newest of each list in use."""
+    lists = _lists()
+    versions = ListVersion.objects.bulk_create(
+        ListVersion(sanctions_list=lists[n % len(lists)], status="complete", entries=n) for n in world.tags(count)
+    )
+    for sanctions_list in lists:
+        newest = ListVersion.objects.filter(sanctions_list=sanctions_list).order_by("-pk").first()
+        SanctionsList.objects.filter(pk=sanctions_list.pk).update(current_version=newest)
+    return versions
+
+
+def add_list_entries(world: World, count: int) -> list[ListEntry]:
+    version = add_list_versions(world, 1)[0]
+    return ListEntry.objects.bulk_create(
+        ListEntry(
+            sanctions_list=version.sanctions_list,
+            source_id=f"id-{n}",
+            kind="person",
+            caption=f"Listed Person {n}",
+            digest="0" * 64,
+            first_version=version,
+            changed_version=version,
+        )
+        for n in world.tags(count)
+    )
+
+
+def add_sanctions_lists(world: World, count: int) -> list[SanctionsList]:
+    """There are only five lists; what grows behind their page is each list's versions and entries."""
+    add_list_versions(world, count)
+    add_list_entries(world, count)
+    return _lists()
+
+
 def add_webhook_rejections(world: World, count: int) -> list[WebhookRejection]:
     """Daily refusal counters, one per (endpoint, reason, day): a new day for each row."""
     reasons = RejectionReason.values
@@ -537,6 +580,12 @@ ENDPOINTS: list[Endpoint] = [
     _changelist("admin event endpoints", OutboundEndpoint, add_event_endpoints),
     _changelist("admin outbound events", OutboundEvent, add_outbound_events),
     _changelist("admin event deliveries", Delivery, add_deliveries),
+    _changelist("admin sanctions list versions", ListVersion, add_list_versions),
+    _changelist("admin sanctions list entries", ListEntry, add_list_entries),
+    # five lists at most, so the rows shown cannot grow: the versions and entries behind each list do
+    Endpoint(
+        "admin sanctions lists", _admin(SanctionsList), add_sanctions_lists, ADMIN_ROLES, changelist_of=SanctionsList
+    ),
     # admin pages that list rows inline, and the review dashboard
     Endpoint("admin applicant page", _admin(Applicant, "change"), add_applicant_page_rows, ADMIN_ROLES, inline_rows),
     Endpoint("admin AML check page", _admin(AmlCheck, "change"), add_aml_hits, ADMIN_ROLES, inline_rows),

@@ -9,10 +9,12 @@ from django_kyc.schedules import (
     PURGE_SCHEDULE_NAME,
     RESCREENING_SCHEDULE_NAME,
     REVIEW_SCHEDULE_NAME,
+    SANCTIONS_LISTS_SCHEDULE_NAME,
     SWEEP_SCHEDULE_NAME,
     install_purge_schedule,
     install_rescreening_schedule,
     install_review_schedule,
+    install_sanctions_lists_schedule,
     install_schedules,
 )
 
@@ -21,13 +23,14 @@ DAILY: list[tuple[str, Callable[[], bool | None], str]] = [
     (PURGE_SCHEDULE_NAME, install_purge_schedule, "RETENTION_PURGE_SCHEDULE"),
     (REVIEW_SCHEDULE_NAME, install_review_schedule, "REVIEW_SCHEDULE"),
     (RESCREENING_SCHEDULE_NAME, install_rescreening_schedule, "RESCREENING_SCHEDULE"),
+    (SANCTIONS_LISTS_SCHEDULE_NAME, install_sanctions_lists_schedule, "SANCTIONS_LISTS_SCHEDULE"),
 ]
 
 
 class Command(BaseCommand):
     help = (
         "Create or update the django-q2 schedules: the sweeper (retries due work, polls stale verifications), "
-        "the daily retention purge, the daily review run and the daily re-screening."
+        "the daily retention purge, the daily review run, the daily re-screening and the daily sanctions lists refresh."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
