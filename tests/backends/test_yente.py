@@ -13,7 +13,6 @@ from django_kyc.backends import get_backend
 from django_kyc.backends.yente import YenteBackend, describe_error
 from django_kyc.exceptions import KycConfigurationError
 from django_kyc.models import AmlCheck, AmlHit, Applicant
-from django_kyc.services import review
 from django_kyc.status import AmlStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.yente import SOURCES, FakeYente
