@@ -9,72 +9,34 @@ which applicant the fake's data matches. Everything runs for real: the service s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import pytest
-from django.conf import settings
-from django.test import override_settings
 
 from django_kyc.models import AmlCheck, Applicant
 from django_kyc.services import aml
 from django_kyc.services.audit import Change
 from django_kyc.status import AmlStatus, Source
 from django_kyc.testing import FakeProviderServer
+from tests.backends.contract import ALIAS, TRANSIENT_FAULTS, ProviderFixtures
 
-ALIAS = "aml-contract"
 MAX_ATTEMPTS = 4
 
 
-class AmlContract:
-    backend_class: ClassVar[str]
-    server_class: ClassVar[type[FakeProviderServer]]
+class AmlContract(ProviderFixtures):
+    """Subclass in ``tests/backends/test_<provider>.py``: every test here then runs for that backend (configured
+    under :data:`ALIAS`, with ``MAX_ATTEMPTS`` = 4)."""
+
     #: Applicant fields the fake's data matches, and fields it does not.
     MATCHING: ClassVar[Mapping[str, Any]]
     CLEAR: ClassVar[Mapping[str, Any]]
     #: the HTTP status the fake answers a refused request with
     PERMANENT_STATUS: ClassVar[int] = 400
 
-    def server_kwargs(self) -> dict[str, Any]:
-        return {}
-
-    def backend_options(self, server: FakeProviderServer) -> dict[str, Any]:
-        raise NotImplementedError
-
     def wrong_credentials(self, options: dict[str, Any]) -> dict[str, Any] | None:
         """The same options with credentials the fake refuses; ``None`` when the provider has none."""
         return None
-
-    # --- fixtures --------------------------------------------------------------------------------------
-    @pytest.fixture
-    def server(self) -> Iterator[FakeProviderServer]:
-        with self.server_class(**self.server_kwargs()) as fake:
-            fake.timeout_seconds = 1.5
-            yield fake
-
-    @contextmanager
-    def configured(self, options: Mapping[str, Any]) -> Iterator[None]:
-        backends = {**settings.DJANGO_KYC["BACKENDS"], ALIAS: {"CLASS": self.backend_class, "OPTIONS": dict(options)}}
-        kyc = {
-            **settings.DJANGO_KYC,
-            "BACKENDS": backends,
-            "HTTP_CONNECT_TIMEOUT": 0.5,
-            "HTTP_READ_TIMEOUT": 0.5,
-            "RETRY_BASE_SECONDS": 2,
-            "MAX_ATTEMPTS": MAX_ATTEMPTS,
-        }
-        with override_settings(DJANGO_KYC=kyc):
-            yield
-
-    @pytest.fixture
-    def options(self, server: FakeProviderServer) -> dict[str, Any]:
-        return {**self.backend_options(server), "READ_TIMEOUT": 0.5, "CONNECT_TIMEOUT": 0.5}
-
-    @pytest.fixture
-    def backend(self, options: dict[str, Any]) -> Iterator[None]:
-        with self.configured(options):
-            yield
 
     def start(self, applicant: Applicant) -> AmlCheck:
         """The check as the API starts it, without its on-commit enqueue: the test plays the worker."""
@@ -105,16 +67,7 @@ class AmlContract:
         assert not check.hits.exists()
 
     @pytest.mark.django_db
-    @pytest.mark.parametrize(
-        "fault",
-        [
-            pytest.param({"kind": "status", "status": 500}, id="500"),
-            pytest.param({"kind": "status", "status": 503}, id="503"),
-            pytest.param({"kind": "status", "status": 429, "retry_after": 1}, id="429"),
-            pytest.param({"kind": "timeout"}, id="timeout"),
-            pytest.param({"kind": "reset"}, id="connection-reset"),
-        ],
-    )
+    @pytest.mark.parametrize("fault", TRANSIENT_FAULTS)
     def test_transient_failures_are_retried_with_growing_delays(
         self, server: FakeProviderServer, backend: None, fault: dict[str, Any], time_machine: Any
     ) -> None:

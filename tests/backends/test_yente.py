@@ -16,7 +16,8 @@ from django_kyc.models import AmlCheck, AmlHit, Applicant
 from django_kyc.status import AmlStatus
 from django_kyc.testing import FakeProviderServer
 from django_kyc.testing.yente import SOURCES, FakeYente
-from tests.backends.aml_contract import ALIAS, AmlContract
+from tests.backends.aml_contract import AmlContract
+from tests.backends.contract import ALIAS
 
 API_KEY = "os-test-key"
 SOKOLOV = {
@@ -222,12 +223,9 @@ class TestYente(YenteHooks):
             assert personal not in logged
 
 
-def _applicants(count: int) -> list[Applicant]:
+def many_applicants(count: int) -> list[Applicant]:
     return [Applicant.objects.create(first_name="Person", last_name=f"Number{index}") for index in range(count)]
 
 
-def _check(applicant: Applicant) -> AmlCheck:
+def unstarted_check(applicant: Applicant) -> AmlCheck:
     return AmlCheck.objects.create(applicant=applicant, backend=ALIAS)
-
-
-__all__ = ["SOKOLOV", "YenteHooks", "_applicants", "_check", "yente"]

@@ -11,14 +11,15 @@ from django_kyc.models import ScreeningDismissal
 from django_kyc.services import dismissals
 from django_kyc.status import AmlStatus
 from django_kyc.testing.yente import FakeYente
-from tests.backends.test_yente import SOKOLOV, YenteHooks, _applicants, _check, yente
+from tests.backends.contract import ALIAS
+from tests.backends.test_yente import SOKOLOV, YenteHooks, many_applicants, unstarted_check, yente
 
 
 class TestYenteBatch(YenteHooks):
     @pytest.mark.django_db
     def test_checks_are_split_into_batches_of_100_and_read_back_by_key(self, server: FakeYente, backend: None) -> None:
-        checks = [_check(applicant) for applicant in _applicants(249)]
-        listed = _check(self.person(SOKOLOV))
+        checks = [unstarted_check(applicant) for applicant in many_applicants(249)]
+        listed = unstarted_check(self.person(SOKOLOV))
         checks.insert(137, listed)
         outcomes = screen_checks(yente(), checks)
         assert [len(sent["body"]["queries"]) for sent in server.match_requests] == [100, 100, 50]
@@ -32,7 +33,7 @@ class TestYenteBatch(YenteHooks):
 
     @pytest.mark.django_db
     def test_a_smaller_batch_size_and_a_failed_batch(self, server: FakeYente, backend: None) -> None:
-        checks = [_check(applicant) for applicant in _applicants(5)]
+        checks = [unstarted_check(applicant) for applicant in many_applicants(5)]
         server.fail_next(1, status=503, path="/match/default")
         outcomes = screen_checks(yente(), checks, batch_size=2)
         assert [call for call in server.calls if call[0] == "POST"] == [("POST", "/match/default")] * 3
@@ -48,14 +49,14 @@ class TestYenteBatch(YenteHooks):
         remembered = self.person(SOKOLOV)
         ScreeningDismissal.objects.create(
             applicant=remembered,
-            backend="aml-contract",
+            backend=ALIAS,
             entity_id="NK-fake-sokolov",
             entity_digest="",
             applicant_digest=dismissals.applicant_digest(remembered),
         )
-        nameless = _check(self.person({"nationality": "RU"}))
-        others = [_check(applicant) for applicant in _applicants(3)]
-        alone = _check(remembered)
+        nameless = unstarted_check(self.person({"nationality": "RU"}))
+        others = [unstarted_check(applicant) for applicant in many_applicants(3)]
+        alone = unstarted_check(remembered)
         outcomes = screen_checks(yente(), [nameless, alone, *others])
         assert isinstance(outcomes[str(nameless.pk)], PermanentProviderError)
         single, batch = server.match_requests

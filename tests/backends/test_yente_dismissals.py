@@ -15,6 +15,7 @@ from django_kyc.models import AmlHit, ScreeningDismissal
 from django_kyc.services import dismissals, review
 from django_kyc.status import AmlStatus
 from django_kyc.testing.yente import FakeYente
+from tests.backends.contract import ALIAS
 from tests.backends.test_yente import SOKOLOV, YenteHooks
 
 SANCTIONED = "NK-fake-sokolov"
@@ -83,7 +84,7 @@ class TestYenteDismissals(YenteHooks):
             time_machine.move_to(start + datetime.timedelta(hours=offset), tick=False)
             ScreeningDismissal.objects.create(
                 applicant=applicant,
-                backend="aml-contract",
+                backend=ALIAS,
                 entity_id=entity_id,
                 entity_digest=digest,
                 applicant_digest=held,
