@@ -355,6 +355,18 @@ if env.str("VERIFF_API_KEY", default=""):
 DJANGO_KYC["DEFAULT_BACKEND"] = env.str("KYC_DEFAULT_BACKEND", default="sandbox")
 # the demo's onboarding page offers every configured backend; a real site usually leaves this unset
 DJANGO_KYC["USER_SELECTABLE_BACKENDS"] = list(DJANGO_KYC["BACKENDS"])
+# yente screens people (AML) only: it is not offered for verifications. Run one with yente's docker-compose.yml,
+# or a fake for the demo (python -m django_kyc.testing yente --port 8120, YENTE_URL=http://127.0.0.1:8120).
+# OpenSanctions' data is CC BY-NC 4.0: a business needs a data licence (docs/providers/yente.md).
+if env.str("YENTE_URL", default=""):
+    DJANGO_KYC["BACKENDS"]["yente"] = {
+        "CLASS": "django_kyc.backends.yente.YenteBackend",
+        "OPTIONS": {
+            "BASE_URL": env.str("YENTE_URL"),
+            "API_KEY": env.str("YENTE_API_KEY", default=""),  # OpenSanctions' hosted API only
+            "DATASET": env.str("YENTE_DATASET", default="default"),
+        },
+    }
 
 # --- logging -------------------------------------------------------------------------------------------
 # django_kyc's loggers at INFO show the pipeline (retries, webhooks) in the runserver and qcluster output.

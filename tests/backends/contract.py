@@ -27,42 +27,27 @@ V = VerificationStatus
 ALIAS = "contract"
 
 
+#: The failures every backend must retry: server errors, rate limiting, a stall past the timeout, a reset.
+TRANSIENT_FAULTS = [
+    pytest.param({"kind": "status", "status": 500}, id="500"),
+    pytest.param({"kind": "status", "status": 503}, id="503"),
+    pytest.param({"kind": "status", "status": 429, "retry_after": 1}, id="429"),
+    pytest.param({"kind": "timeout"}, id="timeout"),
+    pytest.param({"kind": "reset"}, id="connection-reset"),
+]
+
+
 class ProcessCrash(BaseException):
     """Stands in for a killed worker: nothing in the task may catch it."""
 
 
-class BackendContract:
-    """Subclass in ``tests/backends/test_<provider>.py``; every test here then runs for that provider."""
+class ProviderFixtures:
+    """What every contract (verifications here, screenings in :mod:`tests.backends.aml_contract`) starts from:
+    the fake server, and the backend configured under :data:`ALIAS` pointing at it."""
 
     backend_class: ClassVar[str]  # dotted path of the backend
     server_class: ClassVar[type[FakeProviderServer]]
-    #: (outcome the fake's back office sets, expected normalised status)
-    STATUS_TABLE: ClassVar[list[tuple[str, str]]]
-    #: an outcome the fake can report whose raw value our mapping does not know
-    UNKNOWN_OUTCOME: ClassVar[str]
-    #: an outcome meaning "still in progress", used for out-of-order deliveries
-    PROGRESS_OUTCOME: ClassVar[str]
-    #: the outcome used for happy-path decisions
-    APPROVED_OUTCOME: ClassVar[str]
-    #: the status a fresh submission reaches (awaiting_user for hosted flows, processing otherwise)
-    SUBMITTED_STATUS: ClassVar[str] = V.PROCESSING
-    #: deliveries carry a signature header (missing → 401, wrong → 403, rotation applies)
-    SIGNED: ClassVar[bool] = True
-    SIGNATURE_HEADER: ClassVar[str] = ""
-    #: the signature covers a timestamp, so stale deliveries are rejected
-    TIMESTAMPED: ClassVar[bool] = False
-    #: the provider's status code and message for a permanent failure the fake is told to produce
-    PERMANENT_STATUS: ClassVar[int] = 422
-    WEBHOOK_CONTENT_TYPE: ClassVar[str] = "application/json"
-    #: submitting creates a record at the provider; ``False`` for hosted flows where nothing exists there until
-    #: the person starts (ARGOS's Liveform), so the provider-side count after a bare submission is 0
-    CREATES_AT_SUBMISSION: ClassVar[bool] = True
-    #: (method, path regex) of the call that creates the provider's record counted by ``applicant_count()``
-    CREATE_CALL: ClassVar[tuple[str, str] | None] = None
-    #: the provider offers a way to find that record again when the answer to its creation was lost
-    FINDS_LOST_CREATES: ClassVar[bool] = False
 
-    # --- hooks -----------------------------------------------------------------------------------------
     def server_kwargs(self) -> dict[str, Any]:
         """Constructor arguments of the fake (its credentials)."""
         return {}
@@ -71,29 +56,6 @@ class BackendContract:
         """OPTIONS for the backend pointing at ``server`` with matching credentials."""
         raise NotImplementedError
 
-    def wrong_credentials(self, options: dict[str, Any]) -> dict[str, Any]:
-        """The same OPTIONS with credentials the fake rejects."""
-        raise NotImplementedError
-
-    def rotated(self, options: dict[str, Any], server: FakeProviderServer) -> dict[str, Any]:
-        """OPTIONS whose webhook secret list has a new secret first and the fake's current one second."""
-        raise NotImplementedError
-
-    def stale_delivery(self, server: FakeProviderServer, ref: str) -> tuple[bytes, dict[str, str]]:
-        """A correctly signed delivery whose signed timestamp is outside the tolerance (TIMESTAMPED only)."""
-        raise NotImplementedError
-
-    def complete_hosted_flow(self, server: FakeProviderServer, verification: Verification) -> None:
-        """Play the person starting the hosted flow, for providers where only that creates the provider's
-        record (``CREATES_AT_SUBMISSION = False``); the verification must then know its provider reference.
-        Default: nothing (the submission itself created it)."""
-
-    def forged_delivery(self, server: FakeProviderServer, ref: str) -> tuple[bytes, dict[str, str]]:
-        """A delivery the backend must reject: by default the real one with its body altered."""
-        body, headers = server.webhook_for(ref)
-        return body.replace(b'"', b"'", 1) if b"'" in body else body + b" ", headers
-
-    # --- fixtures --------------------------------------------------------------------------------------
     @pytest.fixture
     def server(self) -> Iterator[FakeProviderServer]:
         with self.server_class(**self.server_kwargs()) as fake:
@@ -124,6 +86,60 @@ class BackendContract:
         with self.configured(options):
             yield
 
+
+class BackendContract(ProviderFixtures):
+    """Subclass in ``tests/backends/test_<provider>.py``; every test here then runs for that provider."""
+
+    #: (outcome the fake's back office sets, expected normalised status)
+    STATUS_TABLE: ClassVar[list[tuple[str, str]]]
+    #: an outcome the fake can report whose raw value our mapping does not know
+    UNKNOWN_OUTCOME: ClassVar[str]
+    #: an outcome meaning "still in progress", used for out-of-order deliveries
+    PROGRESS_OUTCOME: ClassVar[str]
+    #: the outcome used for happy-path decisions
+    APPROVED_OUTCOME: ClassVar[str]
+    #: the status a fresh submission reaches (awaiting_user for hosted flows, processing otherwise)
+    SUBMITTED_STATUS: ClassVar[str] = V.PROCESSING
+    #: deliveries carry a signature header (missing → 401, wrong → 403, rotation applies)
+    SIGNED: ClassVar[bool] = True
+    SIGNATURE_HEADER: ClassVar[str] = ""
+    #: the signature covers a timestamp, so stale deliveries are rejected
+    TIMESTAMPED: ClassVar[bool] = False
+    #: the provider's status code and message for a permanent failure the fake is told to produce
+    PERMANENT_STATUS: ClassVar[int] = 422
+    WEBHOOK_CONTENT_TYPE: ClassVar[str] = "application/json"
+    #: submitting creates a record at the provider; ``False`` for hosted flows where nothing exists there until
+    #: the person starts (ARGOS's Liveform), so the provider-side count after a bare submission is 0
+    CREATES_AT_SUBMISSION: ClassVar[bool] = True
+    #: (method, path regex) of the call that creates the provider's record counted by ``applicant_count()``
+    CREATE_CALL: ClassVar[tuple[str, str] | None] = None
+    #: the provider offers a way to find that record again when the answer to its creation was lost
+    FINDS_LOST_CREATES: ClassVar[bool] = False
+
+    # --- hooks -----------------------------------------------------------------------------------------
+    def wrong_credentials(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The same OPTIONS with credentials the fake rejects."""
+        raise NotImplementedError
+
+    def rotated(self, options: dict[str, Any], server: FakeProviderServer) -> dict[str, Any]:
+        """OPTIONS whose webhook secret list has a new secret first and the fake's current one second."""
+        raise NotImplementedError
+
+    def stale_delivery(self, server: FakeProviderServer, ref: str) -> tuple[bytes, dict[str, str]]:
+        """A correctly signed delivery whose signed timestamp is outside the tolerance (TIMESTAMPED only)."""
+        raise NotImplementedError
+
+    def complete_hosted_flow(self, server: FakeProviderServer, verification: Verification) -> None:
+        """Play the person starting the hosted flow, for providers where only that creates the provider's
+        record (``CREATES_AT_SUBMISSION = False``); the verification must then know its provider reference.
+        Default: nothing (the submission itself created it)."""
+
+    def forged_delivery(self, server: FakeProviderServer, ref: str) -> tuple[bytes, dict[str, str]]:
+        """A delivery the backend must reject: by default the real one with its body altered."""
+        body, headers = server.webhook_for(ref)
+        return body.replace(b'"', b"'", 1) if b"'" in body else body + b" ", headers
+
+    # --- fixtures --------------------------------------------------------------------------------------
     @pytest.fixture
     def applicant(self, make_applicant: Any, user: Any) -> Applicant:
         return make_applicant(
@@ -197,16 +213,7 @@ class BackendContract:
         assert self.UNKNOWN_OUTCOME.lower() in submitted.provider_status.lower()
 
     @pytest.mark.django_db
-    @pytest.mark.parametrize(
-        "fault",
-        [
-            pytest.param({"kind": "status", "status": 500}, id="500"),
-            pytest.param({"kind": "status", "status": 503}, id="503"),
-            pytest.param({"kind": "status", "status": 429, "retry_after": 1}, id="429"),
-            pytest.param({"kind": "timeout"}, id="timeout"),
-            pytest.param({"kind": "reset"}, id="connection-reset"),
-        ],
-    )
+    @pytest.mark.parametrize("fault", TRANSIENT_FAULTS)
     def test_transient_failures_are_retried_with_growing_delays(
         self,
         server: FakeProviderServer,

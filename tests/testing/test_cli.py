@@ -39,6 +39,7 @@ from django_kyc.testing.provide import FakeProvide
 from django_kyc.testing.stripe_identity import FakeStripeIdentity
 from django_kyc.testing.sumsub import FakeSumsub, request_signature
 from django_kyc.testing.veriff import FakeVeriff, signature
+from django_kyc.testing.yente import FakeYente
 from tests.support import ROOT
 from tests.support.receiver import Receiver
 
@@ -232,6 +233,18 @@ def veriff(base: str, receiver: Receiver) -> None:
     assert call(f"{base}/v1/sessions/{session_id}/decision", headers=signed)[2]["verification"]["status"] == "approved"
 
 
+def yente(base: str, receiver: Receiver) -> None:
+    """``--option api_key=…`` makes it ask for ``Authorization: ApiKey …`` as the hosted API does; ``/match``
+    answers a batch keyed as it was sent."""
+    body = {"queries": {"k1": {"schema": "Person", "properties": {"name": ["Ivan Sokolov"]}}}}
+    assert call(f"{base}/match/default", method="POST", body=body)[0] == 401
+    status, _, answer = call(
+        f"{base}/match/default", method="POST", headers={"Authorization": "ApiKey cli-key"}, body=body
+    )
+    assert status == 200, answer
+    assert list(answer["responses"]) == ["k1"]
+
+
 @dataclass(frozen=True)
 class Case:
     provider: str
@@ -298,6 +311,7 @@ CASES = [
         ),
         veriff,
     ),
+    Case("yente", FakeYente, ("--option", "api_key=cli-key"), yente),
 ]
 
 
