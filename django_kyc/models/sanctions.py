@@ -75,9 +75,7 @@ class ListVersion(models.Model):
     """One attempt to load a published file: what was fetched, from where, and what it changed."""
 
     sanctions_list = models.ForeignKey(SanctionsList, on_delete=models.CASCADE, related_name="versions")
-    status = models.CharField(
-        _("status"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.LOADING
-    )
+    status = models.CharField(_("status"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.LOADING)
     source_url = models.TextField(_("source URL"), blank=True)
     sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True)
     size_bytes = models.PositiveBigIntegerField(_("size in bytes"), default=0)
@@ -124,9 +122,7 @@ class ListEntry(models.Model):
         ListVersion, on_delete=models.PROTECT, related_name="+", help_text=_("The version that last changed it.")
     )
     removed_at = models.DateTimeField(_("removed from the list at"), null=True, blank=True)
-    removed_version = models.ForeignKey(
-        ListVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    removed_version = models.ForeignKey(ListVersion, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         verbose_name = _("list entry")
@@ -207,9 +203,7 @@ class ScreeningDismissal(models.Model):
         verbose_name = _("dismissed match")
         verbose_name_plural = _("dismissed matches")
         constraints = [
-            models.UniqueConstraint(
-                fields=["applicant", "backend", "entity_id"], name="kyc_dismissal_unique_entity"
-            )
+            models.UniqueConstraint(fields=["applicant", "backend", "entity_id"], name="kyc_dismissal_unique_entity")
         ]
 
     def __str__(self) -> str:

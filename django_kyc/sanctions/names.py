@@ -17,7 +17,8 @@ import jellyfish
 from anyascii import anyascii
 
 #: The version of :func:`name_keys`; stored keys made under another version are rebuilt on the next load.
-#: 2: Chinese characters and Korean syllables fold to one word each, and adjacent words also key joined.
+#: 2: Chinese characters and Korean syllables fold to one word each, adjacent words also key joined, and
+#: longer words key their first and last three letters (``^sok``, ``lov$``) so a one-letter typo still meets.
 KEY_VERSION = 2
 
 #: Titles and honorifics: not part of who someone is, so neither keyed nor compared.
@@ -147,6 +148,8 @@ PARTICLES = frozenset(
         "e",
     }
 )
+#: Words this long also key their first and last three letters: a typo rarely hits both ends.
+AFFIX_FROM = 5
 # applied after anyascii, which has already turned typographic dashes and quotes into ASCII ones
 _SEPARATORS = re.compile(r"[\s\-_/.,;:'`\"()\[\]{}]+")
 _NOT_ALNUM = re.compile(r"[^a-z0-9 ]+")
@@ -197,6 +200,9 @@ def name_keys(text: str) -> set[str]:
         code = phonetic(token)
         if code:
             keys.add(f"~{code}"[:64])
+        if len(token) >= AFFIX_FROM:
+            keys.add(f"^{token[:3]}")
+            keys.add(f"{token[-3:]}$")
     for first, second in zip(tokens, tokens[1:], strict=False):
         if len(first) > 1 and len(second) > 1:
             keys.add(f"{first}{second}"[:64])

@@ -21,7 +21,7 @@ def test_titles_are_dropped() -> None:
 
 def test_keys_hold_words_sounds_and_joined_pairs() -> None:
     keys = name_keys("Abdul Rahman Sokolov")
-    assert {"rahman", "sokolov", "abdulrahman", "rahmansokolov"} <= keys
+    assert {"rahman", "sokolov", "abdulrahman", "rahmansokolov", "^sok", "lov$"} <= keys
     assert "abdul" not in keys  # a particle: too common to find candidates by
     assert name_keys("Mohammed") & name_keys("Muhammad")  # the same sound
 

@@ -13,13 +13,14 @@ from typing import TYPE_CHECKING, ClassVar
 from django_kyc.backends.base import AmlHitResult, AmlResult, Capability, KycBackend, Option
 from django_kyc.backends.options import boolean, integer, number, strings
 from django_kyc.exceptions import KycConfigurationError, PermanentProviderError
-from django_kyc.models.aml import AmlSubject
-from django_kyc.models.sanctions import ListSource, SanctionsList
-from django_kyc.sanctions.matching import ALGORITHM_VERSION, Match, Subject, screen
 from django_kyc.status import AmlStatus
 
 if TYPE_CHECKING:
     from django_kyc.models import AmlCheck
+    from django_kyc.sanctions.matching import Match
+
+# The models and the matcher are imported where used: the docs generator and the provider matrix import the
+# shipped backend classes without Django configured.
 
 #: The error a screening with nothing to screen against ends in.
 NOTHING_LOADED = "no sanctions list is loaded; run kyc_load_lists"
@@ -31,6 +32,8 @@ TOPICS = ("sanction",)
 
 def loaded_lists(sources: Sequence[str] = ()) -> list[str]:
     """The lists (of ``sources``, or all) that have a version in use."""
+    from django_kyc.models import SanctionsList
+
     query = SanctionsList.objects.filter(current_version__isnull=False)
     if sources:
         query = query.filter(source__in=sources)
@@ -38,6 +41,8 @@ def loaded_lists(sources: Sequence[str] = ()) -> list[str]:
 
 
 def _sources(value: object) -> tuple[str, ...]:
+    from django_kyc.models.sanctions import ListSource
+
     chosen = strings(value)
     known = set(ListSource.values)
     unknown = [source for source in chosen if source not in known]
@@ -76,10 +81,14 @@ class ListsBackend(KycBackend):
     )
 
     def check_aml_subject(self, aml_check: AmlCheck) -> None:
+        from django_kyc.models.aml import AmlSubject
+
         if aml_check.subject != AmlSubject.APPLICANT:
             raise PermanentProviderError("the lists backend screens persons only")
 
     def screen(self, aml_check: AmlCheck) -> AmlResult:
+        from django_kyc.sanctions.matching import ALGORITHM_VERSION, Subject, screen
+
         sources = tuple(self.option("LISTS"))
         loaded = loaded_lists(sources)
         if not loaded:
