@@ -296,7 +296,7 @@ class Scene:
         self._numbers = count()
 
     def user(self, *perms: str, staff: bool = False) -> User:
-        return create_user(f"person-{next(self._numbers)}", *perms, staff=staff)
+        return create_user(f"i18n-{next(self._numbers)}", *perms, staff=staff)
 
     def applicant(self, user: User | None = None, **fields: Any) -> Applicant:
         return self.make_applicant(user=user or self.user(), with_document=False, **fields)

@@ -18,13 +18,12 @@ Each :class:`Match` carries its evidence (:meth:`Match.details`), stored on the 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Count
+from django.db.models import Case, Count, FloatField, Sum, Value, When
 
 from django_kyc.models.sanctions import EntryKind, ListEntry, ListEntryName, ListNameKey
 from django_kyc.sanctions import scoring
@@ -136,13 +135,20 @@ def candidates(subject: Subject, sources: Sequence[str] = (), limit: int = MAX_C
     )
     if sources:
         rows = rows.filter(name__entry__sanctions_list__source__in=sources)
-    weight: dict[int, float] = defaultdict(float)
-    seen: set[tuple[int, str]] = set()
-    for entry_id, key in rows.values_list("name__entry_id", "key"):
-        if (entry_id, key) not in seen:  # a key two names of one entry share counts once
-            seen.add((entry_id, key))
-            weight[entry_id] += 1.0 / math.log(2 + frequency[key])
-    best = sorted(weight, key=lambda entry_id: (-weight[entry_id], entry_id))[:limit]
+    # ranked in the database, so only the best ``limit`` rows come back however many share a key
+    rarity = Case(
+        *(When(key=key, then=Value(1.0 / math.log(2 + frequency[key]))) for key in sorted(usable)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    ranked = (
+        rows.values("name__entry_id")
+        .annotate(weight=Sum(rarity))
+        .order_by("-weight", "name__entry_id")
+        .values_list("name__entry_id", "weight")[:limit]
+    )
+    weight = dict(ranked)
+    best = list(weight)
     entries = (
         ListEntry.objects.filter(pk__in=best)
         .select_related("sanctions_list__current_version")

@@ -148,6 +148,8 @@ PARTICLES = frozenset(
         "e",
     }
 )
+#: Initial keys are made from the first words of a name only (a long name would make too many).
+INITIAL_WORDS = 4
 #: Words this long also key their first and last three letters: a typo rarely hits both ends.
 AFFIX_FROM = 5
 # applied after anyascii, which has already turned typographic dashes and quotes into ASCII ones
@@ -206,7 +208,21 @@ def name_keys(text: str) -> set[str]:
     for first, second in zip(tokens, tokens[1:], strict=False):
         if len(first) > 1 and len(second) > 1:
             keys.add(f"{first}{second}"[:64])
+    keys |= initial_keys(tokens)
     return keys
+
+
+def initial_keys(tokens: list[str]) -> set[str]:
+    """``j.smith`` for "John Smith" and "J. Smith" alike: each word's initial with each other word, so a name
+    given with initials finds its entry among the many sharing only its family name (from the first
+    :data:`INITIAL_WORDS` words; particles left out, but not a one-letter word: "Y." is an initial there)."""
+    words = [token for token in tokens if len(token) == 1 or token not in PARTICLES][:INITIAL_WORDS]
+    return {
+        f"{word[0]}.{other}"[:64]
+        for index, word in enumerate(words)
+        for other_index, other in enumerate(words)
+        if index != other_index
+    }
 
 
 def normalised(text: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from rapidfuzz.distance import OSA, JaroWinkler
@@ -31,6 +32,9 @@ WORD_FLOOR = 0.85
 INITIAL = 0.85
 #: What a word present on one side only costs, relative to a contradicting pair (a dropped middle name).
 EXTRA_WORD = 0.25
+#: Same-sounding words count as near only this close in letters: Metaphone ignores vowels, so on its own it
+#: pairs "Brown" with "Brian" and Chinese syllables that differ ("Junwen" / "Jianwen").
+SOUND_EDITS = 0.75
 #: Added to the edit similarity that caps Jaro-Winkler (one edit in a 5-letter word: 0.8 + 0.05, just paired).
 EDIT_SLACK = 0.05
 #: Score changes from the supporting evidence.
@@ -43,8 +47,10 @@ NATIONALITY_DIFFERS = -0.03
 DOB_TOLERANCE_YEARS = 1
 
 
+@lru_cache(maxsize=65536)
 def word_similarity(left: str, right: str) -> float:
-    """0..1: equal words 1; an initial against a word with its letter :data:`INITIAL`; otherwise Jaro-Winkler,
+    """0..1: equal words 1; an initial against a word with its letter :data:`INITIAL`; otherwise Jaro-Winkler
+    (or the edit similarity, when higher: Jaro-Winkler is low on repeated letters, "Tiiriti" / "Tikriti"),
     capped by the share of letters in place (optimal string alignment, so a swap of two neighbours is one edit,
     plus :data:`EDIT_SLACK`), raised to 0.9 when both
     sound alike (same Metaphone code) and are not far apart in letters.
@@ -57,8 +63,8 @@ def word_similarity(left: str, right: str) -> float:
     if len(left) == 1 or len(right) == 1:
         return INITIAL if left[0] == right[0] else 0.0
     edits = OSA.normalized_similarity(left, right)
-    similarity = min(JaroWinkler.normalized_similarity(left, right), edits + EDIT_SLACK)
-    if similarity < 0.9 and edits >= 0.6 and phonetic(left) and phonetic(left) == phonetic(right):
+    similarity = min(max(JaroWinkler.normalized_similarity(left, right), edits), edits + EDIT_SLACK)
+    if similarity < 0.9 and edits >= SOUND_EDITS and phonetic(left) and phonetic(left) == phonetic(right):
         similarity = 0.9
     return similarity
 

@@ -38,6 +38,7 @@ from django_kyc.models import (
     ErasureRequest,
     OutboundEvent,
     ReviewDecision,
+    ScreeningDismissal,
     Verification,
     WebhookEvent,
     WebhookRejection,
@@ -146,6 +147,9 @@ def seed(make_applicant: Callable[..., Applicant]) -> Seed:
         occurred_at=timezone.now(),
     )
     delivery = Delivery.objects.create(event=outbound_event, endpoint=endpoint)
+    dismissal = ScreeningDismissal.objects.create(
+        applicant=applicant, backend="sandbox", entity_id="e1", applicant_digest="0" * 64, hit=hit
+    )
     objects: dict[type, Any] = {
         Applicant: applicant,
         Document: document,
@@ -161,6 +165,7 @@ def seed(make_applicant: Callable[..., Applicant]) -> Seed:
         Endpoint: endpoint,
         OutboundEvent: outbound_event,
         Delivery: delivery,
+        ScreeningDismissal: dismissal,
     }
 
     stranger = _user("stranger", [], staff=False)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from anyascii import anyascii
+from rapidfuzz.distance import OSA
 
 from django_kyc.models.sanctions import EntryKind, NameType
 from django_kyc.sanctions.names import name_tokens
@@ -277,39 +278,40 @@ def _pick_person(rng: random.Random, people: Sequence[Listed]) -> Listed:
 
 
 class _Listed:
-    """Which (given, family) pairs are listed, in any order and with any middle names, to keep negatives clean."""
+    """The listed names, to keep negatives clean: a negative must not be a positive under the variations the
+    positives use (any order, words left out or added, a one-letter difference per word, spaces moved)."""
 
     def __init__(self, entries: Sequence[Listed]) -> None:
-        self.names: list[set[str]] = []
+        self.names: list[list[str]] = []
         self.entries: list[Listed] = []
         for entry in entries:
-            for text in (entry.primary, *entry.aliases, entry.transliterated):
-                if text:
-                    self.names.append(set(name_tokens(text)))
+            for text in (entry.primary, *entry.aliases, entry.transliterated, entry.original):
+                if text and name_tokens(text):
+                    self.names.append(name_tokens(text))
                     self.entries.append(entry)
         self.by_token: dict[str, list[int]] = defaultdict(list)
+        self.by_joined: dict[str, list[int]] = defaultdict(list)
         for index, tokens in enumerate(self.names):
-            for token in tokens:
+            self.by_joined["".join(tokens)].append(index)
+            for token in set(tokens):
                 self.by_token[token].append(index)
 
-    def holders(self, text: str) -> set[str]:
-        """The source ids of the entries one of whose names holds every word of ``text``."""
-        tokens = set(name_tokens(text))
-        rarest = min(tokens, key=lambda token: len(self.by_token.get(token, ())))
-        return {
-            self.entries[index].source_id
-            for index in self.by_token.get(rarest, ())
-            if tokens <= self.names[index]
-        }
-
-    def holds(self, text: str) -> bool:
-        """Whether ``text`` is a listed name, in any order, with words left out or (two or more of a listed
-        name's words) with words added: all of these are positives, not clean names."""
-        tokens = set(name_tokens(text))
-        if not tokens or self.holders(text):
-            return True
+    def matching(self, text: str) -> set[str]:
+        """The source ids of the entries ``text`` is a variation of."""
+        tokens = name_tokens(text)
+        found = {self.entries[index].source_id for index in self.by_joined.get("".join(tokens), ())}
+        found |= {self.entries[index].source_id for index in self.by_joined.get("".join(reversed(tokens)), ())}
         nearby = {index for token in tokens for index in self.by_token.get(token, ())}
-        return any(len(self.names[index]) >= 2 and self.names[index] <= tokens for index in nearby)
+        for index in nearby:
+            listed = self.names[index]
+            if _covered(tokens, listed) or (len(listed) >= 2 and _covered(listed, tokens)):
+                found.add(self.entries[index].source_id)
+        return found
+
+
+def _covered(words: Sequence[str], others: Sequence[str]) -> bool:
+    """Every word of ``words`` is one of ``others`` or one letter away from one."""
+    return all(any(OSA.distance(word, other) <= 1 for other in others) for word in words)
 
 
 def _pools(person: Listed) -> tuple[Sequence[str], Sequence[str]]:
@@ -343,10 +345,11 @@ def negatives(entries: Sequence[Listed], count: int, seed: int = 62) -> list[Pro
             name = _pick_person(rng, organisations).primary.rsplit(" ", 1)
             probe = Probe(kind, name[0], name[1], born=born)
         elif kind == "namesake born far apart":
-            if person.dob is None or listed.holders(f"{person.given[0]} {person.family[-1]}") != {person.source_id}:
+            given, family = " ".join(person.given), " ".join(person.family)
+            if person.dob is None or listed.matching(f"{given} {family}") != {person.source_id}:
                 continue  # another listed person of that name could be born then: not a clean negative
             far = person.dob.year + rng.choice((-1, 1)) * rng.randrange(6, 25)
-            probe = Probe(kind, " ".join(person.given), " ".join(person.family), born=date(far, 6, 15))
+            probe = Probe(kind, given, family, born=date(far, 6, 15))
         else:
             given_pool, family_pool = _pools(person)
             given, family = " ".join(person.given), " ".join(person.family)
@@ -356,7 +359,7 @@ def negatives(entries: Sequence[Listed], count: int, seed: int = 62) -> list[Pro
                 family = _pick(rng, family_pool)
             else:
                 given, family = _pick(rng, given_pool), _pick(rng, family_pool)
-            if listed.holds(f"{given} {family}"):
+            if listed.matching(f"{given} {family}"):
                 continue
             probe = Probe(kind, given, family, born=born, nationality=person.nationality)
         if probe is not None:
