@@ -59,9 +59,9 @@ def report(entries: int, positives: int, negatives: int) -> None:
     outcomes = quality.run(probes)
     median, p95 = quality.timing(outcomes)
     at_default = quality.summary(outcomes, DEFAULT_THRESHOLD)
-    kinds = Counter(entry.culture for entry in listed)
+    kinds = ", ".join(f"{kind} {count}" for kind, count in Counter(entry.culture for entry in listed).items())
     print(
-        f"Database: {connection.vendor}; {entries:,} synthetic entries ({', '.join(f'{k} {v}' for k, v in kinds.items())})"
+        f"Database: {connection.vendor}; {entries:,} synthetic entries ({kinds})"
         f" loaded through store.load_version in {loaded:.0f} s; {positives} positive and {negatives} negative"
         f" probes; algorithm {ALGORITHM_VERSION}.\n"
     )

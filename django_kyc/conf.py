@@ -51,7 +51,8 @@ SETTINGS: tuple[Setting, ...] = (
         "USER_SELECTABLE_BACKENDS",
         None,
         "Backend aliases an applicant may choose when starting a verification or an AML screening through the "
-        "API. `None`: only `DEFAULT_BACKEND` (and `AML_BACKEND` when set). Staff with `change_applicant` may choose any configured alias.",
+        "API. `None`: only `DEFAULT_BACKEND` (and `AML_BACKEND` when set). Staff with `change_applicant` may "
+        "choose any configured alias.",
     ),
     Setting(
         "MAX_ATTEMPTS",

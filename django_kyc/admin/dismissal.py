@@ -21,7 +21,15 @@ class ScreeningDismissalAdmin(ReadOnlyAdmin):
     search_fields = ["entity_id", "applicant__reference"]
     list_select_related = ["applicant", "dismissed_by"]
     ordering = ["-created_at"]
-    fields = ["applicant_link", "backend", "entity_id", "digest", "hit_link", "dismissed_by", "created_at"]
+    fields = (
+        "applicant_link",
+        "backend",
+        "entity_id",
+        "digest",
+        "hit_link",
+        "dismissed_by",
+        "created_at",
+    )
     readonly_fields = fields
 
     @admin.display(description=_("applicant"), ordering="applicant__reference")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from itertools import pairwise
 
 import jellyfish
 from anyascii import anyascii
@@ -205,7 +206,7 @@ def name_keys(text: str) -> set[str]:
         if len(token) >= AFFIX_FROM:
             keys.add(f"^{token[:3]}")
             keys.add(f"{token[-3:]}$")
-    for first, second in zip(tokens, tokens[1:], strict=False):
+    for first, second in pairwise(tokens):
         if len(first) > 1 and len(second) > 1:
             keys.add(f"{first}{second}"[:64])
     keys |= initial_keys(tokens)

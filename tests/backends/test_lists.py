@@ -73,7 +73,8 @@ def test_a_listed_person_is_a_potential_match_with_evidence(lists_backend: None,
     check = screened(sokolov)
     assert check.status == AmlStatus.POTENTIAL_MATCH
     hit = check.hits.get()
-    assert hit.entity_id == "ofac_sdn:1001" and hit.caption == "Ivan Petrovich SOKOLOV"
+    assert hit.entity_id == "ofac_sdn:1001"
+    assert hit.caption == "Ivan Petrovich SOKOLOV"
     assert list(hit.topics) == ["sanction"]
     assert hit.details["list_version"] == version.pk
     assert hit.details["algorithm"] == ALGORITHM_VERSION

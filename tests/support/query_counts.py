@@ -46,6 +46,7 @@ from django_kyc.models import (
     ReviewDecision,
     ReviewDueItem,
     ReviewQueueItem,
+    ScreeningDismissal,
     Verification,
     WebhookEvent,
     WebhookRejection,
@@ -94,6 +95,7 @@ STAFF_PERMISSIONS = (
     "view_outboundevent",
     "view_delivery",
     "view_reviewdueitem",
+    "view_screeningdismissal",
 )
 
 V = VerificationStatus
@@ -266,6 +268,20 @@ def add_aml_hits(world: World, count: int) -> list[AmlHit]:
             )
         )
     return AmlHit.objects.bulk_create(hits)
+
+
+def add_dismissals(world: World, count: int) -> list[ScreeningDismissal]:
+    """Reviewers' dismissed matches about the world's applicant, each by the superuser."""
+    return ScreeningDismissal.objects.bulk_create(
+        ScreeningDismissal(
+            applicant=world.applicant,
+            backend="sandbox",
+            entity_id=f"entity-{n}",
+            applicant_digest="0" * 64,
+            dismissed_by=world.superuser,
+        )
+        for n in world.tags(count)
+    )
 
 
 def add_open_aml_hits(world: World, count: int) -> list[AmlHit]:
@@ -537,6 +553,7 @@ ENDPOINTS: list[Endpoint] = [
     _changelist("admin event endpoints", OutboundEndpoint, add_event_endpoints),
     _changelist("admin outbound events", OutboundEvent, add_outbound_events),
     _changelist("admin event deliveries", Delivery, add_deliveries),
+    _changelist("admin dismissed matches", ScreeningDismissal, add_dismissals),
     # admin pages that list rows inline, and the review dashboard
     Endpoint("admin applicant page", _admin(Applicant, "change"), add_applicant_page_rows, ADMIN_ROLES, inline_rows),
     Endpoint("admin AML check page", _admin(AmlCheck, "change"), add_aml_hits, ADMIN_ROLES, inline_rows),

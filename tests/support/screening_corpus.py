@@ -93,7 +93,9 @@ def _patronymic(cyrillic_given: str) -> str:
 def _arabic(rng: random.Random) -> Listed:
     given, father = rng.sample(pools.ARABIC_GIVEN, 2)
     family = _pick(rng, pools.ARABIC_FAMILY)
-    person = Listed("", "", "arabic", [given], [father], [family], nationality=_pick(rng, "IQ SY YE SA LY LB".split()))
+    person = Listed(
+        "", "", "arabic", [given], [father], [family], nationality=_pick(rng, ["IQ", "SY", "YE", "SA", "LY", "LB"])
+    )
     if rng.random() < 0.3:
         person.aliases.append(f"{given} bin {father} al-{family}")
     if rng.random() < 0.3:
@@ -109,12 +111,18 @@ def _cyrillic(rng: random.Random) -> Listed:
     person = Listed(
         "", "", "cyrillic", latin[:1], latin[1:2], latin[2:], original=original, transliterated=anyascii(original)
     )
-    person.nationality = _pick(rng, "RU RU UA BY".split())
+    person.nationality = _pick(rng, ["RU", "RU", "UA", "BY"])
     return person
 
 
-def _syllabic(rng: random.Random, family_pool: Sequence[tuple[str, str]], syllables: Sequence[tuple[str, str]],
-              culture: str, nationality: str, joined: bool) -> Listed:
+def _syllabic(
+    rng: random.Random,
+    family_pool: Sequence[tuple[str, str]],
+    syllables: Sequence[tuple[str, str]],
+    culture: str,
+    nationality: str,
+    joined: bool,
+) -> Listed:
     family = family_pool[rng.randrange(len(family_pool))]
     first, second = rng.sample(list(syllables), 2)
     latin_given = [first[1] + second[1].lower()] if joined else [first[1], second[1]]
@@ -124,8 +132,14 @@ def _syllabic(rng: random.Random, family_pool: Sequence[tuple[str, str]], syllab
     return person
 
 
-def _two_part(culture: str, given_pool: Sequence[str], family_pool: Sequence[str], countries: str,
-              middle: float = 0.0, double_family: float = 0.0) -> Callable[[random.Random], Listed]:
+def _two_part(
+    culture: str,
+    given_pool: Sequence[str],
+    family_pool: Sequence[str],
+    countries: str,
+    middle: float = 0.0,
+    double_family: float = 0.0,
+) -> Callable[[random.Random], Listed]:
     def make(rng: random.Random) -> Listed:
         given = [_pick(rng, given_pool)]
         middle_names = [_pick(rng, given_pool)] if rng.random() < middle else []
@@ -266,7 +280,7 @@ def positives(entries: Sequence[Listed], count: int, seed: int = 61) -> list[Pro
         forms = list(_variations(person, rng))
         variation, first, middle, last = forms[len(probes) % len(forms)]
         born = _born(rng, person.dob)
-        nationality = person.nationality if rng.random() < 0.8 else _pick(rng, "GB FR DE TR AE".split())
+        nationality = person.nationality if rng.random() < 0.8 else _pick(rng, ["GB", "FR", "DE", "TR", "AE"])
         if person.dob and not (person.dob.month and person.dob.day) and variation == "as listed":
             variation = "date of birth known by year or range"
         probes.append(Probe(variation, first, last, middle, born, nationality, (person.source, person.source_id)))
@@ -317,13 +331,18 @@ def _covered(words: Sequence[str], others: Sequence[str]) -> bool:
 def _pools(person: Listed) -> tuple[Sequence[str], Sequence[str]]:
     return {
         "arabic": (pools.ARABIC_GIVEN, pools.ARABIC_FAMILY),
-        "cyrillic": ([pools.romanise(g) for g in pools.RUSSIAN_GIVEN], [pools.romanise(f) for f in pools.RUSSIAN_FAMILY]),
+        "cyrillic": (
+            [pools.romanise(g) for g in pools.RUSSIAN_GIVEN],
+            [pools.romanise(f) for f in pools.RUSSIAN_FAMILY],
+        ),
         "persian": (pools.PERSIAN_GIVEN, pools.PERSIAN_FAMILY),
         "hispanic": (pools.HISPANIC_GIVEN, pools.HISPANIC_FAMILY),
         "west_african": (pools.WEST_AFRICAN_GIVEN, pools.WEST_AFRICAN_FAMILY),
         "english": (pools.ENGLISH_GIVEN, pools.ENGLISH_FAMILY),
-        "chinese": ([s[1] + t[1].lower() for s in pools.CHINESE_SYLLABLES[:10] for t in pools.CHINESE_SYLLABLES[10:20]],
-                    [f[1] for f in pools.CHINESE_FAMILY]),
+        "chinese": (
+            [s[1] + t[1].lower() for s in pools.CHINESE_SYLLABLES[:10] for t in pools.CHINESE_SYLLABLES[10:20]],
+            [f[1] for f in pools.CHINESE_FAMILY],
+        ),
         "korean": ([s[1] for s in pools.KOREAN_SYLLABLES], [f[1] for f in pools.KOREAN_FAMILY]),
     }[person.culture]
 

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django_kyc.sanctions.matching import Subject, screen
-from django_kyc.sanctions.store import load_version
 from django_kyc.sanctions.records import ParsedList
+from django_kyc.sanctions.store import load_version
 from tests.support.screening_corpus import Listed, Probe, by_source
 
 #: The floor every probe is screened at: below any threshold worth reporting, so one run gives the curve.
