@@ -15,7 +15,7 @@ from importlib.metadata import version
 
 from bench import harness
 
-BENCHMARKS = ("queries", "ingest", "latency", "burst", "submissions", "bulk")
+BENCHMARKS = ("queries", "ingest", "latency", "burst", "submissions", "bulk", "screening")
 
 
 def versions() -> str:

@@ -13,6 +13,7 @@ class DjangoKycConfig(AppConfig):
     def ready(self) -> None:
         from django_kyc import checks  # noqa: F401  (registers the system checks)
         from django_kyc.backends import registry  # noqa: F401  (connects the setting_changed receiver)
+        from django_kyc.sanctions import checks as sanctions_checks  # noqa: F401
         from django_kyc.schedules import install_on_migrate
 
         post_migrate.connect(install_on_migrate, sender=self, dispatch_uid="django_kyc.install_schedules")

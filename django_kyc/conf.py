@@ -34,6 +34,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Backend alias used when a verification or AML check is started without one.",
     ),
     Setting(
+        "AML_BACKEND",
+        None,
+        "Backend alias used when a person's AML screening is started without one (the API, re-screening of an "
+        'applicant never screened). `None`: `DEFAULT_BACKEND`. The example project sets `"lists"`, the '
+        "official sanctions lists in the site's own database (docs/providers/lists.md).",
+    ),
+    Setting(
         "BACKENDS",
         {"sandbox": {"CLASS": "django_kyc.backends.sandbox.SandboxBackend", "OPTIONS": {}}},
         'Every configured backend: alias → `{"CLASS": dotted path, "OPTIONS": {...}}`. Each verification stores '
@@ -44,7 +51,8 @@ SETTINGS: tuple[Setting, ...] = (
         "USER_SELECTABLE_BACKENDS",
         None,
         "Backend aliases an applicant may choose when starting a verification or an AML screening through the "
-        "API. `None`: only `DEFAULT_BACKEND`. Staff with `change_applicant` may choose any configured alias.",
+        "API. `None`: only `DEFAULT_BACKEND` (and `AML_BACKEND` when set). Staff with `change_applicant` may "
+        "choose any configured alias.",
     ),
     Setting(
         "MAX_ATTEMPTS",

@@ -197,7 +197,11 @@ DJANGO_KYC: dict[str, Any] = {
             "CLASS": SANDBOX_CLASS,
             "OPTIONS": sandbox_options("sandbox_hosted", HOSTED_FLOW=True),
         },
+        # Sanctions screening against the official lists in this database (load them: manage.py
+        # kyc_load_lists); person screenings started without a backend go here (AML_BACKEND).
+        "lists": {"CLASS": "django_kyc.backends.lists.ListsBackend"},
     },
+    "AML_BACKEND": env.str("KYC_AML_BACKEND", default="lists"),
     # Identity documents never go under MEDIA_ROOT: only the permission-checked admin view serves them.
     "DOCUMENT_STORAGE_LOCATION": str(STATE_DIR / "private" / "kyc-documents"),
     # Field and file encryption: KYC_ENCRYPTION_KEYS / KYC_BLIND_INDEX_KEY, or with DEBUG on the demo's own

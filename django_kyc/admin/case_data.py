@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from django_kyc import pii
 from django_kyc.admin.base import HIDDEN
+from django_kyc.admin.evidence import is_lists_evidence, lists_evidence
 from django_kyc.models import AmlHit, Applicant, AuditEvent, Document, ProposalStatus, ReviewDecision, Verification
 from django_kyc.models.document import DocumentSide
 from django_kyc.reasons import reason_codes
@@ -199,6 +200,8 @@ def evidence(hit: AmlHit) -> list[tuple[str, str]]:
     rows = [(str(_("Entity")), hit.entity_id)]
     if hit.datasets:
         rows.append((str(_("Lists")), ", ".join(str(item) for item in hit.datasets)))
+    if is_lists_evidence(hit.details or {}):
+        return rows + lists_evidence(hit.details)
     for key, value in (hit.details or {}).items():
         if isinstance(value, list) and all(not isinstance(item, (dict, list)) for item in value):
             text = ", ".join(str(item) for item in value)

@@ -21,14 +21,14 @@ from django_kyc.status import APPLICANT_EDITABLE, APPLICANT_MAY_SUBMIT
 
 def may_choose_backend(user: Any, alias: str) -> bool:
     """Which provider verifies someone is the site's decision: applicants may pick only among
-    ``DJANGO_KYC["USER_SELECTABLE_BACKENDS"]`` (default: just ``DEFAULT_BACKEND``); staff who may change
-    applicants may pick any configured alias."""
+    ``DJANGO_KYC["USER_SELECTABLE_BACKENDS"]`` (default: ``DEFAULT_BACKEND`` and ``AML_BACKEND``, the aliases
+    they get when they name none); staff who may change applicants may pick any configured alias."""
     from django_kyc.conf import kyc_settings
 
     if user.is_authenticated and user.has_perm("django_kyc.change_applicant"):
         return True
     allowed = kyc_settings.USER_SELECTABLE_BACKENDS
-    return alias in (allowed if allowed is not None else [kyc_settings.DEFAULT_BACKEND])
+    return alias in (allowed if allowed is not None else [kyc_settings.DEFAULT_BACKEND, kyc_settings.AML_BACKEND])
 
 
 def can_view_all(user: Any) -> bool:

@@ -64,6 +64,7 @@ SHIPPED_BACKENDS = (
     "django_kyc.backends.sumsub.SumsubBackend",
     "django_kyc.backends.persona.PersonaBackend",
     "django_kyc.backends.veriff.VeriffBackend",
+    "django_kyc.backends.lists.ListsBackend",
     "django_kyc.backends.yente.YenteBackend",
 )
 

@@ -84,6 +84,14 @@ def validate_subject(subject: str, blockchain: str = "", address: str = "", tx_h
         raise ValidationError(errors)
 
 
+def default_alias(subject: str = AmlSubject.APPLICANT) -> str:
+    """The backend a screening started without one goes through: ``AML_BACKEND`` for a person (the local lists
+    in the example project), ``DEFAULT_BACKEND`` otherwise and when it is unset."""
+    if subject == AmlSubject.APPLICANT and kyc_settings.AML_BACKEND:
+        return str(kyc_settings.AML_BACKEND)
+    return str(kyc_settings.DEFAULT_BACKEND)
+
+
 def start_check(
     applicant: Applicant,
     change: Change,
@@ -95,7 +103,7 @@ def start_check(
     address: str = "",
     tx_hash: str = "",
 ) -> AmlCheck:
-    alias = backend or kyc_settings.DEFAULT_BACKEND
+    alias = backend or default_alias(subject)
     validate_subject(subject, blockchain, address, tx_hash)
     chosen = get_backend(alias)
     if not chosen.supports(CAPABILITY[subject]):

@@ -137,8 +137,10 @@ def rescreen_due(*, now: datetime | None = None, batch_size: int | None = None) 
 def screening_backend(latest_backend: str = "") -> str:
     """The alias a re-screening goes through: ``RESCREENING_BACKEND``, else the backend that screened the
     applicant last (a provider screens its own customers: ARGOS reads the submission it verified), else
-    ``DEFAULT_BACKEND``."""
-    return str(kyc_settings.RESCREENING_BACKEND or latest_backend or kyc_settings.DEFAULT_BACKEND)
+    ``AML_BACKEND``, else ``DEFAULT_BACKEND``."""
+    return str(
+        kyc_settings.RESCREENING_BACKEND or latest_backend or kyc_settings.AML_BACKEND or kyc_settings.DEFAULT_BACKEND
+    )
 
 
 def rescreen(

@@ -46,6 +46,7 @@ from django_kyc.models import (
     ReviewDecision,
     ReviewDueItem,
     ReviewQueueItem,
+    ScreeningDismissal,
     Verification,
     WebhookEvent,
     WebhookRejection,
@@ -82,6 +83,7 @@ KYC_MODELS = [
     SanctionsList,
     ListVersion,
     ListEntry,
+    ScreeningDismissal,
 ]
 
 
@@ -149,6 +151,9 @@ def populate(make_applicant: Callable[..., Applicant], count: int, start: int = 
         hit = AmlHit.objects.create(aml_check=check, entity_id="e1", caption="Someone", score=0.5)
         ReviewDecision.objects.create(
             applicant=applicant, aml_hit=hit, decision="false_positive", reason_code="OTHER", rule="risk_level:high"
+        )
+        ScreeningDismissal.objects.create(
+            applicant=applicant, backend="sandbox", entity_id="e1", applicant_digest="0" * 64, hit=hit
         )
         WebhookEvent.objects.create(
             backend="sandbox", event_id=f"evt-{n}", verification=verification, state=WebhookState.FAILED

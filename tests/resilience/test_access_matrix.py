@@ -38,6 +38,7 @@ from django_kyc.models import (
     ErasureRequest,
     OutboundEvent,
     ReviewDecision,
+    ScreeningDismissal,
     Verification,
     WebhookEvent,
     WebhookRejection,
@@ -152,6 +153,9 @@ def seed(make_applicant: Callable[..., Applicant]) -> Seed:
     # the official lists hold no applicant's data, but their read-only admin pages belong in the matrix
     listed = load_version("un_sc", ParsedList([ListedEntry("1", "person", [ListedName("Listed Sample Person")])]))
     entry = ListEntry.objects.get(first_version=listed)
+    dismissal = ScreeningDismissal.objects.create(
+        applicant=applicant, backend="sandbox", entity_id="e1", applicant_digest="0" * 64, hit=hit
+    )
     objects: dict[type, Any] = {
         Applicant: applicant,
         Document: document,
@@ -170,6 +174,7 @@ def seed(make_applicant: Callable[..., Applicant]) -> Seed:
         SanctionsList: listed.sanctions_list,
         ListVersion: listed,
         ListEntry: entry,
+        ScreeningDismissal: dismissal,
     }
 
     stranger = _user("stranger", [], staff=False)

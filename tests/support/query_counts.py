@@ -46,6 +46,7 @@ from django_kyc.models import (
     ReviewDecision,
     ReviewDueItem,
     ReviewQueueItem,
+    ScreeningDismissal,
     Verification,
     WebhookEvent,
     WebhookRejection,
@@ -98,6 +99,7 @@ STAFF_PERMISSIONS = (
     "view_sanctionslist",
     "view_listversion",
     "view_listentry",
+    "view_screeningdismissal",
 )
 
 V = VerificationStatus
@@ -270,6 +272,20 @@ def add_aml_hits(world: World, count: int) -> list[AmlHit]:
             )
         )
     return AmlHit.objects.bulk_create(hits)
+
+
+def add_dismissals(world: World, count: int) -> list[ScreeningDismissal]:
+    """Reviewers' dismissed matches about the world's applicant, each by the superuser."""
+    return ScreeningDismissal.objects.bulk_create(
+        ScreeningDismissal(
+            applicant=world.applicant,
+            backend="sandbox",
+            entity_id=f"entity-{n}",
+            applicant_digest="0" * 64,
+            dismissed_by=world.superuser,
+        )
+        for n in world.tags(count)
+    )
 
 
 def add_open_aml_hits(world: World, count: int) -> list[AmlHit]:
@@ -586,6 +602,7 @@ ENDPOINTS: list[Endpoint] = [
     Endpoint(
         "admin sanctions lists", _admin(SanctionsList), add_sanctions_lists, ADMIN_ROLES, changelist_of=SanctionsList
     ),
+    _changelist("admin dismissed matches", ScreeningDismissal, add_dismissals),
     # admin pages that list rows inline, and the review dashboard
     Endpoint("admin applicant page", _admin(Applicant, "change"), add_applicant_page_rows, ADMIN_ROLES, inline_rows),
     Endpoint("admin AML check page", _admin(AmlCheck, "change"), add_aml_hits, ADMIN_ROLES, inline_rows),
