@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from django_kyc.services import retention
+from django_kyc.services import outbound, retention
 
 BAR_WIDTH = 30
 
@@ -34,5 +34,8 @@ class Command(BaseCommand):
         def show(done: int, total: int) -> None:
             self.stdout.write(progress_bar(done, total))
 
+        if not options["dry_run"]:
+            events = outbound.purge_settled_events()
+            self.stdout.write(f"Outbound events deleted (settled, past OUTBOUND_EVENT_RETENTION_DAYS): {events}.")
         report = retention.purge_due(dry_run=options["dry_run"], batch_size=options["batch_size"], progress=show)
         self.stdout.write(self.style.SUCCESS(report.summary().capitalize() + "."))
