@@ -34,8 +34,8 @@ class Command(BaseCommand):
         def show(done: int, total: int) -> None:
             self.stdout.write(progress_bar(done, total))
 
+        report = retention.purge_due(dry_run=options["dry_run"], batch_size=options["batch_size"], progress=show)
         if not options["dry_run"]:
             events = outbound.purge_settled_events()
             self.stdout.write(f"Outbound events deleted (settled, past OUTBOUND_EVENT_RETENTION_DAYS): {events}.")
-        report = retention.purge_due(dry_run=options["dry_run"], batch_size=options["batch_size"], progress=show)
         self.stdout.write(self.style.SUCCESS(report.summary().capitalize() + "."))
