@@ -408,6 +408,13 @@ SETTINGS: tuple[Setting, ...] = (
         default_doc="`[5, 300, 1800, 7200, 18000, 36000, 36000]`",
     ),
     Setting(
+        "OUTBOUND_EVENT_RETENTION_DAYS",
+        90,
+        "Days an outbound event (with its deliveries and their attempts) is kept once every delivery of it is "
+        'settled; the daily purge deletes older ones, and "Replay events since" reaches back this far. `None` '
+        "keeps them for ever.",
+    ),
+    Setting(
         "OUTBOUND_SECRET_ROTATION_HOURS",
         24,
         "After an admin endpoint's secret is rotated, deliveries are signed with the old secret as well for this "

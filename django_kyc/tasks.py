@@ -46,10 +46,12 @@ def sweep() -> str:
 
 
 def purge_expired() -> str:
-    """The daily retention purge (same as ``kyc_purge``): redact applicants whose retention lapsed."""
+    """The daily retention purge (same as ``kyc_purge``): redact applicants whose retention lapsed, and delete
+    the settled outbound events older than ``OUTBOUND_EVENT_RETENTION_DAYS``."""
     from django_kyc.services import retention
 
-    return retention.purge_due().summary()
+    summary = retention.purge_due().summary()
+    return f"{summary} outbound_events={outbound.purge_settled_events()}"
 
 
 def rescreen_due() -> str:

@@ -18,7 +18,9 @@ a catalogue change. With no endpoint subscribed nothing is written at all (one q
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import transaction
@@ -51,7 +53,7 @@ def emit_many(name: str, items: Sequence[tuple[Any, Mapping[str, Any]]]) -> list
         check_data(spec, payload)
     if not payloads:
         return []
-    endpoints = [endpoint for endpoint in current_endpoints() if endpoint.enabled and endpoint.receives(name)]
+    endpoints = [endpoint for endpoint in _endpoints() if endpoint.enabled and endpoint.receives(name)]
     if not endpoints:
         return []
     now = timezone.now()
@@ -79,6 +81,41 @@ def emit_many(name: str, items: Sequence[tuple[Any, Mapping[str, Any]]]) -> list
         for delivery in deliveries:
             enqueue_on_commit("deliver_event", str(delivery.pk))
     return written
+
+
+class _Reading:
+    rows: list[Endpoint] | None = None
+
+
+_reading: ContextVar[_Reading | None] = ContextVar("django_kyc_endpoints_reading", default=None)
+
+
+@contextmanager
+def endpoints_read_once() -> Iterator[None]:
+    """Inside the block, the events emitted share one reading of the endpoints.
+
+    A change that emits several events in one transaction (a status change that is also a completion, a
+    submission moving its documents and its verification) would otherwise read the endpoint table once per
+    event. Open it around a single transaction: a second reading there could only see an endpoint committed
+    in between, which is no more right than the first. Nested blocks share the outermost reading.
+    """
+    if _reading.get() is not None:
+        yield
+        return
+    token = _reading.set(_Reading())
+    try:
+        yield
+    finally:
+        _reading.reset(token)
+
+
+def _endpoints() -> list[Endpoint]:
+    reading = _reading.get()
+    if reading is None:
+        return current_endpoints()
+    if reading.rows is None:
+        reading.rows = current_endpoints()
+    return reading.rows
 
 
 def current_endpoints() -> list[Endpoint]:

@@ -312,3 +312,27 @@ def enqueue_due(now: datetime, grace: timedelta, limit: int) -> int:
     for pk in due:
         enqueue("deliver_event", str(pk))
     return len(due)
+
+
+def purge_settled_events(now: datetime | None = None, *, batch_size: int = 1000) -> int:
+    """Delete the events older than ``OUTBOUND_EVENT_RETENTION_DAYS`` whose deliveries are all settled, with
+    their deliveries and attempts; returns how many events went.
+
+    The outbox holds no personal data, but it grows with every change; kept for ever it would be the largest
+    table of a busy site. An event with a delivery still being tried stays, whatever its age, so the purge
+    never takes work from the sweeper; "Replay events since" reaches back as far as events are kept.
+    Deleted a batch at a time, so memory stays flat however many fell due.
+    """
+    days = kyc_settings.OUTBOUND_EVENT_RETENTION_DAYS
+    if days is None:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=int(days))
+    open_events = Delivery.objects.filter(state__in=OPEN_DELIVERY_STATES).values("event_id")
+    old = OutboundEvent.objects.filter(occurred_at__lt=cutoff).exclude(pk__in=open_events).order_by("pk")
+    deleted = 0
+    while batch := list(old.values_list("pk", flat=True)[:batch_size]):
+        DeliveryAttempt.objects.filter(delivery__event_id__in=batch).delete()
+        Delivery.objects.filter(event_id__in=batch).delete()
+        OutboundEvent.objects.filter(pk__in=batch).delete()
+        deleted += len(batch)
+    return deleted

@@ -31,7 +31,7 @@ from django_kyc.exceptions import (
 )
 from django_kyc.models import Applicant, Document, Verification
 from django_kyc.queue import enqueue_on_commit
-from django_kyc.services import transitions
+from django_kyc.services import events, transitions
 from django_kyc.services.audit import Change, audit, decision_reason
 from django_kyc.services.retry import max_attempts, next_attempt_at, provider_call_lease
 from django_kyc.status import VERIFICATION_ACTIVE, AuditAction, DocumentStatus, Source, VerificationStatus
@@ -64,7 +64,8 @@ def _claim_attempt(verification_id: Any) -> Verification | None:
     """Count the attempt and take its lease, or ``None`` when the verification is not due (or another worker
     claimed it first). Two statements in autocommit: a read, then a compare-and-set UPDATE that matches only
     the state read (the attempt count grows with every claim), so of two racing claims exactly one wins."""
-    verification = Verification.objects.get(pk=verification_id)
+    # the applicant comes along: every backend reads it to build its request
+    verification = Verification.objects.select_related("applicant").get(pk=verification_id)
     now = timezone.now()
     if verification.status != VerificationStatus.PENDING:
         return None
@@ -110,7 +111,7 @@ def submit_verification(verification_id: Any) -> None:
 
 
 def record_submission(verification_id: Any, submission: Submission, change: Change) -> None:
-    with transaction.atomic():
+    with transaction.atomic(), events.endpoints_read_once():
         verification = transitions.lock_verification(verification_id)
         report_possible_duplicates(verification, change)
         updates: dict[str, Any] = {

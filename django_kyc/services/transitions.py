@@ -61,6 +61,7 @@ def lock_verification(verification_id: Any) -> Verification:
 # --- verifications -----------------------------------------------------------------------------------
 
 
+@events.endpoints_read_once()
 def _move_verification(
     verification: Verification,
     to_status: str,

@@ -30,7 +30,7 @@ from django_kyc.db import insert_unless_conflict, savepoint_if_nested
 from django_kyc.exceptions import KycError, PermanentProviderError, WebhookError, WebhookPayloadError
 from django_kyc.models import RejectionReason, Verification, WebhookEvent, WebhookRejection, WebhookState
 from django_kyc.queue import enqueue_on_commit
-from django_kyc.services import transitions
+from django_kyc.services import events, transitions
 from django_kyc.services.audit import Change
 from django_kyc.services.retry import next_attempt_at
 from django_kyc.services.transitions import Outcome
@@ -265,7 +265,7 @@ def apply(row: WebhookEvent) -> None:
         if state is None:
             state = backend.fetch_verification(verification)
             _require_storable(state, "the fetched state")
-        with transaction.atomic():
+        with transaction.atomic(), events.endpoints_read_once():
             # lock and re-read only what decides whether to go on (not the encrypted body again)
             locked = WebhookEvent.objects.select_for_update().filter(pk=event_pk)
             found = locked.values_list("state", "attempts", "holds_event_id").first()

@@ -70,7 +70,7 @@ def test_purge_command_dry_run_changes_nothing(make_applicant: Callable[..., App
 
 def test_the_daily_task_purges(make_applicant: Callable[..., Applicant]) -> None:
     lapsed(make_applicant, 1)
-    assert tasks.purge_expired() == "1 applicant(s) due: purged=1; under legal hold=0"
+    assert tasks.purge_expired() == "1 applicant(s) due: purged=1; under legal hold=0 outbound_events=0"
 
 
 def test_purge_schedule_is_installed_once() -> None:

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from django_kyc.models import Applicant, Delivery, Endpoint, EndpointSource, OutboundEvent
 from django_kyc.outbound import generate_secret
@@ -22,6 +23,10 @@ pytestmark = pytest.mark.django_db
 
 V = VerificationStatus
 REVIEWER = Change(actor_type=Actor.USER, source=Source.ADMIN, label="r", reason="checked")
+
+
+def review_due_data(applicant: Applicant) -> dict[str, Any]:
+    return {"applicant_id": str(applicant.pk), "reason": "periodic", "due_at": "2027-01-01T00:00:00+00:00"}
 
 
 def endpoint(name: str = "billing", types: list[str] | None = None, **fields: Any) -> Endpoint:
@@ -104,6 +109,32 @@ def test_without_endpoints_nothing_is_written(make_applicant: Callable[..., Appl
     verification = make_verification(make_applicant(), V.REVIEW)
     transitions.transition_verification(verification.pk, V.APPROVED, REVIEWER)
     assert not OutboundEvent.objects.exists()
+
+
+def test_an_approval_reads_the_endpoints_once_for_all_its_events(
+    make_applicant: Callable[..., Applicant],
+) -> None:
+    """Four events (status changed, completed, the applicant's change and its verification), one reading of the
+    endpoint table: the reading is shared inside the transition."""
+    endpoint()
+    verification = make_verification(make_applicant(), V.REVIEW)
+    with CaptureQueriesContext(connection) as queries:
+        transitions.transition_verification(verification.pk, V.APPROVED, REVIEWER)
+    readings = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "django_kyc_endpoint"')]
+    assert OutboundEvent.objects.count() >= 4
+    assert len(readings) == 1
+
+
+def test_outside_a_shared_reading_each_event_reads_the_endpoints(make_applicant: Callable[..., Applicant]) -> None:
+    hook = endpoint()
+    applicant = make_applicant()
+    with events.endpoints_read_once():
+        events.emit("applicant.review_due", applicant, review_due_data(applicant))
+        Endpoint.objects.filter(pk=hook.pk).update(enabled=False)
+        events.emit("applicant.review_due", applicant, review_due_data(applicant))
+    assert Delivery.objects.count() == 2  # the second event used the block's reading
+    events.emit("applicant.review_due", applicant, review_due_data(applicant))
+    assert Delivery.objects.count() == 2  # a fresh reading sees the endpoint disabled
 
 
 def test_data_must_be_what_the_catalogue_declares(make_applicant: Callable[..., Applicant]) -> None:

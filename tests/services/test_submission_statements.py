@@ -6,7 +6,9 @@ there for crash safety or the audit trail. Measured 25 before the claim became o
 (no second SELECT ... FOR UPDATE, SAVEPOINT and RELEASE): 20. Pending → processing cannot change the
 applicant's aggregate, so the refresh (a locking read of the applicant, the list of its verifications' statuses
 and the open-AML-match query) is skipped: 15. Outbound events read the endpoints once per event emitted (the
-verification's status change and its document's): 17 now; with no endpoint subscribed nothing is written.
+verification's status change and its document's): 17; then once per transaction, and the claim reads the
+applicant with the verification (the backend builds its request from it): 15. With no endpoint subscribed
+nothing is written.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from tests.support.factories import make_verification
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_provide_submission_takes_seventeen_statements(make_applicant: Any) -> None:
+def test_a_provide_submission_takes_fifteen_statements(make_applicant: Any) -> None:
     with provider("provide") as (_hooks, _server):
         verification = make_verification(new_applicant(make_applicant, None), backend="contract")
         with CaptureQueriesContext(connection) as queries:
@@ -36,7 +38,7 @@ def test_a_provide_submission_takes_seventeen_statements(make_applicant: Any) ->
     assert (verification.attempts, verification.next_attempt_at) == (1, None)
     assert AuditEvent.objects.filter(object_id=str(verification.pk), to_status="processing").count() == 1
     statements = [query["sql"].split(" ", 1)[0] for query in queries.captured_queries]
-    assert len(statements) == 17, statements
+    assert len(statements) == 15, statements
     assert statements.count("SAVEPOINT") == 0
 
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from django_kyc.services import retention
+from django_kyc.services import outbound, retention
 
 BAR_WIDTH = 30
 
@@ -35,4 +35,7 @@ class Command(BaseCommand):
             self.stdout.write(progress_bar(done, total))
 
         report = retention.purge_due(dry_run=options["dry_run"], batch_size=options["batch_size"], progress=show)
+        if not options["dry_run"]:
+            events = outbound.purge_settled_events()
+            self.stdout.write(f"Outbound events deleted (settled, past OUTBOUND_EVENT_RETENTION_DAYS): {events}.")
         self.stdout.write(self.style.SUCCESS(report.summary().capitalize() + "."))
