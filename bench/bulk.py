@@ -69,7 +69,8 @@ DEFAULT_SIZES = {
     "purge": (1_000, 5_000),
     "review": FULL_SIZES,
 }
-DATABASE_NAME = "kyc_bench_bulk"
+#: ``KYC_BENCH_BULK_DATABASE_NAME`` overrides it, so two checkouts benchmarking on one server do not drop each other's.
+DATABASE_NAME = os.environ.get("KYC_BENCH_BULK_DATABASE_NAME", "kyc_bench_bulk")
 SETTINGS_MODULE = "bench.bulk_settings"
 RSS_TARGET_MB = 150.0
 #: s per 10,000 rows at the largest size may be at most this multiple of the smallest size's.
