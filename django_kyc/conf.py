@@ -78,7 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
         "RESCREENING_BACKEND",
         None,
         "Backend alias re-screenings go through. `None`: the backend of the applicant's latest person screening, "
-        "or `DEFAULT_BACKEND` for an applicant never screened.",
+        "or, for an applicant never screened, `AML_BACKEND` (`DEFAULT_BACKEND` when that is unset too).",
     ),
     Setting(
         "RESCREENING_BATCH_SIZE",
