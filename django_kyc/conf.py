@@ -404,7 +404,7 @@ SETTINGS: tuple[Setting, ...] = (
         [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
         "Seconds to wait after each failed attempt. The default is the example schedule of the Standard Webhooks "
         "specification (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md"
-        ", \"Deliverability and reliability\"): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h, so 10 "
+        ', "Deliverability and reliability"): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h, so 10 '
         "attempts over about 3 days (75.6 h); each wait is stretched by up to 10 % at random. After the last one "
         "the delivery is `failed`, visible in the admin, where it can be resent.",
         default_doc="`[5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]`",

@@ -167,7 +167,7 @@ def test_the_sweeper_sends_due_retries_so_no_task_has_to_survive(
     receiver.then(Behaviour(status=500), Behaviour(delay=2))  # fails, then times out, then recovers
     start = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
     with time_machine.travel(start, tick=False) as clock:
-        hook(receiver.url)
+        endpoint = hook(receiver.url)
         delivery = one_review_due(make_applicant())
         # the on-commit task was lost: the sweeper takes it once the grace is over
         assert sweeper.sweep().deliveries == 0
@@ -183,6 +183,15 @@ def test_the_sweeper_sends_due_retries_so_no_task_has_to_survive(
         clock.shift(timedelta(seconds=331))
         sweeper.sweep()
         delivery.refresh_from_db()
+        # every attempt (the failed, the timed-out and the one that succeeded) is signed anew, checked by the
+        # specification-only implementation above at the moment it was sent, under the event's one webhook-id
+        assert len(receiver.requests) == 3
+        for request in receiver.requests:
+            clock.move_to(datetime.fromtimestamp(int(request.headers["webhook-timestamp"]), tz=timezone.utc))
+            assert spec_check(endpoint.secret, request)["type"] == "applicant.review_due"
+        assert {request.headers["webhook-id"] for request in receiver.requests} == {str(delivery.event_id)}
+        stamps = [int(request.headers["webhook-timestamp"]) for request in receiver.requests]
+        assert stamps == sorted(set(stamps))
     assert (delivery.state, delivery.attempts, delivery.last_error) == (DeliveryState.DELIVERED, 3, "")
     assert [row.succeeded for row in delivery.attempt_log.order_by("number")] == [False, False, True]
 
@@ -229,6 +238,9 @@ def test_a_410_disables_the_endpoint_and_parks_its_deliveries(
         outbound.deliver(delivery.pk)
     assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
     assert len(receiver.requests) == 3
+    # the 410 and the replayed deliveries alike carry a signature the specification-only check accepts
+    first, *replayed = [spec_check(endpoint.secret, request)["type"] for request in receiver.requests]
+    assert (first, sorted(replayed)) == ("applicant.review_due", ["applicant.erased", "applicant.review_due"])
 
 
 @pytest.mark.django_db
