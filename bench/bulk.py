@@ -14,9 +14,9 @@ locked transaction, audit rows, ~15–25 queries each), about 12–17 ms per app
 this was written on, so 100,000 takes 20–30 minutes *each*. The report says so and extrapolates; pass
 ``--sizes 10000,50000,100000`` to run every command on the full book.
 
-Method. A throwaway PostgreSQL database (``kyc_bench_bulk``) is dropped, created and migrated, configured by
-:mod:`bench.bulk_settings` (the test suite's settings plus the rotation key and the fake ARGOS backend).
-For each command and size the django_kyc tables are emptied and re-seeded with ``COPY``
+Method. A throwaway PostgreSQL database (``kyc_bench_bulk``, or ``KYC_BENCH_BULK_DATABASE_NAME``) is dropped,
+created and migrated, configured by :mod:`bench.bulk_settings` (the test suite's settings plus the rotation
+key and the fake ARGOS backend). For each command and size the django_kyc tables are emptied and re-seeded with ``COPY``
 (:mod:`bench.bulk_seed`; not timed). The command then runs as its own process, ``python -m django
 <command>``, started through :mod:`bench.bulk_launch`, which reports its wall time, CPU time and peak RSS
 from ``os.wait4`` (a small launcher, because a child started from this large process would inherit this
@@ -69,7 +69,8 @@ DEFAULT_SIZES = {
     "purge": (1_000, 5_000),
     "review": FULL_SIZES,
 }
-DATABASE_NAME = "kyc_bench_bulk"
+#: ``KYC_BENCH_BULK_DATABASE_NAME`` overrides it, so two checkouts benchmarking on one server do not drop each other's.
+DATABASE_NAME = os.environ.get("KYC_BENCH_BULK_DATABASE_NAME", "kyc_bench_bulk")
 SETTINGS_MODULE = "bench.bulk_settings"
 RSS_TARGET_MB = 150.0
 #: s per 10,000 rows at the largest size may be at most this multiple of the smallest size's.

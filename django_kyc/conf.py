@@ -78,7 +78,7 @@ SETTINGS: tuple[Setting, ...] = (
         "RESCREENING_BACKEND",
         None,
         "Backend alias re-screenings go through. `None`: the backend of the applicant's latest person screening, "
-        "or `DEFAULT_BACKEND` for an applicant never screened.",
+        "or, for an applicant never screened, `AML_BACKEND` (`DEFAULT_BACKEND` when that is unset too).",
     ),
     Setting(
         "RESCREENING_BATCH_SIZE",
@@ -401,11 +401,13 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "OUTBOUND_RETRY_SCHEDULE",
-        [5, 300, 1800, 7200, 18000, 36000, 36000],
-        "Seconds to wait after each failed attempt (Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, "
-        "10 h, 10 h, so 8 attempts over about 28 h; each wait is stretched by up to 10 % at random). After the "
-        "last one the delivery is `failed`, visible in the admin, where it can be resent.",
-        default_doc="`[5, 300, 1800, 7200, 18000, 36000, 36000]`",
+        [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+        "Seconds to wait after each failed attempt. The default is the example schedule of the Standard Webhooks "
+        "specification (https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md"
+        ', "Deliverability and reliability"): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h, so 10 '
+        "attempts over about 3 days (75.6 h); each wait is stretched by up to 10 % at random. After the last one "
+        "the delivery is `failed`, visible in the admin, where it can be resent.",
+        default_doc="`[5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]`",
     ),
     Setting(
         "OUTBOUND_EVENT_RETENTION_DAYS",

@@ -20,9 +20,17 @@ from django_kyc.admin.base import DecisionPagesAdmin, ReadOnlyAdmin, reasoned_ac
 from django_kyc.admin.case import CasePageMixin
 from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns, assignee, breakable, breakable_list
 from django_kyc.admin.forms import DECISION_LABELS, WAITING, DecisionForm, decisions_for_status
-from django_kyc.models import AmlHit, Heartbeat, ProposalStatus, ReviewDecision, ReviewQueueItem, Verification
+from django_kyc.models import (
+    AmlHit,
+    Applicant,
+    Heartbeat,
+    ProposalStatus,
+    ReviewDecision,
+    ReviewQueueItem,
+    Verification,
+)
 from django_kyc.services import health, review
-from django_kyc.status import AmlHitStatus, VerificationStatus
+from django_kyc.status import AmlHitStatus, ApplicantStatus, VerificationStatus
 
 
 class WaitingStatusFilter(admin.SimpleListFilter):
@@ -124,8 +132,10 @@ def queue_counts() -> dict[str, Any]:
     """What waits for a human, per status, and whether the background worker runs: one query.
 
     The queue is the page reviewers reload all day, and a page may cost at most ten queries (session, user
-    and permissions included; ``tests/test_query_counts.py``), so the three aggregates and the sweeper's
-    heartbeat go to the database together, joined by ``UNION ALL``.
+    and permissions included; ``tests/test_query_counts.py``), so the four aggregates and the sweeper's
+    heartbeat go to the database together, joined by ``UNION ALL``. Overdue reviews (docs/review-policy.md)
+    are counted here too: a review the person let lapse is escalated to the reviewers, who see the number on
+    the page they work from, linked to the "due for review" queue's overdue filter.
     """
     by_status = (
         Verification.objects.filter(status__in=WAITING)
@@ -137,6 +147,7 @@ def queue_counts() -> dict[str, Any]:
     rows = by_status.union(
         _tally(AmlHit.objects.filter(status=AmlHitStatus.OPEN), "aml_hits"),
         _tally(ReviewDecision.objects.filter(status=ProposalStatus.PROPOSED), "proposals"),
+        _tally(overdue_reviews(), "overdue_reviews"),
         _tally(Heartbeat.objects.filter(name=health.SWEEPER), "heartbeat", at=Max("beat_at")),
         all=True,
     )
@@ -146,8 +157,15 @@ def queue_counts() -> dict[str, Any]:
         "verifications": [(labels[status], counts.get(status, (0,))[0]) for status in WAITING],
         "aml_hits": counts["aml_hits"][0],
         "proposals": counts["proposals"][0],
+        "overdue_reviews": counts["overdue_reviews"][0],
         "worker": health.worker_health(counts["heartbeat"][1]),
     }
+
+
+def overdue_reviews() -> QuerySet[Applicant]:
+    """Applicants whose review date has passed, as the "due for review" queue's overdue filter lists them
+    (rejected ones have nothing left to review)."""
+    return Applicant.objects.filter(next_review_at__lte=timezone.now()).exclude(status=ApplicantStatus.REJECTED)
 
 
 def _decision_action(decision: str) -> Callable[..., Any]:

@@ -94,3 +94,17 @@ def test_the_dashboard_draws_the_upcoming_reviews(due: dict[str, Applicant], adm
     assert "Reviews falling due per month" in chart
     assert "Document expiry 1" in chart
     assert ">2027-08<" in chart
+
+
+def test_overdue_reviews_are_escalated_to_the_review_queue(due: dict[str, Applicant], admin_user: User) -> None:
+    """The reviewers' own page counts the overdue reviews and links to them (in the same query as its other
+    counts), so a review the person let lapse reaches a reviewer."""
+    client = Client()
+    client.force_login(admin_user)
+    response = client.get(reverse("admin:django_kyc_reviewqueueitem_changelist"))
+    assert response.context["queue_counts"]["overdue_reviews"] == 1  # "overdue"; "declined" is rejected
+    body = response.content.decode()
+    link = body[body.index('id="kyc-overdue-reviews"') - 200 : body.index('id="kyc-overdue-reviews"') + 120]
+    assert f"{URL}?due=overdue" in link
+    assert "<strong>1</strong> overdue reviews" in link
+    assert names(client, due="overdue") == ["Overdue"]  # where the link leads

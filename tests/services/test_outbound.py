@@ -29,7 +29,8 @@ from tests.support.kyc_settings import kyc_settings_with
 
 V = VerificationStatus
 REVIEWER = Change(actor_type=Actor.USER, source=Source.ADMIN, label="r", reason="checked")
-SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000]
+#: The specification's example schedule (5 s to 24 h, 10 attempts over 75 h 35 min 5 s), the default.
+SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400]
 
 
 @pytest.fixture
@@ -133,7 +134,7 @@ def test_the_retry_schedule_is_the_specifications_and_ends_in_a_visible_failure(
         delivery = one_review_due(make_applicant())
         assert outbound.deliver(delivery.pk) == DeliveryState.RETRY_WAIT  # attempt 1, at once
         waits = []
-        for _attempt in range(2, 9):
+        for _attempt in range(2, len(SCHEDULE) + 2):
             delivery.refresh_from_db()
             wait = (delivery.next_attempt_at - datetime.now(timezone.utc)).total_seconds()
             waits.append(wait)
@@ -143,16 +144,17 @@ def test_the_retry_schedule_is_the_specifications_and_ends_in_a_visible_failure(
             outbound.deliver(delivery.pk)
         delivery.refresh_from_db()
         total = datetime.now(timezone.utc) - start
-        assert len(down.requests) == 8
+        assert len(down.requests) == 10
     for step, wait in zip(SCHEDULE, waits, strict=True):
         assert step <= wait <= step * 1.1
-    assert timedelta(hours=27) < total < timedelta(hours=31)
-    assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == (DeliveryState.FAILED, 8, None)
+    # about three days: 75 h 35 min 5 s without the jitter, at most 10 % more with it
+    assert timedelta(hours=75, minutes=35) < total < timedelta(hours=84)
+    assert (delivery.state, delivery.attempts, delivery.next_attempt_at) == (DeliveryState.FAILED, 10, None)
     assert delivery.last_error == "HTTP 503"
     assert [row.number for row in DeliveryAttempt.objects.filter(delivery=delivery).order_by("started_at")] == list(
-        range(1, 9)
+        range(1, 11)
     )
-    assert DeliveryAttempt.objects.filter(delivery=delivery, response_body="down").count() == 8
+    assert DeliveryAttempt.objects.filter(delivery=delivery, response_body="down").count() == 10
     assert [row.pk for row in failed] == [delivery.pk]
     signals.outbound_delivery_failed.receivers.clear()
 
@@ -165,7 +167,7 @@ def test_the_sweeper_sends_due_retries_so_no_task_has_to_survive(
     receiver.then(Behaviour(status=500), Behaviour(delay=2))  # fails, then times out, then recovers
     start = datetime(2030, 1, 1, 12, 0, tzinfo=timezone.utc)
     with time_machine.travel(start, tick=False) as clock:
-        hook(receiver.url)
+        endpoint = hook(receiver.url)
         delivery = one_review_due(make_applicant())
         # the on-commit task was lost: the sweeper takes it once the grace is over
         assert sweeper.sweep().deliveries == 0
@@ -181,6 +183,15 @@ def test_the_sweeper_sends_due_retries_so_no_task_has_to_survive(
         clock.shift(timedelta(seconds=331))
         sweeper.sweep()
         delivery.refresh_from_db()
+        # every attempt (the failed, the timed-out and the one that succeeded) is signed anew, checked by the
+        # specification-only implementation above at the moment it was sent, under the event's one webhook-id
+        assert len(receiver.requests) == 3
+        for request in receiver.requests:
+            clock.move_to(datetime.fromtimestamp(int(request.headers["webhook-timestamp"]), tz=timezone.utc))
+            assert spec_check(endpoint.secret, request)["type"] == "applicant.review_due"
+        assert {request.headers["webhook-id"] for request in receiver.requests} == {str(delivery.event_id)}
+        stamps = [int(request.headers["webhook-timestamp"]) for request in receiver.requests]
+        assert stamps == sorted(set(stamps))
     assert (delivery.state, delivery.attempts, delivery.last_error) == (DeliveryState.DELIVERED, 3, "")
     assert [row.succeeded for row in delivery.attempt_log.order_by("number")] == [False, False, True]
 
@@ -227,6 +238,9 @@ def test_a_410_disables_the_endpoint_and_parks_its_deliveries(
         outbound.deliver(delivery.pk)
     assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.DELIVERED}
     assert len(receiver.requests) == 3
+    # the 410 and the replayed deliveries alike carry a signature the specification-only check accepts
+    first, *replayed = [spec_check(endpoint.secret, request)["type"] for request in receiver.requests]
+    assert (first, sorted(replayed)) == ("applicant.review_due", ["applicant.erased", "applicant.review_due"])
 
 
 @pytest.mark.django_db
