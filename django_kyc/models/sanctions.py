@@ -188,9 +188,7 @@ class ListNameKey(models.Model):
     class Meta:
         verbose_name = _("name key")
         verbose_name_plural = _("name keys")
-        indexes = [
-            models.Index(fields=["key", "kind", "sanctions_list", "entry"], name="kyc_listnamekey_lookup_idx")
-        ]
+        indexes = [models.Index(fields=["key", "kind", "sanctions_list", "entry"], name="kyc_listnamekey_lookup_idx")]
 
     def __str__(self) -> str:
         return self.key

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import connection
+from django.db import connections, router
 from django.db.models import Count
 
 from django_kyc.models.sanctions import EntryKind, ListEntry, ListEntryName, ListNameKey, SanctionsList
@@ -188,6 +188,7 @@ def _candidates_sql(weights: int, kinds: int, sources: int) -> str:
     key, name, entry, lists = (model._meta.db_table for model in (ListNameKey, ListEntryName, ListEntry, SanctionsList))
     placeholders = ", ".join(["(%s, %s)"] * weights)
     only_sources = f"AND l.source IN ({', '.join(['%s'] * sources)})" if sources else ""
+    # only table names from the models and placeholder counts are formatted in; every value is a parameter
     return f"""
         SELECT n.entry_id, n.id, n.name, n.name_type, n.weak, n.script, n.normalised, e.data
         FROM {name} n JOIN {entry} e ON e.id = n.entry_id
@@ -202,7 +203,7 @@ def _candidates_sql(weights: int, kinds: int, sources: int) -> str:
             LIMIT %s
         )
         ORDER BY n.entry_id, n.id
-    """
+    """  # noqa: S608
 
 
 def candidates(subject: Subject, sources: Sequence[str] = (), limit: int = MAX_CANDIDATES) -> list[Candidate]:
@@ -213,7 +214,7 @@ def candidates(subject: Subject, sources: Sequence[str] = (), limit: int = MAX_C
         return []
     params: list[Any] = [value for pair in weights.items() for value in pair]
     params += [*subject.kinds, *sources, limit]
-    with connection.cursor() as cursor:
+    with connections[router.db_for_read(ListNameKey)].cursor() as cursor:
         cursor.execute(_candidates_sql(len(weights), len(subject.kinds), len(sources)), params)
         rows = cursor.fetchall()
     names: dict[int, list[CandidateName]] = {}
@@ -235,7 +236,9 @@ def candidates(subject: Subject, sources: Sequence[str] = (), limit: int = MAX_C
     ]
 
 
-def score_candidate(subject: Subject, candidate: Candidate, forms: Sequence[tuple[str, Sequence[str]]] = ()) -> Scored | None:
+def score_candidate(
+    subject: Subject, candidate: Candidate, forms: Sequence[tuple[str, Sequence[str]]] = ()
+) -> Scored | None:
     """The subject against one entry: the best name pair (strong names only), then the evidence. ``forms``:
     the subject's names with their words, when the caller has already split them."""
     forms = forms or [(form, name_tokens(form)) for form in subject.names]

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db import transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
 
 from django_kyc.models.sanctions import (
@@ -76,8 +76,29 @@ def load_version(
     except Exception as exc:
         ListVersion.objects.filter(pk=version.pk).update(status=VersionStatus.FAILED, error=str(exc)[:2000])
         raise
+    tidy_index()
     version.refresh_from_db()
     return version
+
+
+def tidy_index() -> None:
+    """On PostgreSQL, vacuum and analyse the candidate index after a load, outside any transaction.
+
+    Ranking candidates reads only the key table's lookup index (``kyc_listnamekey_lookup_idx``), which
+    PostgreSQL answers from the index alone once the table's visibility map is current, that is after a
+    vacuum. Until autovacuum gets there, a freshly loaded list costs every screening a heap read per key row
+    (30,000 entries: ~20 ms more per screening; docs/benchmarks.md, "Screening quality"). Skipped inside a
+    transaction (VACUUM cannot run there) and on other databases; a failure is logged, never raised: the list
+    is loaded either way, and autovacuum catches up.
+    """
+    connection = connections[router.db_for_write(ListNameKey)]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(ListNameKey._meta.db_table)}")
+    except DatabaseError as exc:
+        logger.warning("sanctions lists: could not vacuum the name keys: %s", exc)
 
 
 def _apply(sanctions_list: SanctionsList, version: ListVersion, parsed: ParsedList, progress: Progress | None) -> None:
