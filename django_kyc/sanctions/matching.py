@@ -1,18 +1,21 @@
 """Screen one person (or organisation name) against the lists loaded in the database.
 
-Two steps, so a screening costs a handful of indexed queries whatever the size of the lists:
+Two steps, so a screening costs two indexed queries whatever the size of the lists (and a third, for the
+matched entries, when something matched):
 
 1. **Candidates** (:func:`candidates`): the applicant's name keys (:func:`~django_kyc.sanctions.names.name_keys`)
    are looked up in :class:`~django_kyc.models.ListNameKey`. Keys shared by very many listed names ("mohammed",
    "ali", their sounds) say little and would fetch thousands of rows, so they find candidates only when the
    name has nothing rarer; each entry found is ranked by the rarity of the keys it shares, and only the best
-   :data:`MAX_CANDIDATES` are read. Only active entries (``removed_at`` unset) of lists with a version in use
-   count, and only of the kinds asked for (persons are screened against persons).
-2. **Scoring** (:func:`score_entry`): every name of each candidate against every form of the applicant's name
-   (:mod:`django_kyc.sanctions.scoring`), then date of birth and nationality as evidence. Weak aliases
+   :data:`MAX_CANDIDATES` are read. Only active entries (the only ones with keys) of lists with a version in
+   use count, and only of the kinds asked for (persons are screened against persons). Candidates are plain
+   rows, not model instances: building those for every candidate's names cost more than scoring them.
+2. **Scoring** (:func:`score_candidate`): every name of each candidate against every form of the applicant's
+   name (:mod:`django_kyc.sanctions.scoring`), then date of birth and nationality as evidence. Weak aliases
    never make a match alone: they only add a little to a match a strong name already makes.
 
-Each :class:`Match` carries its evidence (:meth:`Match.details`), stored on the hit for the reviewer.
+Each :class:`Match` carries its evidence (:meth:`Match.details`), stored on the hit for the reviewer; its entry
+and names are model instances, as read from the database.
 """
 
 from __future__ import annotations
@@ -135,7 +138,7 @@ class CandidateName:
             script=self.script,
             normalised=" ".join(self.words),
         )
-        name._state.adding, name._state.db = False, entry._state.db  # as read from the database: it was
+        name._state.adding, name._state.db = False, entry._state.db  # read from the database, not through the ORM
         return name
 
 
