@@ -172,16 +172,23 @@ class ListNameKey(models.Model):
     """A match key of a name (a folded token or its phonetic code): the candidate index.
 
     A screening looks up the keys of the applicant's name here and scores only the names that share one,
-    which is an indexed equality lookup on every database (no trigram extension needed).
+    which is an indexed equality lookup on every database (no trigram extension needed). The entry, its list
+    and its kind are copied onto each key, and only active entries have keys (the loader drops the keys of an
+    entry it retires), so ranking the candidates reads this table alone: one index holds every column it
+    needs, with no join to the names or entries (docs/benchmarks.md, "Screening quality").
     """
 
     name = models.ForeignKey(ListEntryName, on_delete=models.CASCADE, related_name="keys")
+    # no index of their own: the lookup index covers reads, and entries and lists are deleted only in bulk, rarely
+    entry = models.ForeignKey(ListEntry, on_delete=models.CASCADE, related_name="+", db_index=False)
+    sanctions_list = models.ForeignKey(SanctionsList, on_delete=models.CASCADE, related_name="+", db_index=False)
+    kind = models.CharField(_("kind"), max_length=16, choices=EntryKind.choices)
     key = models.CharField(_("key"), max_length=64)
 
     class Meta:
         verbose_name = _("name key")
         verbose_name_plural = _("name keys")
-        indexes = [models.Index(fields=["key", "name"], name="kyc_listnamekey_key_idx")]
+        indexes = [models.Index(fields=["key", "kind", "sanctions_list", "entry"], name="kyc_listnamekey_lookup_idx")]
 
     def __str__(self) -> str:
         return self.key

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
-from django.db import transaction
+from django.db import DatabaseError, connections, router, transaction
 from django.utils import timezone
 
 from django_kyc.models.sanctions import (
@@ -76,8 +76,29 @@ def load_version(
     except Exception as exc:
         ListVersion.objects.filter(pk=version.pk).update(status=VersionStatus.FAILED, error=str(exc)[:2000])
         raise
+    tidy_index()
     version.refresh_from_db()
     return version
+
+
+def tidy_index() -> None:
+    """On PostgreSQL, vacuum and analyse the candidate index after a load, outside any transaction.
+
+    Ranking candidates reads only the key table's lookup index (``kyc_listnamekey_lookup_idx``), which
+    PostgreSQL answers from the index alone once the table's visibility map is current, that is after a
+    vacuum. Until autovacuum gets there, a freshly loaded list costs every screening a heap read per key row
+    (30,000 entries: ~20 ms more per screening; docs/benchmarks.md, "Screening quality"). Skipped inside a
+    transaction (VACUUM cannot run there) and on other databases; a failure is logged, never raised: the list
+    is loaded either way, and autovacuum catches up.
+    """
+    connection = connections[router.db_for_write(ListNameKey)]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(ListNameKey._meta.db_table)}")
+    except DatabaseError as exc:
+        logger.warning("sanctions lists: could not vacuum the name keys: %s", exc)
 
 
 def _apply(sanctions_list: SanctionsList, version: ListVersion, parsed: ParsedList, progress: Progress | None) -> None:
@@ -146,9 +167,10 @@ def _apply(sanctions_list: SanctionsList, version: ListVersion, parsed: ParsedLi
             progress(done, total)
     gone = [source_id for source_id, (_, _, active) in known.items() if active and source_id not in seen]
     for gone_batch in _batches(gone):
-        ListEntry.objects.filter(sanctions_list=sanctions_list, source_id__in=gone_batch).update(
-            removed_at=timezone.now(), removed_version=version
-        )
+        retired = ListEntry.objects.filter(sanctions_list=sanctions_list, source_id__in=gone_batch)
+        # a retired entry keeps its names (a hit raised on it stays explainable) but leaves the candidate index
+        ListNameKey.objects.filter(entry__in=retired).delete()
+        retired.update(removed_at=timezone.now(), removed_version=version)
     added = len(to_add)
     ListVersion.objects.filter(pk=version.pk).update(
         status=VersionStatus.COMPLETE,
@@ -170,13 +192,17 @@ def _apply(sanctions_list: SanctionsList, version: ListVersion, parsed: ParsedLi
 
 
 def _rekey(sanctions_list: SanctionsList) -> None:
-    """Rebuild every name key of the list: :data:`names.KEY_VERSION` changed since it was indexed, so keys of
-    unchanged entries would no longer meet the keys screenings compute now."""
-    ListNameKey.objects.filter(name__entry__sanctions_list=sanctions_list).delete()
-    rows = ListEntryName.objects.filter(entry__sanctions_list=sanctions_list).values_list("pk", "name")
-    for batch in _batches(rows.iterator(chunk_size=BATCH)):
+    """Rebuild every name key of the list's active entries: :data:`names.KEY_VERSION` changed since it was
+    indexed, so keys of unchanged entries would no longer meet the keys screenings compute now."""
+    ListNameKey.objects.filter(sanctions_list=sanctions_list).delete()
+    rows = ListEntryName.objects.filter(entry__sanctions_list=sanctions_list, entry__removed_at__isnull=True)
+    for batch in _batches(rows.values_list("pk", "name", "entry_id", "entry__kind").iterator(chunk_size=BATCH)):
         ListNameKey.objects.bulk_create(
-            [ListNameKey(name_id=pk, key=key) for pk, name in batch for key in names.name_keys(name)],
+            [
+                ListNameKey(name_id=pk, entry_id=entry_id, sanctions_list=sanctions_list, kind=kind, key=key)
+                for pk, name, entry_id, kind in batch
+                for key in names.name_keys(name)
+            ],
             batch_size=BATCH * 4,
         )
     logger.info("sanctions list %s: name keys rebuilt for key version %d", sanctions_list.source, names.KEY_VERSION)
@@ -222,6 +248,16 @@ def _write_names(pairs: Iterable[tuple[ListEntry, ListedEntry]]) -> None:
             keys.append(names.name_keys(listed.name))
     created = ListEntryName.objects.bulk_create(rows, batch_size=BATCH)
     ListNameKey.objects.bulk_create(
-        [ListNameKey(name=name, key=key) for name, name_keys in zip(created, keys, strict=True) for key in name_keys],
+        [
+            ListNameKey(
+                name=name,
+                entry_id=name.entry_id,
+                sanctions_list_id=name.entry.sanctions_list_id,
+                kind=name.entry.kind,
+                key=key,
+            )
+            for name, name_keys in zip(created, keys, strict=True)
+            for key in name_keys
+        ],
         batch_size=BATCH * 4,
     )
