@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,10 +15,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from django_kyc import aml_topics, charts
-from django_kyc.admin.columns import humanise_age
+from django_kyc.admin.columns import age_cell, humanise_age
 from django_kyc.admin.webhook import pretty_body
 from django_kyc.models import (
     AmlCheck,
@@ -167,6 +167,15 @@ def test_humanised_ages() -> None:
     assert humanise_age(now - timedelta(hours=3, minutes=59), now) == "3 h"
     assert humanise_age(now - timedelta(days=2, hours=5), now) == "2 d"
     assert humanise_age(None, now) == "-"
+
+
+def test_an_age_stays_on_one_line_with_the_exact_time_to_the_second_in_its_title() -> None:
+    since = timezone.make_aware(datetime(2026, 3, 4, 5, 6, 7), timezone.get_current_timezone())
+    cell = str(age_cell(since))
+    assert 'style="white-space: nowrap"' in cell  # "23 h" is not broken into "23" and "h" in a narrow column
+    assert 'title="2026-03-04 05:06:07"' in cell
+    with translation.override("de"):
+        assert 'title="04.03.2026 05:06:07"' in str(age_cell(since))
 
 
 def test_age_column_sorts_oldest_last_when_ascending(world: dict[str, Any]) -> None:
