@@ -177,6 +177,17 @@ def test_a_reviewer_compares_rotates_resolves_a_hit_and_approves_with_the_keyboa
     assert hit.status == AmlHitStatus.FALSE_POSITIVE
     assert page.locator(".messagelist li").count() == 1
 
+    # the timeline filtered to one kind of event: the resolution, and nothing else
+    timeline = page.locator("#kyc-timeline tbody tr")
+    everything = timeline.count()
+    page.select_option("#kyc-filter-kind", "hit_resolved")
+    shown = page.locator("#kyc-timeline tbody tr:visible")
+    assert 1 <= shown.count() < everything
+    assert set(shown.evaluate_all("rows => rows.map(row => row.dataset.kind)")) == {"hit_resolved"}
+    page.select_option("#kyc-filter-kind", "")
+    assert page.locator("#kyc-timeline tbody tr:visible").count() == everything
+    page.evaluate("document.activeElement.blur()")
+
     # the shortcuts panel, and keys do nothing while typing in a field
     page.keyboard.press("?")
     page.wait_for_selector("#kyc-shortcuts:not([hidden])")
