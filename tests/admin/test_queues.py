@@ -339,3 +339,28 @@ def test_a_small_value_is_never_a_hairline() -> None:
 
 def test_nice_ceiling() -> None:
     assert [charts.nice_ceiling(v) for v in (0, 1, 3, 7, 23, 100, 101)] == [1, 1, 5, 10, 50, 100, 200]
+
+
+# --- the queues' footer -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "language", "expected"),
+    [
+        (ReviewQueueItem, "en", "2 cases waiting"),
+        (ReviewQueueItem, "de", "2 Fälle warten"),
+        (ReviewQueueItem, "es", "2 casos en espera"),
+        (AmlQueueItem, "en", "2 hits waiting"),
+        (AmlQueueItem, "de", "2 Treffer warten"),
+        (AmlQueueItem, "es", "2 coincidencias en espera"),
+    ],
+)
+def test_a_queue_counts_what_waits_in_it(world: dict[str, Any], model: Any, language: str, expected: str) -> None:
+    """Not Django's "<count> <verbose name plural>", which read "2 review queue"."""
+    client = client_for(staff("pii", pii=True))
+    body = client.get(changelist(model), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    total = re.search(r'<span class="kyc-queue-total">(.*?)</span>', body, re.S)
+    assert total is not None
+    assert total.group(1) == expected
+    one = client.get(changelist(model), {"q": world["kowalski"].reference}).content.decode()
+    assert re.search(r'<span class="kyc-queue-total">1 (case|hit) waiting</span>', one)
