@@ -56,3 +56,25 @@ def test_the_demo_extra_leaves_out_the_development_toolchain() -> None:
         for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["demo"]
     }
     assert not demo & {"pytest", "playwright", "mypy", "ruff", "schemathesis", "django-kyc"}
+
+
+def test_the_demo_checks_clean_without_encryption_keys_in_the_environment() -> None:
+    """The demo sets development keys in its own settings (DEBUG on), so ``make demo`` prints no W020/W021 (one
+    copy per process: migrate, runserver and qcluster each printed them before)."""
+    import os
+    import subprocess
+
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("KYC_", "DJANGO_")) and name not in ("DEBUG", "DATABASE_URL", "REDIS_URL")
+    }
+    environment["DJANGO_SETTINGS_MODULE"] = "example_project.settings"
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "W020" not in output
+    assert "W021" not in output
+    assert "System check identified no issues" in output

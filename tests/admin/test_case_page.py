@@ -120,6 +120,9 @@ def test_the_case_page_sets_the_applicant_beside_what_the_provider_read(case: Ve
     file_url = reverse("admin:django_kyc_document_file", args=[case.applicant.documents.get().files.get().pk])
     assert f'src="{file_url}"' in html
     assert 'class="kyc-rotate"' in html
+    # the breadcrumb leads back to the queue
+    queue = reverse("admin:django_kyc_reviewqueueitem_changelist")
+    assert f'<a href="{queue}" id="kyc-breadcrumb-queue">' in html
 
 
 def test_without_the_pii_permission_values_are_masked_but_mismatches_still_show(case: Verification) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,10 +15,10 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from django_kyc import aml_topics, charts
-from django_kyc.admin.columns import humanise_age
+from django_kyc.admin.columns import age_cell, humanise_age
 from django_kyc.admin.webhook import pretty_body
 from django_kyc.models import (
     AmlCheck,
@@ -167,6 +167,15 @@ def test_humanised_ages() -> None:
     assert humanise_age(now - timedelta(hours=3, minutes=59), now) == "3 h"
     assert humanise_age(now - timedelta(days=2, hours=5), now) == "2 d"
     assert humanise_age(None, now) == "-"
+
+
+def test_an_age_stays_on_one_line_with_the_exact_time_to_the_second_in_its_title() -> None:
+    since = timezone.make_aware(datetime(2026, 3, 4, 5, 6, 7), timezone.get_current_timezone())
+    cell = str(age_cell(since))
+    assert 'style="white-space: nowrap"' in cell  # "23 h" is not broken into "23" and "h" in a narrow column
+    assert 'title="2026-03-04 05:06:07"' in cell
+    with translation.override("de"):
+        assert 'title="04.03.2026 05:06:07"' in str(age_cell(since))
 
 
 def test_age_column_sorts_oldest_last_when_ascending(world: dict[str, Any]) -> None:
@@ -330,3 +339,28 @@ def test_a_small_value_is_never_a_hairline() -> None:
 
 def test_nice_ceiling() -> None:
     assert [charts.nice_ceiling(v) for v in (0, 1, 3, 7, 23, 100, 101)] == [1, 1, 5, 10, 50, 100, 200]
+
+
+# --- the queues' footer -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("model", "language", "expected"),
+    [
+        (ReviewQueueItem, "en", "2 cases waiting"),
+        (ReviewQueueItem, "de", "2 Fälle warten"),
+        (ReviewQueueItem, "es", "2 casos en espera"),
+        (AmlQueueItem, "en", "2 hits waiting"),
+        (AmlQueueItem, "de", "2 Treffer warten"),
+        (AmlQueueItem, "es", "2 coincidencias en espera"),
+    ],
+)
+def test_a_queue_counts_what_waits_in_it(world: dict[str, Any], model: Any, language: str, expected: str) -> None:
+    """Not Django's "<count> <verbose name plural>", which read "2 review queue"."""
+    client = client_for(staff("pii", pii=True))
+    body = client.get(changelist(model), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    total = re.search(r'<span class="kyc-queue-total">(.*?)</span>', body, re.S)
+    assert total is not None
+    assert total.group(1) == expected
+    one = client.get(changelist(model), {"q": world["kowalski"].reference}).content.decode()
+    assert re.search(r'<span class="kyc-queue-total">1 (case|hit) waiting</span>', one)

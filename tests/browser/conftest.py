@@ -39,9 +39,13 @@ def chromium_browser() -> Iterator[Any]:
         browser.close()
 
 
+#: A laptop's screen, the size every screenshot is taken at: nothing may be cut off at its side.
+WIDTH, HEIGHT = 1366, 768
+
+
 @pytest.fixture
 def browser_page(chromium_browser: Any) -> Iterator[Any]:
-    context = chromium_browser.new_context(viewport={"width": 1280, "height": 900})
+    context = chromium_browser.new_context(viewport={"width": WIDTH, "height": HEIGHT})
     page = context.new_page()
     page.set_default_timeout(20_000)
     yield page
@@ -55,6 +59,8 @@ def screenshot(browser_page: Any) -> Any:
     def take(name: str) -> Path:
         path = ARTIFACTS / f"{name}.png"
         browser_page.screenshot(path=str(path), full_page=True)
+        width = browser_page.evaluate("document.documentElement.scrollWidth")
+        assert width <= browser_page.viewport_size["width"], f"{name}: {width} px wide, cut off at the side"
         return path
 
     take.directory = ARTIFACTS  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ approve with the keyboard; and a second reviewer confirming a four-eyes proposal
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -137,15 +138,28 @@ def test_a_reviewer_compares_rotates_resolves_a_hit_and_approves_with_the_keyboa
     page.wait_for_function("el => el.dataset.page === '2'", arg=pdf.element_handle())
     assert pdf.locator(".kyc-page-next").is_disabled()
 
-    # rotate the front: a quarter turn
+    # rotate the front: a quarter turn, the card shrunk so that all of it stays inside its frame
     front.locator(".kyc-rotate").click()
     image = front.locator("img")
-    assert image.evaluate("img => img.style.transform") == "rotate(90deg) scale(1)"
+    assert image.evaluate("img => img.style.transform").startswith("rotate(90deg) scale(")
     page.wait_for_timeout(250)  # the transition
     matrix = image.evaluate("img => getComputedStyle(img).transform")
     assert matrix.startswith("matrix(")
-    a, b = (round(float(value), 3) for value in matrix[len("matrix(") : -1].split(",")[:2])
-    assert (a, b) == (0.0, 1.0)  # cos 90°, sin 90°
+    a, b = (float(value) for value in matrix[len("matrix(") : -1].split(",")[:2])
+    assert round(math.degrees(math.atan2(b, a))) == 90
+    turned, frame = image.bounding_box(), front.locator(".kyc-viewport").bounding_box()
+    assert turned["height"] > turned["width"]  # the landscape card now stands upright
+    assert turned["y"] >= frame["y"] - 1
+    assert turned["y"] + turned["height"] <= frame["y"] + frame["height"] + 1, (turned, frame)
+    assert turned["x"] >= frame["x"] - 1
+    assert turned["x"] + turned["width"] <= frame["x"] + frame["width"] + 1, (turned, frame)
+    # zoom the back in, and back to fit
+    back.locator(".kyc-zoom-in").click()
+    assert back.locator("img").evaluate("img => img.style.transform") == "rotate(0deg) scale(1.25)"
+    back.locator(".kyc-reset").click()
+    assert back.locator("img").evaluate("img => img.style.transform") == "rotate(0deg) scale(1)"
+    # the breadcrumb leads back to the queue
+    assert page.get_attribute("#kyc-breadcrumb-queue", "href") == "/admin/django_kyc/reviewqueueitem/"
     shot("case-page")
 
     # resolve the AML hit: dismissed as a different person
@@ -162,6 +176,17 @@ def test_a_reviewer_compares_rotates_resolves_a_hit_and_approves_with_the_keyboa
     hit.refresh_from_db()
     assert hit.status == AmlHitStatus.FALSE_POSITIVE
     assert page.locator(".messagelist li").count() == 1
+
+    # the timeline filtered to one kind of event: the resolution, and nothing else
+    timeline = page.locator("#kyc-timeline tbody tr")
+    everything = timeline.count()
+    page.select_option("#kyc-filter-kind", "hit_resolved")
+    shown = page.locator("#kyc-timeline tbody tr:visible")
+    assert 1 <= shown.count() < everything
+    assert set(shown.evaluate_all("rows => rows.map(row => row.dataset.kind)")) == {"hit_resolved"}
+    page.select_option("#kyc-filter-kind", "")
+    assert page.locator("#kyc-timeline tbody tr:visible").count() == everything
+    page.evaluate("document.activeElement.blur()")
 
     # the shortcuts panel, and keys do nothing while typing in a field
     page.keyboard.press("?")

@@ -142,6 +142,8 @@ def test_queues_show_people_and_fit_a_laptop_screen(live_server: Any, laptop_pag
     assert "von Hohenberg-Schwarzenstein" in page.inner_text("#result_list")
     ages = page.locator("#result_list .kyc-age").all_inner_texts()
     assert ages == ["2 d", "1 d", "23 h", "3 h"]  # oldest first
+    lines = page.eval_on_selector_all("#result_list .kyc-age", "spans => spans.map(s => s.getClientRects().length)")
+    assert lines == [1] * len(PEOPLE)  # each age on one line, however narrow its column
     shoot(page, "queues-review-queue")
     assert_fits(page, "review queue")
 

@@ -8,12 +8,21 @@
   function setupViewer(figure) {
     var img = figure.querySelector(".kyc-doc-image");
     if (!img) return;
+    var viewport = figure.querySelector(".kyc-viewport");
     var state = {zoom: 1, rotation: 0, page: 1, pages: 0};
+    /* A quarter turn swaps the image's width and height: a landscape card fitted to the frame would then stick
+       out at the top and bottom, so it is shrunk until the turned image fits (never enlarged). */
+    function fit() {
+      if (state.rotation % 180 === 0 || !viewport || !img.offsetWidth || !img.offsetHeight) return 1;
+      return Math.min(1, viewport.clientWidth / img.offsetHeight, viewport.clientHeight / img.offsetWidth);
+    }
     function apply() {
-      img.style.transform = "rotate(" + state.rotation + "deg) scale(" + state.zoom + ")";
+      var scale = Math.round(state.zoom * fit() * 1000) / 1000;
+      img.style.transform = "rotate(" + state.rotation + "deg) scale(" + scale + ")";
       figure.dataset.rotation = String(state.rotation);
       figure.dataset.zoom = String(state.zoom);
     }
+    img.addEventListener("load", apply);  /* a new PDF page may have another shape */
     function on(selector, handler) {
       var button = figure.querySelector(selector);
       if (button) button.addEventListener("click", handler);
