@@ -24,8 +24,16 @@ def versions() -> str:
     server = subprocess.run(
         ["psql", harness.SERVER_URL + "/postgres", "-Atc", "SHOW server_version"], capture_output=True, text=True
     ).stdout.strip()
-    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
-    return ", ".join([*found, f"PostgreSQL {server}", (wrk.stdout or wrk.stderr).split("\n")[0].split(" [")[0]])
+    return ", ".join([*found, f"PostgreSQL {server}", wrk_version()])
+
+
+def wrk_version() -> str:
+    """Only the HTTP benchmarks need wrk (``make bench`` installs it): running others without it is fine."""
+    try:
+        wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    except FileNotFoundError:
+        return "wrk not installed"
+    return (wrk.stdout or wrk.stderr).split("\n")[0].split(" [")[0]
 
 
 def main(argv: list[str] | None = None) -> int:

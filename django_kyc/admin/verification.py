@@ -276,6 +276,14 @@ class VerificationAdmin(ApplicantColumnsMixin, DecisionPagesAdmin, ReadOnlyAdmin
             context = {**context, "case_url": reverse("admin:django_kyc_reviewqueueitem_change", args=[obj.pk])}
         return super().render_change_form(request, context, add, change, form_url, obj)
 
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        """ "Retry submission" only on a list filtered to errors, the one status it applies to: on a list of items
+        in review it could only be refused row by row. (An item's own page offers it on an error alone.)"""
+        actions = super().get_actions(request)
+        if request.GET.get("status__exact") != VerificationStatus.ERROR:
+            actions.pop("retry", None)
+        return actions
+
     def decide(
         self, request: HttpRequest, queryset: QuerySet[Verification], decision: str, single: bool = False
     ) -> HttpResponse | None:

@@ -291,9 +291,16 @@ APPLICANT_AFTER: dict[str, str] = {
 }
 
 
-def action_post(client: Client, model: Any, decision: str, verifications: list[Verification], **extra: str) -> Any:
+def action_post(
+    client: Client, model: Any, decision: str, verifications: list[Verification], query: str = "", **extra: str
+) -> Any:
     data = {"action": decision, ACTION_CHECKBOX_NAME: [str(v.pk) for v in verifications], **extra}
-    return client.post(admin_url(model, "changelist"), data)
+    return client.post(admin_url(model, "changelist") + query, data)
+
+
+def action_names(client: Client, model: Any, query: str = "") -> set[str]:
+    form = client.get(admin_url(model, "changelist") + query).context["action_form"]
+    return {name for name, _label in form.fields["action"].choices} if form else set()
 
 
 @pytest.mark.django_db
@@ -449,7 +456,13 @@ def test_retry_action_requeues_a_verification_in_error(
     failed = verification_in(make_applicant(last_name="Smith"), V.ERROR)
     with django_capture_on_commit_callbacks(execute=True):
         response = action_post(
-            login(reviewer), ReviewQueueItem, "retry", [failed], apply="1", reason_code="PROVIDER_ERROR_RESOLVED"
+            login(reviewer),
+            ReviewQueueItem,
+            "retry",
+            [failed],
+            query="?status__exact=error",
+            apply="1",
+            reason_code="PROVIDER_ERROR_RESOLVED",
         )
     assert response.status_code == 302
     failed.refresh_from_db()
@@ -457,6 +470,16 @@ def test_retry_action_requeues_a_verification_in_error(
     assert AuditEvent.objects.filter(
         object_id=str(failed.pk), from_status=V.ERROR, to_status=V.PENDING, actor=reviewer
     ).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", [ReviewQueueItem, Verification], ids=["queue", "verifications"])
+def test_retry_is_offered_only_on_a_list_filtered_to_errors(reviewer: User, model: Any) -> None:
+    client = login(reviewer)
+    assert "approve" in action_names(client, model)
+    assert "retry" not in action_names(client, model)
+    assert "retry" not in action_names(client, model, "?status__exact=review")
+    assert "retry" in action_names(client, model, "?status__exact=error")
 
 
 @pytest.fixture
