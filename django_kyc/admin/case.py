@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from django_kyc import pii
 from django_kyc.admin import case_data
 from django_kyc.admin.base import HIDDEN
+from django_kyc.admin.columns import breakable
 from django_kyc.admin.forms import DECISION_LABELS, DecisionForm, decisions_for_status
 from django_kyc.exceptions import KycError
 from django_kyc.models import AmlHit, ReviewDecision, Verification
@@ -234,7 +235,11 @@ class CasePageMixin:
             "open_hits": case_data.open_hit_count(hits),
             "hit_resolutions": HIT_RESOLUTIONS.items(),
             "earlier": case_data.earlier_verifications(verification),
-            "events": [(event, case_data.event_actor(event)) for event in events],
+            # a reason code may break after its underscores, never inside a word ("VERIFIED_MANUAL|LY")
+            "events": [
+                (event, case_data.event_actor(event), breakable(event.reason_code) if event.reason_code else "")
+                for event in events
+            ],
             "event_kinds": kinds,
             "event_actors": actors,
             "timeline_limit": case_data.TIMELINE_LIMIT,

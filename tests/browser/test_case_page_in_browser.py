@@ -25,6 +25,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 WIDTH, HEIGHT = 1366, 768
 
 
+#: True when each text node of an element (the words between its <wbr>) sits on one line.
+WORDS_ON_ONE_LINE = """element => Array.from(element.childNodes)
+    .filter(node => node.nodeType === Node.TEXT_NODE)
+    .every(node => { const range = document.createRange(); range.selectNodeContents(node);
+                     return range.getClientRects().length === 1; })"""
+
+
 @pytest.fixture
 def page(chromium_browser: Any) -> Iterator[Any]:
     """A laptop's screen: the case page must fit it without scrolling sideways."""
@@ -184,6 +191,10 @@ def test_a_reviewer_compares_rotates_resolves_a_hit_and_approves_with_the_keyboa
     shown = page.locator("#kyc-timeline tbody tr:visible")
     assert 1 <= shown.count() < everything
     assert set(shown.evaluate_all("rows => rows.map(row => row.dataset.kind)")) == {"hit_resolved"}
+    # its reason code breaks only after an underscore, never inside a word (it was "VERIFIED_MANUAL" / "LY")
+    code = page.locator("#kyc-timeline tbody tr[data-kind=hit_resolved] code").first
+    assert code.inner_text() == "VERIFIED_MANUALLY"
+    assert code.evaluate(WORDS_ON_ONE_LINE)
     page.select_option("#kyc-filter-kind", "")
     assert page.locator("#kyc-timeline tbody tr:visible").count() == everything
     page.evaluate("document.activeElement.blur()")
