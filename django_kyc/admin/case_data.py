@@ -22,7 +22,7 @@ from django_kyc import pii
 from django_kyc.admin.base import HIDDEN
 from django_kyc.admin.evidence import is_lists_evidence, lists_evidence
 from django_kyc.models import AmlHit, Applicant, AuditEvent, Document, ProposalStatus, ReviewDecision, Verification
-from django_kyc.models.document import DocumentSide
+from django_kyc.models.document import DocumentFile, DocumentSide
 from django_kyc.reasons import reason_codes
 from django_kyc.services.transitions import CONFIRMED_FIELDS, DOCUMENT_READINGS
 from django_kyc.status import AmlHitStatus, DocumentStatus
@@ -157,6 +157,12 @@ def documents(applicant: Applicant, *, with_files: bool) -> list[Document]:
     return list(queryset)
 
 
+def side_caption(row: DocumentFile) -> str:
+    """A viewer's caption: "Front" or "Back" beside its pair; nothing for a document kept as one file, which
+    may be a PDF of many pages (its pager counts them), where "Single page" would mislead."""
+    return "" if row.side == DocumentSide.SINGLE else str(row.get_side_display())
+
+
 def document_views(docs: list[Document], *, show_pii: bool, with_files: bool) -> list[DocumentView]:
     views = []
     for document in docs:
@@ -166,7 +172,7 @@ def document_views(docs: list[Document], *, show_pii: bool, with_files: bool) ->
                 files.append(
                     FileView(
                         pk=row.pk,
-                        side=str(row.get_side_display()),
+                        side=side_caption(row),
                         content_type=row.content_type,
                         url=reverse("admin:django_kyc_document_file", args=[row.pk]),
                         page_url=(

@@ -471,6 +471,14 @@ def test_pdf_pages_render_as_png_behind_the_document_permission_and_are_never_ca
     assert AuditEvent.objects.filter(action="file_viewed").count() == 1
 
 
+def test_a_document_kept_as_one_file_is_not_captioned_single_page(make_applicant: Any) -> None:
+    """A one-file document may be a PDF of many pages: its viewer's pager counts them, no "Single page"."""
+    verification, _row = pdf_case(make_applicant)
+    page = signed_in(reviewer()).get(case_url(verification)).content.decode()
+    assert 'class="kyc-page-count"' in page
+    assert "Single page" not in page
+
+
 def test_an_image_has_no_pages(make_applicant: Any) -> None:
     applicant = make_applicant(last_name="Img", with_document=False)
     document = Document.objects.create(applicant=applicant, type="passport")
