@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from django_kyc.admin.audit import TIMELINE_COLUMNS
+from django_kyc.admin.audit import TIMELINE_COLUMNS, TimelineTimes
 from django_kyc.admin.base import DOCUMENT_PII_FIELDS, ReadOnlyInline, can_view_pii, without
-from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns
+from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns, breakable_list
 from django_kyc.admin.export import ExportAdminMixin
 from django_kyc.admin.retention import (
     ErasureRequestInline,
@@ -77,13 +77,18 @@ class VerificationInline(ReadOnlyInline):
         "backend",
         "status",
         "provider_status",
-        "reasons",
+        "reason_list",
         "attempts",
         "last_error",
         "created_at",
         "decided_at",
     )
     readonly_fields = fields
+
+    @admin.display(description=_("reasons"))
+    def reason_list(self, obj: Verification) -> Any:
+        """The codes one per line, as the queues show them, not the stored JSON list."""
+        return breakable_list(obj.reasons)
 
 
 class AmlCheckInline(ReadOnlyInline):
@@ -92,7 +97,7 @@ class AmlCheckInline(ReadOnlyInline):
     readonly_fields = fields
 
 
-class AuditInline(ReadOnlyInline):
+class AuditInline(TimelineTimes, ReadOnlyInline):
     """The timeline: who did what, when and why, provider events included."""
 
     model = AuditEvent

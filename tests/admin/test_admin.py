@@ -59,6 +59,7 @@ from django_kyc.sanctions.store import load_version
 from django_kyc.services import aml, review, submission, transitions, webhooks
 from django_kyc.services.audit import Change
 from django_kyc.status import Actor, ApplicantStatus, Source, VerificationStatus
+from tests.support.factories import make_verification
 from tests.support.files import make_png
 from tests.support.kyc_settings import kyc_settings_with
 
@@ -722,6 +723,26 @@ def test_applicant_page_links_to_the_file_view(superuser: User, document_file: D
 
 
 # --- the audit trail is read-only -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_applicant_timeline_and_the_audit_list_show_seconds(superuser: User, in_review: list[Verification]) -> None:
+    """Events of one decision land within a minute: their times are shown to the second, as on the case page."""
+    client = login(superuser)
+    event = AuditEvent.objects.filter(applicant__isnull=False).order_by("-created_at").first()
+    assert event is not None
+    stamp = timezone.localtime(event.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    assert stamp in client.get(admin_url(Applicant, "change", event.applicant_id)).content.decode()
+    assert stamp in client.get(admin_url(AuditEvent, "changelist")).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_applicant_page_lists_verification_reasons_as_codes_not_json(superuser: User, make_applicant: Any) -> None:
+    applicant = make_applicant(last_name="Reasons")
+    make_verification(applicant, V.DECLINED, reasons=["DOCUMENT_EXPIRED", "DATA_MISMATCH"])
+    page = login(superuser).get(admin_url(Applicant, "change", applicant.pk)).content.decode()
+    assert "DOCUMENT_<wbr>EXPIRED<br>DATA_<wbr>MISMATCH" in page
+    assert '["DOCUMENT_EXPIRED"' not in page
 
 
 @pytest.mark.django_db
