@@ -1,11 +1,10 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils import dateformat, timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from django_kyc.admin.base import ReadOnlyAdmin
+from django_kyc.admin.columns import exact_time
 from django_kyc.models import AuditEvent
 
 
@@ -14,9 +13,7 @@ class TimelineTimes:
 
     @admin.display(description=_("created at"), ordering="created_at")
     def created_at_seconds(self, event: AuditEvent) -> str:
-        """When, to the second: the events of one decision land within the same minute, and their order is what
-        a reviewer reads. The format is the case page's, in the reviewer's language."""
-        return dateformat.format(timezone.localtime(event.created_at), gettext("Y-m-d H:i:s"))
+        return exact_time(event.created_at)
 
 
 #: What a reviewer reads on a timeline row: when, what moved, who moved it, through which door, and why.

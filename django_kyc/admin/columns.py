@@ -68,14 +68,19 @@ def humanise_age(since: datetime | None, now: datetime | None = None) -> str:
     return gettext("%(n)d d") % {"n": seconds // 86400}
 
 
+def exact_time(moment: datetime) -> str:
+    """A moment to the second, in the reviewer's language: the events of one decision land within the same
+    minute, and their order is what a reviewer reads. The case page's templates use the same format string."""
+    return date_format(timezone.localtime(moment), gettext("Y-m-d H:i:s"))
+
+
 def age_cell(since: datetime | None) -> SafeString | str:
     """The humanised age, with the exact time (seconds shown) in the title; on one line, so a narrow column does
     not break "23 h" into two (the queues' pages have no stylesheet of ours, hence the inline style)."""
     if since is None:
         return "-"
-    exact = date_format(timezone.localtime(since), gettext("Y-m-d H:i:s"))  # the case page's format
     return format_html(
-        '<span class="kyc-age" title="{}" style="white-space: nowrap">{}</span>', exact, humanise_age(since)
+        '<span class="kyc-age" title="{}" style="white-space: nowrap">{}</span>', exact_time(since), humanise_age(since)
     )
 
 
