@@ -9,7 +9,7 @@ documents and verifications are.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import admin
@@ -53,6 +53,12 @@ class DueFilter(admin.SimpleListFilter):
         return queryset
 
 
+def due_by(applicants: QuerySet[Applicant], moment: datetime) -> QuerySet[Applicant]:
+    """Those of ``applicants`` with a review due by ``moment`` (rejected ones have nothing left to review): the
+    queue's rows, and with ``moment`` now the overdue reviews the review queue's header counts."""
+    return applicants.filter(next_review_at__lte=moment).exclude(status=ApplicantStatus.REJECTED)
+
+
 @admin.register(ReviewDueItem)
 class DueReviewAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
     """Applicants due for review within :data:`HORIZON_DAYS` or overdue, the most overdue first."""
@@ -83,10 +89,7 @@ class DueReviewAdmin(ApplicantColumnsMixin, ReadOnlyAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Applicant]:
-        horizon = timezone.now() + timedelta(days=HORIZON_DAYS)
-        return (
-            super().get_queryset(request).filter(next_review_at__lte=horizon).exclude(status=ApplicantStatus.REJECTED)
-        )
+        return due_by(super().get_queryset(request), timezone.now() + timedelta(days=HORIZON_DAYS))
 
     @admin.display(description=_("due"), ordering="next_review_at")
     def due(self, obj: Applicant) -> SafeString | str:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django_kyc.admin.base import DecisionPagesAdmin, ReadOnlyAdmin, reasoned_action
 from django_kyc.admin.case import CasePageMixin
 from django_kyc.admin.columns import ApplicantColumnsMixin, applicant_columns, assignee, breakable, breakable_list
+from django_kyc.admin.due_review import due_by
 from django_kyc.admin.forms import DECISION_LABELS, WAITING, DecisionForm, decisions_for_status
 from django_kyc.models import (
     AmlHit,
@@ -30,7 +31,7 @@ from django_kyc.models import (
     Verification,
 )
 from django_kyc.services import health, review
-from django_kyc.status import AmlHitStatus, ApplicantStatus, VerificationStatus
+from django_kyc.status import AmlHitStatus, VerificationStatus
 
 
 class WaitingStatusFilter(admin.SimpleListFilter):
@@ -147,7 +148,7 @@ def queue_counts() -> dict[str, Any]:
     rows = by_status.union(
         _tally(AmlHit.objects.filter(status=AmlHitStatus.OPEN), "aml_hits"),
         _tally(ReviewDecision.objects.filter(status=ProposalStatus.PROPOSED), "proposals"),
-        _tally(overdue_reviews(), "overdue_reviews"),
+        _tally(due_by(Applicant.objects.all(), timezone.now()), "overdue_reviews"),
         _tally(Heartbeat.objects.filter(name=health.SWEEPER), "heartbeat", at=Max("beat_at")),
         all=True,
     )
@@ -160,12 +161,6 @@ def queue_counts() -> dict[str, Any]:
         "overdue_reviews": counts["overdue_reviews"][0],
         "worker": health.worker_health(counts["heartbeat"][1]),
     }
-
-
-def overdue_reviews() -> QuerySet[Applicant]:
-    """Applicants whose review date has passed, as the "due for review" queue's overdue filter lists them
-    (rejected ones have nothing left to review)."""
-    return Applicant.objects.filter(next_review_at__lte=timezone.now()).exclude(status=ApplicantStatus.REJECTED)
 
 
 def _decision_action(decision: str) -> Callable[..., Any]:
