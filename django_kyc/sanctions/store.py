@@ -199,9 +199,9 @@ def _rekey(sanctions_list: SanctionsList) -> None:
     for batch in _batches(rows.values_list("pk", "name", "entry_id", "entry__kind").iterator(chunk_size=BATCH)):
         ListNameKey.objects.bulk_create(
             [
-                ListNameKey(name_id=pk, entry_id=entry_id, sanctions_list=sanctions_list, kind=kind, key=key)
+                row
                 for pk, name, entry_id, kind in batch
-                for key in names.name_keys(name)
+                for row in _key_rows(name, pk, entry_id, sanctions_list.pk, kind)
             ],
             batch_size=BATCH * 4,
         )
@@ -229,7 +229,7 @@ def _entry(sanctions_list: SanctionsList, version: ListVersion, record: ListedEn
 def _write_names(pairs: Iterable[tuple[ListEntry, ListedEntry]]) -> None:
     """Names and their keys for freshly written entries (two bulk inserts per batch)."""
     rows: list[ListEntryName] = []
-    keys: list[set[str]] = []
+    texts: list[str] = []
     for entry, record in pairs:
         for listed in record.names:
             normalised = names.normalised(listed.name)
@@ -245,19 +245,22 @@ def _write_names(pairs: Iterable[tuple[ListEntry, ListedEntry]]) -> None:
                     normalised=normalised[:500],
                 )
             )
-            keys.append(names.name_keys(listed.name))
+            texts.append(listed.name)
     created = ListEntryName.objects.bulk_create(rows, batch_size=BATCH)
     ListNameKey.objects.bulk_create(
         [
-            ListNameKey(
-                name=name,
-                entry_id=name.entry_id,
-                sanctions_list_id=name.entry.sanctions_list_id,
-                kind=name.entry.kind,
-                key=key,
-            )
-            for name, name_keys in zip(created, keys, strict=True)
-            for key in name_keys
+            row
+            for name, text in zip(created, texts, strict=True)
+            for row in _key_rows(text, name.pk, name.entry_id, name.entry.sanctions_list_id, name.entry.kind)
         ],
         batch_size=BATCH * 4,
     )
+
+
+def _key_rows(text: str, name_id: int, entry_id: int, sanctions_list_id: int, kind: str) -> list[ListNameKey]:
+    """The candidate-index rows of one listed name: a row per key of ``text``, each carrying the entry, list and
+    kind, which is all ranking candidates reads (:mod:`django_kyc.sanctions.matching`)."""
+    return [
+        ListNameKey(name_id=name_id, entry_id=entry_id, sanctions_list_id=sanctions_list_id, kind=kind, key=key)
+        for key in names.name_keys(text)
+    ]
