@@ -128,17 +128,14 @@ class CandidateName:
     words: tuple[str, ...]
 
     def instance(self, entry: ListEntry) -> ListEntryName:
-        """The name as the model instance a :class:`Match` carries (no query)."""
-        name = ListEntryName(
-            pk=self.pk,
-            entry=entry,
-            name=self.name,
-            name_type=self.name_type,
-            weak=self.weak,
-            script=self.script,
-            normalised=" ".join(self.words),
+        """The name as the model instance a :class:`Match` carries, built as the ORM builds a row it read
+        (``Model.from_db``), with its entry attached: no query."""
+        name = ListEntryName.from_db(
+            entry._state.db,
+            ["id", "entry_id", "name", "name_type", "weak", "script", "normalised"],
+            [self.pk, entry.pk, self.name, self.name_type, self.weak, self.script, " ".join(self.words)],
         )
-        name._state.adding, name._state.db = False, entry._state.db  # read from the database, not through the ORM
+        name.entry = entry
         return name
 
 
