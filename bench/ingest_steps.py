@@ -56,7 +56,6 @@ def report(repeat: int) -> None:
     import uuid
 
     from django.db import connection
-    from django.db.models.sql import InsertQuery
     from django.http import JsonResponse
     from django.test import Client, RequestFactory
 
@@ -68,7 +67,7 @@ def report(repeat: int) -> None:
     from django_kyc.backends.registry import get_backend, is_configured
     from django_kyc.conf import kyc_settings
     from django_kyc.crypto import encrypt_bytes
-    from django_kyc.db import insert_unless_conflict, savepoint_if_nested
+    from django_kyc.db import _insert_statement, insert_unless_conflict, savepoint_if_nested
     from django_kyc.models import WebhookEvent
     from django_kyc.services import webhooks
 
@@ -97,11 +96,8 @@ def report(repeat: int) -> None:
 
     def compile_insert() -> None:
         row = new_row()
-        opts = WebhookEvent._meta
-        fields = [f for f in opts.concrete_fields if f is not opts.auto_field and not f.generated]
-        query = InsertQuery(WebhookEvent, on_conflict=None)
-        query.insert_values(fields, [row])
-        query.get_compiler(using="default").as_sql()
+        statement = _insert_statement(WebhookEvent, "default", connection.vendor)
+        [field.get_db_prep_save(field.pre_save(row, True), connection) for field in statement.fields]
 
     def insert() -> None:
         with savepoint_if_nested():
@@ -150,7 +146,7 @@ def report(repeat: int) -> None:
     )
     step("kyc", "WebhookEvent(...) instance", new_row)
     step("kyc", "encrypt the body (Fernet)", lambda: encrypt_bytes(body))
-    step("kyc", "compile the INSERT (incl. instance + encryption)", compile_insert)
+    step("kyc", "the INSERT's parameters (incl. instance + encryption)", compile_insert)
     step("kyc", "INSERT ... ON CONFLICT DO NOTHING, executed (incl. the above)", insert, times=repeat // 3)
     wakeup.wake()
     step("kyc", f"wake-up ({os.environ.get('KYC_BENCH_BROKER')} broker, already woken)", wakeup.wake)

@@ -63,6 +63,11 @@ DATABASES: dict[str, dict[str, Any]] = {
     "default": env.db("KYC_BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/kyc_bench")
 }
 DATABASES["default"]["CONN_MAX_AGE"] = 60
+# As the README recommends without a transaction-mode pooler: psycopg prepares a statement once it has run this
+# many times on a cursor that binds on the server, which only django_kyc's inbox INSERT uses (every ORM query,
+# the bare view's included, binds on the client). Django's default, None, prepares nothing; "none" restores it.
+_prepare = env.str("KYC_BENCH_PREPARE_THRESHOLD", default="5")
+DATABASES["default"]["OPTIONS"] = {"prepare_threshold": None if _prepare.lower() == "none" else int(_prepare)}
 
 REDIS_URL = env.str("KYC_BENCH_REDIS_URL", default="redis://127.0.0.1:6379/14")
 Q_CLUSTER: dict[str, Any] = {

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django_kyc.api.events import event_catalogue, event_schema
 from django_kyc.api.schema import KycSchemaView, docs, docs_asset
 from django_kyc.sandbox_views import SandboxCaptureView
-from django_kyc.webhooks import WebhookView
+from django_kyc.webhooks import webhook_view
 
 app_name = "django_kyc"
 
@@ -22,7 +22,7 @@ def api_not_found(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
-    path("webhooks/<slug:alias>/", WebhookView.as_view(), name="webhook"),
+    path("webhooks/<slug:alias>/", webhook_view, name="webhook"),
     path("sandbox/capture/<str:token>/", SandboxCaptureView.as_view(), name="sandbox-capture"),
     path("api/schema/", KycSchemaView.as_view(), name="api-schema"),
     path("api/events/", event_catalogue, name="api-events"),

@@ -8,13 +8,11 @@ refusals inside ``receive``, the view's here); the accepted path does no more qu
 
 from __future__ import annotations
 
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.decorators import method_decorator
-from django.views import View
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from django_kyc.backends.base import InboundWebhook
@@ -76,55 +74,53 @@ def _read_at_most(source: _Readable, size: int) -> bytes:
     return b"".join(parts)
 
 
-@method_decorator([csrf_exempt, login_not_required, transaction.non_atomic_requests], name="dispatch")
-class WebhookView(View):
-    http_method_names = ["post"]
+@csrf_exempt
+@login_not_required
+@transaction.non_atomic_requests
+def webhook_view(request: HttpRequest, alias: str) -> HttpResponse:
+    """POST only: any other method gets a 405 (with ``Allow: POST``), counted as a refusal.
 
-    def http_method_not_allowed(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        """GET, PUT, HEAD, OPTIONS...: Django's 405 (with ``Allow: POST``), counted as a refusal.
-
-        The method is not put in the reason: it is whatever token the sender chose.
-        """
-        webhooks.record_rejection(str(kwargs.get("alias", "")), RejectionReason.WRONG_METHOD, "Method not allowed.")
-        return super().http_method_not_allowed(request, *args, **kwargs)
-
-    def post(self, request: HttpRequest, alias: str) -> HttpResponse:
-        # a backend without webhooks (polling only) has no endpoint, rather than one anyone could probe
-        if not is_configured(alias) or not get_backend(alias).supports(Capability.WEBHOOKS):
-            return _refuse(alias, RejectionReason.UNKNOWN_ENDPOINT, 404, "Unknown webhook endpoint.")
-        limit = int(kyc_settings.WEBHOOK_MAX_BYTES)
-        declared = request.META.get("CONTENT_LENGTH") or ""
-        if declared and not declared.isdigit():
-            return _refuse(alias, RejectionReason.BAD_LENGTH, 400, "Invalid Content-Length.")
-        if declared and int(declared) > limit:
-            return _refuse(alias, RejectionReason.TOO_LARGE, 413, f"Body larger than {limit} bytes.")
-        source = _body_source(request, declared)
-        if source is None:
-            return _refuse(
-                alias,
-                RejectionReason.BAD_LENGTH,
-                411,
-                "Chunked bodies cannot be read behind this server; send a Content-Length.",
-            )
-        try:
-            body = _read_at_most(source, limit + 1)
-        except Exception:
-            # The server's error for a body it cannot deliver: chunk framing that does not parse, or a sender
-            # gone mid-body. Its class depends on the server (gunicorn's ParseException, Django's
-            # UnreadablePostError...); either way it is the sender's fault, not ours.
-            return _refuse(alias, RejectionReason.BAD_LENGTH, 400, UNREADABLE)
-        if len(body) > limit:
-            return _refuse(alias, RejectionReason.TOO_LARGE, 413, f"Body larger than {limit} bytes.")
-        if not body:
-            return _refuse(alias, RejectionReason.EMPTY_BODY, 400, "Empty body.")
-        webhook = InboundWebhook(
-            body=body, headers=dict(request.headers), remote_addr=request.META.get("REMOTE_ADDR", "")
+    A function, not a class-based view: this is the hot path, and ``View.as_view`` with ``method_decorator``
+    builds an instance and re-applies its decorators on every request. The method is not put in the
+    refusal's reason: it is whatever token the sender chose.
+    """
+    if request.method != "POST":
+        webhooks.record_rejection(alias, RejectionReason.WRONG_METHOD, "Method not allowed.")
+        return HttpResponseNotAllowed(["POST"])
+    # a backend without webhooks (polling only) has no endpoint, rather than one anyone could probe
+    if not is_configured(alias) or not get_backend(alias).supports(Capability.WEBHOOKS):
+        return _refuse(alias, RejectionReason.UNKNOWN_ENDPOINT, 404, "Unknown webhook endpoint.")
+    limit = int(kyc_settings.WEBHOOK_MAX_BYTES)
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if declared and not declared.isdigit():
+        return _refuse(alias, RejectionReason.BAD_LENGTH, 400, "Invalid Content-Length.")
+    if declared and int(declared) > limit:
+        return _refuse(alias, RejectionReason.TOO_LARGE, 413, f"Body larger than {limit} bytes.")
+    source = _body_source(request, declared)
+    if source is None:
+        return _refuse(
+            alias,
+            RejectionReason.BAD_LENGTH,
+            411,
+            "Chunked bodies cannot be read behind this server; send a Content-Length.",
         )
-        try:
-            receipt = webhooks.receive(alias, webhook)
-        except WebhookError as exc:
-            return _error(exc.status_code, str(exc))  # already counted by receive()
-        except UnsupportedFeature:
-            # declares webhooks but cannot take them in its configuration: still no endpoint, never a 500
-            return _refuse(alias, RejectionReason.UNKNOWN_ENDPOINT, 404, "Unknown webhook endpoint.")
-        return JsonResponse({"stored": receipt.stored, "duplicates": receipt.duplicates})
+    try:
+        body = _read_at_most(source, limit + 1)
+    except Exception:
+        # The server's error for a body it cannot deliver: chunk framing that does not parse, or a sender
+        # gone mid-body. Its class depends on the server (gunicorn's ParseException, Django's
+        # UnreadablePostError...); either way it is the sender's fault, not ours.
+        return _refuse(alias, RejectionReason.BAD_LENGTH, 400, UNREADABLE)
+    if len(body) > limit:
+        return _refuse(alias, RejectionReason.TOO_LARGE, 413, f"Body larger than {limit} bytes.")
+    if not body:
+        return _refuse(alias, RejectionReason.EMPTY_BODY, 400, "Empty body.")
+    webhook = InboundWebhook(body=body, headers=dict(request.headers), remote_addr=request.META.get("REMOTE_ADDR", ""))
+    try:
+        receipt = webhooks.receive(alias, webhook)
+    except WebhookError as exc:
+        return _error(exc.status_code, str(exc))  # already counted by receive()
+    except UnsupportedFeature:
+        # declares webhooks but cannot take them in its configuration: still no endpoint, never a 500
+        return _refuse(alias, RejectionReason.UNKNOWN_ENDPOINT, 404, "Unknown webhook endpoint.")
+    return JsonResponse({"stored": receipt.stored, "duplicates": receipt.duplicates})

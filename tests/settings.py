@@ -77,6 +77,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {"timeout": 30, "transaction_mode": "IMMEDIATE"}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # as the README recommends without a transaction-mode pooler: the inbox INSERT is prepared on the server
+    # (tests/test_db.py covers Django's default, None, too)
+    DATABASES["default"]["OPTIONS"] = {"prepare_threshold": 5}
 if os.environ.get("KYC_TEST_DB_NAME"):
     DATABASES["default"]["NAME"] = os.environ["KYC_TEST_DB_NAME"]
 

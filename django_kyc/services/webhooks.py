@@ -13,6 +13,7 @@ through :func:`record_rejection`: one counter increment and the ``webhook_reject
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -60,13 +61,10 @@ def receive(alias: str, webhook: InboundWebhook) -> Receipt:
     that is not UTF-8 (JSON may be UTF-16 or UTF-32) must parse then exactly as it did here.
     """
     backend = get_backend(alias)
-    # the site's allow-list, whatever the backend needs to parse the stored delivery again later, and what it
-    # keeps for reviewers
-    allowed = {
-        name.lower()
-        for name in (*kyc_settings.WEBHOOK_HEADER_ALLOWLIST, *backend.parse_headers, *backend.review_headers)
-    }
-    headers = {key.lower(): value for key, value in webhook.headers.items() if key.lower() in allowed}
+    allowed = _kept_header_names(
+        tuple(kyc_settings.WEBHOOK_HEADER_ALLOWLIST), tuple(backend.parse_headers), tuple(backend.review_headers)
+    )
+    headers = {lowered: value for key, value in webhook.headers.items() if (lowered := key.lower()) in allowed}
     try:
         try:
             backend.authenticate_webhook(webhook)
@@ -94,6 +92,13 @@ def receive(alias: str, webhook: InboundWebhook) -> Receipt:
         record_rejection(alias, exc.code, str(exc))
         raise
     return Receipt(stored=stored, duplicates=duplicates)
+
+
+@functools.lru_cache(maxsize=64)
+def _kept_header_names(allowlist: tuple[str, ...], parse: tuple[str, ...], review: tuple[str, ...]) -> frozenset[str]:
+    """The headers an inbox row keeps: the site's allow-list, what the backend needs to parse the stored
+    delivery again later, and what it shows reviewers. Built once per configuration, not per delivery."""
+    return frozenset(name.lower() for name in (*allowlist, *parse, *review))
 
 
 def _parse(backend: KycBackend, webhook: InboundWebhook) -> list[ProviderEvent]:
