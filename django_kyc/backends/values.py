@@ -8,10 +8,11 @@ nothing a provider sends reaches a model except through one of these types. They
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import Any
@@ -185,27 +186,43 @@ def unstorable(value: Any, where: str) -> str | None:
     NUL that PostgreSQL refuses). Walks dataclasses, mappings (keys too) and sequences without recursing, so
     depth is no problem. ``where`` names ``value``; the answer extends it with dataclass field names only
     (mapping keys come from the sender and are not repeated).
+
+    It runs on every webhook delivery, so a path is spelled out only for the dataclasses walked through (and
+    for the answer), and the common types are recognised before the abstract ones.
     """
-    pending: list[tuple[Any, str]] = [(value, where)]
+    # (item, the path of its parent, its field name in that parent or "" when it has none)
+    pending: list[tuple[Any, str, str]] = [(value, where, "")]
     while pending:
-        item, path = pending.pop()
-        if isinstance(item, str):
+        item, parent, name = pending.pop()
+        kind: Any = type(item)  # Any: typeshed does not count a type[Any] as Hashable, as the cache wants
+        if kind is str or isinstance(item, str):
             if _UNSTORABLE_CHARACTERS.search(item):
-                return path
+                return f"{parent}.{name}" if name else parent
+        elif item is None or kind in _SCALARS:
+            continue
         elif isinstance(item, datetime):
             if item.tzinfo is not None:
                 try:
                     item.astimezone(dt_timezone.utc)
                 except OverflowError:
-                    return path
-        elif is_dataclass(item) and not isinstance(item, type):
-            pending.extend((getattr(item, part.name), f"{path}.{part.name}") for part in fields(item))
-        elif isinstance(item, Mapping):
+                    return f"{parent}.{name}" if name else parent
+        elif hasattr(kind, "__dataclass_fields__") and not isinstance(item, type):
+            path = f"{parent}.{name}" if name else parent
+            pending.extend((getattr(item, part), path, part) for part in _field_names(kind))
+        elif isinstance(item, dict | Mapping):
             for key, member in item.items():
-                pending.extend(((key, path), (member, path)))
+                pending.extend(((key, parent, name), (member, parent, name)))
         elif isinstance(item, list | tuple | set | frozenset):
-            pending.extend((member, path) for member in item)
+            pending.extend((member, parent, name) for member in item)
     return None
+
+
+_SCALARS = frozenset({int, float, bool})
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(part.name for part in fields(cls))
 
 
 @dataclass(frozen=True)
