@@ -203,6 +203,11 @@ class ProvideBackend(KycBackend):
     # --- submission ----------------------------------------------------------------------------------
     def params_for(self, verification: Verification) -> dict[str, Any]:
         """Provide's normalised params (the Vouched mapping is done by Provide itself)."""
+        return self.params_and_documents(verification)[0]
+
+    def params_and_documents(self, verification: Verification) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """:meth:`params_for`, and the ids of the documents they were built from (the ``Submission``'s
+        ``documents``: those become ``submitted``, and none at all spares the submission a second read)."""
         applicant = verification.applicant
         params: dict[str, Any] = {
             "type": "id-verification",
@@ -215,12 +220,14 @@ class ProvideBackend(KycBackend):
         }
         if self.option("WEBHOOK_URL"):
             params["webhook_url"] = self.option("WEBHOOK_URL")
+        documents = []
         for document in applicant.documents.exclude(status="purged").prefetch_related("files"):
+            documents.append(str(document.pk))
             for key, content in self._photos(document):
                 params.setdefault(key, "")
                 if not params[key]:
                     params[key] = content
-        return params
+        return params, tuple(documents)
 
     @staticmethod
     def _photos(document: Document) -> list[tuple[str, str]]:
@@ -242,11 +249,14 @@ class ProvideBackend(KycBackend):
 
     def start_verification(self, verification: Verification) -> Submission:
         existing = verification.provider_verification_id
+        # which documents this attempt sent; None where an earlier attempt sent them (all uploaded ones count)
+        sent: tuple[str, ...] | None = None
         if existing:
             # a retry after a crash: the application exists; resubmit only if Provide's hand-off failed
             application = self.client.get_application(existing)
             if application.get("status") == "failed":
-                self.client.update_application(existing, {"params": self.params_for(verification)})
+                params, sent = self.params_and_documents(verification)
+                self.client.update_application(existing, {"params": params})
                 application = self.client.get_application(existing)
         else:
             user_id = self.user_id_for(verification.applicant)
@@ -255,21 +265,20 @@ class ProvideBackend(KycBackend):
                 application = found
                 self.remember(verification, provider_verification_id=str(application["id"]), settles="application")
             else:
-                application = self.create_application(verification, user_id)
+                application, sent = self.create_application(verification, user_id)
         return Submission(
             state=self.state_from(application),
             provider_applicant_id=str(application.get("identifier") or ""),
             provider_verification_id=str(application["id"]),
+            documents=sent,
         )
 
-    def create_application(self, verification: Verification, user_id: str) -> dict[str, Any]:
+    def create_application(self, verification: Verification, user_id: str) -> tuple[dict[str, Any], tuple[str, ...]]:
         """``POST /kyc_applications``, checkpointed: its id is committed with the answer, and a call whose
-        answer is lost is looked for on the retry (:meth:`find_lost_application`)."""
-        body: dict[str, Any] = {
-            "provider": self.option("PROVIDER"),
-            "type": self.option("TYPE"),
-            "params": self.params_for(verification),
-        }
+        answer is lost is looked for on the retry (:meth:`find_lost_application`). Returns the application
+        and the ids of the documents sent with it."""
+        params, documents = self.params_and_documents(verification)
+        body: dict[str, Any] = {"provider": self.option("PROVIDER"), "type": self.option("TYPE"), "params": params}
         if user_id:
             body["user_id"] = user_id
         with self.creating(verification, "application", "POST /kyc_applications") as call:
@@ -277,7 +286,7 @@ class ProvideBackend(KycBackend):
             if not application.get("id"):
                 raise PermanentProviderError("Provide returned no application id", provider=self.provider)
             call.remember(provider_verification_id=str(application["id"]))
-        return application
+        return application, documents
 
     def find_lost_application(self, verification: Verification, user_id: str) -> dict[str, Any] | None:
         """The application an earlier ``POST`` created although its answer was lost, if it can be told apart.

@@ -77,6 +77,10 @@ class Submission:
     provider_applicant_id: str = ""
     provider_verification_id: str = ""
     client: ClientToken | None = None
+    #: Our ids of the documents this submission sent (a ``document_upload`` backend): of these, the ones still
+    #: ``uploaded`` become ``submitted``. ``None``, the default, does not say, and every uploaded document of
+    #: the applicant is taken as sent; an empty tuple sent none, and the documents are not read again.
+    documents: tuple[str, ...] | None = None
 
 
 #: ``provider_data`` key of the create calls whose answer has not arrived (see :meth:`KycBackend.creating`).

@@ -124,9 +124,7 @@ def record_submission(verification_id: Any, submission: Submission, change: Chan
         if submission.client:
             updates.update(_client_fields(submission.client))
         if _sends_documents(verification.backend):
-            uploaded = Document.objects.filter(applicant_id=verification.applicant_id, status=DocumentStatus.UPLOADED)
-            for document in uploaded:
-                transitions.transition_document(document, DocumentStatus.SUBMITTED, change)
+            _mark_submitted(verification, submission.documents, change)
         # If a webhook overtook us and already moved it, its status stands; we only record the references.
         if verification.status != VerificationStatus.PENDING:
             Verification.objects.filter(pk=verification.pk).update(**updates, updated_at=timezone.now())
@@ -146,6 +144,21 @@ def record_submission(verification_id: Any, submission: Submission, change: Chan
             _with_reason(change, message),
             updates={**updates, "last_error": message},
         )
+
+
+def _mark_submitted(verification: Verification, sent: tuple[str, ...] | None, change: Change) -> None:
+    """Move the documents the submission sent (``Submission.documents``; ``None``: every one uploaded) from
+    ``uploaded`` to ``submitted``. A backend that says it sent none spares the read: an applicant without
+    documents (or with none to send) is the common case of a submission, and its record is one statement
+    shorter. A document uploaded while the provider call was under way is not among those sent and stays
+    ``uploaded``."""
+    if sent is not None and not sent:
+        return
+    uploaded = Document.objects.filter(applicant_id=verification.applicant_id, status=DocumentStatus.UPLOADED)
+    if sent is not None:
+        uploaded = uploaded.filter(pk__in=list(sent))
+    for document in uploaded:
+        transitions.transition_document(document, DocumentStatus.SUBMITTED, change)
 
 
 def _sends_documents(alias: str) -> bool:

@@ -373,3 +373,49 @@ def test_without_a_reason_the_status_code_is_the_message() -> None:
 )
 def test_the_default_message_reads_the_common_shapes(body: Any, expected: str) -> None:
     assert default_error_message(response_with(body)) == expected
+
+
+def test_environment_proxies_are_still_used_and_read_once_per_host(
+    server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``HTTP_PROXY`` still routes provider calls (the fake server is the proxy here: it receives the absolute
+    URL), but the environment is read on the first call to a host, not on every call."""
+    import django_kyc.backends.http as http_module
+
+    proxy = f"http://127.0.0.1:{server.server_address[1]}"
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    reads: list[str] = []
+    real = http_module.get_environ_proxies
+
+    def counting(url: str, no_proxy: str | None = None) -> dict[str, str]:
+        reads.append(url)
+        return real(url, no_proxy=no_proxy)
+
+    monkeypatch.setattr(http_module, "get_environ_proxies", counting)
+    server.requests.clear()
+    http = ProviderHttpClient(provider="acme", base_url="http://provider.invalid/v1/", timeout=(1.0, 1.0))
+    try:
+        assert http.get("applicants").status_code == 200
+        assert http.post("applicants", json={}).status_code == 201
+    finally:
+        http.close()
+    assert [request["target"] for request in server.requests] == ["http://provider.invalid/v1/applicants"] * 2
+    assert reads == ["http://provider.invalid/v1/applicants"]
+
+
+def test_no_proxy_still_bypasses_the_environment_proxy(
+    server: FakeProviderServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there: used, it would fail
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    server.requests.clear()
+    http = ProviderHttpClient(
+        provider="acme", base_url=f"http://127.0.0.1:{server.server_address[1]}/v1/", timeout=(1.0, 1.0)
+    )
+    try:
+        assert http.get("applicants").status_code == 200
+    finally:
+        http.close()
+    assert [request["target"] for request in server.requests] == ["/v1/applicants"]

@@ -9,6 +9,11 @@ and the open-AML-match query) is skipped: 15. Outbound events read the endpoints
 verification's status change and its document's): 17; then once per transaction, and the claim reads the
 applicant with the verification (the backend builds its request from it): 15. With no endpoint subscribed
 nothing is written.
+
+An applicant with a document costs 15 (the documents and their files are read for the request, and the record
+moves the document to ``submitted`` with its audit row). Without documents the record no longer reads the
+documents again: the backend says which it sent (``Submission.documents``), and none sent means nothing to
+move: 12 → 11 on PostgreSQL and on SQLite.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from django_kyc.models import AuditEvent, Verification
+from django_kyc.backends.provide import ProvideClient
+from django_kyc.models import AuditEvent, Document, Verification
 from django_kyc.services import submission
-from django_kyc.status import VerificationStatus
+from django_kyc.status import DocumentStatus, VerificationStatus
 from tests.resilience.providers import new_applicant, provider
 from tests.support.factories import make_verification
 
@@ -40,6 +46,48 @@ def test_a_provide_submission_takes_fifteen_statements(make_applicant: Any) -> N
     statements = [query["sql"].split(" ", 1)[0] for query in queries.captured_queries]
     assert len(statements) == 15, statements
     assert statements.count("SAVEPOINT") == 0
+
+
+def test_without_documents_the_record_reads_no_documents(make_applicant: Any) -> None:
+    with provider("provide") as (_hooks, _server):
+        applicant = make_applicant(last_name="Smith", with_document=False)
+        verification = make_verification(applicant, backend="contract")
+        with CaptureQueriesContext(connection) as queries:
+            submission.submit_verification(verification.pk)
+    verification.refresh_from_db()
+    assert verification.status == VerificationStatus.PROCESSING
+    assert AuditEvent.objects.filter(object_id=str(verification.pk), to_status="processing").count() == 1
+    sql = [query["sql"] for query in queries.captured_queries]
+    # one read of the documents (the request's), none in the record
+    assert sum('FROM "django_kyc_document"' in text for text in sql) == 1, sql
+    assert len(sql) == 11, sql
+
+
+def test_a_document_uploaded_during_the_call_stays_uploaded(
+    make_applicant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the documents the application was built from become ``submitted``: one uploaded while the provider
+    call was under way was never sent, and is left for the next submission."""
+    applicant = new_applicant(make_applicant, None)
+    sent = Document.objects.get(applicant=applicant)
+    late: list[Document] = []
+    create = ProvideClient.create_application
+
+    def upload_during_the_call(client: ProvideClient, body: Any) -> dict[str, Any]:
+        late.append(Document.objects.create(applicant=applicant, type="selfie"))
+        return create(client, body)
+
+    monkeypatch.setattr(ProvideClient, "create_application", upload_during_the_call)
+    with provider("provide") as (_hooks, _server):
+        verification = make_verification(applicant, backend="contract")
+        submission.submit_verification(verification.pk)
+    verification.refresh_from_db()
+    assert verification.status == VerificationStatus.PROCESSING
+    sent.refresh_from_db()
+    late[0].refresh_from_db()
+    assert (sent.status, late[0].status) == (DocumentStatus.SUBMITTED, DocumentStatus.UPLOADED)
+    assert AuditEvent.objects.filter(object_id=str(sent.pk), to_status="submitted").count() == 1
+    assert not AuditEvent.objects.filter(object_id=str(late[0].pk), to_status="submitted").exists()
 
 
 def test_two_claims_of_one_attempt_let_one_win(make_applicant: Any, monkeypatch: pytest.MonkeyPatch) -> None:
