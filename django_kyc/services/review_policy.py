@@ -201,9 +201,11 @@ def reschedule(applicant_id: Any, change: Change, *, trigger: str = TRIGGER_VERI
 
     Called inside the transaction of the change that causes it (a decision, a risk change), so the date
     commits or rolls back with that change. A new date resets the notice: the person is asked again when
-    the new date's notice period opens.
+    the new date's notice period opens. No savepoint of its own, for the same reason: a failure here must
+    undo the change that caused it, so there is nothing to roll back to halfway (and every decision saves
+    the two round trips).
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         applicant = Applicant.objects.select_for_update().get(pk=applicant_id)
         due, reason = compute_next_review(applicant, trigger)
         _write(applicant, due, reason, change, trigger)

@@ -7,10 +7,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from django_kyc import signals
@@ -169,6 +172,25 @@ def test_a_prohibited_level_is_due_at_once(make_applicant: Any, clock: Any, revi
     applicant = fresh(applicant)
     assert applicant.next_review_at == START
     assert applicant.review_reason == ReviewReason.RISK_CHANGE
+
+
+def test_the_review_is_scheduled_inside_the_decision_without_a_savepoint(make_applicant: Any, clock: Any) -> None:
+    """A failure in the scheduling must undo the decision anyway, so a savepoint would only cost two round
+    trips on every decision; and if the scheduling fails, nothing of the decision is left."""
+    applicant = make_applicant()
+    verification = make_verification(applicant, V.REVIEW)
+    with CaptureQueriesContext(connection) as queries:
+        transitions.transition_verification(verification.pk, V.APPROVED, SYSTEM)
+    assert fresh(applicant).next_review_at is not None
+    nested = [query["sql"] for query in queries if "SAVEPOINT" in query["sql"].upper()]
+    # the test's own transaction makes the service's outermost atomic block a savepoint: that one, no other
+    assert len(nested) == 2, nested
+
+    again = make_verification(make_applicant(), V.REVIEW)
+    broken = mock.patch.object(review_policy, "compute_next_review", side_effect=RuntimeError("broken policy"))
+    with broken, pytest.raises(RuntimeError, match="broken policy"):
+        transitions.transition_verification(again.pk, V.APPROVED, SYSTEM)
+    assert Verification.objects.get(pk=again.pk).status == V.REVIEW
 
 
 def test_applicants_without_an_approval_have_no_review(make_applicant: Any, clock: Any, reviewer: Any) -> None:
