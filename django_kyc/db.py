@@ -113,6 +113,11 @@ def _insert_cursor(connection: BaseDatabaseWrapper) -> AbstractContextManager[An
     before 1.21, or without ``max_prepared_statements``) cannot follow prepared statements; so this prepares
     nothing unless the site has opted in, and then only here. Wrapped like any Django cursor: the statement
     is logged, counted by ``assertNumQueries`` and its errors are Django's.
+
+    The server-binding cursor is kept for the life of the database connection rather than opened and closed
+    per receipt: in a web worker, between requests, setting one up and tearing it down cost more than the
+    statement's own Python (see docs/benchmarks.md). A Django connection belongs to one thread, so its cursor
+    does too; a new connection (after ``CONN_MAX_AGE``, an error, a fork) gets a new cursor.
     """
     if connection.vendor != "postgresql":
         return connection.cursor()
@@ -126,6 +131,14 @@ def _insert_cursor(connection: BaseDatabaseWrapper) -> AbstractContextManager[An
 
     if not issubclass(raw.cursor_factory, psycopg.ClientCursor):
         return connection.cursor()  # OPTIONS["server_side_binding"]: Django's own cursor binds on the server
-    # django-stubs type the argument as Django's wrapper; Django itself passes the driver's cursor
-    cursor: Any = psycopg.Cursor(raw)
-    return connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
+    kept: Any = getattr(connection, _KEPT_CURSOR, None)
+    if kept is None or kept.connection is not raw or kept.closed:
+        kept = psycopg.Cursor(raw)
+        setattr(connection, _KEPT_CURSOR, kept)
+    # not closed on the way out, unlike Django's cursors: the next receipt on this connection reuses it
+    wrapped = connection.make_debug_cursor(kept) if connection.queries_logged else connection.make_cursor(kept)
+    return nullcontext(wrapped)
+
+
+#: where a database connection keeps its server-binding cursor (see :func:`_insert_cursor`)
+_KEPT_CURSOR = "_django_kyc_insert_cursor"

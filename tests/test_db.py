@@ -184,3 +184,27 @@ def test_postgresql_a_repeat_inserts_nothing_either_way(prepare_threshold: SetTh
     assert insert_unless_conflict(event(event_id=first.event_id)) is False
     assert insert_unless_conflict(event(event_id=first.event_id)) is False
     assert WebhookEvent.objects.filter(event_id=first.event_id).count() == 1
+
+
+def kept_cursor() -> object:
+    return getattr(connection, "_django_kyc_insert_cursor", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_the_binding_cursor_lives_as_long_as_its_connection(prepare_threshold: SetThreshold) -> None:
+    """Opening and closing a cursor per receipt cost more than the statement's own Python, so one is kept per
+    connection; a new connection must not be handed the old one."""
+    prepare_threshold(1)
+    insert_unless_conflict(event())
+    first = kept_cursor()
+    with CaptureQueriesContext(connection) as queries:
+        insert_unless_conflict(event())
+    assert kept_cursor() is first
+    assert not first.closed  # type: ignore[attr-defined]
+    assert len(queries) == 1  # still seen by Django's tooling
+
+    connection.close()
+    insert_unless_conflict(event())
+    assert kept_cursor() is not first
+    assert kept_cursor().connection is connection.connection  # type: ignore[attr-defined]
+    assert WebhookEvent.objects.count() == 3
