@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NamedTuple, cast
 
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Field, Model
+from django.db.models import DateField, DateTimeField, Field, Model, TimeField
 
 
 def savepoint_if_nested(using: str | None = None) -> AbstractContextManager[Any]:
@@ -22,44 +24,89 @@ def savepoint_if_nested(using: str | None = None) -> AbstractContextManager[Any]
     return transaction.atomic(using=using) if transaction.get_connection(using).in_atomic_block else nullcontext()
 
 
-def insert_unless_conflict(obj: Model, using: str | None = None) -> bool:
-    """Insert ``obj`` in one statement that does nothing on a unique conflict; True when a row was inserted.
+def insert_unless_conflict(model: type[Model], values: Mapping[str, Any], using: str | None = None) -> bool:
+    """Insert one row of ``model`` in one statement that does nothing on a unique conflict; True when a row
+    was inserted.
+
+    ``values`` holds field values by attribute name (``verification_id`` for a foreign key); a field left out
+    gets its default, and an ``auto_now``/``auto_now_add`` date the current time, just as
+    ``model(**values).save()`` would store them. The primary key needs a default (a UUID) or a value: nothing
+    is read back.
 
     ``INSERT ... ON CONFLICT DO NOTHING`` (PostgreSQL) or ``INSERT OR IGNORE`` (SQLite): a duplicate costs no
     error, no savepoint and no read before the insert. Django's ``bulk_create(ignore_conflicts=True)`` builds
-    the same statement but does not say whether anything was inserted, which the row count does. The primary
-    key must be set by the caller (a UUID default): nothing is read back.
+    the same statement but does not say whether anything was inserted, which the row count does.
 
     This is the webhook receipt's one statement, so it skips what the ORM would redo on every call: the SQL
-    is built once per model and database (:func:`_insert_statement`), and each value is prepared the way
-    Django's insert compiler prepares it (``pre_save``, then ``get_db_prep_save``) without building a query.
-    A value that is an expression (``db_default``, ``F()``...) goes through the compiler, which knows how
-    to render it.
+    is built once per model and database (:func:`_insert_statement`), no model instance is built (in a web
+    worker, between requests, building one cost more than preparing all its values), and each value is
+    prepared as Django's insert compiler prepares it (``get_db_prep_save``). A value that is an expression
+    (``db_default``, ``F()``...) or a field that prepares its own value on save (a file field) takes the
+    compiler's way, through an instance.
     """
-    model = type(obj)
     using = using or router.db_for_write(model)
     connection = connections[using]
     statement = _insert_statement(model, using, connection.vendor)
-    values = [field.pre_save(obj, True) for field in statement.fields]
-    if any(hasattr(value, "resolve_expression") for value in values):
-        inserted = _insert_compiled(obj, statement.fields, connection)
-    else:
-        params = [
-            field.get_db_prep_save(value, connection) for field, value in zip(statement.fields, values, strict=True)
-        ]
-        with _insert_cursor(connection) as cursor:
-            cursor.execute(statement.sql, params)
-            inserted = max(cursor.rowcount, 0)
-    if inserted:
-        obj._state.adding = False
-        obj._state.db = using
-    return inserted > 0
+    unknown = values.keys() - statement.attnames
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {sorted(unknown)[0]!r}")
+    if statement.needs_instance:
+        return _insert_compiled(model(**values), statement.fields, connection) > 0
+    row = _column_values(statement, values)
+    if any(hasattr(value, "resolve_expression") for value in row):
+        return _insert_compiled(model(**values), statement.fields, connection) > 0
+    params = [
+        column.field.get_db_prep_save(value, connection) for column, value in zip(statement.columns, row, strict=True)
+    ]
+    with _insert_cursor(connection) as cursor:
+        cursor.execute(statement.sql, params)
+        return cursor.rowcount > 0
+
+
+def _column_values(statement: _InsertStatement, values: Mapping[str, Any]) -> list[Any]:
+    """Each column's value as ``model(**values).save()`` would store it, before the database's preparation."""
+    row = []
+    for field, attname, stamped in statement.columns:
+        if stamped:
+            # the time save() stamps, even over a given value; these pre_saves only set it on what they are given
+            row.append(field.pre_save(cast(Model, SimpleNamespace()), True))
+        elif attname in values:
+            row.append(values[attname])
+        else:
+            row.append(field.get_default())
+    return row
+
+
+class _Column(NamedTuple):
+    field: Field[Any, Any]
+    attname: str
+    #: an ``auto_now``/``auto_now_add`` date, whose ``pre_save`` gives the value
+    stamped: bool
 
 
 @dataclass(frozen=True)
 class _InsertStatement:
     sql: str
-    fields: tuple[Field[Any, Any], ...]
+    #: in the statement's order; plain tuples, as a field's own hash is Python code run per lookup
+    columns: tuple[_Column, ...]
+    attnames: frozenset[str]
+    #: a field's ``pre_save`` does more than read or stamp its value (a file field saves the file)
+    needs_instance: bool
+
+    @property
+    def fields(self) -> tuple[Field[Any, Any], ...]:
+        return tuple(column.field for column in self.columns)
+
+
+#: ``pre_save`` methods that only read the value, or stamp the time on ``auto_now``/``auto_now_add`` fields
+_READING_PRE_SAVE = frozenset({Field.pre_save})
+_STAMPING_PRE_SAVE = frozenset({DateField.pre_save, DateTimeField.pre_save, TimeField.pre_save})
+
+
+def _stamped(field: Field[Any, Any]) -> bool:
+    return type(field).pre_save in _STAMPING_PRE_SAVE and bool(
+        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+    )
 
 
 @functools.cache
@@ -85,11 +132,17 @@ def _insert_statement(model: type[Model], using: str, vendor: str) -> _InsertSta
         f"({', '.join(quote(field.column) for field in fields)}) VALUES ({', '.join(placeholders)})"
         f"{' ' + suffix if suffix else ''}"
     )
-    return _InsertStatement(sql=sql, fields=fields)
+    return _InsertStatement(
+        sql=sql,
+        columns=tuple(_Column(field, field.attname, _stamped(field)) for field in fields),
+        attnames=frozenset(field.attname for field in fields),
+        needs_instance=any(type(field).pre_save not in _READING_PRE_SAVE | _STAMPING_PRE_SAVE for field in fields),
+    )
 
 
 def _insert_compiled(obj: Model, fields: tuple[Field[Any, Any], ...], connection: BaseDatabaseWrapper) -> int:
-    """The same statement through Django's insert compiler, for values that are SQL expressions."""
+    """The same statement through Django's insert compiler, for values that are SQL expressions and fields
+    that prepare their own value on save."""
     from django.db.models.constants import OnConflict
     from django.db.models.sql import InsertQuery
 

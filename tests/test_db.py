@@ -16,14 +16,15 @@ from django.db import DataError, connection, transaction
 from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 
-from django_kyc.db import insert_unless_conflict, savepoint_if_nested
-from django_kyc.models import WebhookEvent
+from django_kyc.db import _insert_statement, insert_unless_conflict, savepoint_if_nested
+from django_kyc.models import DocumentFile, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
 
-def event(**fields: object) -> WebhookEvent:
+def event(**fields: object) -> dict[str, object]:
     values: dict[str, object] = {
+        "id": uuid.uuid4(),
         "backend": "sandbox",
         "event_id": f"evt_{uuid.uuid4().hex}",
         "event_type": "verification.updated",
@@ -33,85 +34,115 @@ def event(**fields: object) -> WebhookEvent:
         "body": b'{"status": "approved", "name": "J\xc3\xbcrgen"}',
     }
     values.update(fields)
-    return WebhookEvent(**values)
+    return values
+
+
+def insert(**fields: object) -> tuple[bool, dict[str, object]]:
+    values = event(**fields)
+    return insert_unless_conflict(WebhookEvent, values), values
 
 
 def test_a_new_row_is_stored_as_the_orm_would_store_it() -> None:
-    row = event()
     before = datetime.now(UTC)
 
-    assert insert_unless_conflict(row) is True
+    inserted, values = insert()
 
-    stored = WebhookEvent.objects.get(pk=row.pk)
+    assert inserted is True
+    stored = WebhookEvent.objects.get(pk=values["id"])
     assert (stored.backend, stored.event_id, stored.event_type, stored.provider_ref) == (
         "sandbox",
-        row.event_id,
+        values["event_id"],
         "verification.updated",
         "sbx_ver_1",
     )
-    assert stored.occurred_at == row.occurred_at
+    assert stored.occurred_at == values["occurred_at"]
     assert stored.headers == {"content-type": "application/json", "user-agent": "tests"}
     assert bytes(stored.body) == b'{"status": "approved", "name": "J\xc3\xbcrgen"}'
-    assert (stored.state, stored.attempts, stored.note, stored.last_error) == ("received", 0, "", "")
-    assert stored.next_attempt_at is None
-    assert stored.processed_at is None
-    assert stored.verification_id is None
     assert before <= stored.received_at <= datetime.now(UTC)  # auto_now_add, set on the way in
-    assert row._state.adding is False
-    assert row._state.db == "default"
+
+
+def test_fields_left_out_get_what_the_model_would_give_them() -> None:
+    """No instance is built, so each default is worked out here: they must be the model's own."""
+    values = event()
+    del values["id"]
+    insert_unless_conflict(WebhookEvent, values)
+
+    stored = WebhookEvent.objects.get(event_id=values["event_id"])
+    expected = WebhookEvent(**values)
+    for field in WebhookEvent._meta.concrete_fields:
+        if field.name not in ("id", "received_at", "body"):
+            assert getattr(stored, field.attname) == getattr(expected, field.attname), field.name
+    assert isinstance(stored.pk, uuid.UUID)  # the default's, not a value left empty
+    assert (stored.state, stored.attempts, stored.note, stored.last_error) == ("received", 0, "", "")
+    assert stored.holds_event_id is True
+    assert stored.next_attempt_at is stored.processed_at is stored.verification_id is None
+
+
+def test_an_auto_now_add_date_is_stamped_even_over_a_value_given() -> None:
+    long_ago = datetime(2001, 1, 1, tzinfo=UTC)
+    _, values = insert(received_at=long_ago)
+    assert WebhookEvent.objects.get(pk=values["id"]).received_at > long_ago  # as save() would
+
+
+def test_a_name_that_is_no_field_is_refused() -> None:
+    with pytest.raises(TypeError, match="'verification'"):
+        insert(verification=None)  # a foreign key goes by its attribute, verification_id
+    assert not WebhookEvent.objects.exists()
 
 
 def test_the_body_is_encrypted_in_the_column() -> None:
-    row = event(body=b'{"name": "Ada Lovelace"}')
-    insert_unless_conflict(row)
+    _, values = insert(body=b'{"name": "Ada Lovelace"}')
     with connection.cursor() as cursor:
         table = connection.ops.quote_name(WebhookEvent._meta.db_table)
-        cursor.execute(f"SELECT body FROM {table} WHERE event_id = %s", [row.event_id])  # noqa: S608
+        cursor.execute(f"SELECT body FROM {table} WHERE event_id = %s", [values["event_id"]])  # noqa: S608
         (column,) = cursor.fetchone()
     assert b"Lovelace" not in (column.encode() if isinstance(column, str) else bytes(column))
 
 
 def test_a_repeat_of_the_same_event_inserts_nothing() -> None:
-    first = event()
-    repeat = event(event_id=first.event_id, body=b"another body")
+    first, values = insert()
+    repeat, _ = insert(event_id=values["event_id"], body=b"another body")
 
-    assert insert_unless_conflict(first) is True
-    assert insert_unless_conflict(repeat) is False
-
-    assert WebhookEvent.objects.filter(event_id=first.event_id).count() == 1
-    assert bytes(WebhookEvent.objects.get(event_id=first.event_id).body) == bytes(first.body)
-    assert repeat._state.adding is True  # nothing was stored for it
+    assert (first, repeat) == (True, False)
+    assert WebhookEvent.objects.filter(event_id=values["event_id"]).count() == 1
+    assert bytes(WebhookEvent.objects.get(event_id=values["event_id"]).body) == values["body"]
 
 
 def test_each_insert_is_one_statement_that_django_sees() -> None:
-    insert_unless_conflict(event())
+    insert()
     with CaptureQueriesContext(connection) as queries:
-        insert_unless_conflict(event())
-        insert_unless_conflict(event())
+        insert()
+        insert()
     assert len(queries) == 2
     assert all(query["sql"].startswith(("INSERT INTO", "INSERT OR IGNORE INTO")) for query in queries)
 
 
 def test_a_value_that_is_an_expression_goes_through_the_compiler() -> None:
-    row = event(note=Value("set by SQL"))
+    inserted, values = insert(note=Value("set by SQL"))
 
-    assert insert_unless_conflict(row) is True
+    assert inserted is True
+    assert WebhookEvent.objects.get(pk=values["id"]).note == "set by SQL"
 
-    assert WebhookEvent.objects.get(pk=row.pk).note == "set by SQL"
+
+def test_a_field_that_prepares_its_own_value_goes_through_an_instance() -> None:
+    """A file field's ``pre_save`` saves the file: only a model instance can give it what it needs."""
+    statement = _insert_statement(DocumentFile, "default", connection.vendor)
+    assert statement.needs_instance
+    assert not _insert_statement(WebhookEvent, "default", connection.vendor).needs_instance
 
 
 def test_inside_a_transaction_the_insert_is_rolled_back_with_it() -> None:
-    row = event()
+    values = event()
 
     def caller_that_fails_after_the_insert() -> None:
         with transaction.atomic():
             with savepoint_if_nested():
-                assert insert_unless_conflict(row) is True
+                assert insert_unless_conflict(WebhookEvent, values) is True
             raise RuntimeError("the caller fails after the insert")
 
     with pytest.raises(RuntimeError):
         caller_that_fails_after_the_insert()
-    assert not WebhookEvent.objects.filter(pk=row.pk).exists()
+    assert not WebhookEvent.objects.filter(pk=values["id"]).exists()
 
 
 # --- PostgreSQL: prepared statements, only where the site allows them ---------------------------------------
@@ -155,7 +186,7 @@ def test_postgresql_prepares_the_insert_when_the_site_allows_it(
 ) -> None:
     prepare_threshold(1)
     for _ in range(3):
-        insert_unless_conflict(event())
+        insert()
     assert prepared_inserts() == 1
     assert WebhookEvent.objects.count() == 3
 
@@ -163,7 +194,7 @@ def test_postgresql_prepares_the_insert_when_the_site_allows_it(
 def test_postgresql_prepares_nothing_by_default(prepare_threshold: SetThreshold) -> None:
     prepare_threshold(None)  # Django's default: connection poolers keep working
     for _ in range(3):
-        insert_unless_conflict(event())
+        insert()
     assert prepared_inserts() == 0
     assert WebhookEvent.objects.count() == 3
 
@@ -171,19 +202,19 @@ def test_postgresql_prepares_nothing_by_default(prepare_threshold: SetThreshold)
 @pytest.mark.parametrize("threshold", [None, 1])
 def test_postgresql_errors_are_djangos_either_way(prepare_threshold: SetThreshold, threshold: int | None) -> None:
     prepare_threshold(threshold)
-    insert_unless_conflict(event())
+    insert()
     with pytest.raises(DataError):
-        insert_unless_conflict(event(event_type="NUL \x00 is refused by PostgreSQL"))
+        insert(event_type="NUL \x00 is refused by PostgreSQL")
 
 
 @pytest.mark.parametrize("threshold", [None, 1])
 def test_postgresql_a_repeat_inserts_nothing_either_way(prepare_threshold: SetThreshold, threshold: int | None) -> None:
     prepare_threshold(threshold)
-    first = event()
-    assert insert_unless_conflict(first) is True
-    assert insert_unless_conflict(event(event_id=first.event_id)) is False
-    assert insert_unless_conflict(event(event_id=first.event_id)) is False
-    assert WebhookEvent.objects.filter(event_id=first.event_id).count() == 1
+    inserted, first = insert()
+    assert inserted is True
+    assert insert(event_id=first["event_id"])[0] is False
+    assert insert(event_id=first["event_id"])[0] is False
+    assert WebhookEvent.objects.filter(event_id=first["event_id"]).count() == 1
 
 
 def kept_cursor() -> object:
@@ -195,16 +226,16 @@ def test_postgresql_the_binding_cursor_lives_as_long_as_its_connection(prepare_t
     """Opening and closing a cursor per receipt cost more than the statement's own Python, so one is kept per
     connection; a new connection must not be handed the old one."""
     prepare_threshold(1)
-    insert_unless_conflict(event())
+    insert()
     first = kept_cursor()
     with CaptureQueriesContext(connection) as queries:
-        insert_unless_conflict(event())
+        insert()
     assert kept_cursor() is first
     assert not first.closed  # type: ignore[attr-defined]
     assert len(queries) == 1  # still seen by Django's tooling
 
     connection.close()
-    insert_unless_conflict(event())
+    insert()
     assert kept_cursor() is not first
     assert kept_cursor().connection is connection.connection  # type: ignore[attr-defined]
     assert WebhookEvent.objects.count() == 3

@@ -139,19 +139,19 @@ def _store(alias: str, event: ProviderEvent, headers: dict[str, str], body: byte
     holds = not (event.claim and event.state is None)
     if not holds and WebhookEvent.objects.filter(backend=alias, event_id=event_id, holds_event_id=True).exists():
         return False
-    row = WebhookEvent(
-        backend=alias,
-        event_id=event_id,
-        event_type=event.event_type[:128],
-        provider_ref=(event.provider_ref or event.our_ref)[:128],
-        occurred_at=event.occurred_at,
-        headers=headers,
-        body=body,
-        holds_event_id=holds,
-    )
+    row = {
+        "backend": alias,
+        "event_id": event_id,
+        "event_type": event.event_type[:128],
+        "provider_ref": (event.provider_ref or event.our_ref)[:128],
+        "occurred_at": event.occurred_at,
+        "headers": headers,
+        "body": body,
+        "holds_event_id": holds,
+    }
     # a refused value (DataError) must not break a caller's transaction; in autocommit this is no statement
     with savepoint_if_nested():
-        return insert_unless_conflict(row)
+        return insert_unless_conflict(WebhookEvent, row)
 
 
 def record_rejection(alias: str, code: str, reason: str = "") -> None:
