@@ -53,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(repeat: int) -> None:
+    import dataclasses
     import uuid
 
     from django.db import connection
@@ -83,16 +84,7 @@ def report(repeat: int) -> None:
     kept = {key.lower(): value for key, value in webhook.headers.items() if key.lower() in allowed}
 
     def new_row() -> dict[str, Any]:
-        return {
-            "backend": "sandbox",
-            "event_id": f"evt_{uuid.uuid4().hex}",
-            "event_type": event.event_type[:128],
-            "provider_ref": (event.provider_ref or event.our_ref)[:128],
-            "occurred_at": event.occurred_at,
-            "headers": kept,
-            "body": body,
-            "holds_event_id": True,
-        }
+        return webhooks.inbox_row("sandbox", dataclasses.replace(event, event_id=f"evt_{uuid.uuid4().hex}"), kept, body)
 
     def compile_insert() -> None:
         statement = _insert_statement(WebhookEvent, "default", connection.vendor)

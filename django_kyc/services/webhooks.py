@@ -135,23 +135,32 @@ def _store(alias: str, event: ProviderEvent, headers: dict[str, str], body: byte
     id (a forgery stored first cannot make the genuine delivery look like a repeat) and :func:`apply`
     lets it take the id once its own fetch confirms the claim.
     """
-    event_id = event.event_id[:255]
-    holds = not (event.claim and event.state is None)
-    if not holds and WebhookEvent.objects.filter(backend=alias, event_id=event_id, holds_event_id=True).exists():
+    row = inbox_row(alias, event, headers, body)
+    if not row["holds_event_id"] and (
+        WebhookEvent.objects.filter(backend=alias, event_id=row["event_id"], holds_event_id=True).exists()
+    ):
         return False
-    row = {
+    # a refused value (DataError) must not break a caller's transaction; in autocommit this is no statement
+    with savepoint_if_nested():
+        return insert_unless_conflict(WebhookEvent, row)
+
+
+def inbox_row(alias: str, event: ProviderEvent, headers: dict[str, str], body: bytes) -> dict[str, Any]:
+    """The :class:`~django_kyc.models.WebhookEvent` field values that store ``event``, cut to their columns.
+
+    The event holds its id at once unless it rests on an unauthenticated claim still to be fetched (see
+    :func:`_store`).
+    """
+    return {
         "backend": alias,
-        "event_id": event_id,
+        "event_id": event.event_id[:255],
         "event_type": event.event_type[:128],
         "provider_ref": (event.provider_ref or event.our_ref)[:128],
         "occurred_at": event.occurred_at,
         "headers": headers,
         "body": body,
-        "holds_event_id": holds,
+        "holds_event_id": not (event.claim and event.state is None),
     }
-    # a refused value (DataError) must not break a caller's transaction; in autocommit this is no statement
-    with savepoint_if_nested():
-        return insert_unless_conflict(WebhookEvent, row)
 
 
 def record_rejection(alias: str, code: str, reason: str = "") -> None:
