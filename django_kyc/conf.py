@@ -178,7 +178,7 @@ SETTINGS: tuple[Setting, ...] = (
         "WEBHOOK_DRAIN_LINGER_SECONDS",
         0.5,
         "A web process wakes the drain at most once per this many seconds, and a drain it woke keeps looking at "
-        "the inbox (every 50 ms) this long after it starts. Longer: fewer wake-ups under load; shorter: a drain "
+        "the inbox (every 25 ms) this long after it starts. Longer: fewer wake-ups under load; shorter: a drain "
         "idles less after a lone delivery.",
     ),
     Setting(
