@@ -68,7 +68,7 @@ def report(repeat: int) -> None:
     from django_kyc.backends.registry import get_backend, is_configured
     from django_kyc.conf import kyc_settings
     from django_kyc.crypto import encrypt_bytes
-    from django_kyc.db import _column_values, _insert_statement, insert_unless_conflict, savepoint_if_nested
+    from django_kyc.db import _insert_statement, _prepared_params, insert_unless_conflict, savepoint_if_nested
     from django_kyc.models import WebhookEvent
     from django_kyc.services import webhooks
 
@@ -87,9 +87,7 @@ def report(repeat: int) -> None:
         return webhooks.inbox_row("sandbox", dataclasses.replace(event, event_id=f"evt_{uuid.uuid4().hex}"), kept, body)
 
     def compile_insert() -> None:
-        statement = _insert_statement(WebhookEvent, "default", connection.vendor)
-        row = _column_values(statement, new_row())
-        [column.field.get_db_prep_save(value, connection) for column, value in zip(statement.columns, row, strict=True)]
+        _prepared_params(_insert_statement(WebhookEvent, "default", connection.vendor), new_row(), connection)
 
     def insert() -> None:
         with savepoint_if_nested():

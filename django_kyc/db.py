@@ -50,17 +50,27 @@ def insert_unless_conflict(model: type[Model], values: Mapping[str, Any], using:
     unknown = values.keys() - statement.attnames
     if unknown:
         raise TypeError(f"{model.__name__} has no field {sorted(unknown)[0]!r}")
-    if statement.needs_instance:
+    params = _prepared_params(statement, values, connection)
+    if params is None:
         return _insert_compiled(model(**values), statement.fields, connection) > 0
-    row = _column_values(statement, values)
-    if any(hasattr(value, "resolve_expression") for value in row):
-        return _insert_compiled(model(**values), statement.fields, connection) > 0
-    params = [
-        column.field.get_db_prep_save(value, connection) for column, value in zip(statement.columns, row, strict=True)
-    ]
     with _insert_cursor(connection) as cursor:
         cursor.execute(statement.sql, params)
         return cursor.rowcount > 0
+
+
+def _prepared_params(
+    statement: _InsertStatement, values: Mapping[str, Any], connection: BaseDatabaseWrapper
+) -> list[Any] | None:
+    """The statement's parameters for ``values``, or ``None`` when only Django's compiler can render the row:
+    a field whose ``pre_save`` needs an instance, or a value that is an expression."""
+    if statement.needs_instance:
+        return None
+    row = _column_values(statement, values)
+    if any(hasattr(value, "resolve_expression") for value in row):
+        return None
+    return [
+        column.field.get_db_prep_save(value, connection) for column, value in zip(statement.columns, row, strict=True)
+    ]
 
 
 def _column_values(statement: _InsertStatement, values: Mapping[str, Any]) -> list[Any]:
@@ -84,29 +94,36 @@ class _Column(NamedTuple):
     stamped: bool
 
 
+#: ``pre_save`` methods that stamp the time on ``auto_now``/``auto_now_add`` dates, and otherwise read the value
+_STAMPING_PRE_SAVE = frozenset({DateField.pre_save, DateTimeField.pre_save, TimeField.pre_save})
+#: ``pre_save`` methods that need no model instance: those, and the plain reading one
+_INSTANCE_FREE_PRE_SAVE = _STAMPING_PRE_SAVE | {Field.pre_save}
+
+
 @dataclass(frozen=True)
 class _InsertStatement:
     sql: str
     #: in the statement's order; plain tuples, as a field's own hash is Python code run per lookup
     columns: tuple[_Column, ...]
-    attnames: frozenset[str]
-    #: a field's ``pre_save`` does more than read or stamp its value (a file field saves the file)
-    needs_instance: bool
 
-    @property
+    @functools.cached_property
+    def attnames(self) -> frozenset[str]:
+        return frozenset(column.attname for column in self.columns)
+
+    @functools.cached_property
     def fields(self) -> tuple[Field[Any, Any], ...]:
         return tuple(column.field for column in self.columns)
 
+    @functools.cached_property
+    def needs_instance(self) -> bool:
+        """A field's ``pre_save`` does more than read or stamp its value (a file field saves the file)."""
+        return any(type(field).pre_save not in _INSTANCE_FREE_PRE_SAVE for field in self.fields)
 
-#: ``pre_save`` methods that only read the value, or stamp the time on ``auto_now``/``auto_now_add`` fields
-_READING_PRE_SAVE = frozenset({Field.pre_save})
-_STAMPING_PRE_SAVE = frozenset({DateField.pre_save, DateTimeField.pre_save, TimeField.pre_save})
 
-
-def _stamped(field: Field[Any, Any]) -> bool:
-    return type(field).pre_save in _STAMPING_PRE_SAVE and bool(
-        getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
-    )
+def _column(field: Field[Any, Any]) -> _Column:
+    stamping = type(field).pre_save in _STAMPING_PRE_SAVE
+    stamped = stamping and bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+    return _Column(field, field.attname, stamped)
 
 
 @functools.cache
@@ -132,12 +149,7 @@ def _insert_statement(model: type[Model], using: str, vendor: str) -> _InsertSta
         f"({', '.join(quote(field.column) for field in fields)}) VALUES ({', '.join(placeholders)})"
         f"{' ' + suffix if suffix else ''}"
     )
-    return _InsertStatement(
-        sql=sql,
-        columns=tuple(_Column(field, field.attname, _stamped(field)) for field in fields),
-        attnames=frozenset(field.attname for field in fields),
-        needs_instance=any(type(field).pre_save not in _READING_PRE_SAVE | _STAMPING_PRE_SAVE for field in fields),
-    )
+    return _InsertStatement(sql=sql, columns=tuple(_column(field) for field in fields))
 
 
 def _insert_compiled(obj: Model, fields: tuple[Field[Any, Any], ...], connection: BaseDatabaseWrapper) -> int:
@@ -154,6 +166,10 @@ def _insert_compiled(obj: Model, fields: tuple[Field[Any, Any], ...], connection
             cursor.execute(sql, params)
             inserted += max(cursor.rowcount, 0)
     return inserted
+
+
+#: where a database connection keeps its server-binding cursor (see :func:`_insert_cursor`)
+_KEPT_CURSOR = "_django_kyc_insert_cursor"
 
 
 def _insert_cursor(connection: BaseDatabaseWrapper) -> AbstractContextManager[Any]:
@@ -191,7 +207,3 @@ def _insert_cursor(connection: BaseDatabaseWrapper) -> AbstractContextManager[An
     # not closed on the way out, unlike Django's cursors: the next receipt on this connection reuses it
     wrapped = connection.make_debug_cursor(kept) if connection.queries_logged else connection.make_cursor(kept)
     return nullcontext(wrapped)
-
-
-#: where a database connection keeps its server-binding cursor (see :func:`_insert_cursor`)
-_KEPT_CURSOR = "_django_kyc_insert_cursor"

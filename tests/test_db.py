@@ -16,7 +16,7 @@ from django.db import DataError, connection, transaction
 from django.db.models import Value
 from django.test.utils import CaptureQueriesContext
 
-from django_kyc.db import _insert_statement, insert_unless_conflict, savepoint_if_nested
+from django_kyc.db import _KEPT_CURSOR, _insert_statement, insert_unless_conflict, savepoint_if_nested
 from django_kyc.models import DocumentFile, WebhookEvent
 
 pytestmark = pytest.mark.django_db
@@ -218,7 +218,7 @@ def test_postgresql_a_repeat_inserts_nothing_either_way(prepare_threshold: SetTh
 
 
 def kept_cursor() -> object:
-    return getattr(connection, "_django_kyc_insert_cursor", None)
+    return getattr(connection, _KEPT_CURSOR, None)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -38,7 +38,7 @@ WORKERS = 2
 QUEUE_LIMIT = 2
 #: long enough for the drains started up front to see every delivery arrive
 DRAIN_LINGER_SECONDS = 5.0
-DRAIN = "django_kyc.tasks.drain_webhook_events"
+DRAIN = f"django_kyc.tasks.{wakeup.TASK}"
 
 
 def test_two_clusters_drain_one_inbox_exactly_once_in_order(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -153,7 +153,7 @@ def inbox_row(alias: str, event: ProviderEvent, headers: dict[str, str], body: b
     """
     return {
         "backend": alias,
-        "event_id": event.event_id[:255],
+        "event_id": _stored_event_id(event),
         "event_type": event.event_type[:128],
         "provider_ref": (event.provider_ref or event.our_ref)[:128],
         "occurred_at": event.occurred_at,
@@ -161,6 +161,11 @@ def inbox_row(alias: str, event: ProviderEvent, headers: dict[str, str], body: b
         "body": body,
         "holds_event_id": not (event.claim and event.state is None),
     }
+
+
+def _stored_event_id(event: ProviderEvent) -> str:
+    """The event id as the inbox keeps it: cut to its column, so a stored row and a re-parsed event compare."""
+    return event.event_id[:255]
 
 
 def record_rejection(alias: str, code: str, reason: str = "") -> None:
@@ -216,7 +221,7 @@ def _event_from_row(backend: KycBackend, row: WebhookEvent) -> ProviderEvent:
     """Re-parse the stored body (the bytes that were authenticated); the stored row is the source of truth."""
     webhook = InboundWebhook(body=bytes(row.body), headers=row.headers)
     for event in _parse(backend, webhook):
-        if event.event_id[:255] == row.event_id:
+        if _stored_event_id(event) == row.event_id:
             return event
     raise WebhookPayloadError(f"stored body no longer contains event {row.event_id}")
 
