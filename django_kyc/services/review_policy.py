@@ -23,6 +23,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
@@ -117,15 +118,20 @@ def review_notice_open(applicant: Applicant, now: datetime | None = None) -> boo
 # --- computing the date ------------------------------------------------------------------------------
 
 
-def standing_approval(applicant: Applicant) -> Verification | None:
-    """The approval the applicant's ``verified`` rests on: the newest approved verification, unless a review
-    lapsed after it (then only a later approval counts)."""
+def _standing_approvals(applicant: Applicant) -> QuerySet[Verification]:
+    """The approvals the applicant's ``verified`` may rest on, newest first: every approval, unless a review
+    lapsed (then only those after the lapse count)."""
     approvals = Verification.objects.filter(
         applicant_id=applicant.pk, status=VerificationStatus.APPROVED, decided_at__isnull=False
     )
     if applicant.reverification_required_at is not None:
         approvals = approvals.filter(decided_at__gte=applicant.reverification_required_at)
-    return approvals.order_by("-decided_at").first()
+    return approvals.order_by("-decided_at")
+
+
+def standing_approval(applicant: Applicant) -> Verification | None:
+    """The approval the applicant's ``verified`` rests on: the newest of :func:`_standing_approvals`."""
+    return _standing_approvals(applicant).first()
 
 
 def relied_on_expiry(applicant: Applicant, approval: Verification) -> date | None:
@@ -171,7 +177,8 @@ def compute_next_review(
     current = (applicant.next_review_at, applicant.review_reason)
     if applicant.status in NO_REVIEW:
         return None, ""
-    approval = standing_approval(applicant)
+    # the date needs the approval's decision time and the provider's readings, not the rest of its 54 columns
+    approval = _standing_approvals(applicant).only("pk", "applicant_id", "decided_at", "provider_data").first()
     if approval is None or approval.decided_at is None:
         return current if applicant.reverification_required_at is not None else (None, "")
     months = interval_months(applicant.risk_level, applicant.country or applicant.nationality)
@@ -196,7 +203,9 @@ def compute_next_review(
 # --- writing it (audited) ----------------------------------------------------------------------------
 
 
-def reschedule(applicant_id: Any, change: Change, *, trigger: str = TRIGGER_VERIFICATION) -> Applicant:
+def reschedule(
+    applicant_id: Any, change: Change, *, trigger: str = TRIGGER_VERIFICATION, locked: Applicant | None = None
+) -> Applicant:
     """Recompute the applicant's next review; a new date (or reason) is saved with an audit row.
 
     Called inside the transaction of the change that causes it (a decision, a risk change), so the date
@@ -204,9 +213,14 @@ def reschedule(applicant_id: Any, change: Change, *, trigger: str = TRIGGER_VERI
     the new date's notice period opens. No savepoint of its own, for the same reason: a failure here must
     undo the change that caused it, so there is nothing to roll back to halfway (and every decision saves
     the two round trips).
+
+    ``locked``: the applicant, locked by the caller's transaction and as it last saved it (a decision that
+    refreshed the aggregate holds it); it is not read and locked again.
     """
+    if locked is not None and not transaction.get_connection().in_atomic_block:
+        raise TypeError("reschedule(locked=...) needs the caller's transaction that holds the lock")
     with transaction.atomic(savepoint=False):
-        applicant = Applicant.objects.select_for_update().get(pk=applicant_id)
+        applicant = locked if locked is not None else Applicant.objects.select_for_update().get(pk=applicant_id)
         due, reason = compute_next_review(applicant, trigger)
         _write(applicant, due, reason, change, trigger)
         return applicant

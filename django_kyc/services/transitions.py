@@ -70,11 +70,13 @@ def _move_verification(
     reasons: Sequence[str] | None = None,
     updates: Mapping[str, Any] | None = None,
     defer_review: bool = False,
-) -> None:
+) -> Applicant | None:
     """Apply an already-validated move to a locked verification.
 
     A move into or out of a decision reschedules the applicant's next review, unless ``defer_review``: the
-    caller does it once it has applied what came with the move (a provider's documents and their expiry)."""
+    caller does it once it has applied what came with the move (a provider's documents and their expiry).
+    Returns the applicant when the move refreshed it: locked, and as saved, so the caller need not read it
+    again."""
     from_status = verification.status
     fields = {"status", "updated_at"}
     verification.status = to_status
@@ -133,10 +135,12 @@ def _move_verification(
                 "decided_at": verification.decided_at.isoformat() if verification.decided_at else None,
             },
         )
-    if _may_change_applicant(from_status, to_status):
-        refresh_applicant(verification.applicant_id, change)
+    applicant = (
+        refresh_applicant(verification.applicant_id, change) if _may_change_applicant(from_status, to_status) else None
+    )
     if _moves_decision(from_status, to_status) and not defer_review:
-        review_policy.reschedule(verification.applicant_id, change)
+        review_policy.reschedule(verification.applicant_id, change, locked=applicant)
+    return applicant
 
 
 def _moves_decision(from_status: str, to_status: str) -> bool:
@@ -225,9 +229,10 @@ def apply_provider_state(
                 verification.reasons = list(state.reasons)
             verification.save(update_fields=[*provider_fields, "reasons", "updated_at"])
             _apply_documents(verification, state.documents, change)
-            _apply_applicant_data(verification, state.applicant_data)
+            applicant = _apply_applicant_data(verification, state.applicant_data)
             if state.documents and current == VerificationStatus.APPROVED:
-                review_policy.reschedule(verification.applicant_id, change)  # the expiry dates may be new
+                # the expiry dates may be new
+                review_policy.reschedule(verification.applicant_id, change, locked=applicant)
             return Outcome.UNCHANGED
         if current in VERIFICATION_TERMINAL:
             return Outcome.TERMINAL
@@ -243,14 +248,14 @@ def apply_provider_state(
         if verification_move(current, target) != "normal":
             logger.warning("ignored provider move %s -> %s for verification %s", current, target, verification.pk)
             return Outcome.FORBIDDEN
-        _move_verification(
+        applicant = _move_verification(
             verification, target, change, reasons=list(state.reasons), updates=provider_fields, defer_review=True
         )
         _apply_documents(verification, state.documents, change)
-        _apply_applicant_data(verification, state.applicant_data)
+        applicant = _apply_applicant_data(verification, state.applicant_data, applicant)
         if _moves_decision(current, target):
             # after the documents: the provider's reading of them dates the review as much as the decision
-            review_policy.reschedule(verification.applicant_id, change)
+            review_policy.reschedule(verification.applicant_id, change, locked=applicant)
         return Outcome.APPLIED
 
 
@@ -379,13 +384,21 @@ CONFIRMED_FIELDS = "confirmed_fields"
 DOCUMENT_READINGS = "document_readings"
 
 
-def _apply_applicant_data(verification: Verification, data: Mapping[str, Any]) -> None:
-    """Fill blanks; keep differences for reviewers rather than silently overwriting what the person typed."""
+def _apply_applicant_data(
+    verification: Verification, data: Mapping[str, Any], locked: Applicant | None = None
+) -> Applicant | None:
+    """Fill blanks; keep differences for reviewers rather than silently overwriting what the person typed.
+
+    ``locked``: the applicant as this transaction locked and last saved it, if it did. Returns the locked
+    applicant as it now stands (``locked`` itself when there was nothing to apply), for the review policy
+    to read without locking it again."""
     if not data:
-        return
-    applicant = Applicant.objects.select_for_update().get(pk=verification.applicant_id)
+        return locked
+    applicant = (
+        locked if locked is not None else Applicant.objects.select_for_update().get(pk=verification.applicant_id)
+    )
     if applicant.pii_redacted_at is not None:
-        return  # purged under the retention policy: a late provider event must not bring the data back
+        return applicant  # purged under the retention policy: a late provider event must not bring the data back
     filled, mismatches = [], {}
     for name in PROVIDER_APPLICANT_FIELDS:
         value = data.get(name)
@@ -410,6 +423,7 @@ def _apply_applicant_data(verification: Verification, data: Mapping[str, Any]) -
         recorded["applicant_mismatches"] = mismatches
     verification.provider_data = {**verification.provider_data, **recorded}
     verification.save(update_fields=["provider_data", "updated_at"])
+    return applicant
 
 
 # --- applicant aggregate -----------------------------------------------------------------------------

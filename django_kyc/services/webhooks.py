@@ -226,10 +226,14 @@ def _event_from_row(backend: KycBackend, row: WebhookEvent) -> ProviderEvent:
     raise WebhookPayloadError(f"stored body no longer contains event {row.event_id}")
 
 
-def match_verification(alias: str, event: ProviderEvent) -> Verification | None:
+def match_verification(alias: str, event: ProviderEvent, *, lock: bool = False) -> Verification | None:
     """Which verification a provider event is about: the provider's reference first (the newest one holding
-    it), then our own id when the provider echoes it back. Shared by webhook processing and reconciliation."""
-    queryset = Verification.objects.filter(backend=alias)
+    it), then our own id when the provider echoes it back. Shared by webhook processing and reconciliation.
+
+    ``lock``: take the row lock with the same statement (the caller's transaction holds it), instead of
+    reading the row and then reading it again to lock it.
+    """
+    queryset = (Verification.objects.select_for_update() if lock else Verification.objects).filter(backend=alias)
     if event.provider_ref:
         found = queryset.filter(provider_verification_id=event.provider_ref).order_by("-created_at").first()
         if found:
@@ -238,8 +242,8 @@ def match_verification(alias: str, event: ProviderEvent) -> Verification | None:
     return queryset.filter(pk=our_id).first() if our_id else None
 
 
-def _find_verification(alias: str, event: ProviderEvent) -> Verification:
-    found = match_verification(alias, event)
+def _find_verification(alias: str, event: ProviderEvent, *, lock: bool = False) -> Verification:
+    found = match_verification(alias, event, lock=lock)
     if found is None:
         raise VerificationNotFound(f"no verification for provider reference {event.provider_ref or event.our_ref!r}")
     return found
@@ -274,15 +278,18 @@ def apply(row: WebhookEvent) -> None:
     The provider is asked (when the event carries no state) before the transaction, so no lock is held across
     a network call; the transaction then locks the row, checks it is still processable, and applies the event
     through the transition service. Two workers given the same event apply it once.
+
+    An event that carries its state (most do) is matched to its verification inside the transaction, by the
+    statement that locks it: one read of the verification, not a read before and a locking read after.
     """
     event_pk = row.pk
     backend = get_backend(row.backend)
     try:
         event = _event_from_row(backend, row)
-        verification = _find_verification(row.backend, event)
-        state = event.state
+        state, fetched_for = event.state, None
         if state is None:
-            state = backend.fetch_verification(verification)
+            fetched_for = _find_verification(row.backend, event)
+            state = backend.fetch_verification(fetched_for)
             _require_storable(state, "the fetched state")
         with transaction.atomic(), events.endpoints_read_once():
             # lock and re-read only what decides whether to go on (not the encrypted body again)
@@ -293,8 +300,12 @@ def apply(row: WebhookEvent) -> None:
             row.state, row.attempts, row.holds_event_id = found
             change = Change.provider(row.backend, Source.WEBHOOK, webhook_event=row)
             # locked here, in this transaction: no savepoint of its own inside (an error undoes it all anyway)
-            held = transitions.lock_verification(verification.pk)
-            outcome = transitions.apply_provider_state(verification.pk, state, change, locked=held)
+            verification = (
+                transitions.lock_verification(fetched_for.pk)
+                if fetched_for is not None
+                else _find_verification(row.backend, event, lock=True)
+            )
+            outcome = transitions.apply_provider_state(verification.pk, state, change, locked=verification)
             row.state = (
                 WebhookState.PROCESSED if outcome in (Outcome.APPLIED, Outcome.UNCHANGED) else WebhookState.IGNORED
             )
