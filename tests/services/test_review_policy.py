@@ -125,6 +125,21 @@ def test_a_country_override_replaces_the_interval_of_its_levels_only(make_applic
     assert fresh(high).next_review_at == review_policy.add_months(START, 12)
 
 
+def test_a_country_the_provider_fills_in_counts_for_the_review_of_that_approval(
+    make_applicant: Any, clock: Any
+) -> None:
+    """The review date is computed from the applicant the decision's transaction holds, after the provider's
+    reading of the person filled in blanks: a country it supplies picks its interval in the same decision."""
+    with override_settings(DJANGO_KYC=kyc_settings_with(REVIEW_INTERVAL_MONTHS_BY_COUNTRY={"DE": {"low": 24}})):
+        applicant = make_applicant()  # no country of residence; nationality GB
+        verification = make_verification(applicant, V.PROCESSING)
+        state = ProviderState(status=V.APPROVED, provider_status="approved", applicant_data={"country": "DE"})
+        transitions.apply_provider_state(verification.pk, state, Change.provider("sandbox", Source.WEBHOOK))
+    applicant = fresh(applicant)
+    assert applicant.country == "DE"
+    assert applicant.next_review_at == review_policy.add_months(START, 24)
+
+
 def test_months_are_calendar_months() -> None:
     assert review_policy.add_months(datetime(2027, 1, 31, 9, 0), 1) == datetime(2027, 2, 28, 9, 0)
     assert review_policy.add_months(datetime(2028, 2, 29), 12) == datetime(2029, 2, 28)
